@@ -1,0 +1,37 @@
+// Shared argument checks and heap views for the op wrappers and the fallback kernels.
+import type { Heap } from "../heap.ts";
+import type { Tensor } from "../tensor.ts";
+
+// f32 view of the heap starting at byte offset `ptr` (fallback kernels index from 0)
+export function f32At(h: Heap, ptr: number): Float32Array {
+  return h.f32.subarray(ptr >> 2);
+}
+
+export function i32At(h: Heap, ptr: number): Int32Array {
+  return h.i32.subarray(ptr >> 2);
+}
+
+export function u8At(h: Heap, ptr: number): Uint8Array {
+  return h.u8.subarray(ptr);
+}
+
+export function u16At(h: Heap, ptr: number): Uint16Array {
+  return h.u16.subarray(ptr >> 1);
+}
+
+export function sameSize(op: string, ...ts: Tensor[]): void {
+  const n = ts[0].size;
+  for (const t of ts) {
+    if (t.size !== n) throw new RangeError(`${op}: sizes differ (${ts.map((x) => x.size).join(" vs ")})`);
+    if (t.dtype !== "f32") throw new TypeError(`${op}: expected f32 tensors, got ${t.dtype}`);
+  }
+}
+
+export function expectShape(op: string, name: string, t: Tensor, shape: readonly number[]): void {
+  const ok = t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
+  if (!ok) throw new RangeError(`${op}: ${name} has shape [${t.shape.join(", ")}], expected [${shape.join(", ")}]`);
+}
+
+export function expectDtype(op: string, name: string, t: Tensor, ...dtypes: string[]): void {
+  if (!dtypes.includes(t.dtype)) throw new TypeError(`${op}: ${name} is ${t.dtype}, expected ${dtypes.join(" or ")}`);
+}

@@ -1,0 +1,38 @@
+// Element-wise ops: kernel signatures (assembly/elementwise.ts), their TypeScript fallback,
+// and the tensor-level wrappers the rest of the library calls.
+import type { Heap } from "../heap.ts";
+import type { Tensor } from "../tensor.ts";
+import * as ref from "../../ref/elementwise.ts";
+import { f32At, sameSize } from "./check.ts";
+
+export interface ElementwiseKernels {
+  add_f32(a: number, b: number, y: number, i0: number, i1: number): void;
+  scale_f32(a: number, s: number, y: number, i0: number, i1: number): void;
+  axpy_f32(a: number, s: number, y: number, i0: number, i1: number): void;
+}
+
+export function elementwiseFallback(h: Heap): ElementwiseKernels {
+  return {
+    add_f32: (a, b, y, i0, i1) => ref.add_f32(f32At(h, a), f32At(h, b), f32At(h, y), i0, i1),
+    scale_f32: (a, s, y, i0, i1) => ref.scale_f32(f32At(h, a), s, f32At(h, y), i0, i1),
+    axpy_f32: (a, s, y, i0, i1) => ref.axpy_f32(f32At(h, a), s, f32At(h, y), i0, i1),
+  };
+}
+
+// y = a + b                                  a, b, y (n)
+export function add(y: Tensor, a: Tensor, b: Tensor, i0 = 0, i1 = y.size): void {
+  sameSize("add", y, a, b);
+  y.rt.k.add_f32(a.ptr, b.ptr, y.ptr, i0, i1);
+}
+
+// y = a * s                                  a, y (n)
+export function scale(y: Tensor, a: Tensor, s: number, i0 = 0, i1 = y.size): void {
+  sameSize("scale", y, a);
+  y.rt.k.scale_f32(a.ptr, s, y.ptr, i0, i1);
+}
+
+// y += a * s                                 a, y (n)
+export function axpy(y: Tensor, a: Tensor, s: number, i0 = 0, i1 = y.size): void {
+  sameSize("axpy", y, a);
+  y.rt.k.axpy_f32(a.ptr, s, y.ptr, i0, i1);
+}

@@ -1,0 +1,51 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { Rng } from "./helpers/rand.ts";
+import { assertClose } from "./helpers/close.ts";
+import { WASM_BUILDS, runtimeFor, skipReason } from "./helpers/runtimes.ts";
+import * as ref from "../src/ref/elementwise.ts";
+import { add, axpy, scale } from "../src/wasm/ops/elementwise.ts";
+
+for (const build of WASM_BUILDS) {
+  describe(`elementwise (${build})`, { skip: skipReason(build) }, () => {
+    it("add, scale, axpy match the reference on 200 random sizes and ranges", async () => {
+      const rt = await runtimeFor(build);
+      const rng = new Rng(1);
+      for (let t = 0; t < 200; t++) {
+        const n = t < 20 ? t : rng.int(1, 3000);
+        const i0 = rng.int(0, n), i1 = rng.int(i0, n);
+        const a = rng.array(n, 3), b = rng.array(n, 3), y0 = rng.array(n, 1);
+        const s = rng.uniform(2);
+        const ta = rt.fromArray(a), tb = rt.fromArray(b), ty = rt.fromArray(y0);
+        const want = y0.slice();
+        ref.add_f32(a, b, want, i0, i1);
+        add(ty, ta, tb, i0, i1);
+        assertClose(ty.f32(), want, 0, 0, `add n=${n}`);
+        ref.scale_f32(a, s, want, i0, i1);
+        scale(ty, ta, s, i0, i1);
+        assertClose(ty.f32(), want, 0, 0, `scale n=${n}`);
+        ref.axpy_f32(b, s, want, i0, i1);
+        axpy(ty, tb, s, i0, i1);
+        assertClose(ty.f32(), want, 1e-6, 1e-6, `axpy n=${n}`);
+        ta.dispose(); tb.dispose(); ty.dispose();
+      }
+    });
+
+    it("propagates NaN and infinities", async () => {
+      const rt = await runtimeFor(build);
+      const a = rt.fromArray([NaN, Infinity, -Infinity, 1, 2]);
+      const b = rt.fromArray([1, -Infinity, -Infinity, NaN, 3]);
+      const y = rt.zeros([5]);
+      add(y, a, b);
+      assertClose(y.f32(), [NaN, NaN, -Infinity, NaN, 5], 0, 0, "add");
+      a.dispose(); b.dispose(); y.dispose();
+    });
+
+    it("rejects tensors of different sizes", async () => {
+      const rt = await runtimeFor(build);
+      const a = rt.zeros([4]), y = rt.zeros([5]);
+      assert.throws(() => add(y, a, a), /sizes differ/);
+      a.dispose(); y.dispose();
+    });
+  });
+}
