@@ -43,3 +43,8 @@ export function axpy_f32(a: usize, s: f32, y: usize, i0: i32, i1: i32): void {
     store<f32>(y + o, load<f32>(a + o) * s + load<f32>(y + o));
   }
 }
+
+// add_rows_f32: y[r, i] += b[i]                    y (rows, n), b (n); rows r in [r0, r1)
+export function add_rows_f32(y: usize, b: usize, n: i32, r0: i32, r1: i32): void {
+  for (let r = r0; r < r1; r++) add_f32(y + (<usize>r * <usize>n << 2), b, y + (<usize>r * <usize>n << 2), 0, n);
+}

@@ -4,7 +4,7 @@ import { Rng } from "./helpers/rand.ts";
 import { assertClose } from "./helpers/close.ts";
 import { WASM_BUILDS, runtimeFor, skipReason } from "./helpers/runtimes.ts";
 import * as ref from "../src/ref/elementwise.ts";
-import { add, axpy, scale } from "../src/wasm/ops/elementwise.ts";
+import { add, addRows, axpy, scale } from "../src/wasm/ops/elementwise.ts";
 
 for (const build of WASM_BUILDS) {
   describe(`elementwise (${build})`, { skip: skipReason(build) }, () => {
@@ -28,6 +28,21 @@ for (const build of WASM_BUILDS) {
         axpy(ty, tb, s, i0, i1);
         assertClose(ty.f32(), want, 1e-6, 1e-6, `axpy n=${n}`);
         ta.dispose(); tb.dispose(); ty.dispose();
+      }
+    });
+
+    it("addRows matches the reference on 200 random shapes", async () => {
+      const rt = await runtimeFor(build);
+      const rng = new Rng(2);
+      for (let t = 0; t < 200; t++) {
+        const rows = rng.int(1, 9), n = rng.int(1, 300);
+        const r0 = rng.int(0, rows), r1 = rng.int(r0, rows);
+        const y0 = rng.array(rows * n), b = rng.array(n);
+        const ty = rt.fromArray(y0), tb = rt.fromArray(b);
+        ref.add_rows_f32(y0, b, n, r0, r1);
+        addRows(ty, tb, r0, r1);
+        assertClose(ty.f32(), y0, 0, 0, `addRows ${rows}x${n}`);
+        ty.dispose(); tb.dispose();
       }
     });
 

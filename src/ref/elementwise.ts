@@ -17,3 +17,8 @@ export function axpy_f32(a: Float32Array, s: number, y: Float32Array, i0: number
   const sf = Math.fround(s);
   for (let i = i0; i < i1; i++) y[i] = Math.fround(a[i] * sf) + y[i];
 }
+
+// y[r, i] += b[i] for rows r in [r0, r1)          y (rows, n), b (n)
+export function add_rows_f32(y: Float32Array, b: Float32Array, n: number, r0: number, r1: number): void {
+  for (let r = r0; r < r1; r++) for (let i = 0; i < n; i++) y[r * n + i] += b[i];
+}

@@ -9,6 +9,7 @@ export interface ElementwiseKernels {
   add_f32(a: number, b: number, y: number, i0: number, i1: number): void;
   scale_f32(a: number, s: number, y: number, i0: number, i1: number): void;
   axpy_f32(a: number, s: number, y: number, i0: number, i1: number): void;
+  add_rows_f32(y: number, b: number, n: number, r0: number, r1: number): void;
 }
 
 export function elementwiseFallback(h: Heap): ElementwiseKernels {
@@ -16,6 +17,7 @@ export function elementwiseFallback(h: Heap): ElementwiseKernels {
     add_f32: (a, b, y, i0, i1) => ref.add_f32(f32At(h, a), f32At(h, b), f32At(h, y), i0, i1),
     scale_f32: (a, s, y, i0, i1) => ref.scale_f32(f32At(h, a), s, f32At(h, y), i0, i1),
     axpy_f32: (a, s, y, i0, i1) => ref.axpy_f32(f32At(h, a), s, f32At(h, y), i0, i1),
+    add_rows_f32: (y, b, n, r0, r1) => ref.add_rows_f32(f32At(h, y), f32At(h, b), n, r0, r1),
   };
 }
 
@@ -35,4 +37,12 @@ export function scale(y: Tensor, a: Tensor, s: number, i0 = 0, i1 = y.size): voi
 export function axpy(y: Tensor, a: Tensor, s: number, i0 = 0, i1 = y.size): void {
   sameSize("axpy", y, a);
   y.rt.k.axpy_f32(a.ptr, s, y.ptr, i0, i1);
+}
+
+// y[r, :] += b for rows [r0, r1)             y (rows, n), b (n)
+export function addRows(y: Tensor, b: Tensor, r0 = 0, r1 = y.size / b.size): void {
+  const n = b.size;
+  if (y.size % n !== 0) throw new RangeError(`addRows: y has ${y.size} elements, not a multiple of the bias length ${n}`);
+  if (r0 < 0 || r1 > y.size / n || r0 > r1) throw new RangeError(`addRows: row range [${r0}, ${r1}) outside [0, ${y.size / n})`);
+  y.rt.k.add_rows_f32(y.ptr, b.ptr, n, r0, r1);
 }

@@ -1,0 +1,161 @@
+// The compressible KV store. Per layer and per KV head (GQA-native: never expanded to query
+// heads) it holds a compact key block and value block and each entry's original position.
+// Keys keep the RoPE of their original position, so attention reads the first n rows of each
+// block in any order. Decode appends; a prune keeps a set of rows, compacts them into right-sized
+// new blocks and frees the old ones, so the heap really gets the bytes back.
+import type { Runtime } from "../wasm/runtime.ts";
+import type { Tensor } from "../wasm/tensor.ts";
+
+export interface KVHead {
+  k: Tensor;     // (cap, headDim)
+  v: Tensor;     // (cap, headDim)
+  pos: Tensor;   // (cap) i32: original position of each row
+  n: number;     // valid rows
+  cap: number;
+}
+
+export interface KVLayerStats {
+  kept: number;        // mean rows kept over the layer's KV heads
+  full: number;        // positions seen (what a full cache would hold)
+  bytes: number;       // heap bytes held by the layer's blocks (measured)
+}
+
+export class KVStore {
+  readonly layers: KVHead[][];   // [layer][kvHead]
+  // positions appended so far (the full cache's length)
+  seen = 0;
+  // rows kept free after each block's valid rows when a block is (re)allocated
+  headroom: number;
+
+  constructor(readonly rt: Runtime, readonly nLayers: number, readonly nKvHeads: number, readonly headDim: number, capacity: number, headroom = 0) {
+    this.headroom = headroom;
+    this.layers = [];
+    for (let l = 0; l < nLayers; l++) {
+      const heads: KVHead[] = [];
+      for (let h = 0; h < nKvHeads; h++) heads.push(this.block(Math.max(1, capacity)));
+      this.layers.push(heads);
+    }
+  }
+
+  // Appends m rows for every KV head of `layer`. kSrc/vSrc: (m, nKvHeads*headDim) row-major,
+  // at positions pos0 .. pos0+m-1. Grows a block (the only allocation) when it is full.
+  append(layer: number, kSrc: Tensor, vSrc: Tensor, m: number, pos0: number): void {
+    const hd = this.headDim, rowLen = this.nKvHeads * hd;
+    for (let h = 0; h < this.nKvHeads; h++) {
+      const b = this.layers[layer][h];
+      if (b.n + m > b.cap) this.resize(layer, h, Math.max(b.n + m + this.headroom, Math.ceil(b.cap * 1.5)));
+    }
+    const f32 = this.rt.heap.f32, i32 = this.rt.heap.i32;
+    const ks = kSrc.ptr >> 2, vs = vSrc.ptr >> 2;
+    for (let h = 0; h < this.nKvHeads; h++) {
+      const b = this.layers[layer][h];
+      const kd = b.k.ptr >> 2, vd = b.v.ptr >> 2, pd = b.pos.ptr >> 2;
+      for (let t = 0; t < m; t++) {
+        const src = t * rowLen + h * hd, dst = (b.n + t) * hd;
+        f32.copyWithin(kd + dst, ks + src, ks + src + hd);
+        f32.copyWithin(vd + dst, vs + src, vs + src + hd);
+        i32[pd + b.n + t] = pos0 + t;
+      }
+      b.n += m;
+    }
+    if (layer === this.nLayers - 1) this.seen = Math.max(this.seen, pos0 + m);
+  }
+
+  // Keeps rows `keep` (ascending row indices into the current block) of one head, or of every
+  // head of the layer when head is undefined, compacting into new blocks sized n + headroom.
+  // Returns the heap bytes released.
+  keep(layer: number, keep: Int32Array | readonly number[], head?: number): number {
+    const heads = head === undefined ? [...this.layers[layer].keys()] : [head];
+    let released = 0;
+    for (const h of heads) {
+      const old = this.layers[layer][h];
+      for (let i = 0; i < keep.length; i++) {
+        const r = keep[i];
+        if (!(r >= 0 && r < old.n) || (i > 0 && r <= keep[i - 1])) {
+          throw new RangeError(`kv keep: row indices must be ascending and in [0, ${old.n}), got ${r} at ${i}`);
+        }
+      }
+      const before = this.blockBytes(old);
+      const nb = this.block(Math.max(1, keep.length + this.headroom));
+      const f32 = this.rt.heap.f32, i32 = this.rt.heap.i32, hd = this.headDim;
+      const ok = old.k.ptr >> 2, ov = old.v.ptr >> 2, op = old.pos.ptr >> 2;
+      const nk = nb.k.ptr >> 2, nv = nb.v.ptr >> 2, np = nb.pos.ptr >> 2;
+      for (let i = 0; i < keep.length; i++) {
+        const r = keep[i];
+        f32.copyWithin(nk + i * hd, ok + r * hd, ok + (r + 1) * hd);
+        f32.copyWithin(nv + i * hd, ov + r * hd, ov + (r + 1) * hd);
+        i32[np + i] = i32[op + r];
+      }
+      nb.n = keep.length;
+      this.free(old);
+      this.layers[layer][h] = nb;
+      released += before - this.blockBytes(nb);
+    }
+    return released;
+  }
+
+  // original positions of a head's valid rows (a view; valid until the next append or prune)
+  positions(layer: number, head: number): Int32Array {
+    const b = this.layers[layer][head];
+    return b.pos.i32().subarray(0, b.n);
+  }
+
+  // Heap bytes held by the store, measured from the allocator's block sizes.
+  bytes(): number {
+    let s = 0;
+    for (const heads of this.layers) for (const b of heads) s += this.blockBytes(b);
+    return s;
+  }
+
+  layerStats(): KVLayerStats[] {
+    return this.layers.map((heads) => ({
+      kept: heads.reduce((a, b) => a + b.n, 0) / heads.length,
+      full: this.seen,
+      bytes: heads.reduce((a, b) => a + this.blockBytes(b), 0),
+    }));
+  }
+
+  // Forgets every entry (a new sequence) and shrinks blocks to `capacity`.
+  reset(capacity: number): void {
+    for (const heads of this.layers) {
+      for (let h = 0; h < heads.length; h++) {
+        if (heads[h].cap !== capacity) { this.free(heads[h]); heads[h] = this.block(Math.max(1, capacity)); }
+        heads[h].n = 0;
+      }
+    }
+    this.seen = 0;
+  }
+
+  dispose(): void {
+    for (const heads of this.layers) for (const b of heads) this.free(b);
+    this.layers.length = 0;
+  }
+
+  private resize(layer: number, head: number, cap: number): void {
+    const old = this.layers[layer][head];
+    const nb = this.block(cap);
+    const f32 = this.rt.heap.f32, i32 = this.rt.heap.i32, len = old.n * this.headDim;
+    f32.copyWithin(nb.k.ptr >> 2, old.k.ptr >> 2, (old.k.ptr >> 2) + len);
+    f32.copyWithin(nb.v.ptr >> 2, old.v.ptr >> 2, (old.v.ptr >> 2) + len);
+    i32.copyWithin(nb.pos.ptr >> 2, old.pos.ptr >> 2, (old.pos.ptr >> 2) + old.n);
+    nb.n = old.n;
+    this.free(old);
+    this.layers[layer][head] = nb;
+  }
+
+  private block(cap: number): KVHead {
+    const k = this.rt.tensor("f32", [cap, this.headDim]);
+    const v = this.rt.tensor("f32", [cap, this.headDim]);
+    const pos = this.rt.tensor("i32", [cap]);
+    return { k, v, pos, n: 0, cap };
+  }
+
+  private blockBytes(b: KVHead): number {
+    const h = this.rt.heap;
+    return h.sizeOf(b.k.ptr) + h.sizeOf(b.v.ptr) + h.sizeOf(b.pos.ptr);
+  }
+
+  private free(b: KVHead): void {
+    b.k.dispose(); b.v.dispose(); b.pos.dispose();
+  }
+}
