@@ -5,6 +5,7 @@
 // new blocks and frees the old ones, so the heap really gets the bytes back.
 import type { Runtime } from "../wasm/runtime.ts";
 import type { Tensor } from "../wasm/tensor.ts";
+import { copyStrided, gatherRows } from "../wasm/ops/copy.ts";
 
 export interface KVHead {
   k: Tensor;     // (cap, headDim)
@@ -45,17 +46,12 @@ export class KVStore {
       const b = this.layers[layer][h];
       if (b.n + m > b.cap) this.resize(layer, h, Math.max(b.n + m + this.headroom, Math.ceil(b.cap * 1.5)));
     }
-    const f32 = this.rt.heap.f32, i32 = this.rt.heap.i32;
-    const ks = kSrc.ptr >> 2, vs = vSrc.ptr >> 2;
     for (let h = 0; h < this.nKvHeads; h++) {
       const b = this.layers[layer][h];
-      const kd = b.k.ptr >> 2, vd = b.v.ptr >> 2, pd = b.pos.ptr >> 2;
-      for (let t = 0; t < m; t++) {
-        const src = t * rowLen + h * hd, dst = (b.n + t) * hd;
-        f32.copyWithin(kd + dst, ks + src, ks + src + hd);
-        f32.copyWithin(vd + dst, vs + src, vs + src + hd);
-        i32[pd + b.n + t] = pos0 + t;
-      }
+      copyStrided(b.k, b.n * hd, hd, kSrc, h * hd, rowLen, m, hd);
+      copyStrided(b.v, b.n * hd, hd, vSrc, h * hd, rowLen, m, hd);
+      const pos = b.pos.i32();
+      for (let t = 0; t < m; t++) pos[b.n + t] = pos0 + t;
       b.n += m;
     }
     if (layer === this.nLayers - 1) this.seen = Math.max(this.seen, pos0 + m);
@@ -77,15 +73,9 @@ export class KVStore {
       }
       const before = this.blockBytes(old);
       const nb = this.block(Math.max(1, keep.length + this.headroom));
-      const f32 = this.rt.heap.f32, i32 = this.rt.heap.i32, hd = this.headDim;
-      const ok = old.k.ptr >> 2, ov = old.v.ptr >> 2, op = old.pos.ptr >> 2;
-      const nk = nb.k.ptr >> 2, nv = nb.v.ptr >> 2, np = nb.pos.ptr >> 2;
-      for (let i = 0; i < keep.length; i++) {
-        const r = keep[i];
-        f32.copyWithin(nk + i * hd, ok + r * hd, ok + (r + 1) * hd);
-        f32.copyWithin(nv + i * hd, ov + r * hd, ov + (r + 1) * hd);
-        i32[np + i] = i32[op + r];
-      }
+      gatherRows(nb.k, old.k, keep, this.headDim);
+      gatherRows(nb.v, old.v, keep, this.headDim);
+      gatherRows(nb.pos, old.pos, keep, 1);
       nb.n = keep.length;
       this.free(old);
       this.layers[layer][h] = nb;
@@ -134,10 +124,9 @@ export class KVStore {
   private resize(layer: number, head: number, cap: number): void {
     const old = this.layers[layer][head];
     const nb = this.block(cap);
-    const f32 = this.rt.heap.f32, i32 = this.rt.heap.i32, len = old.n * this.headDim;
-    f32.copyWithin(nb.k.ptr >> 2, old.k.ptr >> 2, (old.k.ptr >> 2) + len);
-    f32.copyWithin(nb.v.ptr >> 2, old.v.ptr >> 2, (old.v.ptr >> 2) + len);
-    i32.copyWithin(nb.pos.ptr >> 2, old.pos.ptr >> 2, (old.pos.ptr >> 2) + old.n);
+    copyStrided(nb.k, 0, 0, old.k, 0, 0, 1, old.n * this.headDim);
+    copyStrided(nb.v, 0, 0, old.v, 0, 0, 1, old.n * this.headDim);
+    copyStrided(nb.pos, 0, 0, old.pos, 0, 0, 1, old.n);
     nb.n = old.n;
     this.free(old);
     this.layers[layer][head] = nb;
@@ -151,8 +140,7 @@ export class KVStore {
   }
 
   private blockBytes(b: KVHead): number {
-    const h = this.rt.heap;
-    return h.sizeOf(b.k.ptr) + h.sizeOf(b.v.ptr) + h.sizeOf(b.pos.ptr);
+    return b.k.heapBytes + b.v.heapBytes + b.pos.heapBytes;
   }
 
   private free(b: KVHead): void {

@@ -32,6 +32,9 @@ export class Tensor {
     return n;
   }
 
+  // bytes the allocator holds for this tensor (nbytes rounded up to the block alignment)
+  get heapBytes(): number { return this.heap.sizeOf(this.ptr); }
+
   get disposed(): boolean { return this._ptr < 0; }
 
   // f32 view of the tensor's elements (dtype f32)
