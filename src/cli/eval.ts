@@ -1,0 +1,104 @@
+// `budgetkv eval`: every KV policy against the full cache on the user's own model and text.
+import { readFile, writeFile } from "node:fs/promises";
+import { POLICIES } from "../kv/registry.ts";
+import { Evaluator, compareToCurves, type PolicyResult, type PolicyRun } from "../eval/evaluate.ts";
+import { retrievalPrompts, textPrompts } from "../eval/prompts.ts";
+import { tradeoffSvg } from "../eval/svg.ts";
+import { MODEL_FLAGS, loadFromFlags } from "./run.ts";
+import { parseFlags, usage, UsageError, type FlagSpec } from "./args.ts";
+import type { CliIO } from "./io.ts";
+
+const FLAGS: FlagSpec[] = [
+  ...MODEL_FLAGS,
+  { names: ["--data"], key: "data", type: "string", help: "text file the prompts are cut from" },
+  { names: ["--prompts"], key: "prompts", type: "integer", help: "number of prompts (default 120)" },
+  { names: ["--prompt-tokens"], key: "promptTokens", type: "string", help: "prompt length L or range LO-HI (default 96-436, clamped to the context)" },
+  { names: ["--cont-tokens"], key: "contTokens", type: "integer", help: "teacher-forced continuation tokens (default 40)" },
+  { names: ["--gen-tokens"], key: "genTokens", type: "integer", help: "greedy tokens compared with the full cache (default 32)" },
+  { names: ["--policies"], key: "policies", type: "string", help: "e.g. full,dbudget,nucleus,streaming:0.5,snapkv:0.5,0.6,0.7 (a number after a fixed policy is a ratio, after an adaptive one a tolerance)" },
+  { names: ["--task"], key: "task", type: "string", help: "text (default) or retrieval" },
+  { names: ["--json"], key: "json", type: "boolean", help: "print one JSON object" },
+  { names: ["--svg"], key: "svg", type: "string", help: "write the kept-ratio / top-1 trade-off plot here" },
+];
+export const EVAL_USAGE = `budgetkv eval -m MODEL --data FILE [--prompts N] [--prompt-tokens L] [--gen-tokens G] --policies LIST [--json] [--svg FILE]\n${usage(FLAGS)}`;
+
+// "full,dbudget,streaming:0.5,snapkv:0.5,0.6" -> runs
+export function parsePolicies(spec: string): PolicyRun[] {
+  const runs: PolicyRun[] = [];
+  let last: string | undefined;
+  for (const raw of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
+    let name: string, value: string | undefined;
+    if (/^[-+]?[0-9.eE+-]+$/.test(raw)) {
+      if (!last) throw new UsageError(`--policies: "${raw}" has no policy before it`);
+      name = last; value = raw;
+    } else {
+      [name, value] = raw.split(":");
+    }
+    const f = POLICIES.get(name);
+    if (!f) throw new UsageError(`--policies: unknown KV policy "${name}" (known: ${[...POLICIES.keys()].join(", ")})`);
+    last = name;
+    const param = value === undefined ? undefined : Number(value);
+    if (value !== undefined && !Number.isFinite(param)) throw new UsageError(`--policies: "${value}" is not a number`);
+    if (name === "full") { runs.push({ label: "full", family: "full", adaptive: false, kv: { policy: "full" } }); continue; }
+    const kv = f.adaptive ? { policy: name, tolerance: param } : { policy: name, ratio: param ?? (f.defaults.ratio as number) };
+    const shown = f.adaptive ? param ?? (f.defaults.tolerance as number) : kv.ratio;
+    runs.push({ label: `${name}:${shown}`, family: name, adaptive: f.adaptive, param: shown, kv });
+  }
+  if (!runs.some((r) => r.family === "full")) runs.unshift({ label: "full", family: "full", adaptive: false, kv: { policy: "full" } });
+  return runs;
+}
+
+export async function evalCommand(argv: string[], io: CliIO): Promise<void> {
+  const { flags: f, rest } = parseFlags(argv, FLAGS);
+  if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  if (typeof f.data !== "string") throw new UsageError("--data FILE is required");
+  const runs = parsePolicies((f.policies as string | undefined) ?? "full,dbudget,nucleus,streaming:0.5,0.7,0.9,snapkv:0.5,0.7,0.9");
+  const text = await readFile(f.data, "utf8").catch(() => { throw new Error(`cannot read --data ${f.data}`); });
+  const nPrompts = (f.prompts as number | undefined) ?? 120;
+  const cont = (f.contTokens as number | undefined) ?? 40, gen = (f.genTokens as number | undefined) ?? 32;
+  if (nPrompts < 1 || cont < 1 || gen < 1) throw new UsageError("--prompts, --cont-tokens and --gen-tokens must be >= 1");
+  const llm = await loadFromFlags(f);
+  try {
+    const maxLen = llm.contextSize - Math.max(cont, gen) - 1;
+    const [lo, hi] = parseRange((f.promptTokens as string | undefined) ?? "96-436", maxLen);
+    const task = (f.task as string | undefined) ?? "text";
+    if (task !== "text" && task !== "retrieval") throw new UsageError(`--task "${task}": expected text or retrieval`);
+    const prompts = task === "text" ? textPrompts(text, llm.tokenizer, nPrompts, lo, hi, cont) : retrievalPrompts(text, llm.tokenizer, nPrompts, lo);
+    const { rt, model } = llm.engine;
+    const ev = new Evaluator(rt, model, gen);
+    const t0 = Date.now();
+    const refs = prompts.map((p) => ev.reference(p));
+    const results: PolicyResult[] = [];
+    for (const r of runs) {
+      results.push(ev.run(r, prompts, refs));
+      if (!f.json) io.err(`eval: ${r.label} done (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+    }
+    compareToCurves(results);
+    const lens = prompts.map((p) => p.tokens.length);
+    const summary = {
+      model: llm.file.name, data: f.data, task, prompts: prompts.length,
+      prompt_tokens: { min: Math.min(...lens), max: Math.max(...lens), mean: lens.reduce((a, b) => a + b, 0) / lens.length },
+      cont_tokens: cont, gen_tokens: gen, policies: results,
+    };
+    if (f.svg) await writeFile(f.svg as string, tradeoffSvg(results, `${llm.file.name}: ${prompts.length} prompts, ${cont} teacher-forced tokens`));
+    if (f.json) { io.out(JSON.stringify(summary, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2) + "\n"); return; }
+    io.out(`${summary.model}: ${prompts.length} prompts of ${summary.prompt_tokens.min}-${summary.prompt_tokens.max} tokens, ${cont} teacher-forced, ${gen} greedy\n`);
+    io.out(`${"policy".padEnd(18)} ${"kept".padStart(6)} ${"top1".padStart(6)} ${"KL mean".padStart(9)} ${"KL max".padStart(8)} ${"greedy=".padStart(8)} ${"ppl".padStart(8)} ${"ppl full".padStart(8)}  vs fixed curves\n`);
+    for (const r of results) {
+      const vs = r.vs_curve ? Object.entries(r.vs_curve).map(([k, v]) => `${k} ${Number.isFinite(v) ? (v >= 0 ? "+" : "") + v.toFixed(3) : "n/a"}`).join(", ") : "";
+      io.out(`${r.name.padEnd(18)} ${r.kept_ratio.toFixed(3).padStart(6)} ${r.top1_agreement.toFixed(3).padStart(6)} ${r.kl_mean.toExponential(2).padStart(9)} ${r.kl_max.toFixed(3).padStart(8)} ${(100 * r.greedy_identical).toFixed(0).padStart(7)}% ${r.ppl.toFixed(3).padStart(8)} ${r.ppl_full.toFixed(3).padStart(8)}  ${vs}\n`);
+    }
+  } finally {
+    llm.dispose();
+  }
+}
+
+function parseRange(s: string, maxLen: number): [number, number] {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(s);
+  if (!m) throw new UsageError(`--prompt-tokens "${s}": expected L or LO-HI`);
+  let lo = Number(m[1]), hi = Number(m[2] ?? m[1]);
+  if (hi > maxLen) hi = maxLen;
+  if (lo > hi) lo = Math.max(2, Math.floor(hi / 2));
+  if (lo < 2) throw new UsageError(`--prompt-tokens "${s}": prompts need at least 2 tokens`);
+  return [lo, hi];
+}

@@ -1,0 +1,5 @@
+// Where the CLI writes: stdout for text, stderr for timings and errors.
+export interface CliIO {
+  out(s: string): void;
+  err(s: string): void;
+}

@@ -1,0 +1,27 @@
+// KV cache options as users give them (API and CLI), and the report a generation returns.
+
+export interface KVOptions {
+  policy?: string;        // registry name: full, dbudget, nucleus, streaming, h2o, snapkv, pyramidkv, tova, knorm, random
+  tolerance?: number;     // adaptive policies (dbudget, nucleus): T; <= 0 keeps everything
+  ratio?: number;         // fixed-budget policies: fraction of the current length to keep, in (0, 1]
+  budget?: number;        // fixed-budget policies: tokens to keep (instead of ratio)
+  sinks?: number;         // leading positions always kept
+  window?: number;        // observation window (queries) for attention-scored policies
+  phase?: "prefill" | "decode" | "both"; // when to prune (default prefill)
+  interval?: number;      // with decode/both: re-prune every `interval` decoded tokens
+  exemptLayers?: number[];// layers never pruned
+  perHead?: boolean;      // nucleus: one cut per KV head instead of per layer
+  seed?: number;          // random policy
+  [option: string]: unknown;
+}
+
+export interface KVReport {
+  policy: string;
+  nPrompt: number;
+  keptPerLayer: number[];   // rows kept per layer (mean over KV heads) after the last prune
+  keptRatio: number;        // mean over layers of kept / n (exempt layers count 1.0)
+  bytesFull: number;        // heap bytes the store held right before the first prune (measured)
+  bytesKept: number;        // heap bytes the store holds right after the last prune (measured)
+  pruneMs: number;          // total time spent pruning
+  prunes: number;
+}

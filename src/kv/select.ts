@@ -1,0 +1,54 @@
+// Shared selection for KV policies: budgets, sinks, recency, and top-k over scores (through
+// the topk kernel, ties broken by position).
+import type { Runtime } from "../wasm/runtime.ts";
+import { topk } from "../wasm/ops/aggregate.ts";
+
+// Tokens a fixed-budget policy keeps out of n: `budget` when given, else round(ratio * n).
+export function budgetOf(n: number, o: { ratio?: number; budget?: number }): number {
+  const b = o.budget !== undefined ? o.budget : Math.round((o.ratio ?? 1) * n);
+  return Math.max(0, Math.min(n, b));
+}
+
+// Rows whose original position is < sinks (positions ascending, so a prefix).
+export function sinkCount(positions: Int32Array, sinks: number): number {
+  let s = 0;
+  while (s < positions.length && positions[s] < sinks) s++;
+  return s;
+}
+
+// Ascending union of row lists.
+export function unionRows(n: number, ...lists: ArrayLike<number>[]): Int32Array {
+  const mark = new Uint8Array(n);
+  for (const l of lists) for (let i = 0; i < l.length; i++) mark[l[i]] = 1;
+  let c = 0;
+  for (let i = 0; i < n; i++) c += mark[i];
+  const out = new Int32Array(c);
+  for (let i = 0, j = 0; i < n; i++) if (mark[i]) out[j++] = i;
+  return out;
+}
+
+export function range(lo: number, hi: number): Int32Array {
+  const out = new Int32Array(Math.max(0, hi - lo));
+  for (let i = 0; i < out.length; i++) out[i] = lo + i;
+  return out;
+}
+
+// The k best rows among rows [lo, hi) of `scores` (n), ties to the older row unless preferNewer.
+export function topRows(rt: Runtime, scores: Float32Array, lo: number, hi: number, k: number, preferNewer = false): Int32Array {
+  if (k <= 0 || hi <= lo) return new Int32Array(0);
+  const t = rt.fromArray(scores.subarray(lo, hi));
+  try {
+    const idx = topk(t, k, { preferNewer });
+    for (let i = 0; i < idx.length; i++) idx[i] += lo;
+    return idx;
+  } finally {
+    t.dispose();
+  }
+}
+
+// Sum of the nGroup rows of a (nGroup, n) score block: (n).
+export function sumRows(block: Float32Array, nGroup: number, n: number, out = new Float32Array(n)): Float32Array {
+  out.fill(0);
+  for (let g = 0; g < nGroup; g++) for (let i = 0; i < n; i++) out[i] += block[g * n + i];
+  return out;
+}

@@ -1,0 +1,142 @@
+// The Llama-family forward pass (llama, mistral, qwen2, qwen3) over the kernel module.
+// Run state is allocated once for the largest chunk; the per-token path allocates nothing.
+// A chunk of m tokens at positions pos0 .. pos0+m-1 is appended to the KV store and attends
+// causally to everything the store holds; logits come back for the chunk's last token.
+import type { Runtime } from "../wasm/runtime.ts";
+import type { Tensor } from "../wasm/tensor.ts";
+import type { ModelConfig } from "./config.ts";
+import type { Weights } from "./weights.ts";
+import type { KVStore } from "../kv/store.ts";
+import { add, addRows } from "../wasm/ops/elementwise.ts";
+import { rmsnorm } from "../wasm/ops/norm.ts";
+import { rope, ropeTable } from "../wasm/ops/rope.ts";
+import { siluMul } from "../wasm/ops/activation.ts";
+import { attnDecode, attnPrefill } from "../wasm/ops/attention.ts";
+import { Linear } from "./linear.ts";
+import { embedRows } from "./embed.ts";
+import { copyStrided } from "../wasm/ops/copy.ts";
+
+// Query rows recorded for KV policies: post-RoPE q of positions [from, from + w), per layer.
+export interface QueryWindow {
+  from: number;
+  w: number;
+  q: Tensor[];       // per layer (w, nHeads*headDim)
+}
+
+export class Transformer {
+  readonly maxChunk: number;
+  readonly contextSize: number;
+  private readonly lin: Linear;
+  // run state; C = maxChunk
+  private x: Tensor;       // (C, dim) residual stream
+  private xb: Tensor;      // (C, dim)
+  private xb2: Tensor;     // (C, dim)
+  private q: Tensor;       // (C, nHeads*headDim)
+  private k: Tensor;       // (C, nKvHeads*headDim)
+  private v: Tensor;       // (C, nKvHeads*headDim)
+  private att: Tensor;     // (C, nHeads*headDim)
+  private hb: Tensor;      // (C, hiddenDim)
+  private hb2: Tensor;     // (C, hiddenDim)
+  private pos: Tensor;     // (C) i32
+  private scores: Tensor;  // (nGroup, contextSize) attention weights of the last decode step, per KV head
+  private rope: Tensor;    // (contextSize, ropeDim/2, 2)
+  readonly logits: Tensor; // (vocab)
+  private last: Tensor;    // (1, dim) final norm of the last row
+
+  constructor(readonly rt: Runtime, readonly cfg: ModelConfig, readonly w: Weights, opts: { maxChunk?: number; contextSize?: number } = {}) {
+    this.maxChunk = Math.max(1, opts.maxChunk ?? 64);
+    this.contextSize = opts.contextSize ?? cfg.contextLength;
+    const C = this.maxChunk, { dim, hiddenDim, nHeads, nKvHeads, headDim } = cfg;
+    const qDim = nHeads * headDim, kvDim = nKvHeads * headDim;
+    this.x = rt.tensor("f32", [C, dim]);
+    this.xb = rt.tensor("f32", [C, dim]);
+    this.xb2 = rt.tensor("f32", [C, dim]);
+    this.q = rt.tensor("f32", [C, qDim]);
+    this.k = rt.tensor("f32", [C, kvDim]);
+    this.v = rt.tensor("f32", [C, kvDim]);
+    this.att = rt.tensor("f32", [C, qDim]);
+    this.hb = rt.tensor("f32", [C, hiddenDim]);
+    this.hb2 = rt.tensor("f32", [C, hiddenDim]);
+    this.pos = rt.tensor("i32", [C]);
+    this.scores = rt.tensor("f32", [nHeads / nKvHeads, this.contextSize]);
+    this.rope = ropeTable(rt, { rotDim: cfg.ropeDim, theta: cfg.ropeTheta, scaling: cfg.ropeScaling, maxPos: this.contextSize });
+    this.logits = rt.tensor("f32", [cfg.vocabSize]);
+    this.last = rt.tensor("f32", [1, dim]);
+    this.lin = new Linear(rt, C, Math.max(dim, hiddenDim, qDim));
+  }
+
+  // Runs tokens[start .. start+m) at positions pos0.. through every layer, appending to kv.
+  // Returns the logits of the last token (this.logits) unless logits is false.
+  forward(tokens: ArrayLike<number>, start: number, m: number, pos0: number, kv: KVStore, opts: { logits?: boolean; window?: QueryWindow } = {}): Tensor {
+    const cfg = this.cfg;
+    if (m < 1 || m > this.maxChunk) throw new RangeError(`forward: chunk of ${m} tokens (1..${this.maxChunk})`);
+    if (pos0 + m > this.contextSize) throw new RangeError(`forward: position ${pos0 + m} passes the context size ${this.contextSize}`);
+    const { dim, nHeads, nKvHeads, headDim, normEps } = cfg;
+    const qDim = nHeads * headDim, nGroup = nHeads / nKvHeads;
+    const scale = 1 / Math.sqrt(headDim);
+    const posv = this.pos.i32();
+    for (let t = 0; t < m; t++) posv[t] = pos0 + t;
+    embedRows(this.x, this.w.tokEmbd, tokens, start, m);
+
+    for (let l = 0; l < cfg.nLayers; l++) {
+      const L = this.w.layers[l];
+      rmsnorm(this.xb, this.x, L.attnNorm, normEps, m);
+      this.lin.apply(this.q, L.wq, this.xb, m);
+      this.lin.apply(this.k, L.wk, this.xb, m);
+      this.lin.apply(this.v, L.wv, this.xb, m);
+      if (L.bq) { addRows(this.q, L.bq, 0, m); addRows(this.k, L.bk!, 0, m); addRows(this.v, L.bv!, 0, m); }
+      if (L.qNorm) {
+        rmsnorm(this.q, this.q, L.qNorm, normEps, m * nHeads);
+        rmsnorm(this.k, this.k, L.kNorm!, normEps, m * nKvHeads);
+      }
+      const ropeOpts = { headDim, rotDim: cfg.ropeDim, style: cfg.ropeStyle, r0: 0, r1: m };
+      rope(this.q, this.rope, this.pos, { ...ropeOpts, nHeads });
+      rope(this.k, this.rope, this.pos, { ...ropeOpts, nHeads: nKvHeads });
+      if (opts.window) this.record(opts.window, l, m, pos0);
+      kv.append(l, this.k, this.v, m, pos0);
+
+      const heads = kv.layers[l];
+      for (let h = 0; h < nKvHeads; h++) {
+        const b = heads[h];
+        const off = h * nGroup * headDim;
+        if (m === 1) {
+          attnDecode(this.att, this.q, b.k, b.v, { nKv: b.n, headDim, nGroup, scale, qOffset: off, outOffset: off, scores: this.scores });
+        } else {
+          attnPrefill(this.att, this.q, b.k, b.v, { m, nKv: b.n, headDim, nGroup, qStride: qDim, scale, qOffset: off, outOffset: off, scores: this.scores });
+        }
+      }
+      this.lin.apply(this.xb2, L.wo, this.att, m);
+      add(this.x, this.x, this.xb2, 0, m * dim);
+
+      rmsnorm(this.xb, this.x, L.ffnNorm, normEps, m);
+      this.lin.apply(this.hb, L.wGate, this.xb, m);
+      this.lin.apply(this.hb2, L.wUp, this.xb, m);
+      siluMul(this.hb, this.hb, this.hb2, 0, m * cfg.hiddenDim);
+      this.lin.apply(this.xb2, L.wDown, this.hb, m);
+      add(this.x, this.x, this.xb2, 0, m * dim);
+    }
+    if (opts.logits !== false) {
+      // final norm of the last row only
+      copyStrided(this.last, 0, dim, this.x, (m - 1) * dim, dim, 1, dim);
+      rmsnorm(this.last, this.last, this.w.outNorm, normEps, 1);
+      this.lin.apply(this.logits, this.w.output, this.last, 1);
+    }
+    return this.logits;
+  }
+
+  // Attention weights of the last decode step for KV head h of the layer just run:
+  // (nGroup, nKv) rows in this.scores. Valid only right after a one-token forward of that layer.
+  get lastScores(): Tensor { return this.scores; }
+
+  private record(win: QueryWindow, layer: number, m: number, pos0: number): void {
+    const lo = Math.max(pos0, win.from), hi = Math.min(pos0 + m, win.from + win.w);
+    if (lo >= hi) return;
+    const rowLen = this.cfg.nHeads * this.cfg.headDim;
+    copyStrided(win.q[layer], (lo - win.from) * rowLen, rowLen, this.q, (lo - pos0) * rowLen, rowLen, hi - lo, rowLen);
+  }
+
+  dispose(): void {
+    for (const t of [this.x, this.xb, this.xb2, this.q, this.k, this.v, this.att, this.hb, this.hb2, this.pos, this.scores, this.rope, this.logits, this.last]) t.dispose();
+    this.lin.dispose();
+  }
+}

@@ -1,0 +1,110 @@
+// Model weights in the kernel module's memory. Linear weights stay in their stored type when a
+// WASM kernel reads it (f32, q8_0, q4_0, q4_k, q6_k); every other type (f16, bf16, q4_1, q5_*,
+// q5_k) is converted to f32 once at load. Norms and biases are f32.
+import type { Runtime } from "../wasm/runtime.ts";
+import type { Tensor } from "../wasm/tensor.ts";
+import type { DType } from "../wasm/dtype.ts";
+import type { ModelConfig } from "./config.ts";
+import type { ModelFile, TensorEntry } from "../format/model-file.ts";
+import { dequantizeRow } from "../quant/index.ts";
+import { Q_KERNEL_DTYPES } from "../wasm/ops/qmatmul.ts";
+import { ModelFormatError } from "../format/errors.ts";
+
+export interface LayerWeights {
+  attnNorm: Tensor;  // (dim)
+  wq: Tensor;        // (nHeads*headDim, dim)
+  wk: Tensor;        // (nKvHeads*headDim, dim)
+  wv: Tensor;        // (nKvHeads*headDim, dim)
+  wo: Tensor;        // (dim, nHeads*headDim)
+  bq?: Tensor; bk?: Tensor; bv?: Tensor;   // qwen2 biases
+  qNorm?: Tensor; kNorm?: Tensor;          // qwen3 (headDim)
+  ffnNorm: Tensor;   // (dim)
+  wGate: Tensor;     // (hiddenDim, dim)
+  wUp: Tensor;       // (hiddenDim, dim)
+  wDown: Tensor;     // (dim, hiddenDim)
+}
+
+export interface Weights {
+  tokEmbd: Tensor;   // (vocab, dim)
+  outNorm: Tensor;   // (dim)
+  output: Tensor;    // (vocab, dim); the same tensor as tokEmbd when tied
+  layers: LayerWeights[];
+  bytes: number;     // heap bytes held
+  dispose(): void;
+}
+
+const KEEP: readonly DType[] = ["f32", ...Q_KERNEL_DTYPES];
+
+export async function loadWeights(rt: Runtime, file: ModelFile, onTensor?: (name: string) => void): Promise<Weights> {
+  const cfg = file.config;
+  const owned: Tensor[] = [];
+  const get = async (name: string, shape: number[], linear: boolean): Promise<Tensor> => {
+    const e = file.tensors.get(name);
+    if (!e) throw new ModelFormatError(file.name, `tensor ${name}`, undefined, "required tensor is missing");
+    checkShape(file.name, e, shape);
+    const t = await toTensor(rt, e, linear);
+    owned.push(t);
+    onTensor?.(name);
+    return t;
+  };
+  const opt = async (name: string, shape: number[]): Promise<Tensor | undefined> =>
+    file.tensors.has(name) ? get(name, shape, false) : undefined;
+
+  try {
+    const { dim, hiddenDim, nHeads, nKvHeads, headDim, vocabSize } = cfg;
+    const qDim = nHeads * headDim, kvDim = nKvHeads * headDim;
+    const tokEmbd = await get("token_embd.weight", [vocabSize, dim], true);
+    const outNorm = await get("output_norm.weight", [dim], false);
+    const output = cfg.tiedEmbeddings ? tokEmbd : await get("output.weight", [vocabSize, dim], true);
+    const layers: LayerWeights[] = [];
+    for (let l = 0; l < cfg.nLayers; l++) {
+      const p = `blk.${l}.`;
+      layers.push({
+        attnNorm: await get(p + "attn_norm.weight", [dim], false),
+        wq: await get(p + "attn_q.weight", [qDim, dim], true),
+        wk: await get(p + "attn_k.weight", [kvDim, dim], true),
+        wv: await get(p + "attn_v.weight", [kvDim, dim], true),
+        wo: await get(p + "attn_output.weight", [dim, qDim], true),
+        bq: cfg.qkvBias ? await get(p + "attn_q.bias", [qDim], false) : undefined,
+        bk: cfg.qkvBias ? await get(p + "attn_k.bias", [kvDim], false) : undefined,
+        bv: cfg.qkvBias ? await get(p + "attn_v.bias", [kvDim], false) : undefined,
+        qNorm: cfg.qkNorm ? await get(p + "attn_q_norm.weight", [headDim], false) : await opt(p + "attn_q_norm.weight", [headDim]),
+        kNorm: cfg.qkNorm ? await get(p + "attn_k_norm.weight", [headDim], false) : await opt(p + "attn_k_norm.weight", [headDim]),
+        ffnNorm: await get(p + "ffn_norm.weight", [dim], false),
+        wGate: await get(p + "ffn_gate.weight", [hiddenDim, dim], true),
+        wUp: await get(p + "ffn_up.weight", [hiddenDim, dim], true),
+        wDown: await get(p + "ffn_down.weight", [dim, hiddenDim], true),
+      });
+    }
+    const bytes = owned.reduce((s, t) => s + t.heapBytes, 0);
+    return { tokEmbd, outNorm, output, layers, bytes, dispose: () => { for (const t of owned) t.dispose(); owned.length = 0; } };
+  } catch (e) {
+    for (const t of owned) t.dispose();
+    throw e;
+  }
+}
+
+function checkShape(file: string, e: TensorEntry, shape: number[]): void {
+  if (e.shape.length !== shape.length || e.shape.some((d, i) => d !== shape[i])) {
+    throw new ModelFormatError(file, `tensor ${e.name} shape`, `[${e.shape.join(", ")}]`, `expected [${shape.join(", ")}] from the model's hyperparameters`);
+  }
+}
+
+async function toTensor(rt: Runtime, e: TensorEntry, linear: boolean): Promise<Tensor> {
+  const bytes = await e.read();
+  if (linear && KEEP.includes(e.dtype) && e.dtype !== "f32") {
+    const t = rt.tensor(e.dtype, e.shape);
+    t.bytes().set(bytes);
+    return t;
+  }
+  const t = rt.tensor("f32", e.shape);
+  if (e.dtype === "f32") t.bytes().set(bytes);
+  else {
+    const row = e.shape[e.shape.length - 1];
+    const rows = t.size / row;
+    const rowBytes = bytes.length / rows;
+    const out = t.f32();
+    for (let r = 0; r < rows; r++) dequantizeRow(e.dtype, bytes.subarray(r * rowBytes, (r + 1) * rowBytes), row, out, r * row);
+  }
+  return t;
+}
