@@ -78,19 +78,26 @@ import { fmadd, hsum, hmax } from "./simd";
     a2 = fmadd(qv, v128.load(k2 + o), a2);
     a3 = fmadd(qv, v128.load(k3 + o), a3);
   }
-  let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
-  for (; c < d; c++) {
-    const o = <usize>c << 2;
-    const qs = load<f32>(q + o);
-    s0 += qs * load<f32>(k0 + o);
-    s1 += qs * load<f32>(k1 + o);
-    s2 += qs * load<f32>(k2 + o);
-    s3 += qs * load<f32>(k3 + o);
+  // transpose-add: lane i of the result is the horizontal sum of a_i
+  const s01 = f32x4.add(i32x4.shuffle(a0, a1, 0, 4, 1, 5), i32x4.shuffle(a0, a1, 2, 6, 3, 7));
+  const s23 = f32x4.add(i32x4.shuffle(a2, a3, 0, 4, 1, 5), i32x4.shuffle(a2, a3, 2, 6, 3, 7));
+  let r = f32x4.add(i32x4.shuffle(s01, s23, 0, 1, 4, 5), i32x4.shuffle(s01, s23, 2, 3, 6, 7));
+  if (c < d) {
+    let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
+    for (; c < d; c++) {
+      const o = <usize>c << 2;
+      const qs = load<f32>(q + o);
+      t0 += qs * load<f32>(k0 + o);
+      t1 += qs * load<f32>(k1 + o);
+      t2 += qs * load<f32>(k2 + o);
+      t3 += qs * load<f32>(k3 + o);
+    }
+    let t = f32x4.splat(t0);
+    t = f32x4.replace_lane(t, 1, t1);
+    t = f32x4.replace_lane(t, 2, t2);
+    r = f32x4.add(r, f32x4.replace_lane(t, 3, t3));
   }
-  let r = f32x4.splat(s0);
-  r = f32x4.replace_lane(r, 1, s1);
-  r = f32x4.replace_lane(r, 2, s2);
-  return f32x4.replace_lane(r, 3, s3);
+  return r;
 }
 
 // s[j] = scale * q . k_j for j in [0, n); k rows of d floats
@@ -146,12 +153,10 @@ export function attn_softmax_row(s: usize, n: i32): void {
   }
 }
 
-// out (d) = sum_j w[j] v_j for j in [0, n); four value rows per pass over out
+// out (d) += sum_j w[j] v_j for j in [0, n); four value rows per pass over out
 export function attn_weighted_sum(w: usize, v: usize, out: usize, n: i32, d: i32): void {
   const row = <usize>d << 2;
   let c = 0;
-  for (; c + 4 <= d; c += 4) v128.store(out + (<usize>c << 2), f32x4.splat(0));
-  for (; c < d; c++) store<f32>(out + (<usize>c << 2), 0);
   let j = 0;
   for (; j + 4 <= n; j += 4) {
     const wp = w + (<usize>j << 2);
@@ -195,12 +200,17 @@ export function attn_weighted_sum(w: usize, v: usize, out: usize, n: i32, d: i32
 // one query head: scores into s (n), softmax, weighted sum of V into out (d); n = 0 gives out = 0
 // @ts-ignore: decorator
 @inline function attn_one_head(q: usize, k: usize, v: usize, out: usize, s: usize, n: i32, d: i32, scale: f32): void {
+  memory.fill(out, 0, <usize>d << 2);
   if (n > 0) {
     attn_scores_row(q, k, s, n, d, scale);
     attn_softmax_row(s, n);
+    attn_weighted_sum(s, v, out, n, d);
   }
-  attn_weighted_sum(s, v, out, n, d);
 }
+
+// Cache rows per tile in decode: the group's heads visit a tile of K (then of V) one after the
+// other, so it is read from memory once and from L1 n_group - 1 times (64 rows x 64 floats = 16 KiB).
+const TILE_ROWS: i32 = 64;
 
 // ---- kernels --------------------------------------------------------------------------------
 
@@ -208,10 +218,19 @@ export function attn_weighted_sum(w: usize, v: usize, out: usize, n: i32, d: i32
 // q, out (n_group, head_dim); k, v (>= n_kv, head_dim); scores (n_group, n_kv) <- softmax weights
 export function attn_decode_f32(q: usize, k: usize, v: usize, out: usize, scores: usize,
                                 n_kv: i32, head_dim: i32, n_group: i32, scale: f32): void {
-  const hrow = <usize>head_dim << 2;
-  for (let g = 0; g < n_group; g++) {
-    attn_one_head(q + <usize>g * hrow, k, v, out + <usize>g * hrow,
-                  scores + ((<usize>g * <usize>n_kv) << 2), n_kv, head_dim, scale);
+  const hrow = <usize>head_dim << 2, srow = <usize>n_kv << 2;
+  memory.fill(out, 0, <usize>n_group * hrow);
+  if (n_kv == 0) return;
+  for (let j0 = 0; j0 < n_kv; j0 += TILE_ROWS) {
+    const nt = min(TILE_ROWS, n_kv - j0);
+    const kt = k + <usize>j0 * hrow, st = scores + (<usize>j0 << 2);
+    for (let g = 0; g < n_group; g++) attn_scores_row(q + <usize>g * hrow, kt, st + <usize>g * srow, nt, head_dim, scale);
+  }
+  for (let g = 0; g < n_group; g++) attn_softmax_row(scores + <usize>g * srow, n_kv);
+  for (let j0 = 0; j0 < n_kv; j0 += TILE_ROWS) {
+    const nt = min(TILE_ROWS, n_kv - j0);
+    const vt = v + <usize>j0 * hrow, st = scores + (<usize>j0 << 2);
+    for (let g = 0; g < n_group; g++) attn_weighted_sum(st + <usize>g * srow, vt, out + <usize>g * hrow, nt, head_dim);
   }
 }
 

@@ -5,7 +5,7 @@
 // TypeScript reference returns the same j bit for bit.
 //
 // dbudget_cut_f32  attn (n_heads, n): each query head's softmax row of the last prompt token;
-//     scratch (n_heads) f64. kept_j = mean over heads h of sqrt(sum_{t<j} attn[h, order[t]]^2),
+//     scratch (n_order) f64. kept_j = mean over heads h of sqrt(sum_{t<j} attn[h, order[t]]^2),
 //     base = kept_{n_order}, drop_j = (base - kept_j) / base. Returns the smallest j in
 //     [1, n_order] with drop_j <= tol. Special cases, in this order:
 //       n_order = 0 -> 0;  tol <= 0 or NaN -> n_order (keep everything);
@@ -21,32 +21,26 @@ export function dbudget_cut_f32(attn: usize, n_heads: i32, n: i32, order: usize,
                                 tol: f64, scratch: usize): i32 {
   if (n_order <= 0) return 0;
   if (!(tol > 0)) return n_order;
+  // kept[t] (scratch) = sum over heads of sqrt(sum of squares of the first t + 1 candidates);
+  // heads outer, so the square roots of one head are independent and pipeline
+  memory.fill(scratch, 0, <usize>n_order << 3);
   const row = <usize>n << 2;
-  let base: f64 = 0;
   for (let h = 0; h < n_heads; h++) {
     const a = attn + <usize>h * row;
     let ss: f64 = 0;
     for (let t = 0; t < n_order; t++) {
       const v = <f64>load<f32>(a + (<usize>load<i32>(order + (<usize>t << 2)) << 2));
       ss += v * v;
+      const c = scratch + (<usize>t << 3);
+      store<f64>(c, load<f64>(c) + Math.sqrt(ss));
     }
-    base += Math.sqrt(ss);
-    store<f64>(scratch + (<usize>h << 3), 0);
   }
-  base /= <f64>n_heads;
+  const nh = <f64>n_heads;
+  const base = load<f64>(scratch + (<usize>(n_order - 1) << 3)) / nh;
   if (!isFinite(base)) return n_order;
   if (base == 0) return 0;
   for (let t = 0; t < n_order; t++) {
-    const p = <usize>load<i32>(order + (<usize>t << 2)) << 2;
-    let kept: f64 = 0;
-    for (let h = 0; h < n_heads; h++) {
-      const v = <f64>load<f32>(attn + <usize>h * row + p);
-      const c = scratch + (<usize>h << 3);
-      const ss = load<f64>(c) + v * v;
-      store<f64>(c, ss);
-      kept += Math.sqrt(ss);
-    }
-    kept /= <f64>n_heads;
+    const kept = load<f64>(scratch + (<usize>t << 3)) / nh;
     if ((base - kept) / base <= tol) return t + 1;
   }
   return n_order;

@@ -28,7 +28,7 @@ describe("aggregate and cuts", () => {
     // .6, .670820, .678233; drop = .115339, .010929, 0
     const a: StaticArray<f32> = [0, 0.1, 0.3, 0.6];
     const order: StaticArray<i32> = [3, 2, 1];
-    const scratch = new StaticArray<f64>(1);
+    const scratch = new StaticArray<f64>(3);
     expect<i32>(dbudget_cut_f32(ptr(a), 1, 4, ptr(order), 3, 0.2, ptr(scratch))).toBe(1);
     expect<i32>(dbudget_cut_f32(ptr(a), 1, 4, ptr(order), 3, 0.05, ptr(scratch))).toBe(2);
     expect<i32>(dbudget_cut_f32(ptr(a), 1, 4, ptr(order), 3, 0.001, ptr(scratch))).toBe(3);

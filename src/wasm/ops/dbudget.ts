@@ -46,7 +46,7 @@ export function dbudgetCut(attn: Tensor, order: Tensor | ArrayLike<number>, tol:
   const op = "dbudgetCut";
   const [nHeads, n] = rows2d(op, attn);
   const { t, owned } = orderTensor(op, attn, order, n);
-  const scratch = attn.rt.tensor("f32", [2 * Math.max(nHeads, 1)]); // (n_heads) f64
+  const scratch = attn.rt.tensor("f32", [2 * Math.max(t.size, 1)]); // (n_order) f64
   try {
     return attn.rt.k.dbudget_cut_f32(attn.ptr, nHeads, n, t.ptr, t.size, tol, scratch.ptr);
   } finally {
