@@ -127,5 +127,15 @@ for (const build of WASM_BUILDS) {
       assert.throws(() => topkInto(idx, x, 4), /idx has 3/);
       x.dispose(); idx.dispose();
     });
+
+    it("topk frees its temporary: heap use is flat over many calls", async () => {
+      const rt = await runtimeFor(build);
+      const x = rt.fromArray(new Rng(25).array(100));
+      topk(x, 10);
+      const before = rt.heap.stats.bytesInUse;
+      for (let i = 0; i < 300; i++) topk(x, i % 120, { preferNewer: i % 2 === 1 });
+      assert.equal(rt.heap.stats.bytesInUse, before);
+      x.dispose();
+    });
   });
 }

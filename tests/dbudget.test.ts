@@ -119,5 +119,21 @@ for (const build of WASM_BUILDS) {
         s.dispose();
       }
     });
+
+    it("the wrappers' temporaries are freed: heap use is flat over many calls, errors included", async () => {
+      const rt = await runtimeFor(build);
+      const rng = new Rng(33);
+      const attn = rt.fromArray(attnRows(rng, 3, 50), [3, 50]), s = rt.fromArray(attnRows(rng, 1, 50));
+      const order = Array.from({ length: 46 }, (_, j) => 49 - j);
+      dbudgetCut(attn, order, 0.01); nucleusCut(s, order, 0.01);
+      const before = rt.heap.stats.bytesInUse;
+      for (let i = 0; i < 300; i++) {
+        dbudgetCut(attn, order, 0.01);
+        nucleusCut(s, order, 0.01);
+        assert.throws(() => nucleusCut(s, [0, 50], 0.01), /order\[1\] = 50/);
+      }
+      assert.equal(rt.heap.stats.bytesInUse, before);
+      attn.dispose(); s.dispose();
+    });
   });
 }
