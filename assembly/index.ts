@@ -1,6 +1,10 @@
 // The budgetkv kernel module: one export list for every kernel family.
 // Each family lives in its own file with its shape contract on top.
 export * from "./elementwise";
+// attention.ts also exports its building blocks to aggregate.ts; only its kernels are module exports
+export { attn_decode_f32, attn_prefill_f32 } from "./attention";
+export * from "./aggregate";
+export * from "./dbudget";
 
 // heap_base() = first byte after the module's static data; the TypeScript heap starts here.
 export function heap_base(): usize {

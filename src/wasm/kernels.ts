@@ -2,9 +2,12 @@
 // A kernel missing from a WASM build is a load error naming it (see runtime.ts).
 import type { Heap } from "./heap.ts";
 import { type ElementwiseKernels, elementwiseFallback } from "./ops/elementwise.ts";
+import { type AttentionKernels, attentionFallback } from "./ops/attention.ts";
+import { type AggregateKernels, aggregateFallback } from "./ops/aggregate.ts";
+import { type DbudgetKernels, dbudgetFallback } from "./ops/dbudget.ts";
 
-export type Kernels = ElementwiseKernels;
+export type Kernels = ElementwiseKernels & AttentionKernels & AggregateKernels & DbudgetKernels;
 
 export function fallbackKernels(h: Heap): Kernels {
-  return { ...elementwiseFallback(h) };
+  return { ...elementwiseFallback(h), ...attentionFallback(h), ...aggregateFallback(h), ...dbudgetFallback(h) };
 }

@@ -1,0 +1,252 @@
+// Attention of query heads over one KV head of a compact KV cache (GQA), f32.
+// Cache block of one layer and KV head: K (cap, head_dim) and V (cap, head_dim) row-major, of
+// which the first n_kv rows are valid; keys already carry RoPE at their original positions.
+// The n_group query heads that share this KV head sit contiguously, (n_group, head_dim).
+// score[g, j] = scale * q_g . k_j;  w[g, :] = softmax(score[g, :]);  out_g = sum_j w[g, j] v_j
+//
+// attn_decode_f32   q, out (n_group, head_dim); scores (n_group, n_kv) scratch that holds w on return
+// attn_prefill_f32  q, out (m, q_stride), this KV head's group at the pointer; causal: query i of
+//                   the chunk sees key rows [0, n_kv - m + i]; rows i in [i0, i1); scores (n_kv)
+//
+// Non-finite inputs: a NaN anywhere in a visible score row makes that query head's weights and
+// output NaN (the row max is NaN). Pointers are byte offsets; nothing here allocates.
+import { fmadd, hsum, hmax } from "./simd";
+
+// ---- exp ------------------------------------------------------------------------------------
+// TODO(merge): use mathx.exp_f32x4 — this private copy exists only until assembly/mathx.ts lands;
+// every caller in attention.ts and aggregate.ts goes through exp_f32x4_attn / exp_f32_attn.
+// exp(x) lane-wise, Cephes expf polynomial on x = n ln2 + r, |r| <= ln2/2, error ~1-2 ulp.
+// Domain: x < -87.33 gives exactly 0 (so exp(-inf) = 0), x > 88 is clamped to exp(88); NaN -> NaN.
+// @ts-ignore: decorator
+@inline export function exp_f32x4_attn(x: v128): v128 {
+  const lo = f32x4.splat(-87.33);
+  const xc = f32x4.min(f32x4.max(x, lo), f32x4.splat(88.0));
+  const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504088896341)));
+  let r = fmadd(n, f32x4.splat(-0.693359375), xc);      // ln2 split: hi part exact in f32
+  r = fmadd(n, f32x4.splat(2.12194440e-4), r);          // - n * ln2_lo
+  let p = f32x4.splat(1.9875691500e-4);
+  p = fmadd(p, r, f32x4.splat(1.3981999507e-3));
+  p = fmadd(p, r, f32x4.splat(8.3334519073e-3));
+  p = fmadd(p, r, f32x4.splat(4.1665795894e-2));
+  p = fmadd(p, r, f32x4.splat(1.6666665459e-1));
+  p = fmadd(p, r, f32x4.splat(5.0000001201e-1));
+  p = fmadd(p, f32x4.mul(r, r), f32x4.add(r, f32x4.splat(1.0)));
+  const e = i32x4.shl(i32x4.trunc_sat_f32x4_s(n), 23);   // 2^n as an exponent increment
+  const y = i32x4.add(p, e);
+  return v128.andnot(y, f32x4.lt(x, lo));                // below the range: exactly 0
+}
+
+// the same function on one value (tails use it so vector and tail lanes agree bit for bit)
+// @ts-ignore: decorator
+@inline export function exp_f32_attn(x: f32): f32 {
+  return f32x4.extract_lane(exp_f32x4_attn(f32x4.splat(x)), 0);
+}
+
+// ---- building blocks (shared with aggregate.ts) ---------------------------------------------
+
+// dot(a, b) over d floats
+// @ts-ignore: decorator
+@inline export function dot_f32(a: usize, b: usize, d: i32): f32 {
+  let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+  let c = 0;
+  for (; c + 8 <= d; c += 8) {
+    const o = <usize>c << 2;
+    acc0 = fmadd(v128.load(a + o), v128.load(b + o), acc0);
+    acc1 = fmadd(v128.load(a + o, 16), v128.load(b + o, 16), acc1);
+  }
+  if (c + 4 <= d) {
+    const o = <usize>c << 2;
+    acc0 = fmadd(v128.load(a + o), v128.load(b + o), acc0);
+    c += 4;
+  }
+  let s = hsum(f32x4.add(acc0, acc1));
+  for (; c < d; c++) s += load<f32>(a + (<usize>c << 2)) * load<f32>(b + (<usize>c << 2));
+  return s;
+}
+
+// the four dots q . k0, q . k1, q . k2, q . k3 (rows `row` bytes apart) as one vector; q loaded once
+// @ts-ignore: decorator
+@inline export function dot4_f32(q: usize, k0: usize, row: usize, d: i32): v128 {
+  const k1 = k0 + row, k2 = k1 + row, k3 = k2 + row;
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let c = 0;
+  for (; c + 4 <= d; c += 4) {
+    const o = <usize>c << 2;
+    const qv = v128.load(q + o);
+    a0 = fmadd(qv, v128.load(k0 + o), a0);
+    a1 = fmadd(qv, v128.load(k1 + o), a1);
+    a2 = fmadd(qv, v128.load(k2 + o), a2);
+    a3 = fmadd(qv, v128.load(k3 + o), a3);
+  }
+  // transpose-add: lane i of the result is the horizontal sum of a_i
+  const s01 = f32x4.add(i32x4.shuffle(a0, a1, 0, 4, 1, 5), i32x4.shuffle(a0, a1, 2, 6, 3, 7));
+  const s23 = f32x4.add(i32x4.shuffle(a2, a3, 0, 4, 1, 5), i32x4.shuffle(a2, a3, 2, 6, 3, 7));
+  let r = f32x4.add(i32x4.shuffle(s01, s23, 0, 1, 4, 5), i32x4.shuffle(s01, s23, 2, 3, 6, 7));
+  if (c < d) {
+    let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
+    for (; c < d; c++) {
+      const o = <usize>c << 2;
+      const qs = load<f32>(q + o);
+      t0 += qs * load<f32>(k0 + o);
+      t1 += qs * load<f32>(k1 + o);
+      t2 += qs * load<f32>(k2 + o);
+      t3 += qs * load<f32>(k3 + o);
+    }
+    let t = f32x4.splat(t0);
+    t = f32x4.replace_lane(t, 1, t1);
+    t = f32x4.replace_lane(t, 2, t2);
+    r = f32x4.add(r, f32x4.replace_lane(t, 3, t3));
+  }
+  return r;
+}
+
+// s[j] = scale * q . k_j for j in [0, n); k rows of d floats
+export function attn_scores_row(q: usize, k: usize, s: usize, n: i32, d: i32, scale: f32): void {
+  const row = <usize>d << 2;
+  const sv = f32x4.splat(scale);
+  let j = 0;
+  for (; j + 4 <= n; j += 4) v128.store(s + (<usize>j << 2), f32x4.mul(dot4_f32(q, k + <usize>j * row, row, d), sv));
+  for (; j < n; j++) store<f32>(s + (<usize>j << 2), dot_f32(q, k + <usize>j * row, d) * scale);
+}
+
+// max of s[0..n), n >= 1 (NaN if any element is NaN)
+export function attn_row_max(s: usize, n: i32): f32 {
+  let j = 0;
+  let m = f32.NEGATIVE_INFINITY;
+  if (n >= 4) {
+    let mv = v128.load(s);
+    for (j = 4; j + 4 <= n; j += 4) mv = f32x4.max(mv, v128.load(s + (<usize>j << 2)));
+    m = hmax(mv);
+  }
+  for (; j < n; j++) m = max(m, load<f32>(s + (<usize>j << 2)));
+  return m;
+}
+
+// s[0..n) <- softmax(s[0..n)) in place, n >= 1
+export function attn_softmax_row(s: usize, n: i32): void {
+  const m = attn_row_max(s, n);
+  const mv = f32x4.splat(m);
+  let sv = f32x4.splat(0);
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const p = s + (<usize>j << 2);
+    const e = exp_f32x4_attn(f32x4.sub(v128.load(p), mv));
+    v128.store(p, e);
+    sv = f32x4.add(sv, e);
+  }
+  let sum = hsum(sv);
+  for (; j < n; j++) {
+    const p = s + (<usize>j << 2);
+    const e = exp_f32_attn(load<f32>(p) - m);
+    store<f32>(p, e);
+    sum += e;
+  }
+  const inv = f32x4.splat(<f32>1 / sum);
+  for (j = 0; j + 4 <= n; j += 4) {
+    const p = s + (<usize>j << 2);
+    v128.store(p, f32x4.mul(v128.load(p), inv));
+  }
+  const invs = <f32>1 / sum;
+  for (; j < n; j++) {
+    const p = s + (<usize>j << 2);
+    store<f32>(p, load<f32>(p) * invs);
+  }
+}
+
+// out (d) += sum_j w[j] v_j for j in [0, n); four value rows per pass over out
+export function attn_weighted_sum(w: usize, v: usize, out: usize, n: i32, d: i32): void {
+  const row = <usize>d << 2;
+  let c = 0;
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const wp = w + (<usize>j << 2);
+    const w0 = load<f32>(wp), w1 = load<f32>(wp, 4), w2 = load<f32>(wp, 8), w3 = load<f32>(wp, 12);
+    const wv0 = f32x4.splat(w0), wv1 = f32x4.splat(w1), wv2 = f32x4.splat(w2), wv3 = f32x4.splat(w3);
+    const v0 = v + <usize>j * row, v1 = v0 + row, v2 = v1 + row, v3 = v2 + row;
+    for (c = 0; c + 4 <= d; c += 4) {
+      const o = <usize>c << 2;
+      let acc = v128.load(out + o);
+      acc = fmadd(wv0, v128.load(v0 + o), acc);
+      acc = fmadd(wv1, v128.load(v1 + o), acc);
+      acc = fmadd(wv2, v128.load(v2 + o), acc);
+      acc = fmadd(wv3, v128.load(v3 + o), acc);
+      v128.store(out + o, acc);
+    }
+    for (; c < d; c++) {
+      const o = <usize>c << 2;
+      let acc = load<f32>(out + o);
+      acc += w0 * load<f32>(v0 + o);
+      acc += w1 * load<f32>(v1 + o);
+      acc += w2 * load<f32>(v2 + o);
+      acc += w3 * load<f32>(v3 + o);
+      store<f32>(out + o, acc);
+    }
+  }
+  for (; j < n; j++) {
+    const wj = load<f32>(w + (<usize>j << 2));
+    const wv = f32x4.splat(wj);
+    const vj = v + <usize>j * row;
+    for (c = 0; c + 4 <= d; c += 4) {
+      const o = <usize>c << 2;
+      v128.store(out + o, fmadd(wv, v128.load(vj + o), v128.load(out + o)));
+    }
+    for (; c < d; c++) {
+      const o = <usize>c << 2;
+      store<f32>(out + o, load<f32>(out + o) + wj * load<f32>(vj + o));
+    }
+  }
+}
+
+// one query head: scores into s (n), softmax, weighted sum of V into out (d); n = 0 gives out = 0
+// @ts-ignore: decorator
+@inline function attn_one_head(q: usize, k: usize, v: usize, out: usize, s: usize, n: i32, d: i32, scale: f32): void {
+  memory.fill(out, 0, <usize>d << 2);
+  if (n > 0) {
+    attn_scores_row(q, k, s, n, d, scale);
+    attn_softmax_row(s, n);
+    attn_weighted_sum(s, v, out, n, d);
+  }
+}
+
+// Cache rows per tile in decode: the group's heads visit a tile of K (then of V) one after the
+// other, so it is read from memory once and from L1 n_group - 1 times (64 rows x 64 floats = 16 KiB).
+const TILE_ROWS: i32 = 64;
+
+// ---- kernels --------------------------------------------------------------------------------
+
+// attn_decode_f32: one query token over one KV head.
+// q, out (n_group, head_dim); k, v (>= n_kv, head_dim); scores (n_group, n_kv) <- softmax weights
+export function attn_decode_f32(q: usize, k: usize, v: usize, out: usize, scores: usize,
+                                n_kv: i32, head_dim: i32, n_group: i32, scale: f32): void {
+  const hrow = <usize>head_dim << 2, srow = <usize>n_kv << 2;
+  memory.fill(out, 0, <usize>n_group * hrow);
+  if (n_kv == 0) return;
+  for (let j0 = 0; j0 < n_kv; j0 += TILE_ROWS) {
+    const nt = min(TILE_ROWS, n_kv - j0);
+    const kt = k + <usize>j0 * hrow, st = scores + (<usize>j0 << 2);
+    for (let g = 0; g < n_group; g++) attn_scores_row(q + <usize>g * hrow, kt, st + <usize>g * srow, nt, head_dim, scale);
+  }
+  for (let g = 0; g < n_group; g++) attn_softmax_row(scores + <usize>g * srow, n_kv);
+  for (let j0 = 0; j0 < n_kv; j0 += TILE_ROWS) {
+    const nt = min(TILE_ROWS, n_kv - j0);
+    const vt = v + <usize>j0 * hrow, st = scores + (<usize>j0 << 2);
+    for (let g = 0; g < n_group; g++) attn_weighted_sum(st + <usize>g * srow, vt, out + <usize>g * hrow, nt, head_dim);
+  }
+}
+
+// attn_prefill_f32: a causal chunk of m query tokens (the last m of the n_kv cache rows) over one
+// KV head. q, out (m, q_stride) with this KV head's group (n_group * head_dim) at the pointer;
+// k, v (>= n_kv, head_dim); scores (n_kv) scratch; query rows i in [i0, i1); requires m <= n_kv.
+export function attn_prefill_f32(q: usize, k: usize, v: usize, out: usize, scores: usize, m: i32,
+                                 n_kv: i32, head_dim: i32, n_group: i32, q_stride: i32, scale: f32,
+                                 i0: i32, i1: i32): void {
+  const hrow = <usize>head_dim << 2;
+  const qrow = <usize>q_stride << 2;
+  for (let i = i0; i < i1; i++) {
+    const n_vis = n_kv - m + i + 1;
+    for (let g = 0; g < n_group; g++) {
+      const o = <usize>i * qrow + <usize>g * hrow;
+      attn_one_head(q + o, k, v, out + o, scores, n_vis, head_dim, scale);
+    }
+  }
+}
