@@ -28,6 +28,7 @@ class Out {
   buf = new Uint8Array(1024);
   dv = new DataView(this.buf.buffer);
   n = 0;
+  // reserves k bytes and returns their offset; may replace buf and dv, so call it before using them
   reserve(k: number): number {
     if (this.n + k > this.buf.length) {
       const b = new Uint8Array(Math.max(this.buf.length * 2, this.n + k));
@@ -39,17 +40,17 @@ class Out {
     this.n += k;
     return at;
   }
-  u8(v: number) { this.dv.setUint8(this.reserve(1), v); }
-  i8(v: number) { this.dv.setInt8(this.reserve(1), v); }
-  u16(v: number) { this.dv.setUint16(this.reserve(2), v, true); }
-  i16(v: number) { this.dv.setInt16(this.reserve(2), v, true); }
-  u32(v: number) { this.dv.setUint32(this.reserve(4), v, true); }
-  i32(v: number) { this.dv.setInt32(this.reserve(4), v, true); }
-  f32(v: number) { this.dv.setFloat32(this.reserve(4), v, true); }
-  f64(v: number) { this.dv.setFloat64(this.reserve(8), v, true); }
-  u64(v: number | bigint) { this.dv.setBigUint64(this.reserve(8), BigInt(v), true); }
-  i64(v: number | bigint) { this.dv.setBigInt64(this.reserve(8), BigInt(v), true); }
-  bytes(b: Uint8Array) { this.buf.set(b, this.reserve(b.length)); }
+  u8(v: number) { const at = this.reserve(1); this.dv.setUint8(at, v); }
+  i8(v: number) { const at = this.reserve(1); this.dv.setInt8(at, v); }
+  u16(v: number) { const at = this.reserve(2); this.dv.setUint16(at, v, true); }
+  i16(v: number) { const at = this.reserve(2); this.dv.setInt16(at, v, true); }
+  u32(v: number) { const at = this.reserve(4); this.dv.setUint32(at, v, true); }
+  i32(v: number) { const at = this.reserve(4); this.dv.setInt32(at, v, true); }
+  f32(v: number) { const at = this.reserve(4); this.dv.setFloat32(at, v, true); }
+  f64(v: number) { const at = this.reserve(8); this.dv.setFloat64(at, v, true); }
+  u64(v: number | bigint) { const at = this.reserve(8); this.dv.setBigUint64(at, BigInt(v), true); }
+  i64(v: number | bigint) { const at = this.reserve(8); this.dv.setBigInt64(at, BigInt(v), true); }
+  bytes(b: Uint8Array) { const at = this.reserve(b.length); this.buf.set(b, at); }
   str(s: string) { const b = new TextEncoder().encode(s); this.u64(b.length); this.bytes(b); }
   pad(alignment: number) { this.reserve((alignment - (this.n % alignment)) % alignment); }
 }
