@@ -65,7 +65,7 @@ describe("openModel: sources and sniffing", () => {
 
   it("a folder on disk, a Map of Blobs and a FileList-like array of Files give the same HF model", async () => {
     const h = smallConfig({ ropeStyle: "half" });
-    const files: Record<string, Uint8Array> = {
+    const files: Record<string, Uint8Array<ArrayBuffer>> = {
       "config.json": new TextEncoder().encode(JSON.stringify(hfConfigJson(h))),
       "model.safetensors": writeSafetensors(hfTensors(h, new Rng(2))),
       "tokenizer_config.json": new TextEncoder().encode(JSON.stringify({ add_bos_token: false })),

@@ -25,7 +25,7 @@ const TYPE_ID: Record<GGUFScalarType, number> = {
 };
 
 class Out {
-  buf = new Uint8Array(1024);
+  buf: Uint8Array<ArrayBuffer> = new Uint8Array(1024);
   dv = new DataView(this.buf.buffer);
   n = 0;
   // reserves k bytes and returns their offset; may replace buf and dv, so call it before using them
@@ -74,7 +74,7 @@ function writeValue(o: Out, type: GGUFType, v: unknown, key: string): void {
 
 function typeId(t: GGUFType): number { return typeof t === "object" ? 9 : TYPE_ID[t]; }
 
-export function writeGGUF(model: { metadata: GGUFMetaEntry[]; tensors: GGUFTensorSpec[] }, opts: GGUFWriteOptions = {}): Uint8Array {
+export function writeGGUF(model: { metadata: GGUFMetaEntry[]; tensors: GGUFTensorSpec[] }, opts: GGUFWriteOptions = {}): Uint8Array<ArrayBuffer> {
   const version = opts.version ?? 3, alignment = opts.alignment ?? 32;
   const meta = model.metadata.slice();
   if (alignment !== 32 && !meta.some(([k]) => k === "general.alignment")) meta.push(["general.alignment", "u32", alignment]);

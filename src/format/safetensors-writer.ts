@@ -9,7 +9,7 @@ export interface SafetensorsTensorSpec {
   data: Uint8Array;  // numel * element size bytes
 }
 
-export function writeSafetensors(tensors: SafetensorsTensorSpec[], metadata?: Record<string, string>): Uint8Array {
+export function writeSafetensors(tensors: SafetensorsTensorSpec[], metadata?: Record<string, string>): Uint8Array<ArrayBuffer> {
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
   let offset = 0;

@@ -6,7 +6,7 @@ import { type GGUFMetaEntry, type GGUFTensorSpec, writeGGUF } from "../../src/fo
 import type { SafetensorsTensorSpec } from "../../src/format/safetensors-writer.ts";
 import type { Rng } from "./rand.ts";
 
-export function randomBytes(rng: Rng, n: number): Uint8Array {
+export function randomBytes(rng: Rng, n: number): Uint8Array<ArrayBuffer> {
   const w = new Uint32Array(Math.ceil(n / 4));
   for (let i = 0; i < w.length; i++) w[i] = rng.next() * 4294967296;
   return new Uint8Array(w.buffer, 0, n);
@@ -79,7 +79,7 @@ export function ggufTensors(c: ModelConfig, rng: Rng, dtype: (name: string) => D
   });
 }
 
-export function ggufModel(c: ModelConfig, rng: Rng, dtype?: (name: string) => DType, opts?: { version?: 2 | 3; alignment?: number }): { bytes: Uint8Array; tensors: GGUFTensorSpec[] } {
+export function ggufModel(c: ModelConfig, rng: Rng, dtype?: (name: string) => DType, opts?: { version?: 2 | 3; alignment?: number }): { bytes: Uint8Array<ArrayBuffer>; tensors: GGUFTensorSpec[] } {
   const tensors = ggufTensors(c, rng, dtype);
   return { bytes: writeGGUF({ metadata: ggufMetadata(c), tensors }, opts), tensors };
 }
