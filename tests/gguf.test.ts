@@ -239,7 +239,10 @@ describe("GGUF: what budgetkv cannot run is one ModelFormatError naming it", () 
     await rejects(build(setMeta("llama.embedding_length", "string", "64")), /llama\.embedding_length = "64": expected a single finite number/);
     await rejects(build(setMeta("llama.feed_forward_length", { array: "u32" }, [96, 96])), /llama\.feed_forward_length = "\[array\]": expected a single finite number \(per-layer arrays are not supported\)/);
     await rejects(build(setMeta("llama.attention.head_count", "u32", 0)), /head_count = 0: expected a positive integer/);
-    await rejects(build([...ggufMetadata(c), ["llama.rope.scaling.type", "string", "yarn"], ["llama.rope.scaling.factor", "f32", 4]]), /rope\.scaling\.type = "yarn": rope scaling with factor 4 is not supported/);
+    await rejects(build([...ggufMetadata(c), ["llama.rope.scaling.type", "string", "yarn"], ["llama.rope.scaling.factor", "f32", 4]]), /rope\.scaling\.type = "yarn": rope scaling with llama\.rope\.scaling\.factor = 4 is not supported/);
+    await rejects(build([...ggufMetadata(c), ["llama.rope.scale_linear", "f32", 2]]), /rope\.scaling\.type = "linear": rope scaling with llama\.rope\.scale_linear = 2/);
+    const unscaled = await build([...ggufMetadata(c), ["llama.rope.scaling.type", "string", "linear"], ["llama.rope.scaling.factor", "f32", 1]]);
+    assert.deepEqual(unscaled.config, c);
     await rejects(build(setMeta("llama.attention.value_length", "u32", 8)), /value_length = 8: differs from key_length 16/);
     await rejects(build(setMeta("llama.attention.head_count_kv", "u32", 3)), /head_count 4 is not a multiple of head_count_kv 3/);
   });

@@ -78,13 +78,14 @@ export function ggufConfig(h: GGUFHeader, file: string): ModelConfig {
   const vocabFallback = Array.isArray(tokens) ? tokens.length : embd?.[0];
   const vocabSize = int("vocab_size", vocabFallback);
 
-  const scaling = get("rope.scaling.type");
-  if (scaling !== undefined && scaling !== "none") {
-    const factor = num("rope.scaling.factor", 1);
-    if (!(scaling === "linear" && factor === 1)) throw bad(`${arch}.rope.scaling.type`, scaling, `rope scaling with factor ${factor} is not supported (Llama 3 scaling is read from rope_freqs.weight)`);
+  // llama.cpp reads a missing scaling type as "linear" and the factor from rope.scaling.factor or
+  // the older rope.scale_linear; only factor 1 (or 0, "unset") leaves positions unscaled
+  const scaling = get("rope.scaling.type") ?? "linear";
+  const factorKey = get("rope.scaling.factor") !== undefined ? "rope.scaling.factor" : "rope.scale_linear";
+  const factor = num(factorKey, 1);
+  if (scaling !== "none" && factor !== 1 && factor !== 0) {
+    throw bad(`${arch}.rope.scaling.type`, scaling, `rope scaling with ${arch}.${factorKey} = ${factor} is not supported (Llama 3 scaling is read from rope_freqs.weight)`);
   }
-  const linear = num("rope.scale_linear", 1);
-  if (linear !== 1) throw bad(`${arch}.rope.scale_linear`, linear, "linear rope scaling is not supported");
 
   return {
     arch,

@@ -103,7 +103,14 @@ async function openModelFolder(folder: Folder, load: LoadOptions): Promise<Model
   const candidates = names?.filter((n) => /\.(gguf|bin)$/i.test(n)) ?? [];
   if (candidates.length === 1) {
     const src = await folder.tryOpen(candidates[0]);
-    if (src) return openModelFile(src, load);
+    if (src) {
+      try {
+        return await openModelFile(src, load);
+      } catch (e) {
+        await src.close();
+        throw e;
+      }
+    }
   }
   throw new ModelFormatError(folder.name, "folder", undefined,
     `no config.json (a Hugging Face model folder) and ${candidates.length ? "several" : "no"} .gguf/.bin files${names ? `; it holds: ${names.slice(0, 20).join(", ")}` : ""}`);
