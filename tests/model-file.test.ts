@@ -50,7 +50,8 @@ describe("openModel: sources and sniffing", () => {
     const inputs = [gguf, gguf.slice().buffer, odd.subarray(3), new Blob([gguf]), memorySource(gguf, "mem")];
     await withTempDir(async (dir) => {
       await writeFile(join(dir, "m.gguf"), gguf);
-      for (const src of [...inputs, join(dir, "m.gguf"), new URL(`file://${join(dir, "m.gguf")}`)]) {
+      // a folder holding one .gguf opens that file
+      for (const src of [...inputs, join(dir, "m.gguf"), new URL(`file://${join(dir, "m.gguf")}`), dir]) {
         const m = await openModel(src);
         assert.deepEqual(m.config, c);
         const e = m.tensors.get("blk.1.attn_q.weight")!;
