@@ -126,6 +126,11 @@ function parse(r: ByteReader, fileSize: number, bad: Bad): GGUFHeader {
       throw bad(`tensor ${t.name}`, undefined, `data [${dataOffset + t.offset}, ${dataOffset + t.offset + t.nbytes}) runs past the end of the ${fileSize}-byte file (truncated?)`);
     }
   }
+  const byOffset = tensors.filter((t) => t.dtype).sort((a, b) => a.offset - b.offset);
+  for (let i = 1; i < byOffset.length; i++) {
+    const a = byOffset[i - 1], b = byOffset[i];
+    if (b.offset < a.offset + a.nbytes) throw bad(`tensor ${b.name} offset`, b.offset, `overlaps tensor ${a.name} [${a.offset}, ${a.offset + a.nbytes})`);
+  }
   return { version, metadata, tensors, alignment, dataOffset };
 }
 
@@ -135,7 +140,7 @@ function readString(r: ByteReader, fileSize: number, bad: Bad, field: string): s
   return r.str(n);
 }
 
-function readValue(r: ByteReader, type: number, fileSize: number, bad: Bad, key: string): GGUFValue {
+function readValue(r: ByteReader, type: number, fileSize: number, bad: Bad, key: string, depth = 0): GGUFValue {
   switch (type) {
     case 0: return r.u8();
     case 1: return r.i8();
@@ -150,7 +155,7 @@ function readValue(r: ByteReader, type: number, fileSize: number, bad: Bad, key:
       return b === 1;
     }
     case 8: return readString(r, fileSize, bad, key);
-    case 9: return readArray(r, fileSize, bad, key);
+    case 9: return readArray(r, fileSize, bad, key, depth);
     case 10: return r.u64();
     case 11: return r.i64();
     case 12: return r.f64();
@@ -160,7 +165,11 @@ function readValue(r: ByteReader, type: number, fileSize: number, bad: Bad, key:
 
 const ELEM_SIZE: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
 
-function readArray(r: ByteReader, fileSize: number, bad: Bad, key: string): GGUFValue {
+// arrays of arrays are legal; deeper nesting than this is only ever a corrupt or hostile file
+const MAX_ARRAY_DEPTH = 8;
+
+function readArray(r: ByteReader, fileSize: number, bad: Bad, key: string, depth: number): GGUFValue {
+  if (depth >= MAX_ARRAY_DEPTH) throw bad(key, undefined, `arrays nested more than ${MAX_ARRAY_DEPTH} deep`);
   const type = r.u32();
   const n = r.u64();
   const minSize = type === 8 ? 8 : type === 9 ? 12 : ELEM_SIZE[type];
@@ -172,7 +181,7 @@ function readArray(r: ByteReader, fileSize: number, bad: Bad, key: string): GGUF
     return type === 6 ? new Float32Array(copy.buffer) : type === 5 ? new Int32Array(copy.buffer) : new Uint32Array(copy.buffer);
   }
   const out: GGUFValue[] = new Array(n);
-  for (let i = 0; i < n; i++) out[i] = readValue(r, type, fileSize, bad, key);
+  for (let i = 0; i < n; i++) out[i] = readValue(r, type, fileSize, bad, key, depth + 1);
   return out;
 }
 
