@@ -1,6 +1,11 @@
 // The budgetkv kernel module: one export list for every kernel family.
 // Each family lives in its own file with its shape contract on top.
 export * from "./elementwise";
+export * from "./softmax";
+export * from "./norm";
+export * from "./rope";
+export * from "./activation";
+export * from "./convert";
 
 // heap_base() = first byte after the module's static data; the TypeScript heap starts here.
 export function heap_base(): usize {

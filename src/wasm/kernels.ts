@@ -2,9 +2,21 @@
 // A kernel missing from a WASM build is a load error naming it (see runtime.ts).
 import type { Heap } from "./heap.ts";
 import { type ElementwiseKernels, elementwiseFallback } from "./ops/elementwise.ts";
+import { type SoftmaxKernels, softmaxFallback } from "./ops/softmax.ts";
+import { type NormKernels, normFallback } from "./ops/norm.ts";
+import { type RopeKernels, ropeFallback } from "./ops/rope.ts";
+import { type ActivationKernels, activationFallback } from "./ops/activation.ts";
+import { type ConvertKernels, convertFallback } from "./ops/convert.ts";
 
-export type Kernels = ElementwiseKernels;
+export type Kernels = ElementwiseKernels & SoftmaxKernels & NormKernels & RopeKernels & ActivationKernels & ConvertKernels;
 
 export function fallbackKernels(h: Heap): Kernels {
-  return { ...elementwiseFallback(h) };
+  return {
+    ...elementwiseFallback(h),
+    ...softmaxFallback(h),
+    ...normFallback(h),
+    ...ropeFallback(h),
+    ...activationFallback(h),
+    ...convertFallback(h),
+  };
 }
