@@ -110,12 +110,14 @@ for (const build of WASM_BUILDS) {
     it("gives the same bits for a value in a SIMD lane and in the scalar tail, and for any row split", async () => {
       const rt = await runtimeFor(build);
       const rng = new Rng(9);
-      const n = 11;
-      const row = rng.array(n, 6);
-      for (let i = 4; i < n; i++) row[i] = row[i - 4]; // tail entries 8..10 repeat body entries 4..6
-      const c: Case = { x: row, n, rows: 1, mask: null, causal: -1, r0: 0, r1: 1 };
-      const got = run(rt, c, new Float32Array(n));
-      for (let i = 8; i < n; i++) assert.equal(got[i], got[i - 4], `column ${i} vs ${i - 4}`);
+      // 3000 rows of 7: columns 4..6 (scalar tail) repeat columns 0..2 (SIMD lanes)
+      const n = 7, nr = 3000;
+      const x7 = rng.array(nr * n, 15);
+      for (let r = 0; r < nr; r++) for (let j = 4; j < n; j++) x7[r * n + j] = x7[r * n + j - 4];
+      const got = run(rt, { x: x7, n, rows: nr, mask: null, causal: -1, r0: 0, r1: nr }, new Float32Array(nr * n));
+      for (let r = 0; r < nr; r++) {
+        for (let j = 4; j < n; j++) assert.equal(got[r * n + j], got[r * n + j - 4], `row ${r} column ${j} vs ${j - 4}`);
+      }
 
       const rows = 9, m = 37;
       const x = rng.array(rows * m, 10);
