@@ -5,6 +5,11 @@ export * from "./elementwise";
 export { attn_decode_f32, attn_prefill_f32 } from "./attention";
 export * from "./aggregate";
 export * from "./dbudget";
+export * from "./softmax";
+export * from "./norm";
+export * from "./rope";
+export * from "./activation";
+export * from "./convert";
 
 // heap_base() = first byte after the module's static data; the TypeScript heap starts here.
 export function heap_base(): usize {

@@ -5,9 +5,25 @@ import { type ElementwiseKernels, elementwiseFallback } from "./ops/elementwise.
 import { type AttentionKernels, attentionFallback } from "./ops/attention.ts";
 import { type AggregateKernels, aggregateFallback } from "./ops/aggregate.ts";
 import { type DbudgetKernels, dbudgetFallback } from "./ops/dbudget.ts";
+import { type SoftmaxKernels, softmaxFallback } from "./ops/softmax.ts";
+import { type NormKernels, normFallback } from "./ops/norm.ts";
+import { type RopeKernels, ropeFallback } from "./ops/rope.ts";
+import { type ActivationKernels, activationFallback } from "./ops/activation.ts";
+import { type ConvertKernels, convertFallback } from "./ops/convert.ts";
 
-export type Kernels = ElementwiseKernels & AttentionKernels & AggregateKernels & DbudgetKernels;
+export type Kernels = ElementwiseKernels & AttentionKernels & AggregateKernels & DbudgetKernels &
+  SoftmaxKernels & NormKernels & RopeKernels & ActivationKernels & ConvertKernels;
 
 export function fallbackKernels(h: Heap): Kernels {
-  return { ...elementwiseFallback(h), ...attentionFallback(h), ...aggregateFallback(h), ...dbudgetFallback(h) };
+  return {
+    ...elementwiseFallback(h),
+    ...attentionFallback(h),
+    ...aggregateFallback(h),
+    ...dbudgetFallback(h),
+    ...softmaxFallback(h),
+    ...normFallback(h),
+    ...ropeFallback(h),
+    ...activationFallback(h),
+    ...convertFallback(h),
+  };
 }

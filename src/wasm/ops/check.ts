@@ -35,3 +35,15 @@ export function expectShape(op: string, name: string, t: Tensor, shape: readonly
 export function expectDtype(op: string, name: string, t: Tensor, ...dtypes: string[]): void {
   if (!dtypes.includes(t.dtype)) throw new TypeError(`${op}: ${name} is ${t.dtype}, expected ${dtypes.join(" or ")}`);
 }
+
+// 0 <= lo <= hi <= n, all integers: the [lo, hi) range a kernel call may touch
+export function checkRange(op: string, what: string, lo: number, hi: number, n: number): void {
+  if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 0 || lo > hi || hi > n) {
+    throw new RangeError(`${op}: ${what} range [${lo}, ${hi}) is not within [0, ${n})`);
+  }
+}
+
+// the tensor holds at least `n` elements (a caller may pass a larger buffer)
+export function atLeast(op: string, name: string, t: Tensor, n: number): void {
+  if (t.size < n) throw new RangeError(`${op}: ${name} has ${t.size} elements, needs at least ${n}`);
+}

@@ -1,0 +1,83 @@
+// softmax_rows_f32: y[r] = softmax(x[r] + mask[r]) over each row r in [r0, r1)
+//   x, y (rows, n) row-major; mask (rows, n) additive f32, or 0 for none; y may alias x.
+//   causal_offset >= 0: only columns c <= r + causal_offset take part; the others are not read
+//   and their outputs are 0. causal_offset < 0: every column takes part.
+//   Stable: the row max is subtracted before exp. A row whose entries are all -inf gives all 0;
+//   a NaN in a row's live columns makes that row's outputs NaN.
+// Each row is computed the same way whatever [r0, r1) is, so row splits give identical bits.
+import { exp_f32x4, expf_ } from "./mathx";
+import { hmax, hsum } from "./simd";
+
+export function softmax_rows_f32(x: usize, y: usize, n: i32, r0: i32, r1: i32, mask: usize, causal_offset: i32): void {
+  for (let r = r0; r < r1; r++) {
+    const o = (<usize>r * <usize>n) << 2;
+    // live columns [0, m); written without r + causal_offset + 1 so it cannot overflow
+    const m = causal_offset >= 0 && causal_offset < n - 1 - r ? r + causal_offset + 1 : n;
+    let src = x + o;
+    if (mask != 0) {
+      add_row(src, mask + o, y + o, m);
+      src = y + o;
+    }
+    softmax_row(src, y + o, m);
+    for (let c = m; c < n; c++) store<f32>(y + o + (<usize>c << 2), 0);
+  }
+}
+
+// dst[c] = a[c] + b[c] for c in [0, m)
+// @ts-ignore: decorator
+@inline function add_row(a: usize, b: usize, dst: usize, m: i32): void {
+  let c = 0;
+  for (; c + 4 <= m; c += 4) {
+    const o = <usize>c << 2;
+    v128.store(dst + o, f32x4.add(v128.load(a + o), v128.load(b + o)));
+  }
+  for (; c < m; c++) {
+    const o = <usize>c << 2;
+    store<f32>(dst + o, load<f32>(a + o) + load<f32>(b + o));
+  }
+}
+
+// dst[0, m) = softmax(src[0, m)); dst may alias src
+// @ts-ignore: decorator
+@inline function softmax_row(src: usize, dst: usize, m: i32): void {
+  // pass 1: row max (f32 max propagates NaN)
+  let vmax = f32x4.splat(-Infinity);
+  let c = 0;
+  for (; c + 4 <= m; c += 4) vmax = f32x4.max(vmax, v128.load(src + (<usize>c << 2)));
+  let mx = hmax(vmax);
+  for (; c < m; c++) mx = max<f32>(mx, load<f32>(src + (<usize>c << 2)));
+  if (mx == -Infinity) {
+    // every live entry is -inf (or the row is empty): all zeros, not 0/0
+    for (c = 0; c < m; c++) store<f32>(dst + (<usize>c << 2), 0);
+    return;
+  }
+  // pass 2: e = exp(src - max) into dst, summed in four lanes then the tail
+  const vmx = f32x4.splat(mx);
+  let vsum = f32x4.splat(0);
+  c = 0;
+  for (; c + 4 <= m; c += 4) {
+    const o = <usize>c << 2;
+    const e = exp_f32x4(f32x4.sub(v128.load(src + o), vmx));
+    v128.store(dst + o, e);
+    vsum = f32x4.add(vsum, e);
+  }
+  let sum = hsum(vsum);
+  for (; c < m; c++) {
+    const o = <usize>c << 2;
+    const e = expf_(load<f32>(src + o) - mx);
+    store<f32>(dst + o, e);
+    sum += e;
+  }
+  // pass 3: normalize (sum >= 1, since the max entry contributes exp(0) = 1)
+  const inv: f32 = <f32>1 / sum;
+  const vinv = f32x4.splat(inv);
+  c = 0;
+  for (; c + 4 <= m; c += 4) {
+    const o = <usize>c << 2;
+    v128.store(dst + o, f32x4.mul(v128.load(dst + o), vinv));
+  }
+  for (; c < m; c++) {
+    const o = <usize>c << 2;
+    store<f32>(dst + o, load<f32>(dst + o) * inv);
+  }
+}
