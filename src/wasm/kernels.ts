@@ -2,9 +2,10 @@
 // A kernel missing from a WASM build is a load error naming it (see runtime.ts).
 import type { Heap } from "./heap.ts";
 import { type ElementwiseKernels, elementwiseFallback } from "./ops/elementwise.ts";
+import { type QmatmulKernels, qmatmulFallback } from "./ops/qmatmul.ts";
 
-export type Kernels = ElementwiseKernels;
+export type Kernels = ElementwiseKernels & QmatmulKernels;
 
 export function fallbackKernels(h: Heap): Kernels {
-  return { ...elementwiseFallback(h) };
+  return { ...elementwiseFallback(h), ...qmatmulFallback(h) };
 }
