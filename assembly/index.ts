@@ -10,6 +10,7 @@ export * from "./norm";
 export * from "./rope";
 export * from "./activation";
 export * from "./convert";
+export * from "./qmatmul";
 
 // heap_base() = first byte after the module's static data; the TypeScript heap starts here.
 export function heap_base(): usize {

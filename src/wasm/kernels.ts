@@ -10,9 +10,10 @@ import { type NormKernels, normFallback } from "./ops/norm.ts";
 import { type RopeKernels, ropeFallback } from "./ops/rope.ts";
 import { type ActivationKernels, activationFallback } from "./ops/activation.ts";
 import { type ConvertKernels, convertFallback } from "./ops/convert.ts";
+import { type QmatmulKernels, qmatmulFallback } from "./ops/qmatmul.ts";
 
 export type Kernels = ElementwiseKernels & AttentionKernels & AggregateKernels & DbudgetKernels &
-  SoftmaxKernels & NormKernels & RopeKernels & ActivationKernels & ConvertKernels;
+  SoftmaxKernels & NormKernels & RopeKernels & ActivationKernels & ConvertKernels & QmatmulKernels;
 
 export function fallbackKernels(h: Heap): Kernels {
   return {
@@ -25,5 +26,6 @@ export function fallbackKernels(h: Heap): Kernels {
     ...ropeFallback(h),
     ...activationFallback(h),
     ...convertFallback(h),
+    ...qmatmulFallback(h),
   };
 }

@@ -1,0 +1,95 @@
+// Quantized matmul ops: kernel signatures (assembly/qmatmul.ts), their TypeScript fallback,
+// and the tensor-level wrappers. W is a 2-D tensor (n_out, n_in) of a quantized dtype,
+// activations and outputs are f32.
+import type { Heap } from "../heap.ts";
+import type { Tensor } from "../tensor.ts";
+import type { DType } from "../dtype.ts";
+import * as ref from "../../ref/qmatmul.ts";
+import { expectDtype, f32At, u8At } from "./check.ts";
+
+// The dtypes with WASM kernels.
+export const Q_KERNEL_DTYPES = ["q8_0", "q4_0", "q4_k", "q6_k"] as const;
+export type QKernelDType = (typeof Q_KERNEL_DTYPES)[number];
+
+// W rows the gemm kernels decode at a time; their scratch holds QGEMM_PANEL * n_in floats.
+export const QGEMM_PANEL = 4;
+export function gemmScratchFloats(n_in: number): number {
+  return QGEMM_PANEL * n_in;
+}
+
+// y[r] = dot(deq(W[r]), x), r in [r0, r1)
+type Gemv = (W: number, x: number, y: number, n_in: number, r0: number, r1: number) => void;
+// Y[i, c] = dot(X[i], deq(W[c])), i < m, c in [n0, n1); S: scratch of QGEMM_PANEL * n_in f32
+type Gemm = (X: number, W: number, Y: number, S: number, m: number, n_in: number, n_out: number, n0: number, n1: number) => void;
+// dst[r - r0] = deq(W[r]), r in [r0, r1)
+type DequantRows = (W: number, dst: number, n_in: number, r0: number, r1: number) => void;
+
+export interface QmatmulKernels {
+  gemv_q8_0: Gemv; gemm_q8_0: Gemm; dequant_rows_q8_0: DequantRows;
+  gemv_q4_0: Gemv; gemm_q4_0: Gemm; dequant_rows_q4_0: DequantRows;
+  gemv_q4_k: Gemv; gemm_q4_k: Gemm; dequant_rows_q4_k: DequantRows;
+  gemv_q6_k: Gemv; gemm_q6_k: Gemm; dequant_rows_q6_k: DequantRows;
+}
+
+function fallbackFor(h: Heap, t: QKernelDType) {
+  return {
+    [`gemv_${t}`]: ((W, x, y, n_in, r0, r1) => ref.gemv_q(t, u8At(h, W), f32At(h, x), f32At(h, y), n_in, r0, r1)) as Gemv,
+    [`gemm_${t}`]: ((X, W, Y, _S, m, n_in, n_out, n0, n1) => ref.gemm_q(t, f32At(h, X), u8At(h, W), f32At(h, Y), m, n_in, n_out, n0, n1)) as Gemm,
+    [`dequant_rows_${t}`]: ((W, dst, n_in, r0, r1) => ref.dequant_rows_q(t, u8At(h, W), f32At(h, dst), n_in, r0, r1)) as DequantRows,
+  };
+}
+
+export function qmatmulFallback(h: Heap): QmatmulKernels {
+  return Object.assign({}, ...Q_KERNEL_DTYPES.map((t) => fallbackFor(h, t))) as QmatmulKernels;
+}
+
+function quantized(op: string, W: Tensor): [QKernelDType, number, number] {
+  if (!(Q_KERNEL_DTYPES as readonly DType[]).includes(W.dtype)) {
+    throw new TypeError(`${op}: no quantized kernel for W of dtype ${W.dtype} (have ${Q_KERNEL_DTYPES.join(", ")})`);
+  }
+  if (W.shape.length !== 2) throw new RangeError(`${op}: W must be 2-D (n_out, n_in), got shape [${W.shape.join(", ")}]`);
+  return [W.dtype as QKernelDType, W.shape[0], W.shape[1]];
+}
+
+function range(op: string, what: string, a: number, b: number, n: number): void {
+  if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b < a || b > n) {
+    throw new RangeError(`${op}: ${what} range [${a}, ${b}) is not within [0, ${n}]`);
+  }
+}
+
+function sized(op: string, name: string, t: Tensor, n: number): void {
+  expectDtype(op, name, t, "f32");
+  if (t.size !== n) throw new RangeError(`${op}: ${name} has ${t.size} elements (shape [${t.shape.join(", ")}]), expected ${n}`);
+}
+
+// y[r] = dot(deq(W[r]), x) for rows [r0, r1)          W (n_out, n_in) quantized, x (n_in), y (n_out)
+export function gemvQ(y: Tensor, W: Tensor, x: Tensor, r0 = 0, r1 = W.shape[0]): void {
+  const [t, n_out, n_in] = quantized("gemvQ", W);
+  sized("gemvQ", "x", x, n_in);
+  sized("gemvQ", "y", y, n_out);
+  range("gemvQ", "row", r0, r1, n_out);
+  (y.rt.k[`gemv_${t}`] as Gemv)(W.ptr, x.ptr, y.ptr, n_in, r0, r1);
+}
+
+// Y[i, c] = dot(X[i], deq(W[c])) for i < m, c in [n0, n1)   X (>= m, n_in), Y (>= m, n_out), W (n_out, n_in)
+// scratch: f32 with at least gemmScratchFloats(n_in) elements, overwritten.
+export function gemmQ(Y: Tensor, X: Tensor, W: Tensor, scratch: Tensor, m = X.shape[0], n0 = 0, n1 = W.shape[0]): void {
+  const [t, n_out, n_in] = quantized("gemmQ", W);
+  expectDtype("gemmQ", "X", X, "f32");
+  expectDtype("gemmQ", "Y", Y, "f32");
+  expectDtype("gemmQ", "scratch", scratch, "f32");
+  if (X.shape.length !== 2 || X.shape[1] !== n_in) throw new RangeError(`gemmQ: X has shape [${X.shape.join(", ")}], expected (m, ${n_in})`);
+  if (Y.shape.length !== 2 || Y.shape[1] !== n_out) throw new RangeError(`gemmQ: Y has shape [${Y.shape.join(", ")}], expected (m, ${n_out})`);
+  range("gemmQ", "X row", 0, m, Math.min(X.shape[0], Y.shape[0]));
+  range("gemmQ", "column", n0, n1, n_out);
+  if (scratch.size < gemmScratchFloats(n_in)) throw new RangeError(`gemmQ: scratch has ${scratch.size} floats, needs ${gemmScratchFloats(n_in)} (QGEMM_PANEL * n_in)`);
+  (Y.rt.k[`gemm_${t}`] as Gemm)(X.ptr, W.ptr, Y.ptr, scratch.ptr, m, n_in, n_out, n0, n1);
+}
+
+// dst = deq(W[r0 .. r1)), e.g. the embedding rows of a quantized token_embd   dst (r1 - r0, n_in)
+export function dequantRows(dst: Tensor, W: Tensor, r0: number, r1 = r0 + 1): void {
+  const [t, n_out, n_in] = quantized("dequantRows", W);
+  range("dequantRows", "row", r0, r1, n_out);
+  sized("dequantRows", "dst", dst, (r1 - r0) * n_in);
+  (dst.rt.k[`dequant_rows_${t}`] as DequantRows)(W.ptr, dst.ptr, n_in, r0, r1);
+}
