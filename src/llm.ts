@@ -84,7 +84,12 @@ export class LLM {
   // The prompt's token ids: BOS alone for an empty string (as llama2.c does).
   promptTokens(prompt: Prompt, addBos?: boolean): number[] {
     if (Array.isArray(prompt)) {
-      const text = applyChatTemplate(this.chatTemplate(), prompt, { tokenizer: this.tokenizer, addGenerationPrompt: true });
+      const tok = this.tokenizer;
+      const text = applyChatTemplate(this.chatTemplate(), prompt, {
+        bos_token: tok.bos !== undefined ? tok.piece(tok.bos) : "",
+        eos_token: tok.eos.length ? tok.piece(tok.eos[0]) : "",
+        add_generation_prompt: true,
+      });
       return this.tokenizer.encode(text, { addBos: false, parseSpecial: true });
     }
     if (typeof prompt === "object") return [...prompt.tokens];
@@ -100,7 +105,7 @@ export class LLM {
   }
 
   private eosSet(): Set<number> {
-    const s = new Set(this.tokenizer.eos);
+    const s = new Set<number>(this.tokenizer.eos);
     // llama2.c models end a sample at BOS, as run.c does
     if (this.file.format === "llama2c" && this.tokenizer.bos !== undefined) s.add(this.tokenizer.bos);
     return s;

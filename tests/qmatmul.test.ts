@@ -158,7 +158,13 @@ for (const build of WASM_BUILDS) {
       assert.throws(() => gemvQ(y, w, x, 1, 3), /row range \[1, 3\)/);
       assert.throws(() => gemmQ(Y, X, w, rt.zeros([100])), /scratch has 100 floats, needs 128/);
       assert.throws(() => gemmQ(Y, X, w, s, 2), /X row range/);
-      assert.throws(() => dequantRows(rt.zeros([64]), w, 0), /dst has 64 elements/);
+      assert.throws(() => dequantRows(rt.zeros([16]), w, 0), /dst has 16 elements/);
+      assert.throws(() => dequantRows(rt.zeros([64]), w, 0, 1, 2), /dst has 64 elements/);
+      assert.throws(() => gemvQ(rt.zeros([1]), w, x), /y has 1 elements/);
+      // a larger destination is fine; dstRow places the rows
+      const big = rt.zeros([3, 32]);
+      dequantRows(big, w, 1, 2, 2);
+      assert.ok(big.f32().subarray(0, 64).every((v) => v === 0));
       for (const u of [w41, wf, w, x, y, s, X, Y]) u.dispose();
     });
   });

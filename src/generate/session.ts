@@ -84,7 +84,8 @@ export async function runGeneration(ctx: ModelContext, promptTokens: number[], o
   const tokens: number[] = [];
   let text = "";
   let finish: FinishReason = "length";
-  const decoder = tokenizer.decoder();
+  // the first piece after BOS loses its leading space, as the reference detokenizers do
+  const decoder = tokenizer.decoder({ continuation: promptTokens[nPrompt - 1] !== tokenizer.bos });
   try {
     const t0 = now();
     prefill(model, kvc, history, nPrompt, opts.signal);

@@ -4,13 +4,13 @@
 import type { Runtime } from "../wasm/runtime.ts";
 import type { Tensor } from "../wasm/tensor.ts";
 import { gemm, gemv } from "../wasm/ops/matmul.ts";
-import { gemmQ, gemvQ, qScratchFloats } from "../wasm/ops/qmatmul.ts";
+import { gemmQ, gemvQ, gemmScratchFloats } from "../wasm/ops/qmatmul.ts";
 
 export class Linear {
   private scratch: Tensor;  // panel buffer for the quantized gemm
 
   constructor(rt: Runtime, maxRows: number, maxIn: number) {
-    this.scratch = rt.tensor("f32", [qScratchFloats(maxIn)]);
+    this.scratch = rt.tensor("f32", [gemmScratchFloats(maxIn)]);
     void maxRows;
   }
 

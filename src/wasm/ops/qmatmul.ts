@@ -59,7 +59,8 @@ function range(op: string, what: string, a: number, b: number, n: number): void 
 
 function sized(op: string, name: string, t: Tensor, n: number): void {
   expectDtype(op, name, t, "f32");
-  if (t.size !== n) throw new RangeError(`${op}: ${name} has ${t.size} elements (shape [${t.shape.join(", ")}]), expected ${n}`);
+  // a larger tensor is fine (run-state buffers are sized for the largest chunk): its first n elements are used
+  if (t.size < n) throw new RangeError(`${op}: ${name} has ${t.size} elements (shape [${t.shape.join(", ")}]), needs ${n}`);
 }
 
 // y[r] = dot(deq(W[r]), x) for rows [r0, r1)          W (n_out, n_in) quantized, x (n_in), y (n_out)
@@ -87,9 +88,10 @@ export function gemmQ(Y: Tensor, X: Tensor, W: Tensor, scratch: Tensor, m = X.sh
 }
 
 // dst = deq(W[r0 .. r1)), e.g. the embedding rows of a quantized token_embd   dst (r1 - r0, n_in)
-export function dequantRows(dst: Tensor, W: Tensor, r0: number, r1 = r0 + 1): void {
+export function dequantRows(dst: Tensor, W: Tensor, r0: number, r1 = r0 + 1, dstRow = 0): void {
   const [t, n_out, n_in] = quantized("dequantRows", W);
   range("dequantRows", "row", r0, r1, n_out);
-  sized("dequantRows", "dst", dst, (r1 - r0) * n_in);
-  (dst.rt.k[`dequant_rows_${t}`] as DequantRows)(W.ptr, dst.ptr, n_in, r0, r1);
+  if (!Number.isInteger(dstRow) || dstRow < 0) throw new RangeError(`dequantRows: dstRow ${dstRow} must be an integer >= 0`);
+  sized("dequantRows", "dst", dst, (dstRow + r1 - r0) * n_in);
+  (dst.rt.k[`dequant_rows_${t}`] as DequantRows)(W.ptr, dst.ptr + dstRow * n_in * 4, n_in, r0, r1);
 }
