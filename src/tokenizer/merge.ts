@@ -4,6 +4,63 @@
 // A priority queue keeps this O(n log n); it picks the same pair as llama2.c's O(n^2) scan,
 // which takes the best pair with ties to the leftmost.
 
+// Pairs of characters (code points; bytes for byte strings) that stand side by side somewhere
+// inside a vocabulary entry. When every merge result is a vocabulary entry, no merge can ever
+// join two symbols whose boundary characters are not such a pair: the symbols then split into
+// runs that merge independently, each exactly as it would inside the whole sequence (the best
+// pair of a run is picked in the same order). This turns one queue over a long text into many
+// short, cacheable ones.
+export class AdjacentPairs {
+  private readonly set = new Set<number>();
+
+  constructor(entries: Iterable<string>) {
+    for (const e of entries) {
+      let prev = -1;
+      for (const ch of e) {
+        const c = ch.codePointAt(0)!;
+        if (prev >= 0) this.set.add(prev * 0x110000 + c);
+        prev = c;
+      }
+    }
+  }
+
+  has(a: number, b: number): boolean {
+    return this.set.has(a * 0x110000 + b);
+  }
+
+  // Splits a text whose symbols are its code points into independently merging runs.
+  splitText(text: string): string[] {
+    const out: string[] = [];
+    let start = 0, prev = -1;
+    for (let i = 0; i < text.length;) {
+      const c = text.codePointAt(i)!;
+      if (prev >= 0 && !this.has(prev, c)) { out.push(text.slice(start, i)); start = i; }
+      prev = c;
+      i += c > 0xffff ? 2 : 1;
+    }
+    if (start < text.length) out.push(text.slice(start));
+    return out;
+  }
+
+  // Splits symbols into independently merging runs (see above).
+  runs(symbols: readonly string[]): string[][] {
+    const out: string[][] = [];
+    let start = 0;
+    for (let i = 1; i <= symbols.length; i++) {
+      if (i === symbols.length || !this.has(lastCodePoint(symbols[i - 1]), symbols[i].codePointAt(0)!)) {
+        out.push(symbols.slice(start, i));
+        start = i;
+      }
+    }
+    return out;
+  }
+}
+
+function lastCodePoint(s: string): number {
+  const c = s.charCodeAt(s.length - 1);
+  return (c & 0xfc00) === 0xdc00 && s.length > 1 ? s.codePointAt(s.length - 2)! : c;
+}
+
 // Returns the merge key of (left, right), smaller is better, or undefined: they cannot merge.
 export type PairKey = (left: string, right: string) => number | undefined;
 
@@ -23,7 +80,8 @@ export function mergeSymbols(symbols: readonly string[], pairKey: PairKey): stri
   for (let i = 1; i < n; i++) tryAdd(i - 1, i);
 
   while (q.size > 0) {
-    const [l, r, vl, vr] = q.pop();
+    q.pop();
+    const l = q.l, r = q.r, vl = q.vl0, vr = q.vr0;
     // stale: one side changed (grew, or was absorbed) since the pair was queued
     if (ver[l] !== vl || ver[r] !== vr || text[r] === "") continue;
     text[l] += text[r];
@@ -69,8 +127,11 @@ class PairQueue {
     }
   }
 
-  pop(): [number, number, number, number] {
-    const top: [number, number, number, number] = [this.left[0], this.right[0], this.vl[0], this.vr[0]];
+  // the popped entry, read by the caller
+  l = 0; r = 0; vl0 = 0; vr0 = 0;
+
+  pop(): void {
+    this.l = this.left[0]; this.r = this.right[0]; this.vl0 = this.vl[0]; this.vr0 = this.vr[0];
     const last = --this.size;
     if (last > 0) {
       this.swap(0, last);
@@ -85,7 +146,6 @@ class PairQueue {
         i = m;
       }
     }
-    return top;
   }
 }
 

@@ -6,7 +6,7 @@
 // Decoding follows llama_vocab::impl::detokenize (see decodePiece).
 import type { GGUFValue } from "../format/gguf.ts";
 import { A_BYTE, A_CONTROL, A_NORMAL, A_UNKNOWN, A_USER_DEFINED, type GGUFVocab, partitionSpecial, readGGUFVocab } from "./ggufvocab.ts";
-import { mergeSymbols } from "./merge.ts";
+import { AdjacentPairs, mergeSymbols } from "./merge.ts";
 import { checkId, type DecodeOptions, type EncodeOptions, type StreamDecoder, type Tokenizer } from "./types.ts";
 import { ByteStreamDecoder, byteTokenText, codePoints, decodeAll, parseByteToken, utf8Bytes, wellFormed } from "./utf8.ts";
 
@@ -19,12 +19,15 @@ export class SpmTokenizer implements Tokenizer {
   readonly eos: readonly number[];
   readonly addBos: boolean;
   private byteIds = new Int32Array(256).fill(-1);
+  private readonly pairs: AdjacentPairs;
+  private readonly cache = new Map<string, number[]>();
 
   constructor(readonly vocab: GGUFVocab) {
     this.vocabSize = vocab.tokens.length;
     this.bos = vocab.bos;
     this.eos = vocab.eog;
     this.addBos = vocab.addBos;
+    this.pairs = new AdjacentPairs(vocab.tokens);
     // llama_vocab::byte_to_token: "<0xXX>", else the byte itself as a one-character token
     for (let b = 0; b < 256; b++) {
       const id = vocab.ids.get(byteTokenText(b)) ?? (b < 0x80 ? vocab.ids.get(String.fromCharCode(b)) : undefined);
@@ -53,8 +56,21 @@ export class SpmTokenizer implements Tokenizer {
   }
 
   private encodeText(text: string, out: number[]): void {
+    for (const run of this.pairs.splitText(text)) {
+      let ids = this.cache.get(run);
+      if (!ids) {
+        ids = this.mergeRun(codePoints(run));
+        if (this.cache.size >= 1 << 14) this.cache.clear();
+        this.cache.set(run, ids);
+      }
+      for (const id of ids) out.push(id);
+    }
+  }
+
+  private mergeRun(run: string[]): number[] {
     const { ids, scores } = this.vocab;
-    const pieces = mergeSymbols(codePoints(text), (l, r) => {
+    const out: number[] = [];
+    const pieces = mergeSymbols(run, (l, r) => {
       const id = ids.get(l + r);
       return id === undefined ? undefined : -scores[id];
     });
@@ -68,6 +84,7 @@ export class SpmTokenizer implements Tokenizer {
         else if (this.vocab.unk !== undefined) out.push(this.vocab.unk);
       }
     }
+    return out;
   }
 
   // llama_vocab::impl::token_to_piece: control/unknown tokens render only when not skipped;
