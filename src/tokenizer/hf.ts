@@ -4,6 +4,7 @@
 // The library always splits added tokens out of the text; for parseSpecial = false a second
 // instance is built whose special added tokens are plain vocabulary entries.
 import { BPE, Tokenizer as HFTokenizer } from "@huggingface/tokenizers";
+import { AdjacentPairs, mergeSymbols } from "./merge.ts";
 import { checkId, type DecodeOptions, type EncodeOptions, type StreamDecoder, type Tokenizer, TokenizerError } from "./types.ts";
 
 type Json = Record<string, any>;
@@ -111,36 +112,38 @@ function build(json: Json, config: Json): HFTokenizer {
   const m = tok.model;
   if (m instanceof BPE && !m.continuing_subword_suffix && !(m as Json).end_of_word_suffix) {
     // keep the library's vocabulary maps: the constructor registered the added tokens in them
-    tok.model = Object.assign(new ChunkedBPE(json.model), { tokens_to_ids: (m as Json).tokens_to_ids, vocab: (m as Json).vocab });
+    tok.model = Object.assign(new RunMergeBPE(json.model), { tokens_to_ids: (m as Json).tokens_to_ids, vocab: (m as Json).vocab });
   }
   return tok;
 }
 
-// The library's BPE runs one priority queue per word at ~40 us per character, which is seconds
-// for a long text when the tokenizer has no pre-tokenizer (the whole text is one word). A symbol
-// can only ever span two adjacent characters a|b if some merge result contains "ab"; where none
-// does, the word splits into pieces that merge independently (and in the same leftmost-first
-// order), so BPE on the pieces gives exactly BPE on the word. Pieces are short and cached.
-class ChunkedBPE extends BPE {
-  private readonly joinable = new Set<string>();
+// The library's BPE model with its merge loop replaced: the library runs one priority queue of
+// node objects per word at ~40 us per character, which is seconds for a long text when the
+// tokenizer has no pre-tokenizer (the whole text is one word). This picks the same merges
+// (lowest rank, ties leftmost; a later duplicate merge overrides an earlier one, as the library's
+// rank map does) with merge.ts, on the independent runs of the word (see AdjacentPairs, built
+// from the merge results since the library merges whether or not the result is in the vocabulary),
+// and caches runs. Everything else (normalizer, added tokens, byte fallback, decoders) stays
+// the library's; a test compares both on TinyStories text.
+class RunMergeBPE extends BPE {
+  private readonly ranks = new Map<string, number>();
+  private readonly pairs: AdjacentPairs;
 
   constructor(config: Json) {
     super(config as ConstructorParameters<typeof BPE>[0]);
-    for (const [a, b] of this.merges) {
-      const cps = Array.from(a + b);
-      for (let i = 1; i < cps.length; i++) this.joinable.add(cps[i - 1] + "\u0000" + cps[i]);
-    }
+    this.merges.forEach(([a, b], i) => this.ranks.set(a + "\u0000" + b, i));
+    this.pairs = new AdjacentPairs(this.merges.map(([a, b]) => a + b));
   }
 
   override bpe(token: string): string[] {
-    if (token.length < this.max_length_to_cache) return super.bpe(token);
-    const cps = Array.from(token), out: string[] = [];
-    let start = 0;
-    for (let i = 1; i <= cps.length; i++) {
-      if (i === cps.length || !this.joinable.has(cps[i - 1] + "\u0000" + cps[i])) {
-        out.push(...super.bpe(cps.slice(start, i).join("")));
-        start = i;
+    const out: string[] = [];
+    for (const run of this.pairs.splitText(token)) {
+      let pieces = this.cache.get(run);
+      if (pieces === undefined) {
+        pieces = mergeSymbols(Array.from(run), (l, r) => this.ranks.get(l + "\u0000" + r));
+        if (run.length < this.max_length_to_cache) this.cache.put(run, pieces);
       }
+      for (const p of pieces) out.push(p);
     }
     return out;
   }
