@@ -4,6 +4,12 @@
 // by merge rank (tokenizer.ggml.merges, lowest first; ties: leftmost).
 // Decoding maps the characters back to bytes, then applies llama.cpp's clean_spaces cleanup
 // when the pre-tokenizer asks for it (CleanSpaces below).
+// Own implementation rather than a tokenizer.json handed to @huggingface/tokenizers: the library
+// also reproduces all 46 gpt-2 vectors, but it splits words with JavaScript's \s, which counts
+// U+FEFF as whitespace and U+0085 not, the opposite of llama.cpp's White_Space table (131 of
+// 5000 random strings drawn from an alphabet holding both differ; none without them), it
+// always parses special tokens, and it has neither llama.cpp's pre-tokenizer table (e.g. the
+// multi-regex "default") nor its clean_spaces detokenizer.
 import type { GGUFValue } from "../format/gguf.ts";
 import { ModelFormatError } from "../format/errors.ts";
 import { A_BYTE, A_CONTROL, A_NORMAL, A_UNKNOWN, A_USER_DEFINED, type GGUFVocab, partitionSpecial, readGGUFVocab } from "./ggufvocab.ts";

@@ -3,6 +3,8 @@
 // add_bos_token, ...) or, failing that, from the post-processor's template for one sequence.
 // The library always splits added tokens out of the text; for parseSpecial = false a second
 // instance is built whose special added tokens are plain vocabulary entries.
+// DecodeOptions.continuation is not supported here: the library's decoders (Strip, Metaspace)
+// act on the whole decoded string.
 import { BPE, Tokenizer as HFTokenizer } from "@huggingface/tokenizers";
 import { AdjacentPairs, mergeSymbols } from "./merge.ts";
 import { checkId, type DecodeOptions, type EncodeOptions, type StreamDecoder, type Tokenizer, TokenizerError } from "./types.ts";

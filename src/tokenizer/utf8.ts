@@ -8,18 +8,6 @@ export function utf8Bytes(s: string): Uint8Array {
   return utf8Encoder.encode(s);
 }
 
-export function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { n += 4; i++; }
-    else n += 3;
-  }
-  return n;
-}
-
 // Lone surrogates cannot be UTF-8 encoded; like TextEncoder, replace them by U+FFFD so that
 // every tokenizer sees the text the reference tools would see.
 export function wellFormed(s: string): string {
