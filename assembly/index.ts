@@ -11,6 +11,8 @@ export * from "./rope";
 export * from "./activation";
 export * from "./convert";
 export * from "./qmatmul";
+export * from "./matmul";
+export * from "./probe";
 
 // heap_base() = first byte after the module's static data; the TypeScript heap starts here.
 export function heap_base(): usize {

@@ -11,9 +11,12 @@ import { type RopeKernels, ropeFallback } from "./ops/rope.ts";
 import { type ActivationKernels, activationFallback } from "./ops/activation.ts";
 import { type ConvertKernels, convertFallback } from "./ops/convert.ts";
 import { type QmatmulKernels, qmatmulFallback } from "./ops/qmatmul.ts";
+import { type MatmulKernels, matmulFallback } from "./ops/matmul.ts";
+import { type ProbeKernels, probeFallback } from "./ops/probe.ts";
 
 export type Kernels = ElementwiseKernels & AttentionKernels & AggregateKernels & DbudgetKernels &
-  SoftmaxKernels & NormKernels & RopeKernels & ActivationKernels & ConvertKernels & QmatmulKernels;
+  SoftmaxKernels & NormKernels & RopeKernels & ActivationKernels & ConvertKernels & QmatmulKernels &
+  MatmulKernels & ProbeKernels;
 
 export function fallbackKernels(h: Heap): Kernels {
   return {
@@ -27,5 +30,7 @@ export function fallbackKernels(h: Heap): Kernels {
     ...activationFallback(h),
     ...convertFallback(h),
     ...qmatmulFallback(h),
+    ...matmulFallback(h),
+    ...probeFallback(h),
   };
 }

@@ -1,0 +1,237 @@
+// f32 matrix kernels. Weights stay as GGUF/safetensors store them: W (n_out, n_in) row-major,
+// so every output is a dot product along a contiguous row (no transposed copy).
+//   gemv_f32: W (n_out, n_in) @ x (n_in) -> y (n_out), rows r in [r0, r1)
+//   gemm_f32: X (m, n_in) @ W (n_out, n_in)^T -> Y (m, n_out), output columns j in [n0, n1)
+// Pointers are byte offsets into linear memory. Outputs must not alias inputs.
+import { fmadd, hsum } from "./simd";
+
+// [hsum(a), hsum(b), hsum(c), hsum(d)]: four horizontal sums as one vector
+// @ts-ignore: decorator
+@inline function hsum4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = f32x4.add(i32x4.shuffle(a, b, 0, 4, 1, 5), i32x4.shuffle(a, b, 2, 6, 3, 7));
+  const cd = f32x4.add(i32x4.shuffle(c, d, 0, 4, 1, 5), i32x4.shuffle(c, d, 2, 6, 3, 7));
+  return f32x4.add(i32x4.shuffle(ab, cd, 0, 1, 4, 5), i32x4.shuffle(ab, cd, 2, 3, 6, 7));
+}
+
+// dot(a[k0..k1), b[k0..k1)) for k1 - k0 < 4 (the scalar tail after the vector loop)
+// @ts-ignore: decorator
+@inline function dotTail(a: usize, b: usize, k0: i32, k1: i32): f32 {
+  let s: f32 = 0;
+  for (let k = k0; k < k1; k++) {
+    const o = <usize>k << 2;
+    s += load<f32>(a + o) * load<f32>(b + o);
+  }
+  return s;
+}
+
+// dot_f32 over n elements, 4 accumulators (row tails of gemv and column tails of gemm)
+function dot_f32(a: usize, b: usize, n: i32): f32 {
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+  let k = 0;
+  for (; k + 16 <= n; k += 16) {
+    const o = <usize>k << 2;
+    s0 = fmadd(v128.load(a + o), v128.load(b + o), s0);
+    s1 = fmadd(v128.load(a + o, 16), v128.load(b + o, 16), s1);
+    s2 = fmadd(v128.load(a + o, 32), v128.load(b + o, 32), s2);
+    s3 = fmadd(v128.load(a + o, 48), v128.load(b + o, 48), s3);
+  }
+  for (; k + 4 <= n; k += 4) {
+    const o = <usize>k << 2;
+    s0 = fmadd(v128.load(a + o), v128.load(b + o), s0);
+  }
+  return hsum(f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3))) + dotTail(a, b, k, n);
+}
+
+// gemv_f32: y[r] = sum_i W[r, i] * x[i] for r in [r0, r1)
+//   W (n_out, n_in) row-major, x (n_in), y (n_out)
+// Four rows at a time share each x load; two accumulators per row.
+export function gemv_f32(W: usize, x: usize, y: usize, n_in: i32, r0: i32, r1: i32): void {
+  const rowBytes = <usize>n_in << 2;
+  let r = r0;
+  for (; r + 4 <= r1; r += 4) {
+    const w0 = W + <usize>r * rowBytes, w1 = w0 + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+    let k = 0;
+    for (; k + 8 <= n_in; k += 8) {
+      const o = <usize>k << 2;
+      const xa = v128.load(x + o), xb = v128.load(x + o, 16);
+      a0 = fmadd(v128.load(w0 + o), xa, a0);
+      a1 = fmadd(v128.load(w1 + o), xa, a1);
+      a2 = fmadd(v128.load(w2 + o), xa, a2);
+      a3 = fmadd(v128.load(w3 + o), xa, a3);
+      b0 = fmadd(v128.load(w0 + o, 16), xb, b0);
+      b1 = fmadd(v128.load(w1 + o, 16), xb, b1);
+      b2 = fmadd(v128.load(w2 + o, 16), xb, b2);
+      b3 = fmadd(v128.load(w3 + o, 16), xb, b3);
+    }
+    if (k + 4 <= n_in) {
+      const o = <usize>k << 2;
+      const xa = v128.load(x + o);
+      a0 = fmadd(v128.load(w0 + o), xa, a0);
+      a1 = fmadd(v128.load(w1 + o), xa, a1);
+      a2 = fmadd(v128.load(w2 + o), xa, a2);
+      a3 = fmadd(v128.load(w3 + o), xa, a3);
+      k += 4;
+    }
+    const s = hsum4(f32x4.add(a0, b0), f32x4.add(a1, b1), f32x4.add(a2, b2), f32x4.add(a3, b3));
+    const yo = y + (<usize>r << 2);
+    if (k < n_in) {
+      store<f32>(yo, f32x4.extract_lane(s, 0) + dotTail(w0, x, k, n_in));
+      store<f32>(yo, f32x4.extract_lane(s, 1) + dotTail(w1, x, k, n_in), 4);
+      store<f32>(yo, f32x4.extract_lane(s, 2) + dotTail(w2, x, k, n_in), 8);
+      store<f32>(yo, f32x4.extract_lane(s, 3) + dotTail(w3, x, k, n_in), 12);
+    } else {
+      v128.store(yo, s);
+    }
+  }
+  for (; r < r1; r++) {
+    store<f32>(y + (<usize>r << 2), dot_f32(W + <usize>r * rowBytes, x, n_in));
+  }
+}
+
+// ---- gemm ----
+const KC = 512; // n_in block
+const NC = 64;  // W rows per block
+const MR = 3;   // X rows per register tile
+const NR = 3;   // W rows per register tile
+
+// @ts-ignore: decorator
+@inline function put(p: usize, v: f32, first: bool): void {
+  store<f32>(p, first ? v : v + load<f32>(p));
+}
+
+// Register tile: Y[i, j] (+)= dot(X[i, k0..k1), W[j, k0..k1)) for mr X rows x nr W rows,
+// mr, nr <= 4 compile-time constants at every call site (the unused accumulators fold away).
+// Every output has one accumulator walked in steps of 4, then hsum, then the scalar tail:
+// the same order whatever tile computes it, so results do not depend on m or [n0, n1).
+// @ts-ignore: decorator
+@inline function tile(x: usize, w: usize, rs: usize, y: usize, ys: usize, k0: i32, k1: i32, first: bool, mr: i32, nr: i32): void {
+  let c00 = f32x4.splat(0), c01 = c00, c02 = c00, c03 = c00;
+  let c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+  let c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+  let c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+  const xb = x + (<usize>k0 << 2), wb = w + (<usize>k0 << 2);
+  let x0 = xb, x1 = xb + rs, x2 = xb + 2 * rs, x3 = xb + 3 * rs;
+  let w0 = wb, w1 = wb + rs, w2 = wb + 2 * rs, w3 = wb + 3 * rs;
+  const n = k1 - k0;
+  const end = xb + (<usize>(n & ~3) << 2);
+  let a0 = c00, a1 = c00, a2 = c00, a3 = c00, b = c00;
+  for (; x0 < end; ) {
+    a0 = v128.load(x0); x0 += 16;
+    if (mr > 1) { a1 = v128.load(x1); x1 += 16; }
+    if (mr > 2) { a2 = v128.load(x2); x2 += 16; }
+    if (mr > 3) { a3 = v128.load(x3); x3 += 16; }
+    b = v128.load(w0); w0 += 16;
+    c00 = fmadd(a0, b, c00);
+    if (mr > 1) c10 = fmadd(a1, b, c10);
+    if (mr > 2) c20 = fmadd(a2, b, c20);
+    if (mr > 3) c30 = fmadd(a3, b, c30);
+    if (nr > 1) {
+      b = v128.load(w1); w1 += 16;
+      c01 = fmadd(a0, b, c01);
+      if (mr > 1) c11 = fmadd(a1, b, c11);
+      if (mr > 2) c21 = fmadd(a2, b, c21);
+      if (mr > 3) c31 = fmadd(a3, b, c31);
+    }
+    if (nr > 2) {
+      b = v128.load(w2); w2 += 16;
+      c02 = fmadd(a0, b, c02);
+      if (mr > 1) c12 = fmadd(a1, b, c12);
+      if (mr > 2) c22 = fmadd(a2, b, c22);
+      if (mr > 3) c32 = fmadd(a3, b, c32);
+    }
+    if (nr > 3) {
+      b = v128.load(w3); w3 += 16;
+      c03 = fmadd(a0, b, c03);
+      if (mr > 1) c13 = fmadd(a1, b, c13);
+      if (mr > 2) c23 = fmadd(a2, b, c23);
+      if (mr > 3) c33 = fmadd(a3, b, c33);
+    }
+  }
+  const kt = n & ~3;
+  tileOut(xb, wb, y, c00, kt, n, first);
+  if (nr > 1) tileOut(xb, wb + rs, y + 4, c01, kt, n, first);
+  if (nr > 2) tileOut(xb, wb + 2 * rs, y + 8, c02, kt, n, first);
+  if (nr > 3) tileOut(xb, wb + 3 * rs, y + 12, c03, kt, n, first);
+  if (mr > 1) {
+    const xr = xb + rs, yr = y + ys;
+    tileOut(xr, wb, yr, c10, kt, n, first);
+    if (nr > 1) tileOut(xr, wb + rs, yr + 4, c11, kt, n, first);
+    if (nr > 2) tileOut(xr, wb + 2 * rs, yr + 8, c12, kt, n, first);
+    if (nr > 3) tileOut(xr, wb + 3 * rs, yr + 12, c13, kt, n, first);
+  }
+  if (mr > 2) {
+    const xr = xb + 2 * rs, yr = y + 2 * ys;
+    tileOut(xr, wb, yr, c20, kt, n, first);
+    if (nr > 1) tileOut(xr, wb + rs, yr + 4, c21, kt, n, first);
+    if (nr > 2) tileOut(xr, wb + 2 * rs, yr + 8, c22, kt, n, first);
+    if (nr > 3) tileOut(xr, wb + 3 * rs, yr + 12, c23, kt, n, first);
+  }
+  if (mr > 3) {
+    const xr = xb + 3 * rs, yr = y + 3 * ys;
+    tileOut(xr, wb, yr, c30, kt, n, first);
+    if (nr > 1) tileOut(xr, wb + rs, yr + 4, c31, kt, n, first);
+    if (nr > 2) tileOut(xr, wb + 2 * rs, yr + 8, c32, kt, n, first);
+    if (nr > 3) tileOut(xr, wb + 3 * rs, yr + 12, c33, kt, n, first);
+  }
+}
+
+// one output of a tile: lanes of c, plus the scalar tail k in [kt, n) of the block
+// @ts-ignore: decorator
+@inline function tileOut(x: usize, w: usize, y: usize, c: v128, kt: i32, n: i32, first: bool): void {
+  put(y, hsum(c) + dotTail(x, w, kt, n), first);
+}
+
+// a tile of mr <= MR rows and nr <= NR columns, dispatched to its constant-size instance
+function tileAny(x: usize, w: usize, rs: usize, y: usize, ys: usize, k0: i32, k1: i32, first: bool, mr: i32, nr: i32): void {
+  switch (mr * 8 + nr) {
+    case 8 + 1: tile(x, w, rs, y, ys, k0, k1, first, 1, 1); break;
+    case 8 + 2: tile(x, w, rs, y, ys, k0, k1, first, 1, 2); break;
+    case 8 + 3: tile(x, w, rs, y, ys, k0, k1, first, 1, 3); break;
+    case 8 + 4: tile(x, w, rs, y, ys, k0, k1, first, 1, 4); break;
+    case 16 + 1: tile(x, w, rs, y, ys, k0, k1, first, 2, 1); break;
+    case 16 + 2: tile(x, w, rs, y, ys, k0, k1, first, 2, 2); break;
+    case 16 + 3: tile(x, w, rs, y, ys, k0, k1, first, 2, 3); break;
+    case 16 + 4: tile(x, w, rs, y, ys, k0, k1, first, 2, 4); break;
+    case 24 + 1: tile(x, w, rs, y, ys, k0, k1, first, 3, 1); break;
+    case 24 + 2: tile(x, w, rs, y, ys, k0, k1, first, 3, 2); break;
+    case 24 + 3: tile(x, w, rs, y, ys, k0, k1, first, 3, 3); break;
+    case 24 + 4: tile(x, w, rs, y, ys, k0, k1, first, 3, 4); break;
+    case 32 + 1: tile(x, w, rs, y, ys, k0, k1, first, 4, 1); break;
+    case 32 + 2: tile(x, w, rs, y, ys, k0, k1, first, 4, 2); break;
+    case 32 + 3: tile(x, w, rs, y, ys, k0, k1, first, 4, 3); break;
+    default: tile(x, w, rs, y, ys, k0, k1, first, 4, 4);
+  }
+}
+
+// the full MR x NR tile, its own function so the hot loop is compiled on its own
+function tileFull(x: usize, w: usize, rs: usize, y: usize, ys: usize, k0: i32, k1: i32, first: bool): void {
+  tile(x, w, rs, y, ys, k0, k1, first, MR, NR);
+}
+
+// gemm_f32: Y[i, j] = sum_k X[i, k] * W[j, k] for i in [0, m), j in [n0, n1)
+//   X (m, n_in) row-major, W (n_out, n_in) row-major, Y (m, n_out) row-major
+// Blocks: n_in in KC steps (partial sums added into Y), W rows in NC steps; inside a block,
+// MR x NR register tiles of X rows x W rows.
+export function gemm_f32(X: usize, W: usize, Y: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void {
+  const rs = <usize>n_in << 2, ys = <usize>n_out << 2;
+  if (n_in == 0) {
+    for (let i = 0; i < m; i++) for (let j = n0; j < n1; j++) store<f32>(Y + <usize>i * ys + (<usize>j << 2), 0);
+    return;
+  }
+  for (let k0 = 0; k0 < n_in; k0 += KC) {
+    const k1 = min(k0 + KC, n_in);
+    const first = k0 == 0;
+    for (let jb = n0; jb < n1; jb += NC) {
+      const je = min(jb + NC, n1);
+      for (let i = 0; i < m; i += MR) {
+        const mr = min(MR, m - i);
+        const x = X + <usize>i * rs, y = Y + <usize>i * ys;
+        let j = jb;
+        if (mr == MR) for (; j + NR <= je; j += NR) tileFull(x, W + <usize>j * rs, rs, y + (<usize>j << 2), ys, k0, k1, first);
+        for (; j < je; j += NR) tileAny(x, W + <usize>j * rs, rs, y + (<usize>j << 2), ys, k0, k1, first, mr, min(NR, je - j));
+      }
+    }
+  }
+}

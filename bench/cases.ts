@@ -1,0 +1,150 @@
+// The benchmark cases: one entry per (kernel, shape). Each entry makes its inputs once, says
+// how to run our kernel on a runtime and how to run each peer on the same inputs, and checks
+// every answer against the plain reference before anything is timed.
+//
+// Adding a kernel is one entry here. Our softmax and attention decode (other families) plug
+// in the same way once merged, e.g.
+//   ours: (rt, d) => wasmRunner(rt, [d.X], [d.rows, d.n], (t, [x]) => softmaxRows(t, x)),
+//   { kernel: "attn_decode_f32", shape: "512 cached", unit: "Melem/s", work: ..., ... }
+import type { Runtime } from "../src/wasm/runtime.ts";
+import type { Tensor } from "../src/wasm/tensor.ts";
+import * as ref from "../src/ref/matmul.ts";
+import { gemm, gemv } from "../src/wasm/ops/matmul.ts";
+import type { Runner } from "./peers/types.ts";
+import { ortGemm } from "./peers/ort.ts";
+import { tfjsMatMul, tfjsSoftmax } from "./peers/tfjs.ts";
+
+export interface Peer<D> {
+  name: string;
+  make(d: D): Promise<Runner> | Runner;
+}
+
+export interface Case<D> {
+  kernel: string;
+  shape: string;
+  unit: "GFLOP/s" | "Melem/s";
+  work: number;          // flops (GFLOP/s) or elements (Melem/s) per call
+  streamBytes?: number;  // bytes one call must read from memory: report % of read bandwidth
+  vsPeak?: boolean;      // compute-bound: report % of the register-only peak
+  inputs(): D;
+  // undefined until our kernel for this op exists; the row then shows only the peers
+  ours?: (rt: Runtime, d: D) => Runner;
+  peers: Peer<D>[];
+  // undefined when the answer is right, else what is wrong
+  check(got: Float32Array, d: D): string | undefined;
+}
+
+// peer columns: onnxruntime-web Gemm (transB = 1); tfjs with weights (K, N); tfjs with (N, K) and transposeB
+export const PEER_NAMES = ["ort-web", "tfjs", "tfjs NK"] as const;
+
+function randn(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = (s / 4294967296) * 2 - 1;
+  }
+  return a;
+}
+
+// Our kernel on tensors copied into the runtime; output() reads tensor `out`.
+function wasmRunner(rt: Runtime, arrays: { data: Float32Array; shape: number[] }[], outShape: number[],
+  call: (out: Tensor, ins: Tensor[]) => void): Runner {
+  const ins = arrays.map((a) => rt.fromArray(a.data, a.shape));
+  const out = rt.zeros(outShape);
+  return {
+    run: () => call(out, ins),
+    output: () => { call(out, ins); return out.toFloat32Array(); },
+    dispose: () => { out.dispose(); for (const t of ins) t.dispose(); },
+  };
+}
+
+// ---- matmul: Y (m, n_out) = X (m, n_in) @ W (n_out, n_in)^T; gemv is m = 1 ----
+interface MatmulData { X: Float32Array; W: Float32Array; m: number; n_in: number; n_out: number }
+
+// Checks rows of Y (all of them up to 8, else 8 spread over m) against the f64 reference.
+// Tolerance: any summation order, gamma_(n_in + 2) * sum |x w| per output (float reassociation).
+function checkMatmul(got: Float32Array, d: MatmulData): string | undefined {
+  const { X, W, m, n_in, n_out } = d;
+  if (got.length !== m * n_out) return `output has ${got.length} values, expected ${m * n_out}`;
+  const rows = m <= 8 ? [...Array(m).keys()] : [...Array(8).keys()].map((i) => Math.floor((i * (m - 1)) / 7));
+  const want = new Float32Array(n_out);
+  for (const i of rows) {
+    ref.gemm_f32(X.subarray(i * n_in, (i + 1) * n_in), W, want, 1, n_in, n_out, 0, n_out);
+    for (let j = 0; j < n_out; j++) {
+      let mag = 0;
+      for (let k = 0; k < n_in; k++) mag += Math.abs(X[i * n_in + k] * W[j * n_in + k]);
+      const tol = (n_in + 2) * 2 ** -24 * mag;
+      const v = got[i * n_out + j];
+      if (!(Math.abs(v - want[j]) <= tol)) return `Y[${i}, ${j}] = ${v}, expected ${want[j]} (tolerance ${tol.toExponential(2)})`;
+    }
+  }
+  return undefined;
+}
+
+const matmulPeers: Peer<MatmulData>[] = [
+  { name: "ort-web", make: (d) => ortGemm(d.W, d.X, d.m, d.n_in, d.n_out) },
+  { name: "tfjs", make: (d) => tfjsMatMul(d.W, d.X, d.m, d.n_in, d.n_out, "KN") },
+  { name: "tfjs NK", make: (d) => tfjsMatMul(d.W, d.X, d.m, d.n_in, d.n_out, "NK") },
+];
+
+function gemvCase(n_out: number, n_in: number, opts: { streamBytes?: boolean } = {}): Case<MatmulData> {
+  return {
+    kernel: "gemv_f32", shape: `${n_out}x${n_in}`, unit: "GFLOP/s", work: 2 * n_out * n_in,
+    streamBytes: opts.streamBytes ? 4 * n_out * n_in : undefined,
+    inputs: () => ({ X: randn(n_in, 1), W: randn(n_out * n_in, 2), m: 1, n_in, n_out }),
+    ours: (rt, d) => wasmRunner(rt, [{ data: d.W, shape: [n_out, n_in] }, { data: d.X, shape: [n_in] }], [n_out],
+      (y, [W, x]) => gemv(y, W, x)),
+    peers: matmulPeers,
+    check: checkMatmul,
+  };
+}
+
+function gemmCase(m: number, n_out: number, n_in: number): Case<MatmulData> {
+  return {
+    kernel: "gemm_f32", shape: `m=${m} ${n_out}x${n_in}`, unit: "GFLOP/s", work: 2 * m * n_out * n_in, vsPeak: true,
+    inputs: () => ({ X: randn(m * n_in, 3), W: randn(n_out * n_in, 4), m, n_in, n_out }),
+    ours: (rt, d) => wasmRunner(rt, [{ data: d.X, shape: [m, n_in] }, { data: d.W, shape: [n_out, n_in] }], [m, n_out],
+      (Y, [X, W]) => gemm(Y, X, W)),
+    peers: matmulPeers,
+    check: checkMatmul,
+  };
+}
+
+// ---- softmax over rows: Y (rows, n) = softmax(X) along n ----
+interface SoftmaxData { X: Float32Array; rows: number; n: number }
+
+// Tolerance: |got - want| <= 1e-5 * want + 1e-8 (exp approximations and sum order)
+function checkSoftmax(got: Float32Array, d: SoftmaxData): string | undefined {
+  const { X, rows, n } = d;
+  for (let r = 0; r < rows; r++) {
+    let mx = -Infinity, s = 0;
+    for (let i = 0; i < n; i++) mx = Math.max(mx, X[r * n + i]);
+    for (let i = 0; i < n; i++) s += Math.exp(X[r * n + i] - mx);
+    for (let i = 0; i < n; i++) {
+      const want = Math.exp(X[r * n + i] - mx) / s, v = got[r * n + i];
+      if (!(Math.abs(v - want) <= 1e-5 * want + 1e-8)) return `Y[${r}, ${i}] = ${v}, expected ${want}`;
+    }
+  }
+  return undefined;
+}
+
+function softmaxCase(rows: number, n: number): Case<SoftmaxData> {
+  return {
+    kernel: "softmax_rows_f32", shape: `${rows}x${n}`, unit: "Melem/s", work: rows * n,
+    inputs: () => ({ X: randn(rows * n, 5).map((v) => v * 8), rows, n }),
+    ours: undefined, // softmaxRows (src/wasm/ops/softmax.ts) joins here after its merge
+    peers: [{ name: "tfjs", make: (d) => tfjsSoftmax(d.X, d.rows, d.n) }],
+    check: checkSoftmax,
+  };
+}
+
+// deno-lint-ignore no-explicit-any
+export const CASES: Case<any>[] = [
+  gemvCase(576, 1536),
+  gemvCase(2048, 2048),
+  gemvCase(2048, 8192, { streamBytes: true }),
+  gemmCase(128, 576, 1536),
+  gemmCase(512, 2048, 2048),
+  softmaxCase(32, 4096),
+];

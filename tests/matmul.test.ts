@@ -1,0 +1,123 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { Rng } from "./helpers/rand.ts";
+import { assertClose } from "./helpers/close.ts";
+import { WASM_BUILDS, runtimeFor, skipReason } from "./helpers/runtimes.ts";
+import * as ref from "../src/ref/matmul.ts";
+import { gemm, gemv } from "../src/wasm/ops/matmul.ts";
+
+// Tolerance: the kernels sum in f32 in another order than the f64 reference. Each product
+// passes through at most L = n_in/4 + 16 roundings (n_in/4 per vector lane, then the
+// horizontal sums, the n_in-block partial sums and the scalar tail), so by the standard
+// bound |err| <= L * 2^-24 * sum_k |W[r, k] x[k]| (Higham, gamma_L). A dropped or doubled
+// term is usually ~sum/n_in, well above this for the sizes tested.
+const U = 2 ** -24;
+function dotBound(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): number {
+  let s = 0;
+  for (let k = 0; k < n; k++) s += Math.abs(a[ao + k] * b[bo + k]);
+  return ((n >> 2) + 16) * U * s + 1e-30;
+}
+
+// sizes: the small odd ones first, then random ones
+const SMALL = [1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 17];
+function pick(rng: Rng, t: number, max: number): number {
+  return t < SMALL.length * 3 ? SMALL[rng.int(0, SMALL.length - 1)] : rng.int(1, max);
+}
+
+function assertWithin(got: Float32Array, want: Float32Array, bound: (i: number) => number, what: string): void {
+  for (let i = 0; i < want.length; i++) {
+    const d = Math.abs(got[i] - want[i]);
+    if (!(d <= bound(i))) assert.fail(`${what}[${i}]: got ${got[i]}, expected ${want[i]} (|diff| ${d} > ${bound(i)})`);
+  }
+}
+
+for (const build of WASM_BUILDS) {
+  describe(`matmul (${build})`, { skip: skipReason(build) }, () => {
+    it("gemv_f32 matches the reference on 250 random shapes and row ranges", async () => {
+      const rt = await runtimeFor(build);
+      const rng = new Rng(11);
+      for (let t = 0; t < 250; t++) {
+        const n_out = pick(rng, t, 70), n_in = t === 0 ? 0 : pick(rng, t, 1200);
+        const r0 = rng.int(0, n_out), r1 = rng.int(r0, n_out);
+        const w = rng.array(n_out * n_in, 2), xv = rng.array(n_in, 2), y0 = rng.array(n_out, 1);
+        const W = rt.fromArray(w, [n_out, n_in]), x = rt.fromArray(xv), y = rt.fromArray(y0);
+        const want = y0.slice();
+        ref.gemv_f32(w, xv, want, n_in, r0, r1);
+        gemv(y, W, x, r0, r1);
+        // rows outside [r0, r1) keep their values: bound 0 there
+        assertWithin(y.f32(), want, (r) => (r < r0 || r >= r1 ? 0 : dotBound(w, r * n_in, xv, 0, n_in)),
+          `gemv ${n_out}x${n_in} rows [${r0}, ${r1})`);
+        W.dispose(); x.dispose(); y.dispose();
+      }
+    });
+
+    it("gemm_f32 matches the reference on 220 random shapes, row counts and column ranges", async () => {
+      const rt = await runtimeFor(build);
+      const rng = new Rng(12);
+      for (let t = 0; t < 220; t++) {
+        // n_in up to 1300 crosses the kernel's n_in blocks; n_out up to 150 its W-row blocks
+        const rows = pick(rng, t, 20), n_out = pick(rng, t, 150), n_in = t === 0 ? 0 : pick(rng, t, 1300);
+        const m = rng.int(0, rows);
+        const n0 = rng.int(0, n_out), n1 = rng.int(n0, n_out);
+        const xv = rng.array(rows * n_in, 2), w = rng.array(n_out * n_in, 2), y0 = rng.array(rows * n_out, 1);
+        const X = rt.fromArray(xv, [rows, n_in]), W = rt.fromArray(w, [n_out, n_in]), Y = rt.fromArray(y0, [rows, n_out]);
+        const want = y0.slice();
+        ref.gemm_f32(xv, w, want, m, n_in, n_out, n0, n1);
+        gemm(Y, X, W, m, n0, n1);
+        assertWithin(Y.f32(), want, (e) => {
+          const i = Math.floor(e / n_out), j = e % n_out;
+          return i >= m || j < n0 || j >= n1 ? 0 : dotBound(xv, i * n_in, w, j * n_in, n_in);
+        }, `gemm m=${m}/${rows} ${n_out}x${n_in} cols [${n0}, ${n1})`);
+        X.dispose(); W.dispose(); Y.dispose();
+      }
+    });
+
+    it("gemm over a column split equals gemm over all columns", async () => {
+      const rt = await runtimeFor(build);
+      const rng = new Rng(13);
+      const m = 7, n_in = 517, n_out = 67;
+      const X = rt.fromArray(rng.array(m * n_in), [m, n_in]), W = rt.fromArray(rng.array(n_out * n_in), [n_out, n_in]);
+      const whole = rt.zeros([m, n_out]), split = rt.zeros([m, n_out]);
+      gemm(whole, X, W);
+      gemm(split, X, W, m, 0, 30);
+      gemm(split, X, W, m, 30, n_out);
+      // the same kernel sums each output in the same order whatever the column range
+      assertClose(split.f32(), whole.f32(), 0, 0, "split");
+      for (const t of [X, W, whole, split]) t.dispose();
+    });
+
+    it("propagates NaN and infinities", async () => {
+      const rt = await runtimeFor(build);
+      const n_out = 6, n_in = 11;
+      const w = new Float32Array(n_out * n_in).fill(1);
+      w[1 * n_in + 3] = NaN;              // row 1: NaN
+      w[2 * n_in + 10] = Infinity;        // row 2: +inf (in the scalar tail)
+      w[3 * n_in + 0] = -Infinity;        // row 3: -inf
+      w[4 * n_in + 2] = Infinity; w[4 * n_in + 5] = -Infinity; // row 4: inf - inf = NaN
+      w[5 * n_in + 4] = 0;                // row 5: 0 * inf (x[4] = inf below) = NaN
+      const xv = new Float32Array(n_in).fill(1);
+      xv[4] = Infinity;
+      // rows 0, 2, 3 also meet x[4] = inf with weight 1
+      const want = [Infinity, NaN, Infinity, NaN, NaN, NaN];
+      const W = rt.fromArray(w, [n_out, n_in]), x = rt.fromArray(xv), y = rt.zeros([n_out]);
+      gemv(y, W, x);
+      assertClose(y.f32(), want, 0, 0, "gemv");
+      const X = rt.fromArray([...xv, ...xv], [2, n_in]), Y = rt.zeros([2, n_out]);
+      gemm(Y, X, W);
+      assertClose(Y.f32(), [...want, ...want], 0, 0, "gemm");
+      for (const t of [W, x, y, X, Y]) t.dispose();
+    });
+
+    it("rejects mismatched shapes and ranges", async () => {
+      const rt = await runtimeFor(build);
+      const W = rt.zeros([4, 3]), x = rt.zeros([3]), y = rt.zeros([4]), X = rt.zeros([2, 3]), Y = rt.zeros([2, 4]);
+      assert.throws(() => gemv(y, W, y), /x has 4 elements, W has n_in = 3/);
+      assert.throws(() => gemv(x, W, x), /y has 3 elements, W has n_out = 4/);
+      assert.throws(() => gemv(y, W, x, 2, 5), /row range \[2, 5\)/);
+      assert.throws(() => gemm(Y, X, W, 3), /row range \[0, 3\)/);
+      assert.throws(() => gemm(Y, X, W, 2, 3, 1), /column range \[3, 1\)/);
+      assert.throws(() => gemm(X, X, W), /Y has 3 columns, W has n_out = 4/);
+      for (const t of [W, x, y, X, Y]) t.dispose();
+    });
+  });
+}
