@@ -160,7 +160,7 @@ export class LLM {
       const ids = this.promptTokens(prompt, opts.addBos);
       return await runGeneration(
         { rt: this.rt, model: this.model, tokenizer: this.tokenizer, eos: this.eosSet(), contextSize: this.contextSize },
-        ids, opts, async (piece) => { onPiece(piece); await new Promise<void>((r) => setTimeout(r, 0)); },
+        ids, opts, (piece) => { onPiece(piece); return this.yieldNow(); },
       );
     } finally {
       this.busy = false;
@@ -168,6 +168,16 @@ export class LLM {
   }
 
   private disposed = false;
+  private lastYield = 0;
+
+  // Lets the event loop run (stream consumers, timers, an AbortSignal's timeout) at most every
+  // 20 ms; in between, streaming costs one resolved promise per piece.
+  private yieldNow(): Promise<void> | void {
+    const t = (globalThis.performance ?? Date).now();
+    if (t - this.lastYield < 20) return;
+    this.lastYield = t;
+    return new Promise<void>((r) => setTimeout(r, 0));
+  }
 
   dispose(): void {
     if (this.disposed) return;

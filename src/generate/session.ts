@@ -85,7 +85,8 @@ export async function runGeneration(ctx: ModelContext, promptTokens: number[], o
   let text = "";
   let finish: FinishReason = "length";
   // the first piece after BOS loses its leading space, as the reference detokenizers do
-  const decoder = tokenizer.decoder({ continuation: promptTokens[nPrompt - 1] !== tokenizer.bos });
+  const afterBos = promptTokens[nPrompt - 1] === tokenizer.bos;
+  const decoder = tokenizer.decoder({ continuation: !afterBos, afterBos });
   try {
     const t0 = now();
     prefill(model, kvc, history, nPrompt, opts.signal);

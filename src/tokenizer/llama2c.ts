@@ -94,7 +94,7 @@ export class Llama2cTokenizer implements Tokenizer {
 
   decoder(opts: DecodeOptions = {}): StreamDecoder {
     const skip = opts.skipSpecial ?? true;
-    let prev = -1;
+    let prev = opts.afterBos && this.bos !== undefined ? this.bos : -1;
     return new ByteStreamDecoder({
       pieceBytes: (id) => { const p = this.decodePiece(id, prev, skip); prev = id; return p; },
     });

@@ -12,6 +12,9 @@ export interface DecodeOptions {
   // The ids continue an earlier sequence (e.g. generated after a prompt): never strip the
   // leading space that the reference detokenizer strips from the first piece. Default false.
   continuation?: boolean;
+  // The first id directly follows a BOS that is not among the ids (a generation from BOS):
+  // llama2.c strips the leading space of a piece after BOS. Default false.
+  afterBos?: boolean;
 }
 
 // Streaming detokenizer. Concatenating every push() and the final flush() gives exactly

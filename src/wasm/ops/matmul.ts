@@ -25,12 +25,13 @@ function checkRange(op: string, what: string, a: number, b: number, n: number): 
 }
 
 // y[r] = W[r, :] . x for r in [r0, r1)           W (n_out, n_in), x (n_in), y (n_out)
+// x and y may be larger (run-state buffers sized for a chunk): their first n_in / n_out elements are used.
 export function gemv(y: Tensor, W: Tensor, x: Tensor, r0 = 0, r1 = W.shape[0]): void {
   for (const [name, t] of [["y", y], ["W", W], ["x", x]] as const) expectDtype("gemv", name, t, "f32");
   if (W.shape.length !== 2) throw new RangeError(`gemv: W has shape [${W.shape.join(", ")}], expected (n_out, n_in)`);
   const [n_out, n_in] = W.shape;
-  if (x.size !== n_in) throw new RangeError(`gemv: x has ${x.size} elements, W has n_in = ${n_in}`);
-  if (y.size !== n_out) throw new RangeError(`gemv: y has ${y.size} elements, W has n_out = ${n_out}`);
+  if (x.size < n_in) throw new RangeError(`gemv: x has ${x.size} elements, W has n_in = ${n_in}`);
+  if (y.size < n_out) throw new RangeError(`gemv: y has ${y.size} elements, W has n_out = ${n_out}`);
   checkRange("gemv", "row", r0, r1, n_out);
   y.rt.k.gemv_f32(W.ptr, x.ptr, y.ptr, n_in, r0, r1);
 }
