@@ -4,9 +4,24 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const here = fileURLToPath(new URL(".", import.meta.url));
-const root = resolve(here, "..", "..");
-const repoRoot = existsSync(join(root, "package.json")) ? root : resolve(here, "..", "..", "..");
+// the repository root: the nearest folder above this file (or its esbuild bundle) with package.json
+function findRoot(): string {
+  let dir = fileURLToPath(new URL(".", import.meta.url));
+  while (!existsSync(join(dir, "package.json"))) {
+    const up = resolve(dir, "..");
+    if (up === dir) throw new Error("tests: cannot find the repository root");
+    dir = up;
+  }
+  return dir;
+}
+
+export const REPO_ROOT = findRoot();
+const repoRoot = REPO_ROOT;
+
+// a committed expected-output file in tests/fixtures
+export function fixturePath(name: string): string {
+  return join(REPO_ROOT, "tests", "fixtures", name);
+}
 
 export const SHARED = process.env.BUDGETKV_SHARED ?? resolve(repoRoot, "..", "shared");
 export const IN_CI = process.env.CI === "true" || process.env.CI === "1";
