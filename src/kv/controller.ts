@@ -37,11 +37,18 @@ export class KVController {
     }
     this.rng = ((opts.seed as number | undefined) ?? 1) >>> 0;
     const cfg = model.cfg;
-    this.store = new KVStore(rt, cfg.nLayers, cfg.nKvHeads, cfg.headDim, nPrompt + reserve, reserve);
+    // when pruning during decode, blocks hold what is kept plus one interval, not the whole generation
+    const room = this.phase !== "prefill" && this.policy.name !== "full" ? Math.min(reserve, this.interval) : reserve;
+    this.store = new KVStore(rt, cfg.nLayers, cfg.nKvHeads, cfg.headDim, nPrompt + room, room);
     if (this.policy.name !== "full" && this.policy.window > 0) {
       const w = this.policy.window, qDim = cfg.nHeads * cfg.headDim;
       this.win = { from: this.phase === "decode" ? nPrompt + this.interval - w : nPrompt - w, w, q: [] };
-      for (let l = 0; l < cfg.nLayers; l++) this.win.q.push(rt.tensor("f32", [w, qDim]));
+      try {
+        for (let l = 0; l < cfg.nLayers; l++) this.win.q.push(rt.tensor("f32", [w, qDim]));
+      } catch (e) {
+        this.dispose();
+        throw e;
+      }
     }
   }
 

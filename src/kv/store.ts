@@ -31,10 +31,15 @@ export class KVStore {
   constructor(readonly rt: Runtime, readonly nLayers: number, readonly nKvHeads: number, readonly headDim: number, capacity: number, headroom = 0) {
     this.headroom = headroom;
     this.layers = [];
-    for (let l = 0; l < nLayers; l++) {
-      const heads: KVHead[] = [];
-      for (let h = 0; h < nKvHeads; h++) heads.push(this.block(Math.max(1, capacity)));
-      this.layers.push(heads);
+    try {
+      for (let l = 0; l < nLayers; l++) {
+        const heads: KVHead[] = [];
+        this.layers.push(heads);
+        for (let h = 0; h < nKvHeads; h++) heads.push(this.block(Math.max(1, capacity)));
+      }
+    } catch (e) {
+      this.dispose();
+      throw e;
     }
   }
 
@@ -134,9 +139,16 @@ export class KVStore {
 
   private block(cap: number): KVHead {
     const k = this.rt.tensor("f32", [cap, this.headDim]);
-    const v = this.rt.tensor("f32", [cap, this.headDim]);
-    const pos = this.rt.tensor("i32", [cap]);
-    return { k, v, pos, n: 0, cap };
+    let v: Tensor | undefined;
+    try {
+      v = this.rt.tensor("f32", [cap, this.headDim]);
+      const pos = this.rt.tensor("i32", [cap]);
+      return { k, v, pos, n: 0, cap };
+    } catch (e) {
+      k.dispose();
+      v?.dispose();
+      throw e;
+    }
   }
 
   private blockBytes(b: KVHead): number {
