@@ -1,0 +1,153 @@
+// The command line, in process: output formats, and one clear error line for bad input.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { main } from "../src/cli/main.ts";
+import { fixturePath, needFiles, sharedPath } from "./helpers/shared.ts";
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "", err = "";
+  const code = await main(argv, { out: (s) => { out += s; }, err: (s) => { err += s; } });
+  return { code, out, err };
+}
+
+const MODEL = sharedPath("models", "stories260K.bin");
+const need = needFiles("models/stories260K.bin", "models/tok512.bin");
+
+describe("budgetkv run", { skip: need }, () => {
+  it("--json prints one object with llama2.c's greedy tokens and the stats fields", async () => {
+    const fx = JSON.parse(readFileSync(fixturePath("llama2c-stories260k.json"), "utf8"));
+    const c = fx.cases[1]; // "Once upon a time", run.c -n 128
+    const r = await cli("run", "-m", MODEL, "-p", c.prompt, "-n", String(c.steps - c.prompt_ids.length + 1), "--temp", "0", "--json");
+    assert.equal(r.code, 0, r.err);
+    const j = JSON.parse(r.out);
+    assert.deepEqual(j.prompt_tokens, c.prompt_ids);
+    assert.deepEqual(j.tokens, c.generated_ids);
+    assert.equal(j.finish_reason, "length");
+    for (const k of ["load_ms", "prefill_ms", "prefill_tok_s", "decode_ms", "decode_tok_s"]) assert.equal(typeof j.stats[k], "number", k);
+    assert.equal(j.kv.policy, "full");
+    assert.equal(j.kv.kept_ratio, 1);
+  });
+
+  it("streams text, then llama.cpp-style timing lines on stderr", async () => {
+    const r = await cli("run", "-m", MODEL, "-n", "24", "--temp", "0");
+    assert.equal(r.code, 0, r.err);
+    assert.ok(r.out.startsWith("Once upon a time, there was a little girl named Lily."), r.out);
+    assert.match(r.err, /prompt eval time = .* ms \/ 1 tokens \(.* ms per token, .* tokens per second\)/);
+    assert.match(r.err, /eval time = .* ms \/ 24 runs/);
+  });
+
+  it("--kv-policy adds the kv report: kept per layer, kept ratio, measured bytes", async () => {
+    const prompt = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball.";
+    const r = await cli("run", "-m", MODEL, "-p", prompt, "-n", "8", "--temp", "0", "--json", "--kv-policy", "streaming", "--kv-ratio", "0.5");
+    assert.equal(r.code, 0, r.err);
+    const kv = JSON.parse(r.out).kv;
+    assert.equal(kv.policy, "streaming");
+    assert.equal(kv.kept_per_layer.length, 5);
+    assert.ok(Math.abs(kv.kept_ratio - 0.5) < 0.02);
+    assert.ok(kv.bytes_kept < kv.bytes_full);
+    assert.equal(typeof kv.prune_ms, "number");
+  });
+
+  it("sampling with a seed is reproducible", async () => {
+    const a = await cli("run", "-m", MODEL, "-n", "32", "-s", "42", "--temp", "1", "--json");
+    const b = await cli("run", "-m", MODEL, "-n", "32", "-s", "42", "--temp", "1", "--json");
+    const c = await cli("run", "-m", MODEL, "-n", "32", "-s", "43", "--temp", "1", "--json");
+    assert.deepEqual(JSON.parse(a.out).tokens, JSON.parse(b.out).tokens);
+    assert.notDeepEqual(JSON.parse(a.out).tokens, JSON.parse(c.out).tokens);
+  });
+});
+
+describe("bad input gives one clear error line", () => {
+  const oneLine = (r: { code: number; err: string; out: string }, code: number, re: RegExp) => {
+    assert.equal(r.code, code, r.err);
+    assert.equal(r.err.trim().split("\n").length, 1, `expected one line, got: ${r.err}`);
+    assert.match(r.err, re);
+    assert.doesNotMatch(r.err, /\n\s+at /);
+  };
+
+  it("usage errors", async () => {
+    oneLine(await cli("run"), 2, /^budgetkv: error: -m MODEL is required/);
+    oneLine(await cli("run", "-m", MODEL, "--bogus"), 2, /unknown flag --bogus/);
+    oneLine(await cli("run", "-m", MODEL, "--temp", "hot"), 2, /flag --temp: "hot" is not a number/);
+    oneLine(await cli("run", "-m", MODEL, "-n"), 2, /flag -n needs a value/);
+    oneLine(await cli("frobnicate"), 2, /unknown command "frobnicate"/);
+  });
+
+  it("a missing file names the path", async () => {
+    oneLine(await cli("run", "-m", "/nonexistent/model.gguf"), 1, /\/nonexistent\/model.gguf/);
+  });
+
+  it("invalid options, a prompt longer than the context, an unknown KV policy", { skip: need }, async () => {
+    oneLine(await cli("run", "-m", MODEL, "--top-p", "2"), 1, /invalid option topP = 2: must be in \(0, 1\]/);
+    oneLine(await cli("run", "-m", MODEL, "-c", "0"), 1, /invalid option contextSize = 0/);
+    oneLine(await cli("run", "-m", MODEL, "-c", "8", "-p", "Once upon a time there was a big dog"), 1, /the prompt is \d+ tokens, longer than the context size 8/);
+    oneLine(await cli("run", "-m", MODEL, "--kv-policy", "magic"), 1, /unknown KV policy "magic"/);
+    oneLine(await cli("run", "-m", MODEL, "--kv-policy", "snapkv", "--kv-tolerance", "0.1"), 1, /"snapkv" has no option "tolerance"/);
+    oneLine(await cli("run", "-m", MODEL, "--kv-policy", "streaming", "--kv-phase", "later"), 1, /phase = "later"/);
+  });
+
+  it("truncated and corrupt model files", { skip: needFiles("models/stories260K.gguf", "models/stories260K.bin") }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "budgetkv-cli-"));
+    const gguf = readFileSync(sharedPath("models", "stories260K.gguf"));
+    const bin = readFileSync(sharedPath("models", "stories260K.bin"));
+    const cases: [string, Uint8Array, RegExp][] = [
+      ["cut.gguf", gguf.subarray(0, 20000), /cut.gguf: .*(truncated|past the end)/],
+      ["head.gguf", gguf.subarray(0, 100), /head.gguf: tensor_count = 48: more tensors than a 100-byte file can hold/],
+      ["cut.bin", bin.subarray(0, 500000), /cut.bin: .*size/],
+      ["junk.gguf", new Uint8Array(4096).fill(7), /junk.gguf/],
+    ];
+    for (const [name, bytes, re] of cases) {
+      writeFileSync(join(dir, name), bytes);
+      oneLine(await cli("run", "-m", join(dir, name), "-n", "4"), 1, re);
+    }
+    const flipped = Uint8Array.from(gguf);
+    flipped.set([0xff, 0xff, 0xff, 0x7f], 16); // metadata_kv_count
+    writeFileSync(join(dir, "count.gguf"), flipped);
+    oneLine(await cli("inspect", join(dir, "count.gguf")), 1, /metadata_kv_count/);
+  });
+});
+
+describe("budgetkv inspect", { skip: needFiles("models/tinystories-656k-q8_0.gguf") }, () => {
+  it("prints architecture, shapes, tensor types and tokenizer", async () => {
+    const r = await cli("inspect", sharedPath("models", "tinystories-656k-q8_0.gguf"));
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /architecture llama/);
+    assert.match(r.out, /dim 128, ffn 384, layers 2, heads 8 \(kv 4, head_dim 16\), vocab 2048/);
+    assert.match(r.out, /tensors: 20 \(5 f32, 15 q8_0\)/);
+    assert.match(r.out, /tokenizer: spm, 2048 tokens, bos 1, eos 2/);
+  });
+});
+
+describe("budgetkv eval", { skip: need }, () => {
+  it("--json has one entry per policy and budget with the required fields; --svg draws them", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "budgetkv-eval-"));
+    const svg = join(dir, "tradeoff.svg");
+    const r = await cli("eval", "-m", MODEL, "--data", sharedPath("data", "tinystories_val.txt"), "--prompts", "4",
+      "--prompt-tokens", "96-160", "--gen-tokens", "8", "--cont-tokens", "8",
+      "--policies", "full,dbudget,nucleus:0.01,streaming:0.5,0.8,snapkv:0.5,0.8", "--json", "--svg", svg);
+    assert.equal(r.code, 0, r.err);
+    const j = JSON.parse(r.out);
+    assert.deepEqual(j.policies.map((p: { name: string }) => p.name), ["full", "dbudget:0.01", "nucleus:0.01", "streaming:0.5", "streaming:0.8", "snapkv:0.5", "snapkv:0.8"]);
+    for (const p of j.policies) {
+      for (const k of ["kept_ratio", "top1_agreement", "kl_mean", "kl_max", "greedy_identical", "ppl", "ppl_full"]) assert.equal(typeof p[k], "number", `${p.name}.${k}`);
+    }
+    const full = j.policies[0];
+    assert.equal(full.kept_ratio, 1);
+    assert.equal(full.top1_agreement, 1);
+    assert.equal(full.kl_max, 0);
+    assert.equal(full.ppl, full.ppl_full);
+    assert.ok(j.policies[1].vs_curve && "streaming" in j.policies[1].vs_curve);
+    const text = readFileSync(svg, "utf8");
+    assert.match(text, /^<svg/);
+    assert.match(text, /nucleus:0.01/);
+  });
+
+  it("rejects a bad policy list", async () => {
+    const r = await cli("eval", "-m", MODEL, "--data", sharedPath("data", "tinystories_val.txt"), "--policies", "0.5,snapkv");
+    assert.equal(r.code, 2);
+    assert.match(r.err, /"0.5" has no policy before it/);
+  });
+});
