@@ -77,7 +77,7 @@ export class Evaluator {
       const prefillMs = now() - t0;
       for (let j = 0; j < C; j++) {
         onStep(j, m.logits.f32());
-        if (j + 1 < C) { m.forward(seq, L + j, 1, L + j, kvc.store, { window: kvc.windowFor(L + j, 1) }); kvc.afterDecode(L + j); }
+        if (j + 1 < C) { m.forward(seq, L + j, 1, L + j, kvc.store, true, kvc.windowFor(L + j, 1)); kvc.afterDecode(L + j); }
       }
       const r = kvc.report();
       return { kept: r.keptRatio, pruneMs: r.pruneMs, prefillMs };
@@ -98,7 +98,7 @@ export class Evaluator {
         const next = argmax(m.logits.f32());
         out.push(next);
         seq[L + j] = next;
-        if (j + 1 < G) { m.forward(seq, L + j, 1, L + j, kvc.store, { window: kvc.windowFor(L + j, 1) }); kvc.afterDecode(L + j); }
+        if (j + 1 < G) { m.forward(seq, L + j, 1, L + j, kvc.store, true, kvc.windowFor(L + j, 1)); kvc.afterDecode(L + j); }
       }
       return out;
     } finally {

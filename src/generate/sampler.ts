@@ -37,7 +37,8 @@ export class Sampler {
   readonly opts: Required<SamplingOptions>;
   private rng: number;
   private idx: Int32Array;      // candidate ids
-  private p: Float64Array;      // candidate logits, then probabilities
+  private p: Float64Array;      // logits after the repetition penalty
+  private w: Float64Array;      // sampling weights of the candidates
   private seen: Int32Array;     // 0/1 marks for the repetition penalty
 
   constructor(readonly vocabSize: number, opts: SamplingOptions = {}) {
@@ -45,40 +46,42 @@ export class Sampler {
     this.rng = this.opts.seed >>> 0;
     this.idx = new Int32Array(vocabSize);
     this.p = new Float64Array(vocabSize);
+    this.w = new Float64Array(vocabSize);
     this.seen = new Int32Array(vocabSize);
   }
 
   // Picks the next token from `logits` (vocab). `history` holds the tokens so far (prompt + generated).
   sample(logits: Float32Array, history: ArrayLike<number>, historyLen = history.length): number {
-    const o = this.opts, V = this.vocabSize;
-    const penalize = o.repeatPenalty !== 1 && o.repeatLastN > 0;
-    if (penalize) for (let i = Math.max(0, historyLen - o.repeatLastN); i < historyLen; i++) this.seen[history[i]] = 1;
-    const logit = (i: number): number => {
-      const l = logits[i];
-      if (!penalize || !this.seen[i]) return l;
-      return l > 0 ? l / o.repeatPenalty : l * o.repeatPenalty;
-    };
-    let out: number;
+    const o = this.opts, V = this.vocabSize, p = this.p;
+    for (let i = 0; i < V; i++) p[i] = logits[i];
+    if (o.repeatPenalty !== 1 && o.repeatLastN > 0) {
+      const from = Math.max(0, historyLen - o.repeatLastN);
+      for (let i = from; i < historyLen; i++) {
+        const id = history[i];
+        if (this.seen[id]) continue;
+        this.seen[id] = 1;
+        p[id] = p[id] > 0 ? p[id] / o.repeatPenalty : p[id] * o.repeatPenalty;
+      }
+      for (let i = from; i < historyLen; i++) this.seen[history[i]] = 0;
+    }
     if (o.temperature <= 0) {
       let best = 0, bv = -Infinity;
-      for (let i = 0; i < V; i++) { const l = logit(i); if (l > bv) { bv = l; best = i; } }
-      out = best;
-    } else {
-      out = this.sampleTemp(logit);
+      for (let i = 0; i < V; i++) if (p[i] > bv) { bv = p[i]; best = i; }
+      return best;
     }
-    if (penalize) for (let i = Math.max(0, historyLen - o.repeatLastN); i < historyLen; i++) this.seen[history[i]] = 0;
-    return out;
+    return this.sampleTemp();
   }
 
-  private sampleTemp(logit: (i: number) => number): number {
+  // candidates sorted by logit descending, ties by id
+  private readonly byLogit = (a: number, b: number): number => (this.p[b] - this.p[a]) || (a - b);
+
+  private sampleTemp(): number {
     const o = this.opts, V = this.vocabSize, idx = this.idx, p = this.p;
     let n = 0;
-    for (let i = 0; i < V; i++) { const l = logit(i); if (l === l && l > -Infinity) { idx[n] = i; p[i] = l; n++; } }
+    for (let i = 0; i < V; i++) { const l = p[i]; if (l === l && l > -Infinity) idx[n++] = i; }
     if (n === 0) throw new Error("sampling: every logit is -inf or NaN");
-    // candidates sorted by logit descending, ties by id
-    const byLogit = (a: number, b: number) => (p[b] - p[a]) || (a - b);
     const k = o.topK > 0 ? Math.min(o.topK, n) : n;
-    partialSort(idx, n, k, byLogit);
+    partialSort(idx, n, k, this.byLogit);
     n = k;
     // softmax at temperature 1 for top-p / min-p (llama.cpp applies temperature last)
     const max = p[idx[0]];
@@ -96,15 +99,13 @@ export class Sampler {
       n = keep;
     }
     let total = 0;
-    const w = this.weights;
+    const w = this.w;
     for (let j = 0; j < n; j++) { w[j] = Math.exp((p[idx[j]] - max) / o.temperature); total += w[j]; }
     let r = this.uniform() * total;
     for (let j = 0; j < n; j++) { r -= w[j]; if (r < 0) return idx[j]; }
     return idx[n - 1];
   }
 
-  private _w?: Float64Array;
-  private get weights(): Float64Array { return (this._w ??= new Float64Array(this.vocabSize)); }
 
   // uniform in [0, 1), mulberry32: integer arithmetic, identical in every runtime
   private uniform(): number {

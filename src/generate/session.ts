@@ -59,7 +59,7 @@ export function validateGenerate(o: GenerateOptions): void {
 export function prefill(model: Transformer, kvc: KVController, tokens: ArrayLike<number>, n: number, signal?: AbortSignal): void {
   for (let i = 0; i < n; i += model.maxChunk) {
     const m = Math.min(model.maxChunk, n - i);
-    model.forward(tokens, i, m, i, kvc.store, { logits: i + m === n, window: kvc.windowFor(i, m) });
+    model.forward(tokens, i, m, i, kvc.store, i + m === n, kvc.windowFor(i, m));
     signal?.throwIfAborted?.();
   }
   kvc.afterPrefill();
@@ -103,7 +103,7 @@ export async function runGeneration(ctx: ModelContext, promptTokens: number[], o
       if (piece.emit) await onPiece(piece.emit, next);
       if (piece.stopped) { finish = "stop"; break; }
       if (tokens.length === budget) break;
-      model.forward(history, n - 1, 1, pos, kv, { window: kvc.windowFor(pos, 1) });
+      model.forward(history, n - 1, 1, pos, kv, true, kvc.windowFor(pos, 1));
       kvc.afterDecode(pos);
       pos++;
     }

@@ -11,7 +11,8 @@ import { add, addRows } from "../wasm/ops/elementwise.ts";
 import { rmsnorm } from "../wasm/ops/norm.ts";
 import { rope, ropeTable } from "../wasm/ops/rope.ts";
 import { siluMul } from "../wasm/ops/activation.ts";
-import { attnDecode, attnPrefill } from "../wasm/ops/attention.ts";
+import { attnDecode, attnPrefill, type AttnDecodeOptions, type AttnPrefillOptions } from "../wasm/ops/attention.ts";
+import type { RopeOptions } from "../wasm/ops/rope.ts";
 import { Linear } from "./linear.ts";
 import { embedRows } from "./embed.ts";
 import { copyStrided } from "../wasm/ops/copy.ts";
@@ -42,6 +43,11 @@ export class Transformer {
   private rope: Tensor;    // (contextSize, ropeDim/2, 2)
   readonly logits: Tensor; // (vocab)
   private last: Tensor;    // (1, dim) final norm of the last row
+  // op options built once and updated in place, so a token allocates nothing
+  private ropeQ: RopeOptions;
+  private ropeK: RopeOptions;
+  private dec: AttnDecodeOptions[];   // per KV head
+  private pre: AttnPrefillOptions[];  // per KV head
 
   constructor(readonly rt: Runtime, readonly cfg: ModelConfig, readonly w: Weights, opts: { maxChunk?: number; contextSize?: number } = {}) {
     this.maxChunk = Math.max(1, opts.maxChunk ?? 64);
@@ -63,17 +69,26 @@ export class Transformer {
     this.logits = rt.tensor("f32", [cfg.vocabSize]);
     this.last = rt.tensor("f32", [1, dim]);
     this.lin = new Linear(rt, C, Math.max(dim, hiddenDim, qDim));
+    const ropeBase = { headDim, rotDim: cfg.ropeDim, style: cfg.ropeStyle, r0: 0, r1: 1 };
+    this.ropeQ = { ...ropeBase, nHeads };
+    this.ropeK = { ...ropeBase, nHeads: nKvHeads };
+    const nGroup = nHeads / nKvHeads, scale = 1 / Math.sqrt(headDim);
+    this.dec = [];
+    this.pre = [];
+    for (let h = 0; h < nKvHeads; h++) {
+      const off = h * nGroup * headDim;
+      this.dec.push({ nKv: 0, headDim, nGroup, scale, qOffset: off, outOffset: off, scores: this.scores });
+      this.pre.push({ m: 1, nKv: 0, headDim, nGroup, qStride: qDim, scale, qOffset: off, outOffset: off, scores: this.scores });
+    }
   }
 
   // Runs tokens[start .. start+m) at positions pos0.. through every layer, appending to kv.
   // Returns the logits of the last token (this.logits) unless logits is false.
-  forward(tokens: ArrayLike<number>, start: number, m: number, pos0: number, kv: KVStore, opts: { logits?: boolean; window?: QueryWindow } = {}): Tensor {
+  forward(tokens: ArrayLike<number>, start: number, m: number, pos0: number, kv: KVStore, logits = true, window?: QueryWindow): Tensor {
     const cfg = this.cfg;
     if (m < 1 || m > this.maxChunk) throw new RangeError(`forward: chunk of ${m} tokens (1..${this.maxChunk})`);
     if (pos0 + m > this.contextSize) throw new RangeError(`forward: position ${pos0 + m} passes the context size ${this.contextSize}`);
     const { dim, nHeads, nKvHeads, headDim, normEps } = cfg;
-    const qDim = nHeads * headDim, nGroup = nHeads / nKvHeads;
-    const scale = 1 / Math.sqrt(headDim);
     const posv = this.pos.i32();
     for (let t = 0; t < m; t++) posv[t] = pos0 + t;
     embedRows(this.x, this.w.tokEmbd, tokens, start, m);
@@ -89,20 +104,24 @@ export class Transformer {
         rmsnorm(this.q, this.q, L.qNorm, normEps, m * nHeads);
         rmsnorm(this.k, this.k, L.kNorm!, normEps, m * nKvHeads);
       }
-      const ropeOpts = { headDim, rotDim: cfg.ropeDim, style: cfg.ropeStyle, r0: 0, r1: m };
-      rope(this.q, this.rope, this.pos, { ...ropeOpts, nHeads });
-      rope(this.k, this.rope, this.pos, { ...ropeOpts, nHeads: nKvHeads });
-      if (opts.window) this.record(opts.window, l, m, pos0);
+      this.ropeQ.r1 = this.ropeK.r1 = m;
+      rope(this.q, this.rope, this.pos, this.ropeQ);
+      rope(this.k, this.rope, this.pos, this.ropeK);
+      if (window) this.record(window, l, m, pos0);
       kv.append(l, this.k, this.v, m, pos0);
 
       const heads = kv.layers[l];
       for (let h = 0; h < nKvHeads; h++) {
         const b = heads[h];
-        const off = h * nGroup * headDim;
         if (m === 1) {
-          attnDecode(this.att, this.q, b.k, b.v, { nKv: b.n, headDim, nGroup, scale, qOffset: off, outOffset: off, scores: this.scores });
+          const o = this.dec[h];
+          o.nKv = b.n;
+          attnDecode(this.att, this.q, b.k, b.v, o);
         } else {
-          attnPrefill(this.att, this.q, b.k, b.v, { m, nKv: b.n, headDim, nGroup, qStride: qDim, scale, qOffset: off, outOffset: off, scores: this.scores });
+          const o = this.pre[h];
+          o.m = m;
+          o.nKv = b.n;
+          attnPrefill(this.att, this.q, b.k, b.v, o);
         }
       }
       this.lin.apply(this.xb2, L.wo, this.att, m);
@@ -115,7 +134,7 @@ export class Transformer {
       this.lin.apply(this.xb2, L.wDown, this.hb, m);
       add(this.x, this.x, this.xb2, 0, m * dim);
     }
-    if (opts.logits !== false) {
+    if (logits) {
       // final norm of the last row only
       copyStrided(this.last, 0, dim, this.x, (m - 1) * dim, dim, 1, dim);
       rmsnorm(this.last, this.last, this.w.outNorm, normEps, 1);

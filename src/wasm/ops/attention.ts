@@ -5,7 +5,7 @@
 import type { Heap } from "../heap.ts";
 import type { Tensor } from "../tensor.ts";
 import * as ref from "../../ref/attention.ts";
-import { expectDtype, f32At } from "./check.ts";
+import { expectDtype, f32At, intAtLeast } from "./check.ts";
 
 export interface AttentionKernels {
   attn_decode_f32(q: number, k: number, v: number, out: number, scores: number,
@@ -56,8 +56,9 @@ export interface AttnDecodeOptions {
 // out (nGroup, headDim) = attention of q (nGroup, headDim) over K, V (nKv, headDim); nKv = 0 gives 0
 export function attnDecode(out: Tensor, q: Tensor, k: Tensor, v: Tensor, o: AttnDecodeOptions): void {
   const op = "attnDecode";
-  expectInts(op, 0, { nKv: o.nKv });
-  expectInts(op, 1, { headDim: o.headDim, nGroup: o.nGroup });
+  intAtLeast(op, "nKv", o.nKv, 0);
+  intAtLeast(op, "headDim", o.headDim, 1);
+  intAtLeast(op, "nGroup", o.nGroup, 1);
   const gd = o.nGroup * o.headDim, kd = o.nKv * o.headDim;
   const pq = f32Span(op, "q", q, o.qOffset ?? 0, gd);
   const po = f32Span(op, "out", out, o.outOffset ?? 0, gd);

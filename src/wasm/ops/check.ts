@@ -32,8 +32,9 @@ export function expectShape(op: string, name: string, t: Tensor, shape: readonly
   if (!ok) throw new RangeError(`${op}: ${name} has shape [${t.shape.join(", ")}], expected [${shape.join(", ")}]`);
 }
 
-export function expectDtype(op: string, name: string, t: Tensor, ...dtypes: string[]): void {
-  if (!dtypes.includes(t.dtype)) throw new TypeError(`${op}: ${name} is ${t.dtype}, expected ${dtypes.join(" or ")}`);
+export function expectDtype(op: string, name: string, t: Tensor, a: string, b?: string, c?: string): void {
+  const d = t.dtype;
+  if (d !== a && d !== b && d !== c) throw new TypeError(`${op}: ${name} is ${d}, expected ${[a, b, c].filter(Boolean).join(" or ")}`);
 }
 
 // 0 <= lo <= hi <= n, all integers: the [lo, hi) range a kernel call may touch
@@ -46,4 +47,9 @@ export function checkRange(op: string, what: string, lo: number, hi: number, n: 
 // the tensor holds at least `n` elements (a caller may pass a larger buffer)
 export function atLeast(op: string, name: string, t: Tensor, n: number): void {
   if (t.size < n) throw new RangeError(`${op}: ${name} has ${t.size} elements, needs at least ${n}`);
+}
+
+// throws unless x is an integer >= min (no allocation: used on the per-token path)
+export function intAtLeast(op: string, name: string, x: number, min: number): void {
+  if (!Number.isInteger(x) || x < min) throw new RangeError(`${op}: ${name} = ${x}, expected an integer >= ${min}`);
 }

@@ -27,7 +27,9 @@ function checkRange(op: string, what: string, a: number, b: number, n: number): 
 // y[r] = W[r, :] . x for r in [r0, r1)           W (n_out, n_in), x (n_in), y (n_out)
 // x and y may be larger (run-state buffers sized for a chunk): their first n_in / n_out elements are used.
 export function gemv(y: Tensor, W: Tensor, x: Tensor, r0 = 0, r1 = W.shape[0]): void {
-  for (const [name, t] of [["y", y], ["W", W], ["x", x]] as const) expectDtype("gemv", name, t, "f32");
+  expectDtype("gemv", "y", y, "f32");
+  expectDtype("gemv", "W", W, "f32");
+  expectDtype("gemv", "x", x, "f32");
   if (W.shape.length !== 2) throw new RangeError(`gemv: W has shape [${W.shape.join(", ")}], expected (n_out, n_in)`);
   const [n_out, n_in] = W.shape;
   if (x.size < n_in) throw new RangeError(`gemv: x has ${x.size} elements, W has n_in = ${n_in}`);
