@@ -3,6 +3,7 @@
 import { writeGGUF, type GGUFMetaEntry, type GGUFTensorSpec } from "../src/format/gguf-writer.ts";
 import { quantizeRow } from "../src/quant/index.ts";
 import type { DType } from "../src/wasm/dtype.ts";
+import { mulberry32 } from "../src/util/rng.ts";
 
 export interface Shape {
   name: string; dim: number; ffn: number; layers: number; heads: number; kvHeads: number; vocab: number;
@@ -12,18 +13,9 @@ export interface Shape {
 // SmolLM2-135M: hidden 576, ffn 1536, 30 layers, 9 heads, 3 KV heads, vocab 49152, tied
 export const SMOLLM2_135M: Shape = { name: "SmolLM2-135M shape", dim: 576, ffn: 1536, layers: 30, heads: 9, kvHeads: 3, vocab: 49152, ctx: 2048, theta: 100000, eps: 1e-5 };
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function syntheticGGUF(s: Shape, linear: DType, seed = 1): Uint8Array {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const normal = () => { const u = Math.max(r(), 1e-12), v = r(); return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v); };
   const tensor = (name: string, shape: number[], dtype: DType, fill: () => number): GGUFTensorSpec => {
     const n = shape.reduce((a, b) => a * b, 1);

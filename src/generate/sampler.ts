@@ -1,6 +1,7 @@
 // Next-token sampling over a logits vector, in llama.cpp's order: repetition penalty, then
 // greedy (temperature <= 0) or top-k, top-p, min-p, temperature and a seeded draw. Buffers are
 // allocated once per sampler; sampling a token allocates nothing.
+import { mulberry32 } from "../util/rng.ts";
 
 export interface SamplingOptions {
   temperature?: number;    // <= 0: greedy (argmax, lowest id on ties). Default 0.8
@@ -35,7 +36,7 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 
 export class Sampler {
   readonly opts: Required<SamplingOptions>;
-  private rng: number;
+  private readonly uniform: () => number;
   private idx: Int32Array;      // candidate ids
   private p: Float64Array;      // logits after the repetition penalty
   private w: Float64Array;      // sampling weights of the candidates
@@ -43,7 +44,7 @@ export class Sampler {
 
   constructor(readonly vocabSize: number, opts: SamplingOptions = {}) {
     this.opts = validateSampling(opts);
-    this.rng = this.opts.seed >>> 0;
+    this.uniform = mulberry32(this.opts.seed);
     this.idx = new Int32Array(vocabSize);
     this.p = new Float64Array(vocabSize);
     this.w = new Float64Array(vocabSize);
@@ -107,13 +108,6 @@ export class Sampler {
   }
 
 
-  // uniform in [0, 1), mulberry32: integer arithmetic, identical in every runtime
-  private uniform(): number {
-    let t = (this.rng = (this.rng + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
 }
 
 // Orders a[0..k) as the k smallest of a[0..n) under cmp (then sorted), a[k..n) unspecified.

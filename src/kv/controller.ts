@@ -8,6 +8,7 @@ import type { KVOptions, KVReport } from "./options.ts";
 import type { KVPolicy, LayerContext } from "./policy.ts";
 import { buildPolicy } from "./registry.ts";
 import { attnWindowScores } from "../wasm/ops/aggregate.ts";
+import { mulberry32 } from "../util/rng.ts";
 
 const now = () => (globalThis.performance ?? Date).now();
 
@@ -23,7 +24,7 @@ export class KVController {
   private lastSeen = 0;
   private pruneMs = 0;
   private prunes = 0;
-  private rng: number;
+  private readonly random: () => number;
 
   constructor(readonly rt: Runtime, readonly model: Transformer, opts: KVOptions, readonly nPrompt: number, reserve: number) {
     this.policy = buildPolicy(opts);
@@ -35,7 +36,7 @@ export class KVController {
         throw new RangeError(`invalid KV option interval = ${opts.interval}: with phase "${this.phase}" it must be an integer >= ${Math.max(1, this.policy.window)} (the policy's query window)`);
       }
     }
-    this.rng = ((opts.seed as number | undefined) ?? 1) >>> 0;
+    this.random = mulberry32((opts.seed as number | undefined) ?? 1);
     const cfg = model.cfg;
     // when pruning during decode, blocks hold what is kept plus one interval, not the whole generation
     const room = this.phase !== "prefill" && this.policy.name !== "full" ? Math.min(reserve, this.interval) : reserve;
@@ -130,12 +131,7 @@ export class KVController {
         }
         return out;
       },
-      random: () => {
-        let t = (this.rng = (this.rng + 0x6d2b79f5) >>> 0);
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-      },
+      random: this.random,
     };
   }
 
