@@ -10,6 +10,7 @@
 //
 // Non-finite inputs: a NaN anywhere in a visible score row makes that query head's weights and
 // output NaN (the row max is NaN). Pointers are byte offsets; nothing here allocates.
+import { add_f32 } from "./elementwise";
 import { fmadd, hsum, hmax } from "./simd";
 
 // ---- exp ------------------------------------------------------------------------------------
@@ -237,9 +238,11 @@ export function attn_decode_f32(q: usize, k: usize, v: usize, out: usize, scores
 // attn_prefill_f32: a causal chunk of m query tokens (the last m of the n_kv cache rows) over one
 // KV head. q, out (m, q_stride) with this KV head's group (n_group * head_dim) at the pointer;
 // k, v (>= n_kv, head_dim); scores (n_kv) scratch; query rows i in [i0, i1); requires m <= n_kv.
+// acc (n_group, acc_stride), optional (0 = none): rows i >= acc_from add their softmax weights,
+// acc[g, j] += p_ig[j] for j < n_vis (the attention KV policies read from a window of queries).
 export function attn_prefill_f32(q: usize, k: usize, v: usize, out: usize, scores: usize, m: i32,
                                  n_kv: i32, head_dim: i32, n_group: i32, q_stride: i32, scale: f32,
-                                 i0: i32, i1: i32): void {
+                                 i0: i32, i1: i32, acc: usize, acc_from: i32, acc_stride: i32): void {
   const hrow = <usize>head_dim << 2;
   const qrow = <usize>q_stride << 2;
   for (let i = i0; i < i1; i++) {
@@ -247,6 +250,10 @@ export function attn_prefill_f32(q: usize, k: usize, v: usize, out: usize, score
     for (let g = 0; g < n_group; g++) {
       const o = <usize>i * qrow + <usize>g * hrow;
       attn_one_head(q + o, k, v, out + o, scores, n_vis, head_dim, scale);
+      if (acc != 0 && i >= acc_from) {
+        const a = acc + ((<usize>g * <usize>acc_stride) << 2);
+        add_f32(a, scores, a, 0, n_vis);
+      }
     }
   }
 }

@@ -48,3 +48,11 @@ export function axpy_f32(a: usize, s: f32, y: usize, i0: i32, i1: i32): void {
 export function add_rows_f32(y: usize, b: usize, n: i32, r0: i32, r1: i32): void {
   for (let r = r0; r < r1; r++) add_f32(y + (<usize>r * <usize>n << 2), b, y + (<usize>r * <usize>n << 2), 0, n);
 }
+
+// add_strided_f32: y[r*y_stride + i] += x[r*x_stride + i]    rows r in [0, rows), i in [0, n)
+export function add_strided_f32(y: usize, y_stride: i32, x: usize, x_stride: i32, n: i32, rows: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const yr = y + ((<usize>r * <usize>y_stride) << 2), xr = x + ((<usize>r * <usize>x_stride) << 2);
+    add_f32(yr, xr, yr, 0, n);
+  }
+}

@@ -5,6 +5,7 @@ import { assertClose } from "./helpers/close.ts";
 import { WASM_BUILDS, runtimeFor, skipReason } from "./helpers/runtimes.ts";
 import * as ref from "../src/ref/attention.ts";
 import { attnDecode, attnPrefill } from "../src/wasm/ops/attention.ts";
+import { attnWindowScores } from "../src/wasm/ops/aggregate.ts";
 
 // Tolerances. The kernels sum dot products in f32 (SIMD lanes, FMA in the relaxed build) and use
 // a polynomial exp (~2 ulp); the reference sums in f64 with Math.exp. With |q|, |k| <= 1 and
@@ -67,6 +68,38 @@ for (const build of WASM_BUILDS) {
           m, nKv, headDim, nGroup, qStride, scale, i0, i1);
         assertClose(tout.f32(), want, O_ATOL, O_RTOL, `prefill m=${m} nKv=${nKv} headDim=${headDim} nGroup=${nGroup} rows [${i0}, ${i1})`);
         for (const x of [tq, tk, tv, tout, ts]) x.dispose();
+      }
+    });
+
+    it("prefill accumulates window rows' softmax weights: reference on 200 shapes, and equal to attnWindowScores", async () => {
+      const rt = await runtimeFor(build);
+      const rng = new Rng(14);
+      for (let t = 0; t < 200; t++) {
+        const { headDim, nKv, nGroup, peak, scale } = shape(rng, t + 6);
+        if (nKv === 0) continue;
+        const m = rng.int(1, Math.min(nKv, 40)), accFrom = rng.int(0, m), accStride = nKv + rng.int(0, 5);
+        const qStride = nGroup * headDim;
+        const q = rng.array(m * qStride, peak), k = rng.array(nKv * headDim), v = rng.array(nKv * headDim);
+        const acc0 = rng.array(nGroup * accStride, 0.5);
+        const tq = rt.fromArray(q), tk = rt.fromArray(k), tv = rt.fromArray(v), tout = rt.zeros([m * qStride]);
+        const ts = rt.zeros([nKv]), tacc = rt.fromArray(acc0);
+        attnPrefill(tout, tq, tk, tv, { m, nKv, headDim, nGroup, qStride, scale, scores: ts, acc: tacc, accFrom, accStride });
+        const want = acc0.slice();
+        ref.attn_prefill_f32(q, k, v, new Float32Array(m * qStride), new Float32Array(nKv), m, nKv, headDim, nGroup, qStride, scale, 0, m, want, accFrom, accStride);
+        assertClose(tacc.f32(), want, 1e-6, 1e-5, `acc m=${m} nKv=${nKv} from ${accFrom}`);
+        // the same sums as the window-scores kernel over the window rows (a zeroed accumulator)
+        const w = m - accFrom;
+        if (w > 0) {
+          const z = rt.zeros([nGroup * accStride]), ws = rt.zeros([nGroup, nKv]);
+          attnPrefill(tout, tq, tk, tv, { m, nKv, headDim, nGroup, qStride, scale, scores: ts, acc: z, accFrom, accStride });
+          const qw = rt.fromArray(q.subarray(accFrom * qStride));
+          attnWindowScores(ws, qw, tk, { w, nKv, headDim, nGroup, qStride, scale, mode: "sum" });
+          const zz = z.f32(), got = new Float32Array(nGroup * nKv);
+          for (let g = 0; g < nGroup; g++) got.set(zz.subarray(g * accStride, g * accStride + nKv), g * nKv);
+          assertClose(got, ws.f32(), 1e-6, 1e-5, `vs window scores w=${w}`);
+          for (const x of [z, ws, qw]) x.dispose();
+        }
+        for (const x of [tq, tk, tv, tout, ts, tacc]) x.dispose();
       }
     });
 

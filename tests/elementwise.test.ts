@@ -4,7 +4,7 @@ import { Rng } from "./helpers/rand.ts";
 import { assertClose } from "./helpers/close.ts";
 import { WASM_BUILDS, runtimeFor, skipReason } from "./helpers/runtimes.ts";
 import * as ref from "../src/ref/elementwise.ts";
-import { add, addRows, axpy, scale } from "../src/wasm/ops/elementwise.ts";
+import { add, addRows, addStrided, axpy, scale } from "../src/wasm/ops/elementwise.ts";
 
 for (const build of WASM_BUILDS) {
   describe(`elementwise (${build})`, { skip: skipReason(build) }, () => {
@@ -44,6 +44,24 @@ for (const build of WASM_BUILDS) {
         assertClose(ty.f32(), y0, 0, 0, `addRows ${rows}x${n}`);
         ty.dispose(); tb.dispose();
       }
+    });
+
+    it("addStrided matches the reference on 200 random shapes and strides", async () => {
+      const rt = await runtimeFor(build);
+      const rng = new Rng(4);
+      for (let t = 0; t < 200; t++) {
+        const rows = rng.int(1, 6), n = rng.int(1, 70), ys = n + rng.int(0, 9), xs = n + rng.int(0, 9);
+        const yo = rng.int(0, 5), xo = rng.int(0, 5);
+        const y0 = rng.array(yo + rows * ys), x = rng.array(xo + rows * xs);
+        const ty = rt.fromArray(y0), tx = rt.fromArray(x);
+        ref.add_strided_f32(y0.subarray(yo), ys, x.subarray(xo), xs, n, rows);
+        addStrided(ty, yo, ys, tx, xo, xs, n, rows);
+        assertClose(ty.f32(), y0, 0, 0, `addStrided ${rows}x${n}`);
+        ty.dispose(); tx.dispose();
+      }
+      const a = rt.zeros([10]);
+      assert.throws(() => addStrided(a, 0, 5, a, 0, 5, 5, 3), /y range outside/);
+      a.dispose();
     });
 
     it("propagates NaN and infinities", async () => {

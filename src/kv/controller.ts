@@ -43,9 +43,13 @@ export class KVController {
     this.store = new KVStore(rt, cfg.nLayers, cfg.nKvHeads, cfg.headDim, nPrompt + room, room);
     if (this.policy.name !== "full" && this.policy.window > 0) {
       const w = this.policy.window, qDim = cfg.nHeads * cfg.headDim;
-      this.win = { from: this.phase === "decode" ? nPrompt + this.interval - w : nPrompt - w, w, q: [] };
+      const accStride = model.contextSize;
+      this.win = { from: this.phase === "decode" ? nPrompt + this.interval - w : nPrompt - w, w, q: [], acc: [], accStride };
       try {
-        for (let l = 0; l < cfg.nLayers; l++) this.win.q.push(rt.tensor("f32", [w, qDim]));
+        for (let l = 0; l < cfg.nLayers; l++) {
+          this.win.q.push(rt.tensor("f32", [w, qDim]));
+          this.win.acc.push(rt.zeros([cfg.nHeads, accStride]));
+        }
       } catch (e) {
         this.dispose();
         throw e;
@@ -69,7 +73,10 @@ export class KVController {
     if (this.phase === "prefill" || this.policy.name === "full") return;
     const decoded = pos + 1 - this.nPrompt;
     if (decoded > 0 && decoded % this.interval === 0) this.prune(pos + 1);
-    if (this.win && pos + 1 >= this.win.from + this.win.w) this.win.from += this.interval;
+    if (this.win && pos + 1 >= this.win.from + this.win.w) {
+      this.win.from += this.interval;
+      for (const a of this.win.acc) a.f32().fill(0);
+    }
   }
 
   private snapshot(seen: number): void {
@@ -110,6 +117,15 @@ export class KVController {
         if (!win) throw new Error(`KV policy ${this.policy.name} reads attention but declared no query window`);
         const b = heads[h];
         const we = Math.min(w, recorded, b.n);
+        if (we === recorded) {
+          // the whole recorded window: the sums the attention kernels accumulated as it ran
+          const acc = win.acc[layer].f32(), out = new Float32Array(nGroup * b.n), div = mode === "mean" && we > 0 ? we : 1;
+          for (let g = 0; g < nGroup; g++) {
+            const row = acc.subarray((h * nGroup + g) * win.accStride, (h * nGroup + g) * win.accStride + b.n);
+            for (let j = 0; j < b.n; j++) out[g * b.n + j] = row[j] / div;
+          }
+          return out;
+        }
         const out: Tensor = rt.tensor("f32", [nGroup, b.n]);
         try {
           attnWindowScores(out, win.q[layer], b.k, {
@@ -153,6 +169,6 @@ export class KVController {
 
   dispose(): void {
     this.store.dispose();
-    if (this.win) for (const t of this.win.q) t.dispose();
+    if (this.win) for (const t of [...this.win.q, ...this.win.acc]) t.dispose();
   }
 }

@@ -7,7 +7,7 @@ import type { Tensor } from "../wasm/tensor.ts";
 import type { ModelConfig } from "./config.ts";
 import type { Weights } from "./weights.ts";
 import type { KVStore } from "../kv/store.ts";
-import { add, addRows } from "../wasm/ops/elementwise.ts";
+import { add, addRows, addStrided } from "../wasm/ops/elementwise.ts";
 import { rmsnorm } from "../wasm/ops/norm.ts";
 import { rope, ropeTable } from "../wasm/ops/rope.ts";
 import { siluMul } from "../wasm/ops/activation.ts";
@@ -17,11 +17,14 @@ import { Linear } from "./linear.ts";
 import { embedRows } from "./embed.ts";
 import { copyStrided } from "../wasm/ops/copy.ts";
 
-// Query rows recorded for KV policies: post-RoPE q of positions [from, from + w), per layer.
+// What KV policies read from a window of queries, positions [from, from + w):
+// the post-RoPE q rows, and the sum of their softmax weights over the cache rows.
 export interface QueryWindow {
   from: number;
   w: number;
   q: Tensor[];       // per layer (w, nHeads*headDim)
+  acc: Tensor[];     // per layer (nHeads, accStride): acc[h, j] = sum over window queries of p_h[j]
+  accStride: number; // >= every cache row count while the window is recorded
 }
 
 export class Transformer {
@@ -111,16 +114,26 @@ export class Transformer {
       kv.append(l, this.k, this.v, m, pos0);
 
       const heads = kv.layers[l];
+      // window rows of this chunk add their attention weights to the policy's accumulator
+      const acc = window && pos0 + m > window.from && pos0 < window.from + window.w ? window : undefined;
+      const nGroup = nHeads / nKvHeads;
       for (let h = 0; h < nKvHeads; h++) {
         const b = heads[h];
         if (m === 1) {
           const o = this.dec[h];
           o.nKv = b.n;
           attnDecode(this.att, this.q, b.k, b.v, o);
+          if (acc) addStrided(acc.acc[l], h * nGroup * acc.accStride, acc.accStride, this.scores, 0, b.n, b.n, nGroup);
         } else {
           const o = this.pre[h];
           o.m = m;
           o.nKv = b.n;
+          o.acc = acc?.acc[l];
+          if (acc) {
+            o.accFrom = Math.max(0, acc.from - pos0);
+            o.accStride = acc.accStride;
+            o.accOffset = h * nGroup * acc.accStride;
+          }
           attnPrefill(this.att, this.q, b.k, b.v, o);
         }
       }

@@ -38,11 +38,14 @@ export function attn_decode_f32(q: Float32Array, k: Float32Array, v: Float32Arra
 // q, out (m, q_stride), group at 0; query i sees key rows [0, n_kv - m + i]; rows i in [i0, i1)
 export function attn_prefill_f32(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, scores: Float32Array,
                                  m: number, n_kv: number, head_dim: number, n_group: number, q_stride: number,
-                                 scale: number, i0: number, i1: number): void {
+                                 scale: number, i0: number, i1: number,
+                                 acc?: Float32Array, acc_from = 0, acc_stride = 0): void {
   for (let i = i0; i < i1; i++) {
     for (let g = 0; g < n_group; g++) {
       const o = i * q_stride + g * head_dim;
-      oneHead(q, o, k, v, out, o, scores, 0, n_kv - m + i + 1, head_dim, scale);
+      const n_vis = n_kv - m + i + 1;
+      oneHead(q, o, k, v, out, o, scores, 0, n_vis, head_dim, scale);
+      if (acc && i >= acc_from) for (let j = 0; j < n_vis; j++) acc[g * acc_stride + j] += scores[j];
     }
   }
 }

@@ -22,3 +22,8 @@ export function axpy_f32(a: Float32Array, s: number, y: Float32Array, i0: number
 export function add_rows_f32(y: Float32Array, b: Float32Array, n: number, r0: number, r1: number): void {
   for (let r = r0; r < r1; r++) for (let i = 0; i < n; i++) y[r * n + i] += b[i];
 }
+
+// y[r*yStride + i] += x[r*xStride + i] for rows r < rows, i < n
+export function add_strided_f32(y: Float32Array, yStride: number, x: Float32Array, xStride: number, n: number, rows: number): void {
+  for (let r = 0; r < rows; r++) for (let i = 0; i < n; i++) y[r * yStride + i] += x[r * xStride + i];
+}

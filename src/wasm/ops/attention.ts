@@ -11,16 +11,16 @@ export interface AttentionKernels {
   attn_decode_f32(q: number, k: number, v: number, out: number, scores: number,
                   n_kv: number, head_dim: number, n_group: number, scale: number): void;
   attn_prefill_f32(q: number, k: number, v: number, out: number, scores: number, m: number, n_kv: number,
-                   head_dim: number, n_group: number, q_stride: number, scale: number, i0: number, i1: number): void;
+                   head_dim: number, n_group: number, q_stride: number, scale: number, i0: number, i1: number, acc: number, acc_from: number, acc_stride: number): void;
 }
 
 export function attentionFallback(h: Heap): AttentionKernels {
   return {
     attn_decode_f32: (q, k, v, out, scores, n_kv, head_dim, n_group, scale) =>
       ref.attn_decode_f32(f32At(h, q), f32At(h, k), f32At(h, v), f32At(h, out), f32At(h, scores), n_kv, head_dim, n_group, scale),
-    attn_prefill_f32: (q, k, v, out, scores, m, n_kv, head_dim, n_group, q_stride, scale, i0, i1) =>
+    attn_prefill_f32: (q, k, v, out, scores, m, n_kv, head_dim, n_group, q_stride, scale, i0, i1, acc, acc_from, acc_stride) =>
       ref.attn_prefill_f32(f32At(h, q), f32At(h, k), f32At(h, v), f32At(h, out), f32At(h, scores),
-        m, n_kv, head_dim, n_group, q_stride, scale, i0, i1),
+        m, n_kv, head_dim, n_group, q_stride, scale, i0, i1, acc ? f32At(h, acc) : undefined, acc_from, acc_stride),
   };
 }
 
@@ -82,6 +82,11 @@ export interface AttnPrefillOptions {
   vOffset?: number;
   i0?: number;          // query rows [i0, i1), default all m
   i1?: number;
+  // optional: rows i >= accFrom add their softmax weights into acc (nGroup, accStride) at accOffset
+  acc?: Tensor;
+  accFrom?: number;
+  accStride?: number;
+  accOffset?: number;
 }
 
 // out (m, qStride) group block = causal attention of q (m, qStride) group block over K, V (nKv, headDim)
@@ -102,5 +107,12 @@ export function attnPrefill(out: Tensor, q: Tensor, k: Tensor, v: Tensor, o: Att
   const pk = f32Span(op, "k", k, o.kOffset ?? 0, kd);
   const pv = f32Span(op, "v", v, o.vOffset ?? 0, kd);
   const ps = f32Span(op, "scores", o.scores, 0, o.nKv);
-  out.rt.k.attn_prefill_f32(pq, pk, pv, po, ps, o.m, o.nKv, o.headDim, o.nGroup, o.qStride, o.scale, i0, i1);
+  let pa = 0, accFrom = 0, accStride = 0;
+  if (o.acc) {
+    accFrom = o.accFrom ?? 0;
+    accStride = o.accStride ?? o.nKv;
+    if (accStride < o.nKv) throw new RangeError(`${op}: accStride ${accStride} < nKv ${o.nKv}`);
+    pa = f32Span(op, "acc", o.acc, o.accOffset ?? 0, (o.nGroup - 1) * accStride + o.nKv);
+  }
+  out.rt.k.attn_prefill_f32(pq, pk, pv, po, ps, o.m, o.nKv, o.headDim, o.nGroup, o.qStride, o.scale, i0, i1, pa, accFrom, accStride);
 }
