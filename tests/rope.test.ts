@@ -156,7 +156,27 @@ describe("ropeInvFreq / ropeTable", () => {
     for (let i = 1; i < 64; i++) assert.ok(inv[i] < inv[i - 1], `inv_freq decreasing at ${i}`);
   });
 
+  it("divides frequency i by freqFactors[i] (GGUF rope_freqs.weight), which reproduces Llama 3.1 scaling", () => {
+    // llama.cpp's converter stores 1, factor, or 1 / ((1 - s) / factor + s) per frequency, in f32
+    const plain = ropeInvFreq(128, 500000);
+    const factors = new Float32Array(64);
+    for (let i = 0; i < 64; i++) {
+      const wl = (2 * Math.PI) / plain[i];
+      const s = (8192 / wl - 1) / 3;
+      factors[i] = wl < 2048 ? 1 : wl > 8192 ? 8 : 1 / ((1 - s) / 8 + s);
+    }
+    const inv = ropeInvFreq(128, 500000, undefined, factors);
+    for (let i = 0; i < 64; i++) assert.equal(inv[i], plain[i] / factors[i], `inv_freq[${i}]`);
+    // against the Hugging Face rule: equal up to the f32 rounding of the stored factors
+    assertClose(inv, ropeInvFreq(128, 500000, LLAMA31), 0, 1e-7, "rope_freqs vs llama3 scaling");
+    assert.ok(Math.abs(inv[63] - plain[63]) > 1e-7, "scaling changes the low frequencies");
+  });
+
   it("rejects invalid scaling and dimensions", () => {
+    assert.throws(() => ropeInvFreq(8, 10000, undefined, [1, 1, 1]), /3 frequency factors for 4 frequencies/);
+    assert.throws(() => ropeInvFreq(8, 10000, undefined, [1, 0, 1, 1]), /frequency factor 1 is 0/);
+    assert.throws(() => ropeInvFreq(8, 10000, undefined, [1, 1, NaN, 1]), /frequency factor 2 is NaN/);
+    assert.throws(() => ropeInvFreq(8, 10000, LLAMA31, [1, 1, 1, 1]), /both llama3 scaling and per-frequency factors/);
     assert.throws(() => ropeInvFreq(7, 10000), /rotDim must be an even/);
     assert.throws(() => ropeInvFreq(8, 0), /theta must be > 0/);
     assert.throws(() => ropeInvFreq(8, 10000, { ...LLAMA31, highFreqFactor: 1 }), /invalid llama3 scaling/);

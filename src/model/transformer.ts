@@ -68,7 +68,7 @@ export class Transformer {
     this.hb2 = rt.tensor("f32", [C, hiddenDim]);
     this.pos = rt.tensor("i32", [C]);
     this.scores = rt.tensor("f32", [nHeads / nKvHeads, this.contextSize]);
-    this.rope = ropeTable(rt, { rotDim: cfg.ropeDim, theta: cfg.ropeTheta, scaling: cfg.ropeScaling, maxPos: this.contextSize });
+    this.rope = ropeTable(rt, { rotDim: cfg.ropeDim, theta: cfg.ropeTheta, scaling: cfg.ropeScaling, freqFactors: w.ropeFreqs, maxPos: this.contextSize });
     this.logits = rt.tensor("f32", [cfg.vocabSize]);
     this.last = rt.tensor("f32", [1, dim]);
     this.lin = new Linear(rt, C, Math.max(dim, hiddenDim, qDim));

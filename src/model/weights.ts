@@ -29,6 +29,9 @@ export interface Weights {
   outNorm: Tensor;   // (dim)
   output: Tensor;    // (vocab, dim); the same tensor as tokEmbd when tied
   layers: LayerWeights[];
+  // (ropeDim/2) GGUF rope_freqs.weight when present: llama.cpp's Llama 3 rope scaling, one divisor
+  // per frequency (see ropeInvFreq); read once into a host array, as only the RoPE table uses it
+  ropeFreqs?: Float32Array;
   bytes: number;     // heap bytes held
   dispose(): void;
 }
@@ -76,12 +79,24 @@ export async function loadWeights(rt: Runtime, file: ModelFile, onTensor?: (name
         wDown: await get(p + "ffn_down.weight", [dim, hiddenDim], true),
       });
     }
+    const ropeFreqs = await hostF32(file, "rope_freqs.weight", [cfg.ropeDim / 2]);
+    if (ropeFreqs) onTensor?.("rope_freqs.weight");
     const bytes = owned.reduce((s, t) => s + t.heapBytes, 0);
-    return { tokEmbd, outNorm, output, layers, bytes, dispose: () => { for (const t of owned) t.dispose(); owned.length = 0; } };
+    return { tokEmbd, outNorm, output, layers, ropeFreqs, bytes, dispose: () => { for (const t of owned) t.dispose(); owned.length = 0; } };
   } catch (e) {
     for (const t of owned) t.dispose();
     throw e;
   }
+}
+
+// An optional small f32 tensor copied out of the file into a host array
+async function hostF32(file: ModelFile, name: string, shape: number[]): Promise<Float32Array | undefined> {
+  const e = file.tensors.get(name);
+  if (!e) return undefined;
+  checkShape(file.name, e, shape);
+  if (e.dtype !== "f32") throw new ModelFormatError(file.name, `tensor ${name} type`, e.dtype, "expected f32");
+  const bytes = await e.read();
+  return new Float32Array(bytes.slice().buffer, 0, bytes.length / 4);
 }
 
 function checkShape(file: string, e: TensorEntry, shape: number[]): void {

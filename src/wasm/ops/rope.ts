@@ -30,13 +30,24 @@ export interface Llama3Scaling {
 // Llama 3 rule of Hugging Face's _compute_llama3_parameters: wavelengths 2 pi / f shorter than
 // original / highFreqFactor keep f, longer than original / lowFreqFactor get f / factor, and
 // those between blend the two with s = (original / wavelength - low) / (high - low):
-// (1 - s) f / factor + s f.
-export function ropeInvFreq(rotDim: number, theta: number, scaling?: Llama3Scaling): Float64Array {
+// (1 - s) f / factor + s f. With `freqFactors` (rotDim/2 values, llama.cpp's rope_freqs.weight,
+// which is how a GGUF carries the same rule), inv_freq[i] is divided by freqFactors[i], as
+// ggml_rope_ext does. A model carries one or the other, never both.
+export function ropeInvFreq(rotDim: number, theta: number, scaling?: Llama3Scaling, freqFactors?: ArrayLike<number>): Float64Array {
   checkRotDim("ropeInvFreq", rotDim);
   if (!(theta > 0)) throw new RangeError(`ropeInvFreq: theta must be > 0, got ${theta}`);
   const half = rotDim / 2;
   const inv = new Float64Array(half);
   for (let i = 0; i < half; i++) inv[i] = 1 / theta ** ((2 * i) / rotDim);
+  if (freqFactors) {
+    if (scaling) throw new RangeError("ropeInvFreq: both llama3 scaling and per-frequency factors given; a model carries one of them");
+    if (freqFactors.length !== half) throw new RangeError(`ropeInvFreq: ${freqFactors.length} frequency factors for ${half} frequencies`);
+    for (let i = 0; i < half; i++) {
+      if (!(freqFactors[i] > 0) || !Number.isFinite(freqFactors[i])) throw new RangeError(`ropeInvFreq: frequency factor ${i} is ${freqFactors[i]}, must be finite and > 0`);
+      inv[i] /= freqFactors[i];
+    }
+    return inv;
+  }
   if (!scaling) return inv;
   const { factor, lowFreqFactor: low, highFreqFactor: high, originalMaxPositionEmbeddings: orig } = scaling;
   if (!(factor > 0) || !(low > 0) || !(high > low) || !(orig > 0)) {
@@ -58,6 +69,8 @@ export interface RopeTableOptions {
   rotDim: number;
   theta: number;
   scaling?: Llama3Scaling;
+  // rope_freqs.weight of a GGUF (rotDim/2 divisors), see ropeInvFreq
+  freqFactors?: ArrayLike<number>;
   // positions 0 .. maxPos - 1
   maxPos: number;
 }
@@ -65,9 +78,9 @@ export interface RopeTableOptions {
 // cs (maxPos, rotDim/2, 2) f32: (cos, sin) of p * inv_freq[i], computed in float64 then
 // rounded. The caller owns the returned tensor.
 export function ropeTable(rt: Runtime, opts: RopeTableOptions): Tensor {
-  const { rotDim, theta, scaling, maxPos } = opts;
+  const { rotDim, theta, scaling, freqFactors, maxPos } = opts;
   if (!Number.isInteger(maxPos) || maxPos < 0) throw new RangeError(`ropeTable: maxPos must be a non-negative integer, got ${maxPos}`);
-  const inv = ropeInvFreq(rotDim, theta, scaling);
+  const inv = ropeInvFreq(rotDim, theta, scaling, freqFactors);
   const half = rotDim / 2;
   const t = rt.tensor("f32", [maxPos, half, 2]);
   const cs = t.f32();
