@@ -13,6 +13,7 @@ export * from "./convert";
 export * from "./qmatmul";
 export * from "./matmul";
 export * from "./probe";
+export * from "./copy";
 
 // heap_base() = first byte after the module's static data; the TypeScript heap starts here.
 export function heap_base(): usize {

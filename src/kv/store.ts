@@ -67,24 +67,32 @@ export class KVStore {
   // Returns the heap bytes released.
   keep(layer: number, keep: Int32Array | readonly number[], head?: number): number {
     const heads = head === undefined ? [...this.layers[layer].keys()] : [head];
-    let released = 0;
     for (const h of heads) {
-      const old = this.layers[layer][h];
+      const n = this.layers[layer][h].n;
       for (let i = 0; i < keep.length; i++) {
         const r = keep[i];
-        if (!(r >= 0 && r < old.n) || (i > 0 && r <= keep[i - 1])) {
-          throw new RangeError(`kv keep: row indices must be ascending and in [0, ${old.n}), got ${r} at ${i}`);
+        if (!(r >= 0 && r < n) || (i > 0 && r <= keep[i - 1])) {
+          throw new RangeError(`kv keep: row indices must be ascending and in [0, ${n}), got ${r} at ${i}`);
         }
       }
-      const before = this.blockBytes(old);
-      const nb = this.block(Math.max(1, keep.length + this.headroom));
-      gatherRows(nb.k, old.k, keep, this.headDim);
-      gatherRows(nb.v, old.v, keep, this.headDim);
-      gatherRows(nb.pos, old.pos, keep, 1);
-      nb.n = keep.length;
-      this.free(old);
-      this.layers[layer][h] = nb;
-      released += before - this.blockBytes(nb);
+    }
+    const rows = this.rt.tensor("i32", [Math.max(1, keep.length)]).write(keep); // keep, in kernel memory
+    let released = 0;
+    try {
+      for (const h of heads) {
+        const old = this.layers[layer][h];
+        const before = this.blockBytes(old);
+        const nb = this.block(Math.max(1, keep.length + this.headroom));
+        gatherRows(nb.k, old.k, rows, this.headDim, keep.length);
+        gatherRows(nb.v, old.v, rows, this.headDim, keep.length);
+        gatherRows(nb.pos, old.pos, rows, 1, keep.length);
+        nb.n = keep.length;
+        this.free(old);
+        this.layers[layer][h] = nb;
+        released += before - this.blockBytes(nb);
+      }
+    } finally {
+      rows.dispose();
     }
     return released;
   }

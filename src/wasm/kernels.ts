@@ -13,10 +13,11 @@ import { type ConvertKernels, convertFallback } from "./ops/convert.ts";
 import { type QmatmulKernels, qmatmulFallback } from "./ops/qmatmul.ts";
 import { type MatmulKernels, matmulFallback } from "./ops/matmul.ts";
 import { type ProbeKernels, probeFallback } from "./ops/probe.ts";
+import { type CopyKernels, copyFallback } from "./ops/copy.ts";
 
 export type Kernels = ElementwiseKernels & AttentionKernels & AggregateKernels & DbudgetKernels &
   SoftmaxKernels & NormKernels & RopeKernels & ActivationKernels & ConvertKernels & QmatmulKernels &
-  MatmulKernels & ProbeKernels;
+  MatmulKernels & ProbeKernels & CopyKernels;
 
 export function fallbackKernels(h: Heap): Kernels {
   return {
@@ -32,5 +33,6 @@ export function fallbackKernels(h: Heap): Kernels {
     ...qmatmulFallback(h),
     ...matmulFallback(h),
     ...probeFallback(h),
+    ...copyFallback(h),
   };
 }

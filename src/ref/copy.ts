@@ -1,0 +1,4 @@
+// Reference for assembly/copy.ts: dst row i = src row rows[i] (4-byte elements as u32).
+export function gather_rows_b32(dst: Uint32Array, src: Uint32Array, rows: Int32Array, nRows: number, len: number): void {
+  for (let i = 0; i < nRows; i++) for (let j = 0; j < len; j++) dst[i * len + j] = src[rows[i] * len + j];
+}
