@@ -60,6 +60,19 @@ describe("budgetkv run", { skip: need }, () => {
   });
 });
 
+describe("budgetkv run on every model in shared/models", () => {
+  const models = ["stories260K.bin", "stories260K.gguf", "tinystories-656k", "tinystories-656k-q8_0.gguf", "llama-2-tiny-random.gguf", "babyllama-tok105/model5000.bin"];
+  for (const m of models) {
+    it(m, { skip: needFiles(`models/${m}`) }, async () => {
+      const r = await cli("run", "-m", sharedPath("models", m), "-p", "Once upon a time", "-n", "6", "--temp", "0", "--json");
+      assert.equal(r.code, 0, r.err);
+      const j = JSON.parse(r.out);
+      assert.equal(j.tokens.length, 6);
+      assert.ok(j.prompt_tokens.length >= 2);
+    });
+  }
+});
+
 describe("bad input gives one clear error line", () => {
   const oneLine = (r: { code: number; err: string; out: string }, code: number, re: RegExp) => {
     assert.equal(r.code, code, r.err);
@@ -143,6 +156,15 @@ describe("budgetkv eval", { skip: need }, () => {
     const text = readFileSync(svg, "utf8");
     assert.match(text, /^<svg/);
     assert.match(text, /nucleus:0.01/);
+  });
+
+  it("--task retrieval builds fact-then-question prompts and reports retrieval accuracy", async () => {
+    const r = await cli("eval", "-m", MODEL, "--data", sharedPath("data", "tinystories_val.txt"), "--task", "retrieval", "--prompts", "2",
+      "--prompt-tokens", "60", "--gen-tokens", "4", "--cont-tokens", "4", "--policies", "full,streaming:0.5", "--json");
+    assert.equal(r.code, 0, r.err);
+    const j = JSON.parse(r.out);
+    assert.equal(j.task, "retrieval");
+    for (const p of j.policies) assert.ok(p.retrieval_accuracy >= 0 && p.retrieval_accuracy <= 1, `${p.name}: ${p.retrieval_accuracy}`);
   });
 
   it("rejects a bad policy list", async () => {

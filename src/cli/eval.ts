@@ -65,7 +65,7 @@ export async function evalCommand(argv: string[], io: CliIO): Promise<void> {
     if (task !== "text" && task !== "retrieval") throw new UsageError(`--task "${task}": expected text or retrieval`);
     const prompts = task === "text" ? textPrompts(text, llm.tokenizer, nPrompts, lo, hi, cont) : retrievalPrompts(text, llm.tokenizer, nPrompts, lo);
     const { rt, model } = llm.engine;
-    const ev = new Evaluator(rt, model, gen);
+    const ev = new Evaluator(rt, model, gen, (ids) => llm.detokenize(ids));
     const t0 = Date.now();
     const refs = prompts.map((p) => ev.reference(p));
     const results: PolicyResult[] = [];

@@ -62,7 +62,8 @@ function argmax(x: ArrayLike<number>): number {
 export class Evaluator {
   private scratch: Float64Array;
 
-  constructor(readonly rt: Runtime, readonly model: Transformer, readonly genTokens: number) {
+  // decode: token ids to text, to check retrieval answers in the greedy continuation
+  constructor(readonly rt: Runtime, readonly model: Transformer, readonly genTokens: number, readonly decode?: (ids: number[]) => string) {
     this.scratch = new Float64Array(model.cfg.vocabSize);
   }
 
@@ -143,7 +144,10 @@ export class Evaluator {
       while (k < g.length && g[k] === ref.greedy[k]) k++;
       prefixSum += k;
       if (k === g.length) identical++;
-      if (p.answer !== undefined) { answered++; if (g.slice(0, p.continuation.length).join() === p.continuation.join()) retrieval++; }
+      if (p.answer !== undefined) {
+        answered++;
+        if (this.decode ? this.decode(g).includes(p.answer) : g.slice(0, p.continuation.length).join() === p.continuation.join()) retrieval++;
+      }
     });
     const n = prompts.length;
     return {
