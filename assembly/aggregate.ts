@@ -13,7 +13,8 @@
 //     order; ties by position, lower index first (prefer_newer = 0) or higher first (1); NaN ranks
 //     below every number (-inf included). k = 0 writes nothing. O(n log k), deterministic: a heap
 //     of indices kept in idx_out itself, then heap-sorted in place.
-import { exp_f32x4_attn, exp_f32_attn, dot4_f32, dot_f32 } from "./attention";
+import { dot4_f32, dot_f32 } from "./attention";
+import { exp_f32x4, expf_ } from "./mathx";
 import { hsum, hmax } from "./simd";
 
 // ---- attention of the observation window --------------------------------------------------
@@ -29,25 +30,25 @@ function window_add_row(q: usize, k: usize, out_row: usize, n: i32, d: i32, scal
   for (; j + 4 <= n; j += 4) {
     const s = f32x4.mul(dot4_f32(q, k + <usize>j * row, row, d), sv);
     const bm = hmax(s);
-    if (bm > m) { sum *= exp_f32_attn(m - bm); m = bm; }
-    sum += hsum(exp_f32x4_attn(f32x4.sub(s, f32x4.splat(m))));
+    if (bm > m) { sum *= expf_(m - bm); m = bm; }
+    sum += hsum(exp_f32x4(f32x4.sub(s, f32x4.splat(m))));
   }
   for (; j < n; j++) {
     const s = dot_f32(q, k + <usize>j * row, d) * scale;
-    if (s > m) { sum *= exp_f32_attn(m - s); m = s; }
-    sum += exp_f32_attn(s - m);
+    if (s > m) { sum *= expf_(m - s); m = s; }
+    sum += expf_(s - m);
   }
   const inv = <f32>1 / sum;
   const mv = f32x4.splat(m), iv = f32x4.splat(inv);
   for (j = 0; j + 4 <= n; j += 4) {
     const s = f32x4.mul(dot4_f32(q, k + <usize>j * row, row, d), sv);
     const p = out_row + (<usize>j << 2);
-    v128.store(p, f32x4.add(v128.load(p), f32x4.mul(exp_f32x4_attn(f32x4.sub(s, mv)), iv)));
+    v128.store(p, f32x4.add(v128.load(p), f32x4.mul(exp_f32x4(f32x4.sub(s, mv)), iv)));
   }
   for (; j < n; j++) {
     const s = dot_f32(q, k + <usize>j * row, d) * scale;
     const p = out_row + (<usize>j << 2);
-    store<f32>(p, load<f32>(p) + exp_f32_attn(s - m) * inv);
+    store<f32>(p, load<f32>(p) + expf_(s - m) * inv);
   }
 }
 

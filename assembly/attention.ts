@@ -12,36 +12,7 @@
 // output NaN (the row max is NaN). Pointers are byte offsets; nothing here allocates.
 import { add_f32 } from "./elementwise";
 import { fmadd, hsum, hmax } from "./simd";
-
-// ---- exp ------------------------------------------------------------------------------------
-// TODO(merge): use mathx.exp_f32x4 — this private copy exists only until assembly/mathx.ts lands;
-// every caller in attention.ts and aggregate.ts goes through exp_f32x4_attn / exp_f32_attn.
-// exp(x) lane-wise, Cephes expf polynomial on x = n ln2 + r, |r| <= ln2/2, error ~1-2 ulp.
-// Domain: x < -87.33 gives exactly 0 (so exp(-inf) = 0), x > 88 is clamped to exp(88); NaN -> NaN.
-// @ts-ignore: decorator
-@inline export function exp_f32x4_attn(x: v128): v128 {
-  const lo = f32x4.splat(-87.33);
-  const xc = f32x4.min(f32x4.max(x, lo), f32x4.splat(88.0));
-  const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504088896341)));
-  let r = fmadd(n, f32x4.splat(-0.693359375), xc);      // ln2 split: hi part exact in f32
-  r = fmadd(n, f32x4.splat(2.12194440e-4), r);          // - n * ln2_lo
-  let p = f32x4.splat(1.9875691500e-4);
-  p = fmadd(p, r, f32x4.splat(1.3981999507e-3));
-  p = fmadd(p, r, f32x4.splat(8.3334519073e-3));
-  p = fmadd(p, r, f32x4.splat(4.1665795894e-2));
-  p = fmadd(p, r, f32x4.splat(1.6666665459e-1));
-  p = fmadd(p, r, f32x4.splat(5.0000001201e-1));
-  p = fmadd(p, f32x4.mul(r, r), f32x4.add(r, f32x4.splat(1.0)));
-  const e = i32x4.shl(i32x4.trunc_sat_f32x4_s(n), 23);   // 2^n as an exponent increment
-  const y = i32x4.add(p, e);
-  return v128.andnot(y, f32x4.lt(x, lo));                // below the range: exactly 0
-}
-
-// the same function on one value (tails use it so vector and tail lanes agree bit for bit)
-// @ts-ignore: decorator
-@inline export function exp_f32_attn(x: f32): f32 {
-  return f32x4.extract_lane(exp_f32x4_attn(f32x4.splat(x)), 0);
-}
+import { exp_f32x4, expf_ } from "./mathx";
 
 // ---- building blocks (shared with aggregate.ts) ---------------------------------------------
 
@@ -131,14 +102,14 @@ export function attn_softmax_row(s: usize, n: i32): void {
   let j = 0;
   for (; j + 4 <= n; j += 4) {
     const p = s + (<usize>j << 2);
-    const e = exp_f32x4_attn(f32x4.sub(v128.load(p), mv));
+    const e = exp_f32x4(f32x4.sub(v128.load(p), mv));
     v128.store(p, e);
     sv = f32x4.add(sv, e);
   }
   let sum = hsum(sv);
   for (; j < n; j++) {
     const p = s + (<usize>j << 2);
-    const e = exp_f32_attn(load<f32>(p) - m);
+    const e = expf_(load<f32>(p) - m);
     store<f32>(p, e);
     sum += e;
   }
