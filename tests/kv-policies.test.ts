@@ -56,12 +56,16 @@ describe("KV policies on stories260K", { skip: needFiles(MODEL, "models/tok512.b
     }
   });
 
-  it("pyramidkv gives lower layers more, with the mean at the budget", async () => {
-    const r = await llm.complete(PROMPT, { temperature: 0, maxTokens: 1, kv: { policy: "pyramidkv", budget: 48 } });
-    const k = r.kv!.keptPerLayer;
-    for (let l = 1; l < k.length; l++) assert.ok(k[l] <= k[l - 1], `layer ${l}: ${k}`);
-    assert.ok(k[0] > k[4]);
-    assert.ok(Math.abs(k.reduce((a, b) => a + b, 0) / k.length - 48) <= 1, `mean of ${k}`);
+  it("pyramidkv gives lower layers more and keeps its mean budget exactly, even when a layer is full", async () => {
+    for (const kv of [{ budget: 48 }, { ratio: 0.9 }, { ratio: 0.5 }]) {
+      const r = await llm.complete(PROMPT, { temperature: 0, maxTokens: 1, kv: { policy: "pyramidkv", ...kv } });
+      const k = r.kv!.keptPerLayer;
+      for (let l = 1; l < k.length; l++) assert.ok(k[l] <= k[l - 1], `layer ${l}: ${k}`);
+      assert.ok(k[0] > k[4]);
+      assert.ok(k.every((x) => x <= n));
+      const want = kv.budget ?? Math.round(kv.ratio! * n);
+      assert.equal(k.reduce((a, b) => a + b, 0), Math.round(5 * want), `sum of ${k} for ${JSON.stringify(kv)}`);
+    }
   });
 
   it("exempt layers keep everything: dbudget's 0 and 1 by default, any list when asked", async () => {

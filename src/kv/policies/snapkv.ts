@@ -51,14 +51,31 @@ export const pyramidkv: PolicyFactory = {
   create: (o) => ({
     name: "pyramidkv", adaptive: false, window: o.window as number, exemptLayers: new Set(o.exemptLayers as number[]),
     select(ctx) {
-      const w = o.window as number, beta = o.beta as number, L = ctx.nLayers;
-      return snapSelect(ctx, w, o.kernel as number, (n) => {
-        const C = budgetOf(n, o);
-        if (C <= w) return C;
-        const min = (C - w) / beta, max = 2 * (C - w) - min;
-        const extra = L > 1 ? max - (ctx.layer * (max - min)) / (L - 1) : C - w;
-        return Math.min(n, Math.round(extra) + w);
-      });
+      const w = o.window as number;
+      return snapSelect(ctx, w, o.kernel as number, (n) => pyramidBudgets(budgetOf(n, o), n, w, o.beta as number, ctx.nLayers)[ctx.layer]);
     },
   }),
 };
+
+// PyramidKV's per-layer budgets for a mean budget C over L layers of n tokens: the window w plus
+// a share falling linearly from max at layer 0 to min = (C - w)/beta at the top, max = 2(C - w) - min.
+// A layer cannot keep more than n: what a clamped layer cannot take is shared among the others
+// (their budgets grow in proportion), so the mean stays C whenever C <= n.
+export function pyramidBudgets(C: number, n: number, w: number, beta: number, L: number): number[] {
+  if (C <= w || L === 1) return Array(L).fill(Math.min(C, n));
+  const min = (C - w) / beta, max = 2 * (C - w) - min;
+  const b = Array.from({ length: L }, (_, l) => w + max - (l * (max - min)) / (L - 1));
+  for (let iter = 0; iter < L; iter++) {
+    let excess = 0, free = 0;
+    for (const x of b) { if (x > n) excess += x - n; else if (x < n) free += x - w; }
+    if (excess === 0 || free <= 0) break;
+    for (let l = 0; l < L; l++) b[l] = b[l] >= n ? n : b[l] + (excess * (b[l] - w)) / free;
+  }
+  // integers that sum to round(L * C): largest remainders
+  const total = Math.min(Math.round(L * C), L * n);
+  const fl = b.map((x) => Math.min(n, Math.floor(x)));
+  let left = total - fl.reduce((a, x) => a + x, 0);
+  const order = b.map((x, l) => [x - Math.floor(x), l] as const).sort((a, c) => c[0] - a[0] || a[1] - c[1]);
+  for (const [, l] of order) { if (left <= 0) break; if (fl[l] < n) { fl[l]++; left--; } }
+  return fl;
+}
