@@ -57,7 +57,7 @@ export async function evalCommand(argv: string[], io: CliIO): Promise<void> {
   const nPrompts = (f.prompts as number | undefined) ?? 120;
   const cont = (f.contTokens as number | undefined) ?? 40, gen = (f.genTokens as number | undefined) ?? 32;
   if (nPrompts < 1 || cont < 1 || gen < 1) throw new UsageError("--prompts, --cont-tokens and --gen-tokens must be >= 1");
-  const llm = await loadFromFlags(f);
+  const llm = await loadFromFlags(f, io);
   try {
     const maxLen = llm.contextSize - Math.max(cont, gen) - 1;
     const [lo, hi] = parseRange((f.promptTokens as string | undefined) ?? "96-436", maxLen);

@@ -57,8 +57,9 @@ export function kvOptions(f: Record<string, unknown>): KVOptions {
   return kv;
 }
 
-export async function loadFromFlags(f: Record<string, unknown>): Promise<LLM> {
+export async function loadFromFlags(f: Record<string, unknown>, io?: CliIO): Promise<LLM> {
   if (typeof f.model !== "string") throw new UsageError("-m MODEL is required");
+  if (typeof f.threads === "number" && f.threads > 1) io?.err(`budgetkv: note: -t ${f.threads}: this version runs on one thread\n`);
   return LLM.load(f.model, {
     contextSize: f.ctx as number | undefined,
     threads: f.threads as number | undefined,
@@ -70,7 +71,7 @@ export async function loadFromFlags(f: Record<string, unknown>): Promise<LLM> {
 export async function runCommand(argv: string[], io: CliIO): Promise<void> {
   const { flags: f, rest } = parseFlags(argv, RUN_FLAGS);
   if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
-  const llm = await loadFromFlags(f);
+  const llm = await loadFromFlags(f, io);
   try {
     const opts: GenerateOptions = {
       maxTokens: (f.n as number | undefined) ?? 256,
