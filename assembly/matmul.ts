@@ -13,7 +13,7 @@ import { fmadd, hsum } from "./simd";
   return f32x4.add(i32x4.shuffle(ab, cd, 0, 1, 4, 5), i32x4.shuffle(ab, cd, 2, 3, 6, 7));
 }
 
-// dot(a[k0..k1), b[k0..k1)) for k1 - k0 < 4 (the scalar tail after the vector loop)
+// dot(a[k0..k1), b[k0..k1)) for a few k (the scalar tail after a vector loop)
 // @ts-ignore: decorator
 @inline function dotTail(a: usize, b: usize, k0: i32, k1: i32): f32 {
   let s: f32 = 0;
@@ -91,10 +91,14 @@ export function gemv_f32(W: usize, x: usize, y: usize, n_in: i32, r0: i32, r1: i
 }
 
 // ---- gemm ----
-const KC = 512; // n_in block
-const NC = 64;  // W rows per block
-const MR = 3;   // X rows per register tile
-const NR = 3;   // W rows per register tile
+// Register budget: V8 gives wasm SIMD 15 xmm registers on x64 and schedules every load of the
+// loop body first, so accumulators + loads (+ 1 temporary for the unfused multiply-add) must
+// fit in 15. Relaxed (fused): 3x3 tile = 9 + 6 = 15. Plain SIMD: 2x4 tile = 8 + 6 + 1 = 15
+// (3x3 there spills one accumulator to the stack and runs at ~60 %).
+const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 3 : 2; // X rows per register tile
+const NR: i32 = ASC_FEATURE_RELAXED_SIMD ? 3 : 4; // W rows per register tile
+const KC = 4096; // n_in block (partial sums go through Y); an X tile of 3 x KC stays in L2
+const NC = 32;   // W rows per block: NC x min(KC, n_in) floats, <= 512 KB, stay in L2
 
 // @ts-ignore: decorator
 @inline function put(p: usize, v: f32, first: bool): void {
