@@ -5,14 +5,6 @@
 // Pointers are byte offsets into linear memory. Outputs must not alias inputs.
 import { fmadd, hsum } from "./simd";
 
-// [hsum(a), hsum(b), hsum(c), hsum(d)]: four horizontal sums as one vector
-// @ts-ignore: decorator
-@inline function hsum4(a: v128, b: v128, c: v128, d: v128): v128 {
-  const ab = f32x4.add(i32x4.shuffle(a, b, 0, 4, 1, 5), i32x4.shuffle(a, b, 2, 6, 3, 7));
-  const cd = f32x4.add(i32x4.shuffle(c, d, 0, 4, 1, 5), i32x4.shuffle(c, d, 2, 6, 3, 7));
-  return f32x4.add(i32x4.shuffle(ab, cd, 0, 1, 4, 5), i32x4.shuffle(ab, cd, 2, 3, 6, 7));
-}
-
 // dot(a[k0..k1), b[k0..k1)) for a few k (the scalar tail after a vector loop)
 // @ts-ignore: decorator
 @inline function dotTail(a: usize, b: usize, k0: i32, k1: i32): f32 {
@@ -24,70 +16,47 @@ import { fmadd, hsum } from "./simd";
   return s;
 }
 
-// dot_f32 over n elements, 4 accumulators (row tails of gemv and column tails of gemm)
-function dot_f32(a: usize, b: usize, n: i32): f32 {
-  let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
-  let k = 0;
-  for (; k + 16 <= n; k += 16) {
-    const o = <usize>k << 2;
-    s0 = fmadd(v128.load(a + o), v128.load(b + o), s0);
-    s1 = fmadd(v128.load(a + o, 16), v128.load(b + o, 16), s1);
-    s2 = fmadd(v128.load(a + o, 32), v128.load(b + o, 32), s2);
-    s3 = fmadd(v128.load(a + o, 48), v128.load(b + o, 48), s3);
+// Rows of gemv: y[r + i] = dot(W[r + i, :], x) for i < nrow (nrow <= 3, a compile-time
+// constant at every call site). Each row has two accumulators over k in steps of 8, then the
+// scalar tail; the order does not depend on nrow, so a row's result does not depend on r0, r1.
+// @ts-ignore: decorator
+@inline function gemvRows(W: usize, x: usize, y: usize, n_in: i32, r: i32, nrow: i32): void {
+  const rs = <usize>n_in << 2;
+  const w = W + <usize>r * rs;
+  let p0 = w, p1 = w + rs, p2 = w + 2 * rs, px = x;
+  let c0 = f32x4.splat(0), d0 = c0, c1 = c0, d1 = c0, c2 = c0, d2 = c0;
+  const end = x + (<usize>(n_in & ~7) << 2);
+  for (; px < end; px += 32, p0 += 32, p1 += 32, p2 += 32) {
+    const xa = v128.load(px), xb = v128.load(px, 16);
+    c0 = fmadd(v128.load(p0), xa, c0);
+    d0 = fmadd(v128.load(p0, 16), xb, d0);
+    if (nrow > 1) {
+      c1 = fmadd(v128.load(p1), xa, c1);
+      d1 = fmadd(v128.load(p1, 16), xb, d1);
+    }
+    if (nrow > 2) {
+      c2 = fmadd(v128.load(p2), xa, c2);
+      d2 = fmadd(v128.load(p2, 16), xb, d2);
+    }
   }
-  for (; k + 4 <= n; k += 4) {
-    const o = <usize>k << 2;
-    s0 = fmadd(v128.load(a + o), v128.load(b + o), s0);
-  }
-  return hsum(f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3))) + dotTail(a, b, k, n);
+  const kt = n_in & ~7, yr = y + (<usize>r << 2);
+  store<f32>(yr, hsum(f32x4.add(c0, d0)) + dotTail(w, x, kt, n_in));
+  if (nrow > 1) store<f32>(yr, hsum(f32x4.add(c1, d1)) + dotTail(w + rs, x, kt, n_in), 4);
+  if (nrow > 2) store<f32>(yr, hsum(f32x4.add(c2, d2)) + dotTail(w + 2 * rs, x, kt, n_in), 8);
 }
 
 // gemv_f32: y[r] = sum_i W[r, i] * x[i] for r in [r0, r1)
 //   W (n_out, n_in) row-major, x (n_in), y (n_out)
-// Four rows at a time share each x load; two accumulators per row.
+// Memory-bound: every weight is read once. Three rows at a time share each x load, two
+// accumulators a row: 6 accumulators + 8 loads (+1 temporary) fit V8's 15 xmm registers,
+// which matters because V8 issues all of a loop body's loads first. Tried (576x1536, GFLOP/s
+// relaxed / simd, min of many calls on a loaded machine): 4 rows x 2 acc 20 / 22 (spills in
+// simd), 4x1 22 / 18, 6x1 27 / 19, 3x2 27 / 20, 8x1 14 / 15 and 4x3, 5x2, 3x4 ~15 (spills).
 export function gemv_f32(W: usize, x: usize, y: usize, n_in: i32, r0: i32, r1: i32): void {
-  const rowBytes = <usize>n_in << 2;
   let r = r0;
-  for (; r + 4 <= r1; r += 4) {
-    const w0 = W + <usize>r * rowBytes, w1 = w0 + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
-    let k = 0;
-    for (; k + 8 <= n_in; k += 8) {
-      const o = <usize>k << 2;
-      const xa = v128.load(x + o), xb = v128.load(x + o, 16);
-      a0 = fmadd(v128.load(w0 + o), xa, a0);
-      a1 = fmadd(v128.load(w1 + o), xa, a1);
-      a2 = fmadd(v128.load(w2 + o), xa, a2);
-      a3 = fmadd(v128.load(w3 + o), xa, a3);
-      b0 = fmadd(v128.load(w0 + o, 16), xb, b0);
-      b1 = fmadd(v128.load(w1 + o, 16), xb, b1);
-      b2 = fmadd(v128.load(w2 + o, 16), xb, b2);
-      b3 = fmadd(v128.load(w3 + o, 16), xb, b3);
-    }
-    if (k + 4 <= n_in) {
-      const o = <usize>k << 2;
-      const xa = v128.load(x + o);
-      a0 = fmadd(v128.load(w0 + o), xa, a0);
-      a1 = fmadd(v128.load(w1 + o), xa, a1);
-      a2 = fmadd(v128.load(w2 + o), xa, a2);
-      a3 = fmadd(v128.load(w3 + o), xa, a3);
-      k += 4;
-    }
-    const s = hsum4(f32x4.add(a0, b0), f32x4.add(a1, b1), f32x4.add(a2, b2), f32x4.add(a3, b3));
-    const yo = y + (<usize>r << 2);
-    if (k < n_in) {
-      store<f32>(yo, f32x4.extract_lane(s, 0) + dotTail(w0, x, k, n_in));
-      store<f32>(yo, f32x4.extract_lane(s, 1) + dotTail(w1, x, k, n_in), 4);
-      store<f32>(yo, f32x4.extract_lane(s, 2) + dotTail(w2, x, k, n_in), 8);
-      store<f32>(yo, f32x4.extract_lane(s, 3) + dotTail(w3, x, k, n_in), 12);
-    } else {
-      v128.store(yo, s);
-    }
-  }
-  for (; r < r1; r++) {
-    store<f32>(y + (<usize>r << 2), dot_f32(W + <usize>r * rowBytes, x, n_in));
-  }
+  for (; r + 3 <= r1; r += 3) gemvRows(W, x, y, n_in, r, 3);
+  if (r1 - r == 2) gemvRows(W, x, y, n_in, r, 2);
+  else if (r1 - r == 1) gemvRows(W, x, y, n_in, r, 1);
 }
 
 // ---- gemm ----

@@ -72,6 +72,19 @@ for (const build of WASM_BUILDS) {
       }
     });
 
+    it("gemv over a row split equals gemv over all rows", async () => {
+      const rt = await runtimeFor(build);
+      const rng = new Rng(14);
+      const n_out = 29, n_in = 203;
+      const W = rt.fromArray(rng.array(n_out * n_in), [n_out, n_in]), x = rt.fromArray(rng.array(n_in));
+      const whole = rt.zeros([n_out]), split = rt.zeros([n_out]);
+      gemv(whole, W, x);
+      for (const [r0, r1] of [[0, 1], [1, 5], [5, 16], [16, 17], [17, 29]]) gemv(split, W, x, r0, r1);
+      // each row is summed in the same order whatever the row range
+      assertClose(split.f32(), whole.f32(), 0, 0, "split");
+      for (const t of [W, x, whole, split]) t.dispose();
+    });
+
     it("gemm over a column split equals gemm over all columns", async () => {
       const rt = await runtimeFor(build);
       const rng = new Rng(13);
