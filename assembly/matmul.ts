@@ -16,47 +16,76 @@ import { fmadd, hsum } from "./simd";
   return s;
 }
 
-// Rows of gemv: y[r + i] = dot(W[r + i, :], x) for i < nrow (nrow <= 3, a compile-time
-// constant at every call site). Each row has two accumulators over k in steps of 8, then the
-// scalar tail; the order does not depend on nrow, so a row's result does not depend on r0, r1.
+// Row groups per build (the same register budget as gemm below: accumulators + loads, +1 in
+// the plain build, <= 15). DRAM-bound shapes gain from more rows (more streams in flight);
+// L3-resident ones from fewer loop overheads. Measured (GFLOP/s relaxed / simd, min of many
+// calls on a loaded machine): 576x1536: 3 rows x 2 acc 27 / 23, 6 x 1 27 / 19, 4 x 2 20 / 22
+// (spills in simd), 4 x 1 22 / 18, 8 x 1 14 / 15, 4x3, 5x2, 3x4 ~15 (spills); 2048x8192:
+// 3 x 2 5.4-6.5, 6 x 1 5.9-7.4 (relaxed).
+const GEMV_ROWS: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 3; // rows sharing each x load
+const GEMV_ACC: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 2;  // accumulators per row (4 floats each)
+const GEMV_STEP: i32 = 4 * GEMV_ACC;                     // floats of a row per loop trip
+
+// Rows of gemv: y[r + i] = dot(W[r + i, :], x) for i < nrow (nrow <= GEMV_ROWS, a compile-time
+// constant at every call site, so unused rows fold away). Each row sums its GEMV_ACC
+// accumulators' lanes, then the scalar tail: the order does not depend on nrow, so a row's
+// result does not depend on r0, r1.
 // @ts-ignore: decorator
 @inline function gemvRows(W: usize, x: usize, y: usize, n_in: i32, r: i32, nrow: i32): void {
   const rs = <usize>n_in << 2;
   const w = W + <usize>r * rs;
-  let p0 = w, p1 = w + rs, p2 = w + 2 * rs, px = x;
-  let c0 = f32x4.splat(0), d0 = c0, c1 = c0, d1 = c0, c2 = c0, d2 = c0;
-  const end = x + (<usize>(n_in & ~7) << 2);
-  for (; px < end; px += 32, p0 += 32, p1 += 32, p2 += 32) {
-    const xa = v128.load(px), xb = v128.load(px, 16);
+  let p0 = w, p1 = w + rs, p2 = w + 2 * rs, p3 = w + 3 * rs, p4 = w + 4 * rs, p5 = w + 5 * rs, px = x;
+  let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+  let d0 = c0, d1 = c0, d2 = c0, d3 = c0, d4 = c0, d5 = c0;
+  const kt = n_in & ~(GEMV_STEP - 1);
+  const end = x + (<usize>kt << 2), step = <usize>GEMV_STEP << 2;
+  for (; px < end; px += step, p0 += step, p1 += step, p2 += step, p3 += step, p4 += step, p5 += step) {
+    const xa = v128.load(px), xb = GEMV_ACC > 1 ? v128.load(px, 16) : xa;
     c0 = fmadd(v128.load(p0), xa, c0);
-    d0 = fmadd(v128.load(p0, 16), xb, d0);
+    if (GEMV_ACC > 1) d0 = fmadd(v128.load(p0, 16), xb, d0);
     if (nrow > 1) {
       c1 = fmadd(v128.load(p1), xa, c1);
-      d1 = fmadd(v128.load(p1, 16), xb, d1);
+      if (GEMV_ACC > 1) d1 = fmadd(v128.load(p1, 16), xb, d1);
     }
     if (nrow > 2) {
       c2 = fmadd(v128.load(p2), xa, c2);
-      d2 = fmadd(v128.load(p2, 16), xb, d2);
+      if (GEMV_ACC > 1) d2 = fmadd(v128.load(p2, 16), xb, d2);
+    }
+    if (nrow > 3) {
+      c3 = fmadd(v128.load(p3), xa, c3);
+      if (GEMV_ACC > 1) d3 = fmadd(v128.load(p3, 16), xb, d3);
+    }
+    if (nrow > 4) {
+      c4 = fmadd(v128.load(p4), xa, c4);
+      if (GEMV_ACC > 1) d4 = fmadd(v128.load(p4, 16), xb, d4);
+    }
+    if (nrow > 5) {
+      c5 = fmadd(v128.load(p5), xa, c5);
+      if (GEMV_ACC > 1) d5 = fmadd(v128.load(p5, 16), xb, d5);
     }
   }
-  const kt = n_in & ~7, yr = y + (<usize>r << 2);
-  store<f32>(yr, hsum(f32x4.add(c0, d0)) + dotTail(w, x, kt, n_in));
-  if (nrow > 1) store<f32>(yr, hsum(f32x4.add(c1, d1)) + dotTail(w + rs, x, kt, n_in), 4);
+  const yr = y + (<usize>r << 2);
+  store<f32>(yr, hsum(f32x4.add(c0, d0)) + dotTail(w + 0 * rs, x, kt, n_in), 0);
+  if (nrow > 1) store<f32>(yr, hsum(f32x4.add(c1, d1)) + dotTail(w + 1 * rs, x, kt, n_in), 4);
   if (nrow > 2) store<f32>(yr, hsum(f32x4.add(c2, d2)) + dotTail(w + 2 * rs, x, kt, n_in), 8);
+  if (nrow > 3) store<f32>(yr, hsum(f32x4.add(c3, d3)) + dotTail(w + 3 * rs, x, kt, n_in), 12);
+  if (nrow > 4) store<f32>(yr, hsum(f32x4.add(c4, d4)) + dotTail(w + 4 * rs, x, kt, n_in), 16);
+  if (nrow > 5) store<f32>(yr, hsum(f32x4.add(c5, d5)) + dotTail(w + 5 * rs, x, kt, n_in), 20);
 }
 
 // gemv_f32: y[r] = sum_i W[r, i] * x[i] for r in [r0, r1)
 //   W (n_out, n_in) row-major, x (n_in), y (n_out)
-// Memory-bound: every weight is read once. Three rows at a time share each x load, two
-// accumulators a row: 6 accumulators + 8 loads (+1 temporary) fit V8's 15 xmm registers,
-// which matters because V8 issues all of a loop body's loads first. Tried (576x1536, GFLOP/s
-// relaxed / simd, min of many calls on a loaded machine): 4 rows x 2 acc 20 / 22 (spills in
-// simd), 4x1 22 / 18, 6x1 27 / 19, 3x2 27 / 20, 8x1 14 / 15 and 4x3, 5x2, 3x4 ~15 (spills).
+// Memory-bound: every weight is read once; GEMV_ROWS rows at a time share each x load.
 export function gemv_f32(W: usize, x: usize, y: usize, n_in: i32, r0: i32, r1: i32): void {
   let r = r0;
-  for (; r + 3 <= r1; r += 3) gemvRows(W, x, y, n_in, r, 3);
-  if (r1 - r == 2) gemvRows(W, x, y, n_in, r, 2);
-  else if (r1 - r == 1) gemvRows(W, x, y, n_in, r, 1);
+  for (; r + GEMV_ROWS <= r1; r += GEMV_ROWS) gemvRows(W, x, y, n_in, r, GEMV_ROWS);
+  switch (r1 - r) {
+    case 1: gemvRows(W, x, y, n_in, r, 1); break;
+    case 2: gemvRows(W, x, y, n_in, r, 2); break;
+    case 3: gemvRows(W, x, y, n_in, r, 3); break;
+    case 4: gemvRows(W, x, y, n_in, r, 4); break;
+    case 5: gemvRows(W, x, y, n_in, r, 5); break;
+  }
 }
 
 // ---- gemm ----
