@@ -2,7 +2,25 @@
 // so every output is a dot product along a contiguous row (no transposed copy).
 //   gemv_f32: W (n_out, n_in) @ x (n_in) -> y (n_out), rows r in [r0, r1)
 //   gemm_f32: X (m, n_in) @ W (n_out, n_in)^T -> Y (m, n_out), output columns j in [n0, n1)
-// Pointers are byte offsets into linear memory. Outputs must not alias inputs.
+// Pointers are byte offsets into linear memory. Outputs must not alias inputs. Each output is
+// summed in an order fixed per build, whatever the range: a split across workers gives the
+// same bits as one call.
+//
+// How V8 (x64, Node 20) compiles these loops decides the design: 15 xmm registers for wasm
+// SIMD, and the scheduler issues every load of a loop body before the arithmetic, so
+// accumulators + loads (+1 temporary for the unfused multiply-add) must stay <= 15 or an
+// accumulator spills to the stack and its dependency chain runs ~2x slower. Unrolling the k
+// loop doubles the live loads, so it spills too.
+//
+// Versions (GFLOP/s, relaxed / simd, min of many calls; the machine was shared and noisy, so
+// only differences measured side by side in one process count; npm run bench for the table):
+//   v1 gemm: 3x3 tiles, KC 512, NC 64.       256x2048x2048: 33.1 / 16.8 (simd spills)
+//   v2 gemm: v1 with the k loop unrolled x2. 48x576x1536: 21 / 18 vs v1 33 / 14 (relaxed spills)
+//   v3 gemm: tiles per build (relaxed 3x3, simd 2x4), KC 4096, NC 32:
+//            256x2048x2048: 38.4 / 28.4; KC 256 / 512 / 1024 / 2048 lose 5-15 % (hsum and
+//            read-modify-write of Y per block); NC 16..128 within noise. Register-only peak
+//            (probe_peak_f32) was 45-49 / 30-39 at the same time.
+//   gemv: see GEMV_ROWS below; final 576x1536: 29.7 / 23.4, 2048x8192: 8.2 / 6.3 (DRAM bound).
 import { fmadd, hsum } from "./simd";
 
 // dot(a[k0..k1), b[k0..k1)) for a few k (the scalar tail after a vector loop)
