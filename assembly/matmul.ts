@@ -2,18 +2,28 @@
 // so every output is a dot product along a contiguous row (no transposed copy).
 //   gemv_f32: W (n_out, n_in) @ x (n_in) -> y (n_out), rows r in [r0, r1)
 //   gemm_f32: X (m, n_in) @ W (n_out, n_in)^T -> Y (m, n_out), output columns j in [n0, n1)
-// Pointers are byte offsets into linear memory. Outputs must not alias inputs.
+// Pointers are byte offsets into linear memory. Outputs must not alias inputs. Each output is
+// summed in an order fixed per build, whatever the range: a split across workers gives the
+// same bits as one call.
+//
+// How V8 (x64, Node 20) compiles these loops decides the design: 15 xmm registers for wasm
+// SIMD, and the scheduler issues every load of a loop body before the arithmetic, so
+// accumulators + loads (+1 temporary for the unfused multiply-add) must stay <= 15 or an
+// accumulator spills to the stack and its dependency chain runs ~2x slower. Unrolling the k
+// loop doubles the live loads, so it spills too.
+//
+// Versions (GFLOP/s, relaxed / simd, min of many calls; the machine was shared and noisy, so
+// only differences measured side by side in one process count; npm run bench for the table):
+//   v1 gemm: 3x3 tiles, KC 512, NC 64.       256x2048x2048: 33.1 / 16.8 (simd spills)
+//   v2 gemm: v1 with the k loop unrolled x2. 48x576x1536: 21 / 18 vs v1 33 / 14 (relaxed spills)
+//   v3 gemm: tiles per build (relaxed 3x3, simd 2x4), KC 4096, NC 32:
+//            256x2048x2048: 38.4 / 28.4; KC 256 / 512 / 1024 / 2048 lose 5-15 % (hsum and
+//            read-modify-write of Y per block); NC 16..128 within noise. Register-only peak
+//            (probe_peak_f32) was 45-49 / 30-39 at the same time.
+//   gemv: see GEMV_ROWS below; final 576x1536: 29.7 / 23.4, 2048x8192: 8.2 / 6.3 (DRAM bound).
 import { fmadd, hsum } from "./simd";
 
-// [hsum(a), hsum(b), hsum(c), hsum(d)]: four horizontal sums as one vector
-// @ts-ignore: decorator
-@inline function hsum4(a: v128, b: v128, c: v128, d: v128): v128 {
-  const ab = f32x4.add(i32x4.shuffle(a, b, 0, 4, 1, 5), i32x4.shuffle(a, b, 2, 6, 3, 7));
-  const cd = f32x4.add(i32x4.shuffle(c, d, 0, 4, 1, 5), i32x4.shuffle(c, d, 2, 6, 3, 7));
-  return f32x4.add(i32x4.shuffle(ab, cd, 0, 1, 4, 5), i32x4.shuffle(ab, cd, 2, 3, 6, 7));
-}
-
-// dot(a[k0..k1), b[k0..k1)) for k1 - k0 < 4 (the scalar tail after the vector loop)
+// dot(a[k0..k1), b[k0..k1)) for a few k (the scalar tail after a vector loop)
 // @ts-ignore: decorator
 @inline function dotTail(a: usize, b: usize, k0: i32, k1: i32): f32 {
   let s: f32 = 0;
@@ -24,77 +34,87 @@ import { fmadd, hsum } from "./simd";
   return s;
 }
 
-// dot_f32 over n elements, 4 accumulators (row tails of gemv and column tails of gemm)
-function dot_f32(a: usize, b: usize, n: i32): f32 {
-  let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
-  let k = 0;
-  for (; k + 16 <= n; k += 16) {
-    const o = <usize>k << 2;
-    s0 = fmadd(v128.load(a + o), v128.load(b + o), s0);
-    s1 = fmadd(v128.load(a + o, 16), v128.load(b + o, 16), s1);
-    s2 = fmadd(v128.load(a + o, 32), v128.load(b + o, 32), s2);
-    s3 = fmadd(v128.load(a + o, 48), v128.load(b + o, 48), s3);
+// Row groups per build (the same register budget as gemm below: accumulators + loads, +1 in
+// the plain build, <= 15). DRAM-bound shapes gain from more rows (more streams in flight);
+// L3-resident ones from fewer loop overheads. Measured (GFLOP/s relaxed / simd, min of many
+// calls on a loaded machine): 576x1536: 3 rows x 2 acc 27 / 23, 6 x 1 27 / 19, 4 x 2 20 / 22
+// (spills in simd), 4 x 1 22 / 18, 8 x 1 14 / 15, 4x3, 5x2, 3x4 ~15 (spills); 2048x8192:
+// 3 x 2 5.4-6.5, 6 x 1 5.9-7.4 (relaxed).
+const GEMV_ROWS: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 3; // rows sharing each x load
+const GEMV_ACC: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 2;  // accumulators per row (4 floats each)
+const GEMV_STEP: i32 = 4 * GEMV_ACC;                     // floats of a row per loop trip
+
+// Rows of gemv: y[r + i] = dot(W[r + i, :], x) for i < nrow (nrow <= GEMV_ROWS, a compile-time
+// constant at every call site, so unused rows fold away). Each row sums its GEMV_ACC
+// accumulators' lanes, then the scalar tail: the order does not depend on nrow, so a row's
+// result does not depend on r0, r1.
+// @ts-ignore: decorator
+@inline function gemvRows(W: usize, x: usize, y: usize, n_in: i32, r: i32, nrow: i32): void {
+  const rs = <usize>n_in << 2;
+  const w = W + <usize>r * rs;
+  let p0 = w, p1 = w + rs, p2 = w + 2 * rs, p3 = w + 3 * rs, p4 = w + 4 * rs, p5 = w + 5 * rs, px = x;
+  let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+  let d0 = c0, d1 = c0, d2 = c0, d3 = c0, d4 = c0, d5 = c0;
+  const kt = n_in & ~(GEMV_STEP - 1);
+  const end = x + (<usize>kt << 2), step = <usize>GEMV_STEP << 2;
+  for (; px < end; px += step, p0 += step, p1 += step, p2 += step, p3 += step, p4 += step, p5 += step) {
+    const xa = v128.load(px), xb = GEMV_ACC > 1 ? v128.load(px, 16) : xa;
+    c0 = fmadd(v128.load(p0), xa, c0);
+    if (GEMV_ACC > 1) d0 = fmadd(v128.load(p0, 16), xb, d0);
+    if (nrow > 1) {
+      c1 = fmadd(v128.load(p1), xa, c1);
+      if (GEMV_ACC > 1) d1 = fmadd(v128.load(p1, 16), xb, d1);
+    }
+    if (nrow > 2) {
+      c2 = fmadd(v128.load(p2), xa, c2);
+      if (GEMV_ACC > 1) d2 = fmadd(v128.load(p2, 16), xb, d2);
+    }
+    if (nrow > 3) {
+      c3 = fmadd(v128.load(p3), xa, c3);
+      if (GEMV_ACC > 1) d3 = fmadd(v128.load(p3, 16), xb, d3);
+    }
+    if (nrow > 4) {
+      c4 = fmadd(v128.load(p4), xa, c4);
+      if (GEMV_ACC > 1) d4 = fmadd(v128.load(p4, 16), xb, d4);
+    }
+    if (nrow > 5) {
+      c5 = fmadd(v128.load(p5), xa, c5);
+      if (GEMV_ACC > 1) d5 = fmadd(v128.load(p5, 16), xb, d5);
+    }
   }
-  for (; k + 4 <= n; k += 4) {
-    const o = <usize>k << 2;
-    s0 = fmadd(v128.load(a + o), v128.load(b + o), s0);
-  }
-  return hsum(f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3))) + dotTail(a, b, k, n);
+  const yr = y + (<usize>r << 2);
+  store<f32>(yr, hsum(f32x4.add(c0, d0)) + dotTail(w + 0 * rs, x, kt, n_in), 0);
+  if (nrow > 1) store<f32>(yr, hsum(f32x4.add(c1, d1)) + dotTail(w + 1 * rs, x, kt, n_in), 4);
+  if (nrow > 2) store<f32>(yr, hsum(f32x4.add(c2, d2)) + dotTail(w + 2 * rs, x, kt, n_in), 8);
+  if (nrow > 3) store<f32>(yr, hsum(f32x4.add(c3, d3)) + dotTail(w + 3 * rs, x, kt, n_in), 12);
+  if (nrow > 4) store<f32>(yr, hsum(f32x4.add(c4, d4)) + dotTail(w + 4 * rs, x, kt, n_in), 16);
+  if (nrow > 5) store<f32>(yr, hsum(f32x4.add(c5, d5)) + dotTail(w + 5 * rs, x, kt, n_in), 20);
 }
 
 // gemv_f32: y[r] = sum_i W[r, i] * x[i] for r in [r0, r1)
 //   W (n_out, n_in) row-major, x (n_in), y (n_out)
-// Four rows at a time share each x load; two accumulators per row.
+// Memory-bound: every weight is read once; GEMV_ROWS rows at a time share each x load.
 export function gemv_f32(W: usize, x: usize, y: usize, n_in: i32, r0: i32, r1: i32): void {
-  const rowBytes = <usize>n_in << 2;
   let r = r0;
-  for (; r + 4 <= r1; r += 4) {
-    const w0 = W + <usize>r * rowBytes, w1 = w0 + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
-    let k = 0;
-    for (; k + 8 <= n_in; k += 8) {
-      const o = <usize>k << 2;
-      const xa = v128.load(x + o), xb = v128.load(x + o, 16);
-      a0 = fmadd(v128.load(w0 + o), xa, a0);
-      a1 = fmadd(v128.load(w1 + o), xa, a1);
-      a2 = fmadd(v128.load(w2 + o), xa, a2);
-      a3 = fmadd(v128.load(w3 + o), xa, a3);
-      b0 = fmadd(v128.load(w0 + o, 16), xb, b0);
-      b1 = fmadd(v128.load(w1 + o, 16), xb, b1);
-      b2 = fmadd(v128.load(w2 + o, 16), xb, b2);
-      b3 = fmadd(v128.load(w3 + o, 16), xb, b3);
-    }
-    if (k + 4 <= n_in) {
-      const o = <usize>k << 2;
-      const xa = v128.load(x + o);
-      a0 = fmadd(v128.load(w0 + o), xa, a0);
-      a1 = fmadd(v128.load(w1 + o), xa, a1);
-      a2 = fmadd(v128.load(w2 + o), xa, a2);
-      a3 = fmadd(v128.load(w3 + o), xa, a3);
-      k += 4;
-    }
-    const s = hsum4(f32x4.add(a0, b0), f32x4.add(a1, b1), f32x4.add(a2, b2), f32x4.add(a3, b3));
-    const yo = y + (<usize>r << 2);
-    if (k < n_in) {
-      store<f32>(yo, f32x4.extract_lane(s, 0) + dotTail(w0, x, k, n_in));
-      store<f32>(yo, f32x4.extract_lane(s, 1) + dotTail(w1, x, k, n_in), 4);
-      store<f32>(yo, f32x4.extract_lane(s, 2) + dotTail(w2, x, k, n_in), 8);
-      store<f32>(yo, f32x4.extract_lane(s, 3) + dotTail(w3, x, k, n_in), 12);
-    } else {
-      v128.store(yo, s);
-    }
-  }
-  for (; r < r1; r++) {
-    store<f32>(y + (<usize>r << 2), dot_f32(W + <usize>r * rowBytes, x, n_in));
+  for (; r + GEMV_ROWS <= r1; r += GEMV_ROWS) gemvRows(W, x, y, n_in, r, GEMV_ROWS);
+  switch (r1 - r) {
+    case 1: gemvRows(W, x, y, n_in, r, 1); break;
+    case 2: gemvRows(W, x, y, n_in, r, 2); break;
+    case 3: gemvRows(W, x, y, n_in, r, 3); break;
+    case 4: gemvRows(W, x, y, n_in, r, 4); break;
+    case 5: gemvRows(W, x, y, n_in, r, 5); break;
   }
 }
 
 // ---- gemm ----
-const KC = 512; // n_in block
-const NC = 64;  // W rows per block
-const MR = 3;   // X rows per register tile
-const NR = 3;   // W rows per register tile
+// Register budget: V8 gives wasm SIMD 15 xmm registers on x64 and schedules every load of the
+// loop body first, so accumulators + loads (+ 1 temporary for the unfused multiply-add) must
+// fit in 15. Relaxed (fused): 3x3 tile = 9 + 6 = 15. Plain SIMD: 2x4 tile = 8 + 6 + 1 = 15
+// (3x3 there spills one accumulator to the stack and runs at ~60 %).
+const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 3 : 2; // X rows per register tile
+const NR: i32 = ASC_FEATURE_RELAXED_SIMD ? 3 : 4; // W rows per register tile
+const KC = 4096; // n_in block (partial sums go through Y); an X tile of 3 x KC stays in L2
+const NC = 32;   // W rows per block: NC x min(KC, n_in) floats, <= 512 KB, stay in L2
 
 // @ts-ignore: decorator
 @inline function put(p: usize, v: f32, first: bool): void {

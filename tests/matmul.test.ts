@@ -55,7 +55,7 @@ for (const build of WASM_BUILDS) {
       const rt = await runtimeFor(build);
       const rng = new Rng(12);
       for (let t = 0; t < 220; t++) {
-        // n_in up to 1300 crosses the kernel's n_in blocks; n_out up to 150 its W-row blocks
+        // n_out up to 150 crosses the kernel's W-row blocks (32 rows)
         const rows = pick(rng, t, 20), n_out = pick(rng, t, 150), n_in = t === 0 ? 0 : pick(rng, t, 1300);
         const m = rng.int(0, rows);
         const n0 = rng.int(0, n_out), n1 = rng.int(n0, n_out);
@@ -70,6 +70,34 @@ for (const build of WASM_BUILDS) {
         }, `gemm m=${m}/${rows} ${n_out}x${n_in} cols [${n0}, ${n1})`);
         X.dispose(); W.dispose(); Y.dispose();
       }
+    });
+
+    it("gemm_f32 sums across n_in blocks (n_in > 4096, partial sums through Y)", async () => {
+      const rt = await runtimeFor(build);
+      const rng = new Rng(15);
+      for (const [m, n_out, n_in] of [[4, 5, 4097], [5, 7, 8203], [1, 3, 12289]]) {
+        const xv = rng.array(m * n_in), w = rng.array(n_out * n_in);
+        const X = rt.fromArray(xv, [m, n_in]), W = rt.fromArray(w, [n_out, n_in]), Y = rt.zeros([m, n_out]);
+        const want = new Float32Array(m * n_out);
+        ref.gemm_f32(xv, w, want, m, n_in, n_out, 0, n_out);
+        gemm(Y, X, W);
+        assertWithin(Y.f32(), want, (e) => dotBound(xv, Math.floor(e / n_out) * n_in, w, (e % n_out) * n_in, n_in),
+          `gemm ${m}x${n_out}x${n_in}`);
+        X.dispose(); W.dispose(); Y.dispose();
+      }
+    });
+
+    it("gemv over a row split equals gemv over all rows", async () => {
+      const rt = await runtimeFor(build);
+      const rng = new Rng(14);
+      const n_out = 29, n_in = 203;
+      const W = rt.fromArray(rng.array(n_out * n_in), [n_out, n_in]), x = rt.fromArray(rng.array(n_in));
+      const whole = rt.zeros([n_out]), split = rt.zeros([n_out]);
+      gemv(whole, W, x);
+      for (const [r0, r1] of [[0, 1], [1, 5], [5, 16], [16, 17], [17, 29]]) gemv(split, W, x, r0, r1);
+      // each row is summed in the same order whatever the row range
+      assertClose(split.f32(), whole.f32(), 0, 0, "split");
+      for (const t of [W, x, whole, split]) t.dispose();
     });
 
     it("gemm over a column split equals gemm over all columns", async () => {
