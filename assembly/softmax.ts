@@ -40,11 +40,15 @@ export function softmax_rows_f32(x: usize, y: usize, n: i32, r0: i32, r1: i32, m
 // dst[0, m) = softmax(src[0, m)); dst may alias src
 // @ts-ignore: decorator
 @inline function softmax_row(src: usize, dst: usize, m: i32): void {
-  // pass 1: row max (f32 max propagates NaN)
-  let vmax = f32x4.splat(-Infinity);
+  // pass 1: row max (f32 max propagates NaN); two accumulators to hide the max latency
+  let vmax = f32x4.splat(-Infinity), vmax2 = vmax;
   let c = 0;
+  for (; c + 8 <= m; c += 8) {
+    vmax = f32x4.max(vmax, v128.load(src + (<usize>c << 2)));
+    vmax2 = f32x4.max(vmax2, v128.load(src + (<usize>c << 2), 16));
+  }
   for (; c + 4 <= m; c += 4) vmax = f32x4.max(vmax, v128.load(src + (<usize>c << 2)));
-  let mx = hmax(vmax);
+  let mx = hmax(f32x4.max(vmax, vmax2));
   for (; c < m; c++) mx = max<f32>(mx, load<f32>(src + (<usize>c << 2)));
   if (mx == -Infinity) {
     // every live entry is -inf (or the row is empty): all zeros, not 0/0
@@ -53,8 +57,20 @@ export function softmax_rows_f32(x: usize, y: usize, n: i32, r0: i32, r1: i32, m
   }
   // pass 2: e = exp(src - max) into dst, summed in four lanes then the tail
   const vmx = f32x4.splat(mx);
-  let vsum = f32x4.splat(0);
+  let vsum = f32x4.splat(0), vsum2 = vsum;
   c = 0;
+  // two independent exps per iteration: V8 schedules a loop body in order, so this lets the
+  // two dependency chains overlap (measured: rows of 4096, 274 -> see bench)
+  for (; c + 8 <= m; c += 8) {
+    const o = <usize>c << 2;
+    const e0 = exp_f32x4(f32x4.sub(v128.load(src + o), vmx));
+    const e1 = exp_f32x4(f32x4.sub(v128.load(src + o, 16), vmx));
+    v128.store(dst + o, e0);
+    v128.store(dst + o, e1, 16);
+    vsum = f32x4.add(vsum, e0);
+    vsum2 = f32x4.add(vsum2, e1);
+  }
+  vsum = f32x4.add(vsum, vsum2);
   for (; c + 4 <= m; c += 4) {
     const o = <usize>c << 2;
     const e = exp_f32x4(f32x4.sub(v128.load(src + o), vmx));

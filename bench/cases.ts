@@ -2,14 +2,14 @@
 // how to run our kernel on a runtime and how to run each peer on the same inputs, and checks
 // every answer against the plain reference before anything is timed.
 //
-// Adding a kernel is one entry here. Our softmax and attention decode (other families) plug
-// in the same way once merged, e.g.
-//   ours: (rt, d) => wasmRunner(rt, [d.X], [d.rows, d.n], (t, [x]) => softmaxRows(t, x)),
-//   { kernel: "attn_decode_f32", shape: "512 cached", unit: "Melem/s", work: ..., ... }
+// Adding a kernel is one entry here.
 import type { Runtime } from "../src/wasm/runtime.ts";
 import type { Tensor } from "../src/wasm/tensor.ts";
 import * as ref from "../src/ref/matmul.ts";
 import { gemm, gemv } from "../src/wasm/ops/matmul.ts";
+import { softmaxRows } from "../src/wasm/ops/softmax.ts";
+import { attnDecode } from "../src/wasm/ops/attention.ts";
+import * as attnRef from "../src/ref/attention.ts";
 import type { Runner } from "./peers/types.ts";
 import { ortGemm } from "./peers/ort.ts";
 import { tfjsMatMul, tfjsSoftmax } from "./peers/tfjs.ts";
@@ -133,9 +133,41 @@ function softmaxCase(rows: number, n: number): Case<SoftmaxData> {
   return {
     kernel: "softmax_rows_f32", shape: `${rows}x${n}`, unit: "Melem/s", work: rows * n,
     inputs: () => ({ X: randn(rows * n, 5).map((v) => v * 8), rows, n }),
-    ours: undefined, // softmaxRows (src/wasm/ops/softmax.ts) joins here after its merge
+    ours: (rt, d) => wasmRunner(rt, [{ data: d.X, shape: [rows, n] }], [rows, n], (y, [x]) => softmaxRows(y, x)),
     peers: [{ name: "tfjs", make: (d) => tfjsSoftmax(d.X, d.rows, d.n) }],
     check: checkSoftmax,
+  };
+}
+
+// ---- attention decode: one query token, 9 query heads over 3 KV heads (SmolLM2-135M), head_dim 64 ----
+interface AttnData { q: Float32Array; k: Float32Array[]; v: Float32Array[]; nKv: number }
+const A_HEADS = 9, A_KV = 3, A_DIM = 64, A_GROUP = A_HEADS / A_KV;
+
+// Tolerance as in tests/attention.test.ts: 2e-6 absolute + 1e-5 relative on each output
+function checkAttn(got: Float32Array, d: AttnData): string | undefined {
+  const want = new Float32Array(A_HEADS * A_DIM), gd = A_GROUP * A_DIM;
+  for (let h = 0; h < A_KV; h++) {
+    attnRef.attn_decode_f32(d.q.subarray(h * gd), d.k[h], d.v[h], want.subarray(h * gd), new Float32Array(A_GROUP * d.nKv), d.nKv, A_DIM, A_GROUP, 1 / Math.sqrt(A_DIM));
+  }
+  for (let i = 0; i < want.length; i++) if (!(Math.abs(got[i] - want[i]) <= 2e-6 + 1e-5 * Math.abs(want[i]))) return `out[${i}] = ${got[i]}, expected ${want[i]}`;
+  return undefined;
+}
+
+function attnCase(nKv: number): Case<AttnData> {
+  return {
+    kernel: "attn_decode_f32", shape: `${nKv} cached, 9q/3kv x 64`, unit: "Melem/s", work: 2 * nKv * A_DIM * A_HEADS,
+    inputs: () => ({ q: randn(A_HEADS * A_DIM, 6), k: [0, 1, 2].map((h) => randn(nKv * A_DIM, 7 + h)), v: [0, 1, 2].map((h) => randn(nKv * A_DIM, 10 + h)), nKv }),
+    ours: (rt, d) => {
+      const scores = rt.zeros([A_GROUP, nKv]);
+      const arrays = [{ data: d.q, shape: [A_HEADS * A_DIM] }, ...d.k.map((k) => ({ data: k, shape: [nKv, A_DIM] })), ...d.v.map((v) => ({ data: v, shape: [nKv, A_DIM] }))];
+      const r = wasmRunner(rt, arrays, [A_HEADS * A_DIM], (out, [q, k0, k1, k2, v0, v1, v2]) => {
+        const ks = [k0, k1, k2], vs = [v0, v1, v2], gd = A_GROUP * A_DIM;
+        for (let h = 0; h < A_KV; h++) attnDecode(out, q, ks[h], vs[h], { nKv, headDim: A_DIM, nGroup: A_GROUP, scale: 1 / Math.sqrt(A_DIM), scores, qOffset: h * gd, outOffset: h * gd });
+      });
+      return { ...r, dispose: () => { r.dispose(); scores.dispose(); } };
+    },
+    peers: [],
+    check: checkAttn,
   };
 }
 
@@ -147,4 +179,6 @@ export const CASES: Case<any>[] = [
   gemmCase(128, 576, 1536),
   gemmCase(512, 2048, 2048),
   softmaxCase(32, 4096),
+  attnCase(512),
+  attnCase(2048),
 ];
