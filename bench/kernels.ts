@@ -110,5 +110,5 @@ if (json) {
   console.log(`read bandwidth (sum of 96 MB): ${builds.map((b) => `${b} ${bandwidth[b].toFixed(1)}`).join(", ")} GB/s; % bw = W bytes / time over it.`);
   console.log(`ort-web: session.run of one Gemm node (transB = 1, W initializer (N, K)), input/output copies included.`);
   console.log(`tfjs: tf.matMul with W laid out (K, N); tfjs NK: W (N, K) and transposeB = true; every call includes dataSync().`);
-  console.log(`A row with "-" under ours has no kernel of ours yet (softmax_rows_f32 joins after its branch merges).`);
+  console.log(`attn_decode_f32 has no peer column: neither peer has an attention over a compact GQA cache; Melem/s counts 2 * n_kv * head_dim * n_heads per call.`);
 }
