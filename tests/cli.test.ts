@@ -151,7 +151,7 @@ describe("budgetkv eval", { skip: need }, () => {
     assert.equal(full.kept_ratio, 1);
     assert.equal(full.top1_agreement, 1);
     assert.equal(full.kl_max, 0);
-    assert.equal(full.ppl, full.ppl_full);
+    assert.ok(Math.abs(full.ppl - full.ppl_full) <= 1e-9 * full.ppl_full, `${full.ppl} vs ${full.ppl_full}`); // same terms, another summation order
     assert.ok(j.policies[1].vs_curve && "streaming" in j.policies[1].vs_curve);
     const text = readFileSync(svg, "utf8");
     assert.match(text, /^<svg/);
