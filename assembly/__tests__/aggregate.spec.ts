@@ -1,9 +1,6 @@
 import { pool1d_f32, topk_f32 } from "../aggregate";
 import { dbudget_cut_f32, nucleus_cut_f32 } from "../dbudget";
-
-function ptr<T>(a: StaticArray<T>): usize {
-  return changetype<usize>(a);
-}
+import { ptr } from "./util";
 
 describe("aggregate and cuts", () => {
   it("pool1d_f32 max with kernel 5 over a row of 9 (interior block and both edges)", () => {

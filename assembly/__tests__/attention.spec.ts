@@ -1,14 +1,5 @@
 import { attn_decode_f32, attn_prefill_f32 } from "../attention";
-
-function arr(n: i32, f: (i: i32) => f32): StaticArray<f32> {
-  const a = new StaticArray<f32>(n);
-  for (let i = 0; i < n; i++) a[i] = f(i);
-  return a;
-}
-
-function ptr(a: StaticArray<f32>): usize {
-  return changetype<usize>(a);
-}
+import { arr, ptr } from "./util";
 
 describe("attention", () => {
   it("attn_decode_f32: two equal scores split the weight evenly over 5-wide rows", () => {

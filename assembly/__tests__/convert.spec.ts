@@ -1,8 +1,5 @@
 import { bf16_to_f32, f16_to_f32 } from "../convert";
-
-function ptr<T>(a: StaticArray<T>): usize {
-  return changetype<usize>(a);
-}
+import { ptr } from "./util";
 
 describe("convert", () => {
   it("decodes f16 and bf16 values, body and tail", () => {

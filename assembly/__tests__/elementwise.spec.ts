@@ -1,14 +1,5 @@
 import { add_f32, scale_f32, axpy_f32 } from "../elementwise";
-
-function arr(n: i32, f: (i: i32) => f32): StaticArray<f32> {
-  const a = new StaticArray<f32>(n);
-  for (let i = 0; i < n; i++) a[i] = f(i);
-  return a;
-}
-
-function ptr(a: StaticArray<f32>): usize {
-  return changetype<usize>(a);
-}
+import { arr, ptr } from "./util";
 
 describe("elementwise", () => {
   it("add_f32 handles the SIMD body and a tail of 3", () => {

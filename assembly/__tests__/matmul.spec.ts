@@ -1,14 +1,5 @@
 import { gemv_f32, gemm_f32 } from "../matmul";
-
-function arr(n: i32, f: (i: i32) => f32): StaticArray<f32> {
-  const a = new StaticArray<f32>(n);
-  for (let i = 0; i < n; i++) a[i] = f(i);
-  return a;
-}
-
-function ptr(a: StaticArray<f32>): usize {
-  return changetype<usize>(a);
-}
+import { arr, ptr } from "./util";
 
 // small integers: every product and sum is exact in f32, in any order
 describe("matmul", () => {

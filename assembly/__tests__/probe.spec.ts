@@ -1,10 +1,5 @@
 import { probe_peak_f32, probe_sum_f32 } from "../probe";
-
-function arr(n: i32, f: (i: i32) => f32): StaticArray<f32> {
-  const a = new StaticArray<f32>(n);
-  for (let i = 0; i < n; i++) a[i] = f(i);
-  return a;
-}
+import { arr } from "./util";
 
 describe("probe", () => {
   it("probe_peak_f32 runs exactly n_iter steps", () => {

@@ -1,9 +1,6 @@
 import { f16_to_f32 } from "../qblocks";
 import { gemv_q8_0, dequant_rows_q4_0 } from "../qmatmul";
-
-function ptr<T>(a: StaticArray<T>): usize {
-  return changetype<usize>(a);
-}
+import { ptr } from "./util";
 
 describe("qblocks", () => {
   it("f16_to_f32 converts normals, subnormals, zeros and infinities exactly", () => {

@@ -1,18 +1,9 @@
 import { softmax_rows_f32 } from "../softmax";
-
-function arr(vals: f32[]): StaticArray<f32> {
-  const a = new StaticArray<f32>(vals.length);
-  for (let i = 0; i < vals.length; i++) a[i] = vals[i];
-  return a;
-}
-
-function ptr(a: StaticArray<f32>): usize {
-  return changetype<usize>(a);
-}
+import { arrOf, ptr } from "./util";
 
 describe("softmax", () => {
   it("normalizes a row of 6 (SIMD body and tail) to a sum of 1", () => {
-    const x = arr([1, 2, 3, 4, 5, 6]);
+    const x = arrOf([1, 2, 3, 4, 5, 6]);
     softmax_rows_f32(ptr(x), ptr(x), 6, 0, 1, 0, -1);
     let s: f32 = 0;
     for (let i = 0; i < 6; i++) s += x[i];
@@ -22,8 +13,8 @@ describe("softmax", () => {
   });
 
   it("zeros all -inf rows and columns past the causal limit", () => {
-    const x = arr([-Infinity, -Infinity, -Infinity, 0, 0, 0]);
-    const y = arr([9, 9, 9, 9, 9, 9]);
+    const x = arrOf([-Infinity, -Infinity, -Infinity, 0, 0, 0]);
+    const y = arrOf([9, 9, 9, 9, 9, 9]);
     softmax_rows_f32(ptr(x), ptr(y), 3, 0, 2, 0, 0);
     for (let i = 0; i < 3; i++) expect<f32>(y[i]).toBe(0);
     expect<f32>(y[3]).toBe(0.5);
@@ -32,9 +23,9 @@ describe("softmax", () => {
   });
 
   it("adds the mask", () => {
-    const x = arr([0, 0, 0, 0, 0]);
-    const m = arr([0, -Infinity, 0, -Infinity, 0]);
-    const y = arr([0, 0, 0, 0, 0]);
+    const x = arrOf([0, 0, 0, 0, 0]);
+    const m = arrOf([0, -Infinity, 0, -Infinity, 0]);
+    const y = arrOf([0, 0, 0, 0, 0]);
     softmax_rows_f32(ptr(x), ptr(y), 5, 0, 1, ptr(m), -1);
     expect<f32>(y[1]).toBe(0);
     expect<f32>(abs<f32>(y[0] - <f32>(1.0 / 3.0))).toBeLessThan(1e-7);
