@@ -3,7 +3,6 @@
 import type { Runtime } from "../wasm/runtime.ts";
 import type { Transformer } from "../model/transformer.ts";
 import type { Tokenizer } from "../tokenizer/types.ts";
-import { KVStore } from "../kv/store.ts";
 import { Sampler, type SamplingOptions } from "./sampler.ts";
 import { StopMatcher } from "./stop.ts";
 import type { KVOptions, KVReport } from "../kv/options.ts";

@@ -118,17 +118,6 @@ export class KVStore {
     }));
   }
 
-  // Forgets every entry (a new sequence) and shrinks blocks to `capacity`.
-  reset(capacity: number): void {
-    for (const heads of this.layers) {
-      for (let h = 0; h < heads.length; h++) {
-        if (heads[h].cap !== capacity) { this.free(heads[h]); heads[h] = this.block(Math.max(1, capacity)); }
-        heads[h].n = 0;
-      }
-    }
-    this.seen = 0;
-  }
-
   dispose(): void {
     for (const heads of this.layers) for (const b of heads) this.free(b);
     this.layers.length = 0;

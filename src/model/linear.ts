@@ -9,9 +9,9 @@ import { gemmQ, gemvQ, gemmScratchFloats } from "../wasm/ops/qmatmul.ts";
 export class Linear {
   private scratch: Tensor;  // panel buffer for the quantized gemm
 
-  constructor(rt: Runtime, maxRows: number, maxIn: number) {
+  // maxIn: the widest n_in of any weight (the quantized gemm's panel scratch is sized by it)
+  constructor(rt: Runtime, maxIn: number) {
     this.scratch = rt.tensor("f32", [gemmScratchFloats(maxIn)]);
-    void maxRows;
   }
 
   // Y (m, n_out) = X (m, n_in) @ W (n_out, n_in)^T, rows of X and Y contiguous

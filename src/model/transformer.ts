@@ -71,7 +71,7 @@ export class Transformer {
     this.rope = ropeTable(rt, { rotDim: cfg.ropeDim, theta: cfg.ropeTheta, scaling: cfg.ropeScaling, freqFactors: w.ropeFreqs, maxPos: this.contextSize });
     this.logits = rt.tensor("f32", [cfg.vocabSize]);
     this.last = rt.tensor("f32", [1, dim]);
-    this.lin = new Linear(rt, C, Math.max(dim, hiddenDim, qDim));
+    this.lin = new Linear(rt, Math.max(dim, hiddenDim, qDim));
     const ropeBase = { headDim, rotDim: cfg.ropeDim, style: cfg.ropeStyle, r0: 0, r1: 1 };
     this.ropeQ = { ...ropeBase, nHeads };
     this.ropeK = { ...ropeBase, nHeads: nKvHeads };
@@ -91,7 +91,7 @@ export class Transformer {
     const cfg = this.cfg;
     if (m < 1 || m > this.maxChunk) throw new RangeError(`forward: chunk of ${m} tokens (1..${this.maxChunk})`);
     if (pos0 + m > this.contextSize) throw new RangeError(`forward: position ${pos0 + m} passes the context size ${this.contextSize}`);
-    const { dim, nHeads, nKvHeads, headDim, normEps } = cfg;
+    const { dim, nHeads, nKvHeads, normEps } = cfg;
     const posv = this.pos.i32();
     for (let t = 0; t < m; t++) posv[t] = pos0 + t;
     embedRows(this.x, this.w.tokEmbd, tokens, start, m);
@@ -155,10 +155,6 @@ export class Transformer {
     }
     return this.logits;
   }
-
-  // Attention weights of the last decode step for KV head h of the layer just run:
-  // (nGroup, nKv) rows in this.scores. Valid only right after a one-token forward of that layer.
-  get lastScores(): Tensor { return this.scores; }
 
   private record(win: QueryWindow, layer: number, m: number, pos0: number): void {
     const lo = Math.max(pos0, win.from), hi = Math.min(pos0 + m, win.from + win.w);

@@ -4,7 +4,6 @@
 import type { Runtime } from "../wasm/runtime.ts";
 import type { Tensor } from "../wasm/tensor.ts";
 import type { DType } from "../wasm/dtype.ts";
-import type { ModelConfig } from "./config.ts";
 import type { ModelFile, TensorEntry } from "../format/model-file.ts";
 import { dequantizeRow } from "../quant/index.ts";
 import { Q_KERNEL_DTYPES } from "../wasm/ops/qmatmul.ts";
