@@ -11,8 +11,9 @@
 //       bit-exact with ggml's dequantize_row_* (products rounded before the min is subtracted).
 import { fmadd, hsum } from "./simd";
 import { QK4_0_BYTES, QK4_K_BYTES, QK6_K_BYTES, QK8_0_BYTES, deq16, dot16, f16_to_f32, q4_0_hi, q4_0_lo, q4_k_scale_min, q6_k_run, sum16 } from "./qblocks";
+import { gemm_f32 } from "./matmul";
 
-const GEMM_PANEL: i32 = 4; // W rows per decoded panel; src/wasm/ops/qmatmul.ts QGEMM_PANEL
+const GEMM_PANEL: i32 = 32; // W rows per decoded panel (the f32 gemm's NC); src/wasm/ops/qmatmul.ts QGEMM_PANEL
 
 // ---------------------------------------------------------------- one row: dot and decode
 
@@ -162,31 +163,13 @@ const GEMM_PANEL: i32 = 4; // W rows per decoded panel; src/wasm/ops/qmatmul.ts 
   return hsum(f32x4.add(s0, s1));
 }
 
-// Y[i, c + k] = dot(X[i], S[k]) for i < m, k < p: S holds p decoded W rows (p <= GEMM_PANEL)
-function gemm_panel(X: usize, S: usize, Y: usize, m: i32, n_in: i32, n_out: i32, c: i32, p: i32): void {
-  const rx = <usize>n_in << 2, ry = <usize>n_out << 2;
-  let i = 0;
-  if (p == 4) {
-    // 2 x 4 tile: two X rows against the four panel rows, 8 accumulators
-    for (; i + 2 <= m; i += 2) {
-      const x0 = X + <usize>i * rx, x1 = x0 + rx;
-      let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-      for (let k = 0; k < n_in; k += 4) {
-        const o = <usize>k << 2;
-        const u = v128.load(x0 + o), v = v128.load(x1 + o);
-        const w0 = v128.load(S + o), w1 = v128.load(S + rx + o), w2 = v128.load(S + 2 * rx + o), w3 = v128.load(S + 3 * rx + o);
-        a0 = fmadd(u, w0, a0); a1 = fmadd(u, w1, a1); a2 = fmadd(u, w2, a2); a3 = fmadd(u, w3, a3);
-        b0 = fmadd(v, w0, b0); b1 = fmadd(v, w1, b1); b2 = fmadd(v, w2, b2); b3 = fmadd(v, w3, b3);
-      }
-      const y0 = Y + <usize>i * ry + (<usize>c << 2), y1 = y0 + ry;
-      store<f32>(y0, hsum(a0)); store<f32>(y0, hsum(a1), 4); store<f32>(y0, hsum(a2), 8); store<f32>(y0, hsum(a3), 12);
-      store<f32>(y1, hsum(b0)); store<f32>(y1, hsum(b1), 4); store<f32>(y1, hsum(b2), 8); store<f32>(y1, hsum(b3), 12);
-    }
-  }
-  for (; i < m; i++) {
-    const x = X + <usize>i * rx, y = Y + <usize>i * ry + (<usize>c << 2);
-    for (let k = 0; k < p; k++) store<f32>(y + (<usize>k << 2), dot_f32(x, S + <usize>k * rx, n_in));
-  }
+// Y[i, c + k] = dot(X[i], S[k]) for i < m, k < p: S holds p decoded W rows (p <= GEMM_PANEL).
+// The f32 gemm's register tiles do the work: it addresses W row j at W + j * n_in floats, so
+// passing S - c rows makes panel row k stand for W row c + k (wasm32 addresses wrap, and only
+// rows c .. c + p - 1 are read).
+// @ts-ignore: decorator
+@inline function gemm_panel(X: usize, S: usize, Y: usize, m: i32, n_in: i32, n_out: i32, c: i32, p: i32): void {
+  gemm_f32(X, S - <usize>c * (<usize>n_in << 2), Y, m, n_in, n_out, c, c + p);
 }
 
 // ---------------------------------------------------------------- exported kernels, per type

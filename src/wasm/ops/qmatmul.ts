@@ -12,7 +12,7 @@ export const Q_KERNEL_DTYPES = ["q8_0", "q4_0", "q4_k", "q6_k"] as const;
 export type QKernelDType = (typeof Q_KERNEL_DTYPES)[number];
 
 // W rows the gemm kernels decode at a time; their scratch holds QGEMM_PANEL * n_in floats.
-export const QGEMM_PANEL = 4;
+export const QGEMM_PANEL = 32;
 export function gemmScratchFloats(n_in: number): number {
   return QGEMM_PANEL * n_in;
 }
