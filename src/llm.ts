@@ -11,13 +11,15 @@ import type { Tokenizer } from "./tokenizer/types.ts";
 import { loadTokenizer, type TokenizerSource } from "./tokenizer/load.ts";
 import { applyChatTemplate, type ChatMessage } from "./tokenizer/chat.ts";
 import { runGeneration, type GenerateOptions, type GenerationResult } from "./generate/session.ts";
+import { ThreadPool } from "./wasm/threads.ts";
+import { LINEAR_KERNELS } from "./wasm/ops/parallel.ts";
 
 export interface LoadProgress { stage: "read" | "weights" | "ready"; loaded: number; total: number }
 
 export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;
   contextSize?: number;        // default: the model's context length
-  threads?: number;            // worker threads (only 1 today; more is accepted and runs on 1)
+  threads?: number;            // threads for the linear layers (default 1); `llm.threads` says how many run
   build?: BuildName | "auto";  // kernel build
   runtime?: Runtime;           // share a runtime between models
   tokenizer?: TokenizerSource; // llama2.c models: tokenizer.bin (path or bytes)
@@ -36,7 +38,12 @@ export class LLM {
     private readonly model: Transformer,
     readonly contextSize: number,
     readonly loadMs: number,
+    private readonly pool: ThreadPool | undefined,
   ) {}
+
+  // threads the linear layers run on (1 when the runtime cannot start workers: no shared memory,
+  // or a page's main thread)
+  get threads(): number { return this.pool?.threads ?? 1; }
 
   static async load(source: ModelSource, opts: LoadOptions = {}): Promise<LLM> {
     const t0 = (globalThis.performance ?? Date).now();
@@ -49,6 +56,7 @@ export class LLM {
     const rt = opts.runtime ?? (await createRuntime({ build: opts.build ?? "auto" }));
     const file = await openModel(source, { onProgress: (loaded, total) => opts.onProgress?.({ stage: "read", loaded, total }) });
     let weights: Weights | undefined;
+    let pool: ThreadPool | undefined;
     try {
       const tokenizer = await loadTokenizer(file, opts.tokenizer, source);
       const cfg = file.config;
@@ -56,10 +64,12 @@ export class LLM {
       let done = 0;
       const total = file.tensors.size;
       weights = await loadWeights(rt, file, () => opts.onProgress?.({ stage: "weights", loaded: ++done, total }));
-      const model = new Transformer(rt, cfg, weights, { contextSize, maxChunk: opts.maxChunk });
+      pool = await ThreadPool.create(rt, opts.threads ?? 1, LINEAR_KERNELS);
+      const model = new Transformer(rt, cfg, weights, { contextSize, maxChunk: opts.maxChunk, pool });
       opts.onProgress?.({ stage: "ready", loaded: total, total });
-      return new LLM(rt, file, cfg, tokenizer, weights, model, contextSize, (globalThis.performance ?? Date).now() - t0);
+      return new LLM(rt, file, cfg, tokenizer, weights, model, contextSize, (globalThis.performance ?? Date).now() - t0, pool);
     } catch (e) {
+      pool?.dispose();
       weights?.dispose();
       await file.close();
       throw e;
@@ -184,5 +194,6 @@ export class LLM {
     this.disposed = true;
     this.model.dispose();
     this.weights.dispose();
+    this.pool?.dispose();
   }
 }

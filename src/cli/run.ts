@@ -9,7 +9,7 @@ import type { CliIO } from "./io.ts";
 export const MODEL_FLAGS: FlagSpec[] = [
   { names: ["-m", "--model"], key: "model", type: "string", help: "model file (GGUF, llama2.c .bin) or Hugging Face folder" },
   { names: ["-c", "--ctx-size"], key: "ctx", type: "integer", help: "context size (default: the model's)" },
-  { names: ["-t", "--threads"], key: "threads", type: "integer", help: "threads (only 1 is used today)" },
+  { names: ["-t", "--threads"], key: "threads", type: "integer", help: "threads for the linear layers (default 1)" },
   { names: ["--tokenizer"], key: "tokenizer", type: "string", help: "tokenizer.bin for llama2.c models (default: found beside the model)" },
   { names: ["--build"], key: "build", type: "string", help: "kernel build: auto, relaxed, simd, ts" },
 ];
@@ -59,13 +59,14 @@ export function kvOptions(f: Record<string, unknown>): KVOptions {
 
 export async function loadFromFlags(f: Record<string, unknown>, io?: CliIO): Promise<LLM> {
   if (typeof f.model !== "string") throw new UsageError("-m MODEL is required");
-  if (typeof f.threads === "number" && f.threads > 1) io?.err(`budgetkv: note: -t ${f.threads}: this version runs on one thread\n`);
-  return LLM.load(f.model, {
+  const llm = await LLM.load(f.model, {
     contextSize: f.ctx as number | undefined,
     threads: f.threads as number | undefined,
     tokenizer: f.tokenizer as string | undefined,
     build: f.build as "auto" | undefined,
   });
+  if (typeof f.threads === "number" && llm.threads < f.threads) io?.err(`budgetkv: note: -t ${f.threads}: running on ${llm.threads} thread(s) (no shared memory or worker threads here)\n`);
+  return llm;
 }
 
 export async function runCommand(argv: string[], io: CliIO): Promise<void> {

@@ -1,29 +1,34 @@
 // y = x @ W^T for the weight types the kernels read: f32 through gemv/gemm, quantized types
 // through the quantized kernels (weights stay quantized). One token uses the matrix-vector
-// kernel; a chunk uses the matrix-matrix one.
+// kernel; a chunk uses the matrix-matrix one. With a thread pool, output rows are split across
+// its threads (same bits as one thread).
 import type { Runtime } from "../wasm/runtime.ts";
 import type { Tensor } from "../wasm/tensor.ts";
+import type { ThreadPool } from "../wasm/threads.ts";
 import { gemm, gemv } from "../wasm/ops/matmul.ts";
 import { gemmQ, gemvQ, gemmScratchFloats } from "../wasm/ops/qmatmul.ts";
+import { splitLinear } from "../wasm/ops/parallel.ts";
 
 export class Linear {
-  private scratch: Tensor;  // panel buffer for the quantized gemm
+  private scratch: Tensor[];  // per thread: the quantized gemm's panel buffer
 
   // maxIn: the widest n_in of any weight (the quantized gemm's panel scratch is sized by it)
-  constructor(rt: Runtime, maxIn: number) {
-    this.scratch = rt.tensor("f32", [gemmScratchFloats(maxIn)]);
+  constructor(rt: Runtime, maxIn: number, private readonly pool?: ThreadPool) {
+    this.scratch = [];
+    for (let t = 0; t < (pool?.threads ?? 1); t++) this.scratch.push(rt.tensor("f32", [gemmScratchFloats(maxIn)]));
   }
 
   // Y (m, n_out) = X (m, n_in) @ W (n_out, n_in)^T, rows of X and Y contiguous
   apply(y: Tensor, W: Tensor, x: Tensor, m: number): void {
-    if (W.dtype === "f32") {
+    if (this.pool) splitLinear(this.pool, y, W, x, m, this.scratch);
+    else if (W.dtype === "f32") {
       if (m === 1) gemv(y, W, x);
       else gemm(y, x, W, m);
     } else {
       if (m === 1) gemvQ(y, W, x);
-      else gemmQ(y, x, W, this.scratch, m);
+      else gemmQ(y, x, W, this.scratch[0], m);
     }
   }
 
-  dispose(): void { this.scratch.dispose(); }
+  dispose(): void { for (const t of this.scratch) t.dispose(); }
 }

@@ -14,6 +14,7 @@ import { siluMul } from "../wasm/ops/activation.ts";
 import { attnDecode, attnPrefill, type AttnDecodeOptions, type AttnPrefillOptions } from "../wasm/ops/attention.ts";
 import type { RopeOptions } from "../wasm/ops/rope.ts";
 import { Linear } from "./linear.ts";
+import type { ThreadPool } from "../wasm/threads.ts";
 import { embedRows } from "./embed.ts";
 import { copyStrided } from "../wasm/ops/copy.ts";
 
@@ -52,7 +53,7 @@ export class Transformer {
   private dec: AttnDecodeOptions[];   // per KV head
   private pre: AttnPrefillOptions[];  // per KV head
 
-  constructor(readonly rt: Runtime, readonly cfg: ModelConfig, readonly w: Weights, opts: { maxChunk?: number; contextSize?: number } = {}) {
+  constructor(readonly rt: Runtime, readonly cfg: ModelConfig, readonly w: Weights, opts: { maxChunk?: number; contextSize?: number; pool?: ThreadPool } = {}) {
     this.maxChunk = Math.max(1, opts.maxChunk ?? 64);
     this.contextSize = opts.contextSize ?? cfg.contextLength;
     const C = this.maxChunk, { dim, hiddenDim, nHeads, nKvHeads, headDim } = cfg;
@@ -71,7 +72,7 @@ export class Transformer {
     this.rope = ropeTable(rt, { rotDim: cfg.ropeDim, theta: cfg.ropeTheta, scaling: cfg.ropeScaling, freqFactors: w.ropeFreqs, maxPos: this.contextSize });
     this.logits = rt.tensor("f32", [cfg.vocabSize]);
     this.last = rt.tensor("f32", [1, dim]);
-    this.lin = new Linear(rt, Math.max(dim, hiddenDim, qDim));
+    this.lin = new Linear(rt, Math.max(dim, hiddenDim, qDim), opts.pool);
     const ropeBase = { headDim, rotDim: cfg.ropeDim, style: cfg.ropeStyle, r0: 0, r1: 1 };
     this.ropeQ = { ...ropeBase, nHeads };
     this.ropeK = { ...ropeBase, nHeads: nKvHeads };

@@ -29,6 +29,8 @@ export class Runtime {
     readonly heap: Heap,
     readonly k: Kernels,
     readonly shared: boolean,
+    // the instantiated module's bytes (WASM builds), so worker threads can instantiate it too
+    readonly moduleBytes?: Uint8Array,
   ) {}
 
   // a new tensor, not zeroed; the caller owns it
@@ -101,7 +103,7 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
   const expected = Object.keys(fallbackKernels(heap)) as (keyof Kernels)[];
   const missing = expected.filter((name) => typeof exports[name] !== "function");
   if (missing.length) throw new Error(`kernel build "${build}" lacks kernels: ${missing.join(", ")}`);
-  return new Runtime(build, memory, heap, exports, shared);
+  return new Runtime(build, memory, heap, exports, shared, bytes);
 }
 
 let defaultRt: Promise<Runtime> | undefined;

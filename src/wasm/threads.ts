@@ -1,0 +1,147 @@
+// Worker threads over the kernel module's shared memory. Each worker instantiates the same
+// module on the same WebAssembly.Memory and waits on a control block; a split kernel call runs
+// one row range on the calling thread and the others on the workers, then waits for them.
+// Kernels give the same bits whatever the row split, so results do not depend on the thread count.
+// Needs shared memory and a thread that may block (Node, Deno, browser workers; not a page's
+// main thread, where create() returns undefined).
+import type { Runtime } from "./runtime.ts";
+import type { Kernels } from "./kernels.ts";
+
+// control block per worker (Int32): [0] job sequence (-1: exit), [1] done sequence,
+// [2] kernel index, [3] argument count, [4..] integer arguments
+const CTL_WORDS = 32;
+const SEQ = 0, DONE = 1, KERNEL = 2, NARGS = 3, ARGS = 4;
+// polls of a control word before a thread blocks on it (about 50-100 microseconds)
+const SPIN = 20000;
+
+// The worker's whole program: no imports, so it runs from a string in every runtime.
+const WORKER_SOURCE = `
+const port = typeof self !== "undefined" && typeof self.postMessage === "function" && typeof require === "undefined"
+  ? self : require("node:worker_threads").parentPort;
+const on = (f) => port.addEventListener ? port.addEventListener("message", (e) => f(e.data)) : port.on("message", f);
+on(async (d) => {
+  const { instance } = await WebAssembly.instantiate(d.bytes, { env: { memory: d.memory } });
+  const ex = instance.exports, names = d.names, ctl = new Int32Array(d.ctl);
+  port.postMessage("ready");
+  let seq = 0;
+  for (;;) {
+    // spin a little before sleeping: a futex wake-up costs tens of microseconds per kernel call
+    for (let i = 0; i < ${SPIN} && Atomics.load(ctl, ${SEQ}) === seq; i++);
+    Atomics.wait(ctl, ${SEQ}, seq);
+    seq = Atomics.load(ctl, ${SEQ});
+    if (seq < 0) return;
+    const n = ctl[${NARGS}], a = [];
+    for (let i = 0; i < n; i++) a.push(ctl[${ARGS} + i]);
+    ex[names[ctl[${KERNEL}]]](...a);
+    Atomics.store(ctl, ${DONE}, seq);
+    Atomics.notify(ctl, ${DONE});
+  }
+});
+`;
+
+interface WorkerLike { postMessage(m: unknown): void; terminate(): unknown; unref?(): void }
+
+export class ThreadPool {
+  private seq = 0;
+  private readonly index = new Map<string, number>();
+
+  private constructor(readonly rt: Runtime, private readonly workers: WorkerLike[], private readonly ctl: Int32Array[], readonly names: string[]) {
+    names.forEach((n, i) => this.index.set(n, i));
+  }
+
+  get threads(): number { return this.workers.length + 1; }
+
+  // A pool of `threads - 1` workers, or undefined when this runtime cannot run one (no shared
+  // memory, the ts build, or a thread that must not block).
+  static async create(rt: Runtime, threads: number, names: (keyof Kernels)[]): Promise<ThreadPool | undefined> {
+    if (threads <= 1 || !rt.shared || !rt.moduleBytes) return undefined;
+    const g = globalThis as { document?: unknown; Deno?: unknown; process?: { versions?: { node?: string } } };
+    if (g.document !== undefined) return undefined; // a page's main thread may not Atomics.wait
+    const makeWorker = await workerFactory();
+    if (!makeWorker) return undefined;
+    const workers: WorkerLike[] = [], ctl: Int32Array[] = [];
+    try {
+      for (let t = 1; t < threads; t++) {
+        const c = new Int32Array(new SharedArrayBuffer(CTL_WORDS * 4));
+        const { worker, ready } = makeWorker();
+        workers.push(worker);
+        ctl.push(c);
+        worker.postMessage({ bytes: rt.moduleBytes, memory: rt.memory, names, ctl: c.buffer });
+        await ready;
+        worker.unref?.();
+      }
+    } catch (e) {
+      for (const w of workers) w.terminate();
+      throw e;
+    }
+    return new ThreadPool(rt, workers, ctl, names as string[]);
+  }
+
+  // Runs kernel `name` over [0, total) of the range argument pair at args[rangeAt], args[rangeAt+1],
+  // split in contiguous parts of `align` multiples; part 0 runs here. perThread(t, args) may
+  // replace arguments for thread t (a scratch pointer of its own).
+  split(name: keyof Kernels, args: number[], rangeAt: number, total: number, align = 1, perThread?: (t: number, a: number[]) => void): void {
+    const n = this.threads;
+    const k = this.index.get(name);
+    if (k === undefined) throw new Error(`thread pool: kernel ${name} is not registered`);
+    const step = Math.ceil(total / n / align) * align;
+    const seq = ++this.seq;
+    let dispatched = 0;
+    for (let t = 1; t < n; t++) {
+      const lo = Math.min(total, t * step), hi = Math.min(total, (t + 1) * step);
+      if (lo >= hi) continue;
+      const c = this.ctl[t - 1];
+      const a = args.slice();
+      a[rangeAt] = lo; a[rangeAt + 1] = hi;
+      perThread?.(t, a);
+      c[KERNEL] = k;
+      c[NARGS] = a.length;
+      for (let i = 0; i < a.length; i++) c[ARGS + i] = a[i];
+      Atomics.store(c, SEQ, seq);
+      Atomics.notify(c, SEQ);
+      dispatched |= 1 << t;
+    }
+    const a0 = args.slice();
+    a0[rangeAt] = 0; a0[rangeAt + 1] = Math.min(total, step);
+    (this.rt.k[name] as unknown as (...x: number[]) => void)(...a0);
+    for (let t = 1; t < n; t++) {
+      if (!(dispatched & (1 << t))) continue;
+      const c = this.ctl[t - 1];
+      for (let i = 0; i < SPIN && Atomics.load(c, DONE) !== seq; i++);
+      const t0 = Date.now();
+      while (Atomics.load(c, DONE) !== seq) {
+        Atomics.wait(c, DONE, Atomics.load(c, DONE), 1000);
+        if (Date.now() - t0 > 30_000) throw new Error(`thread pool: worker ${t} stopped responding (kernel ${name})`);
+      }
+    }
+  }
+
+  dispose(): void {
+    for (let t = 0; t < this.workers.length; t++) {
+      Atomics.store(this.ctl[t], SEQ, -1);
+      Atomics.notify(this.ctl[t], SEQ);
+      this.workers[t].terminate();
+    }
+    this.workers.length = 0;
+  }
+}
+
+// new worker running WORKER_SOURCE, with a promise for its "ready" message
+async function workerFactory(): Promise<(() => { worker: WorkerLike; ready: Promise<void> }) | undefined> {
+  const g = globalThis as { Worker?: new (url: string, o?: object) => WorkerLike & { onmessage: unknown; onerror: unknown }; process?: { versions?: { node?: string } }; Deno?: unknown };
+  if (g.process?.versions?.node && !g.Deno) {
+    const { Worker } = await import("node:worker_threads");
+    return () => {
+      const worker = new Worker(WORKER_SOURCE, { eval: true });
+      const ready = new Promise<void>((res, rej) => { worker.once("message", () => res()); worker.once("error", rej); });
+      return { worker, ready };
+    };
+  }
+  if (typeof g.Worker !== "function") return undefined;
+  const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" }));
+  return () => {
+    const worker = new g.Worker!(url, { type: "module" });
+    const ready = new Promise<void>((res, rej) => { worker.onmessage = () => res(); worker.onerror = (e: unknown) => rej(e); });
+    return { worker, ready };
+  };
+}

@@ -1,0 +1,43 @@
+// Worker threads over the shared kernel memory: the linear layers split by output rows give
+// the same tokens and logits as one thread, for f32 and quantized weights, prefill and decode.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { LLM } from "../src/llm.ts";
+import { needFiles, sharedPath } from "./helpers/shared.ts";
+
+const PROMPT = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball.";
+
+describe("threads: 2 equals 1", () => {
+  for (const model of ["stories260K.bin", "tinystories-656k-q8_0.gguf"]) {
+    it(model, { skip: needFiles(`models/${model}`) }, async () => {
+      const one = await LLM.load(sharedPath("models", model), { threads: 1, maxChunk: 16 });
+      const two = await LLM.load(sharedPath("models", model), { threads: 2, maxChunk: 16 });
+      try {
+        assert.equal(one.threads, 1);
+        assert.equal(two.threads, 2, "this runtime could not start a worker thread");
+        const prompt = { tokens: model.endsWith(".gguf") ? [1, ...one.tokenize(" Once upon a time, Lily saw a cat.", { addBos: false })] : one.tokenize(PROMPT, { addBos: true }) };
+        const a = await one.complete(prompt, { temperature: 0, maxTokens: 48 });
+        const la = one.engine.model.logits.toFloat32Array();
+        const b = await two.complete(prompt, { temperature: 0, maxTokens: 48 });
+        const lb = two.engine.model.logits.toFloat32Array();
+        assert.deepEqual(b.tokens, a.tokens);
+        assert.deepEqual(lb, la, "logits differ between 1 and 2 threads");
+      } finally {
+        one.dispose();
+        two.dispose();
+      }
+    });
+  }
+
+  it("a runtime without shared memory runs on one thread", { skip: needFiles("models/stories260K.bin") }, async () => {
+    const { createRuntime } = await import("../src/wasm/runtime.ts");
+    const rt = await createRuntime({ build: "simd", shared: false });
+    const llm = await LLM.load(sharedPath("models", "stories260K.bin"), { threads: 2, runtime: rt });
+    try {
+      assert.equal(llm.threads, 1);
+      assert.equal((await llm.complete("", { temperature: 0, maxTokens: 4 })).tokens.length, 4);
+    } finally {
+      llm.dispose();
+    }
+  });
+});
