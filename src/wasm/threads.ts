@@ -6,6 +6,7 @@
 // main thread, where create() returns undefined).
 import type { Runtime } from "./runtime.ts";
 import type { Kernels } from "./kernels.ts";
+import type { Tensor } from "./tensor.ts";
 
 // control block per worker (Int32): [0] job sequence (-1: exit), [1] done sequence,
 // [2] kernel index, [3] argument count, [4..] integer arguments
@@ -38,6 +39,18 @@ on(async (d) => {
   }
 });
 `;
+
+type Kernel = (...a: number[]) => void;
+
+// f(a[0], ..., a[n-1]) without building an argument array
+function call(f: Kernel, a: number[], n: number): void {
+  switch (n) {
+    case 6: f(a[0], a[1], a[2], a[3], a[4], a[5]); return;
+    case 8: f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]); return;
+    case 9: f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]); return;
+    default: f(...a.slice(0, n));
+  }
+}
 
 interface WorkerLike { postMessage(m: unknown): void; terminate(): unknown; unref?(): void }
 
@@ -77,11 +90,14 @@ export class ThreadPool {
     return new ThreadPool(rt, workers, ctl, names as string[]);
   }
 
-  // Runs kernel `name` over [0, total) of the range argument pair at args[rangeAt], args[rangeAt+1],
-  // split in contiguous parts of `align` multiples; part 0 runs here. perThread(t, args) may
-  // replace arguments for thread t (a scratch pointer of its own).
-  split(name: keyof Kernels, args: number[], rangeAt: number, total: number, align = 1, perThread?: (t: number, a: number[]) => void): void {
-    const n = this.threads;
+  // Arguments of the next split(), filled in by the caller (reused: a split allocates nothing).
+  readonly argv: number[] = new Array(16).fill(0);
+
+  // Runs kernel `name` with argv[0 .. nargs) over [0, total) of the range pair argv[rangeAt],
+  // argv[rangeAt + 1], split in contiguous parts of `align` multiples; part 0 runs here.
+  // With scratchAt >= 0, thread t gets scratch[t] at argv[scratchAt] (a buffer of its own).
+  split(name: keyof Kernels, nargs: number, rangeAt: number, total: number, align = 1, scratchAt = -1, scratch?: readonly Tensor[]): void {
+    const n = this.threads, a = this.argv;
     const k = this.index.get(name);
     if (k === undefined) throw new Error(`thread pool: kernel ${name} is not registered`);
     const step = Math.ceil(total / n / align) * align;
@@ -91,19 +107,20 @@ export class ThreadPool {
       const lo = Math.min(total, t * step), hi = Math.min(total, (t + 1) * step);
       if (lo >= hi) continue;
       const c = this.ctl[t - 1];
-      const a = args.slice();
-      a[rangeAt] = lo; a[rangeAt + 1] = hi;
-      perThread?.(t, a);
       c[KERNEL] = k;
-      c[NARGS] = a.length;
-      for (let i = 0; i < a.length; i++) c[ARGS + i] = a[i];
+      c[NARGS] = nargs;
+      for (let i = 0; i < nargs; i++) c[ARGS + i] = a[i];
+      c[ARGS + rangeAt] = lo;
+      c[ARGS + rangeAt + 1] = hi;
+      if (scratchAt >= 0) c[ARGS + scratchAt] = scratch![t].ptr;
       Atomics.store(c, SEQ, seq);
       Atomics.notify(c, SEQ);
       dispatched |= 1 << t;
     }
-    const a0 = args.slice();
-    a0[rangeAt] = 0; a0[rangeAt + 1] = Math.min(total, step);
-    (this.rt.k[name] as unknown as (...x: number[]) => void)(...a0);
+    a[rangeAt] = 0;
+    a[rangeAt + 1] = Math.min(total, step);
+    if (scratchAt >= 0) a[scratchAt] = scratch![0].ptr;
+    call(this.rt.k[name] as unknown as Kernel, a, nargs);
     for (let t = 1; t < n; t++) {
       if (!(dispatched & (1 << t))) continue;
       const c = this.ctl[t - 1];

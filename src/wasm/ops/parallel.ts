@@ -17,22 +17,30 @@ export const LINEAR_KERNELS: (keyof Kernels)[] = [
 // for quantized gemm (gemmScratchFloats(n_in) floats each).
 export function splitLinear(pool: ThreadPool, y: Tensor, W: Tensor, x: Tensor, m: number, scratch: readonly Tensor[]): void {
   const [n_out, n_in] = W.shape;
+  const a = pool.argv;
   if (W.dtype === "f32") {
     if (m === 1) {
       gemv(y, W, x, 0, 0);
-      pool.split("gemv_f32", [W.ptr, x.ptr, y.ptr, n_in, 0, n_out], 4, n_out, 4);
+      a[0] = W.ptr; a[1] = x.ptr; a[2] = y.ptr; a[3] = n_in;
+      pool.split("gemv_f32", 6, 4, n_out, 4);
     } else {
       gemm(y, x, W, m, 0, 0);
-      pool.split("gemm_f32", [x.ptr, W.ptr, y.ptr, m, n_in, n_out, 0, n_out], 6, n_out, 4);
+      a[0] = x.ptr; a[1] = W.ptr; a[2] = y.ptr; a[3] = m; a[4] = n_in; a[5] = n_out;
+      pool.split("gemm_f32", 8, 6, n_out, 4);
     }
     return;
   }
   const t = W.dtype as "q8_0" | "q4_0" | "q4_k" | "q6_k";
   if (m === 1) {
     gemvQ(y, W, x, 0, 0);
-    pool.split(`gemv_${t}`, [W.ptr, x.ptr, y.ptr, n_in, 0, n_out], 4, n_out, 4);
+    a[0] = W.ptr; a[1] = x.ptr; a[2] = y.ptr; a[3] = n_in;
+    pool.split(GEMV_Q[t], 6, 4, n_out, 4);
   } else {
     gemmQ(y, x, W, scratch[0], m, 0, 0);
-    pool.split(`gemm_${t}`, [x.ptr, W.ptr, y.ptr, scratch[0].ptr, m, n_in, n_out, 0, n_out], 7, n_out, 32, (th, a) => { a[3] = scratch[th].ptr; });
+    a[0] = x.ptr; a[1] = W.ptr; a[2] = y.ptr; a[3] = 0; a[4] = m; a[5] = n_in; a[6] = n_out;
+    pool.split(GEMM_Q[t], 9, 7, n_out, 32, 3, scratch);
   }
 }
+
+const GEMV_Q = { q8_0: "gemv_q8_0", q4_0: "gemv_q4_0", q4_k: "gemv_q4_k", q6_k: "gemv_q6_k" } as const;
+const GEMM_Q = { q8_0: "gemm_q8_0", q4_0: "gemm_q4_0", q4_k: "gemm_q4_k", q6_k: "gemm_q6_k" } as const;
