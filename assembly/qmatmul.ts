@@ -6,7 +6,7 @@
 //   gemm_<t>(X, W, Y, S, m, n_in, n_out, n0, n1)
 //                                            Y[i, c] = dot(X[i], deq(W[c])) X (m, n_in), Y (m, n_out); c in [n0, n1)
 //       S: caller's f32 scratch of GEMM_PANEL * n_in floats; a panel of GEMM_PANEL W rows is
-//       decoded into it once and reused for all m rows of X.
+//       decoded into it once and multiplied by all m rows of X with the f32 gemm (matmul.ts).
 //   dequant_rows_<t>(W, dst, n_in, r0, r1)   dst[r - r0] = deq(W[r])       dst (r1 - r0, n_in); r in [r0, r1)
 //       bit-exact with ggml's dequantize_row_* (products rounded before the min is subtracted).
 import { fmadd, hsum } from "./simd";
@@ -148,20 +148,6 @@ const GEMM_PANEL: i32 = 32; // W rows per decoded panel (the f32 gemm's NC); src
 }
 
 // ---------------------------------------------------------------- gemm on a decoded panel
-
-// dot(a, b) over n floats, n a multiple of 4
-// @ts-ignore: decorator
-@inline function dot_f32(pa: usize, pb: usize, n: i32): f32 {
-  let s0 = f32x4.splat(0), s1 = f32x4.splat(0);
-  let k = 0;
-  for (; k + 8 <= n; k += 8) {
-    const o = <usize>k << 2;
-    s0 = fmadd(v128.load(pa + o), v128.load(pb + o), s0);
-    s1 = fmadd(v128.load(pa + o, 16), v128.load(pb + o, 16), s1);
-  }
-  if (k < n) s0 = fmadd(v128.load(pa + (<usize>k << 2)), v128.load(pb + (<usize>k << 2)), s0);
-  return hsum(f32x4.add(s0, s1));
-}
 
 // Y[i, c + k] = dot(X[i], S[k]) for i < m, k < p: S holds p decoded W rows (p <= GEMM_PANEL).
 // The f32 gemm's register tiles do the work: it addresses W row j at W + j * n_in floats, so
