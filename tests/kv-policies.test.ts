@@ -112,6 +112,17 @@ describe("KV policies on stories260K", { skip: needFiles(MODEL, "models/tok512.b
     }
   });
 
+  it("attention-scored policies prune during decode from the window the kernels accumulated", async () => {
+    for (const kv of [{ policy: "snapkv", budget: 48, phase: "both", interval: 32 }, { policy: "h2o", budget: 40, phase: "decode", interval: 16 }] as const) {
+      const r = await llm.complete(PROMPT, { temperature: 0, maxTokens: 100, kv });
+      assert.equal(r.tokens.length, 100);
+      assert.equal(r.kv!.prunes, Math.floor(100 / kv.interval) - (100 % kv.interval === 0 ? 1 : 0) + (kv.phase === "both" ? 1 : 0));
+      assert.deepEqual(r.kv!.keptPerLayer, Array(5).fill(kv.budget), JSON.stringify(kv));
+    }
+    const d = await llm.complete(PROMPT, { temperature: 0, maxTokens: 60, kv: { policy: "dbudget", phase: "both", interval: 16 } });
+    assert.ok(d.kv!.keptPerLayer[2] < d.kv!.keptPerLayer[0]);
+  });
+
   it("rejects a decode-phase interval shorter than the policy's window", async () => {
     await assert.rejects(llm.complete(PROMPT, { maxTokens: 4, kv: { policy: "snapkv", phase: "both", interval: 8 } }), /interval = 8: .* >= 32/);
   });

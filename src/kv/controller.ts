@@ -1,13 +1,11 @@
 // Runs a KV policy over a generation: owns the store, records the query window the policy
 // reads, prunes after prefill and/or every `interval` decoded tokens, and measures what it did.
 import type { Runtime } from "../wasm/runtime.ts";
-import type { Tensor } from "../wasm/tensor.ts";
 import type { Transformer, QueryWindow } from "../model/transformer.ts";
 import { KVStore } from "./store.ts";
 import type { KVOptions, KVReport } from "./options.ts";
 import type { KVPolicy, LayerContext } from "./policy.ts";
 import { buildPolicy } from "./registry.ts";
-import { attnWindowScores } from "../wasm/ops/aggregate.ts";
 import { mulberry32 } from "../util/rng.ts";
 
 const now = () => (globalThis.performance ?? Date).now();
@@ -42,12 +40,11 @@ export class KVController {
     const room = this.phase !== "prefill" && this.policy.name !== "full" ? Math.min(reserve, this.interval) : reserve;
     this.store = new KVStore(rt, cfg.nLayers, cfg.nKvHeads, cfg.headDim, nPrompt + room, room);
     if (this.policy.name !== "full" && this.policy.window > 0) {
-      const w = this.policy.window, qDim = cfg.nHeads * cfg.headDim;
+      const w = this.policy.window;
       const accStride = model.contextSize;
-      this.win = { from: this.phase === "decode" ? nPrompt + this.interval - w : nPrompt - w, w, q: [], acc: [], accStride };
+      this.win = { from: this.phase === "decode" ? nPrompt + this.interval - w : nPrompt - w, w, acc: [], accStride };
       try {
         for (let l = 0; l < cfg.nLayers; l++) {
-          this.win.q.push(rt.tensor("f32", [w, qDim]));
           this.win.acc.push(rt.zeros([cfg.nHeads, accStride]));
         }
       } catch (e) {
@@ -92,10 +89,9 @@ export class KVController {
     if (this.bytesFull < 0) this.bytesFull = this.store.bytes();
     const cfg = this.model.cfg;
     const recorded = this.win ? Math.min(this.win.w, seen - Math.max(0, this.win.from)) : 0;
-    const winStart = this.win ? Math.max(0, this.win.w - recorded) : 0;
     for (let l = 0; l < cfg.nLayers; l++) {
       if (this.policy.exemptLayers.has(l)) continue;
-      const sel = this.policy.select(this.layerContext(l, recorded, winStart));
+      const sel = this.policy.select(this.layerContext(l, recorded));
       if (sel === null) continue;
       if (sel instanceof Int32Array) this.store.keep(l, sel);
       else sel.forEach((rows, h) => this.store.keep(l, rows, h));
@@ -105,37 +101,25 @@ export class KVController {
     this.snapshot(seen);
   }
 
-  private layerContext(layer: number, recorded: number, winStart: number): LayerContext {
+  private layerContext(layer: number, recorded: number): LayerContext {
     const cfg = this.model.cfg, store = this.store, rt = this.rt;
     const heads = store.layers[layer];
-    const nGroup = cfg.nHeads / cfg.nKvHeads, qDim = cfg.nHeads * cfg.headDim;
+    const nGroup = cfg.nHeads / cfg.nKvHeads;
     const win = this.win;
     return {
       rt, layer, nLayers: cfg.nLayers, nHeads: cfg.nHeads, nKvHeads: cfg.nKvHeads, headDim: cfg.headDim, heads,
       positions: (h) => store.positions(layer, h),
+      // the sums the attention kernels accumulated while the window's queries ran
       windowScores: (h, w, mode) => {
         if (!win) throw new Error(`KV policy ${this.policy.name} reads attention but declared no query window`);
-        const b = heads[h];
-        const we = Math.min(w, recorded, b.n);
-        if (we === recorded) {
-          // the whole recorded window: the sums the attention kernels accumulated as it ran
-          const acc = win.acc[layer].f32(), out = new Float32Array(nGroup * b.n), div = mode === "mean" && we > 0 ? we : 1;
-          for (let g = 0; g < nGroup; g++) {
-            const row = acc.subarray((h * nGroup + g) * win.accStride, (h * nGroup + g) * win.accStride + b.n);
-            for (let j = 0; j < b.n; j++) out[g * b.n + j] = row[j] / div;
-          }
-          return out;
+        if (w < Math.min(win.w, recorded)) throw new Error(`KV policy ${this.policy.name} asked for ${w} window queries; it declared ${win.w}`);
+        const b = heads[h], acc = win.acc[layer].f32();
+        const out = new Float32Array(nGroup * b.n), div = mode === "mean" && recorded > 0 ? recorded : 1;
+        for (let g = 0; g < nGroup; g++) {
+          const row = acc.subarray((h * nGroup + g) * win.accStride, (h * nGroup + g) * win.accStride + b.n);
+          for (let j = 0; j < b.n; j++) out[g * b.n + j] = row[j] / div;
         }
-        const out: Tensor = rt.tensor("f32", [nGroup, b.n]);
-        try {
-          attnWindowScores(out, win.q[layer], b.k, {
-            w: we, nKv: b.n, headDim: cfg.headDim, nGroup, qStride: qDim, scale: 1 / Math.sqrt(cfg.headDim), mode,
-            qOffset: (winStart + recorded - we) * qDim + h * nGroup * cfg.headDim,
-          });
-          return out.toFloat32Array();
-        } finally {
-          out.dispose();
-        }
+        return out;
       },
       keyNorms: (h) => {
         const b = heads[h], k = b.k.f32(), d = cfg.headDim;
@@ -169,6 +153,6 @@ export class KVController {
 
   dispose(): void {
     this.store.dispose();
-    if (this.win) for (const t of [...this.win.q, ...this.win.acc]) t.dispose();
+    if (this.win) for (const t of this.win.acc) t.dispose();
   }
 }

@@ -13,11 +13,12 @@ export interface LayerContext {
   heads: readonly KVHead[];       // the layer's KV heads (rows kept so far in each)
   // original positions of KV head h's rows (ascending)
   positions(h: number): Int32Array;
-  // attention of the last `w` recorded queries of every query head in KV head h's group over
-  // that head's rows: (nGroup, n_h) row-major, summed or averaged over the queries (causal: a
-  // query gives 0 to rows after it). w is clamped to the queries recorded.
+  // attention of the policy's window of queries (the last `window` prompt tokens, or of the
+  // decode interval) from every query head in KV head h's group over that head's rows:
+  // (nGroup, n_h) row-major, summed or averaged over the queries (causal: a query gives 0 to
+  // rows after it). w is the policy's declared window; a prompt shorter than it gives fewer.
   windowScores(h: number, w: number, mode: "sum" | "mean"): Float32Array;
-  // squared-free L2 norm of each key row of KV head h: (n_h)
+  // L2 norm of each key row of KV head h: (n_h)
   keyNorms(h: number): Float32Array;
   // uniform in [0, 1), seeded
   random(): number;

@@ -18,12 +18,11 @@ import type { ThreadPool } from "../wasm/threads.ts";
 import { embedRows } from "./embed.ts";
 import { copyStrided } from "../wasm/ops/copy.ts";
 
-// What KV policies read from a window of queries, positions [from, from + w):
-// the post-RoPE q rows, and the sum of their softmax weights over the cache rows.
+// What KV policies read from a window of queries, positions [from, from + w): the sum of their
+// softmax weights over the cache rows, accumulated by the attention kernels as the window runs.
 export interface QueryWindow {
   from: number;
   w: number;
-  q: Tensor[];       // per layer (w, nHeads*headDim)
   acc: Tensor[];     // per layer (nHeads, accStride): acc[h, j] = sum over window queries of p_h[j]
   accStride: number; // >= every cache row count while the window is recorded
 }
@@ -111,7 +110,6 @@ export class Transformer {
       this.ropeQ.r1 = this.ropeK.r1 = m;
       rope(this.q, this.rope, this.pos, this.ropeQ);
       rope(this.k, this.rope, this.pos, this.ropeK);
-      if (window) this.record(window, l, m, pos0);
       kv.append(l, this.k, this.v, m, pos0);
 
       const heads = kv.layers[l];
@@ -155,13 +153,6 @@ export class Transformer {
       this.lin.apply(this.logits, this.w.output, this.last, 1);
     }
     return this.logits;
-  }
-
-  private record(win: QueryWindow, layer: number, m: number, pos0: number): void {
-    const lo = Math.max(pos0, win.from), hi = Math.min(pos0 + m, win.from + win.w);
-    if (lo >= hi) return;
-    const rowLen = this.cfg.nHeads * this.cfg.headDim;
-    copyStrided(win.q[layer], (lo - win.from) * rowLen, rowLen, this.q, (lo - pos0) * rowLen, rowLen, hi - lo, rowLen);
   }
 
   dispose(): void {
