@@ -3,6 +3,7 @@
 
 export class StopMatcher {
   private held = "";
+  private readonly result = { emit: "", stopped: false }; // reused when there are no stop strings
   constructor(private readonly stops: readonly string[]) {
     for (const s of stops) if (typeof s !== "string" || s.length === 0) throw new RangeError("invalid option stop: stop strings must be non-empty strings");
   }
@@ -10,6 +11,7 @@ export class StopMatcher {
   // Feeds new text; returns the text safe to emit and whether a stop string was reached
   // (the stop string itself and anything after it are dropped).
   push(text: string): { emit: string; stopped: boolean } {
+    if (this.stops.length === 0) { this.result.emit = text; this.result.stopped = false; return this.result; }
     const buf = this.held + text;
     let cut = -1;
     for (const s of this.stops) {
