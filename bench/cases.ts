@@ -11,6 +11,7 @@ import { softmaxRows } from "../src/wasm/ops/softmax.ts";
 import { attnDecode } from "../src/wasm/ops/attention.ts";
 import * as attnRef from "../src/ref/attention.ts";
 import type { Runner } from "./peers/types.ts";
+import { mulberry32 } from "../src/util/rng.ts";
 import { ortGemm } from "./peers/ort.ts";
 import { tfjsMatMul, tfjsSoftmax } from "./peers/tfjs.ts";
 
@@ -37,14 +38,10 @@ export interface Case<D> {
 // peer columns: onnxruntime-web Gemm (transB = 1); tfjs with weights (K, N); tfjs with (N, K) and transposeB
 export const PEER_NAMES = ["ort-web", "tfjs", "tfjs NK"] as const;
 
+// n uniform values in [-1, 1), seeded
 function randn(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = (s / 4294967296) * 2 - 1;
-  }
-  return a;
+  const r = mulberry32(seed);
+  return Float32Array.from({ length: n }, () => r() * 2 - 1);
 }
 
 // Our kernel on tensors copied into the runtime; output() reads tensor `out`.
