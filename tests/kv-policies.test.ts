@@ -86,13 +86,21 @@ describe("KV policies on stories260K", { skip: needFiles(MODEL, "models/tok512.b
     assert.equal(heap.stats.bytesInUse, before, "the generation left no block behind");
     const kv = r.kv!;
     assert.ok(kv.bytesKept < kv.bytesFull * 0.5, `${kv.bytesKept} of ${kv.bytesFull}`);
-    // the same figures seen from the allocator, during a generation
+    // the same figures seen from the allocator, during a generation: while it decodes, the heap
+    // holds exactly the kept blocks; at its peak (a prune copies one KV head's kept rows into a
+    // new block before freeing the old one) the full cache plus one head's new block
     let seen = 0;
+    heap.resetPeak();
     const g = llm.generate(PROMPT, { temperature: 0, maxTokens: 8, kv: { policy: "streaming", ratio: 0.25 } });
     for await (const _ of g) seen = Math.max(seen, heap.stats.bytesInUse - before);
+    const gr = (await g.result).kv!;
+    const peak = heap.stats.peakBytesInUse - before;
+    assert.equal(seen, gr.bytesKept, "bytes in use while decoding = the kept blocks");
+    const nBlocks = llm.engine.model.cfg.nLayers * llm.engine.model.cfg.nKvHeads;
+    assert.ok(peak >= gr.bytesFull, `peak ${peak} holds at least the full cache ${gr.bytesFull}`);
+    assert.ok(peak <= gr.bytesFull + gr.bytesKept / nBlocks + 1024, `peak ${peak} > full ${gr.bytesFull} + one kept block ${gr.bytesKept / nBlocks} + 1 KiB`);
     const full = await llm.complete(PROMPT, { temperature: 0, maxTokens: 8 });
     assert.ok(full.kv!.bytesKept - kv.bytesKept > 0);
-    void seen;
   });
 
   it("pruning during decode keeps a generation going past what the full cache can hold", async () => {
