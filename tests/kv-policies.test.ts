@@ -131,6 +131,30 @@ describe("KV policies on stories260K", { skip: needFiles(MODEL, "models/tok512.b
     assert.ok(d.kv!.keptPerLayer[2] < d.kv!.keptPerLayer[0]);
   });
 
+  it("the window records exactly its queries: the prompt's last w, then the last w of every decode interval", async () => {
+    const model = llm.engine.model, forward = model.forward;
+    const recorded: number[] = [];
+    model.forward = function (tokens, o) {
+      if (o.window) for (let i = o.window.row0; i < o.m; i++) recorded.push(o.pos0 + i);
+      return forward.call(this, tokens, o);
+    };
+    try {
+      const w = 8, decoded = 40; // maxTokens 41: the last token is sampled, not run
+      for (const [phase, interval] of [["prefill", 0], ["both", 8], ["both", 16], ["decode", 8], ["decode", 12]] as const) {
+        recorded.length = 0;
+        const kv = { policy: "h2o", budget: 40, window: w, phase, ...(interval ? { interval } : {}) };
+        const r = await llm.complete(PROMPT, { temperature: 0, maxTokens: decoded + 1, kv });
+        const want: number[] = [];
+        if (phase !== "decode") for (let p = n - w; p < n; p++) want.push(p);
+        for (let end = n + interval; interval && end <= n + decoded; end += interval) for (let p = end - w; p < end; p++) want.push(p);
+        assert.deepEqual(recorded, want, JSON.stringify(kv));
+        assert.equal(r.kv!.prunes, (phase !== "decode" ? 1 : 0) + (interval ? Math.floor(decoded / interval) : 0), JSON.stringify(kv));
+      }
+    } finally {
+      model.forward = forward;
+    }
+  });
+
   it("rejects a decode-phase interval shorter than the policy's window", async () => {
     await assert.rejects(llm.complete(PROMPT, { maxTokens: 4, kv: { policy: "snapkv", phase: "both", interval: 8 } }), /interval = 8: .* >= 32/);
   });
