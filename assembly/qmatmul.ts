@@ -158,73 +158,86 @@ const GEMM_PANEL: i32 = 32; // W rows per decoded panel (the f32 gemm's NC); src
   gemm_f32(X, S - <usize>c * (<usize>n_in << 2), Y, m, n_in, n_out, c, c + p);
 }
 
+// ---------------------------------------------------------------- the type tag
+// A weight type is a compile-time tag: every call site passes a literal, and the @inline
+// templates below fold to that type's code (as matmul.ts's nrow), so each exported kernel is
+// the hand-written loop of its type with no dispatch left at run time.
+// A new block type: a tag, its BLOCK_VALUES / BLOCK_BYTES entries, its dot_/deq_ row functions
+// in rowDot / rowDeq, and its three export lines at the bottom (plus the TS side:
+// src/wasm/ops/qmatmul.ts Q_KERNEL_DTYPES, src/ref/qmatmul.ts).
+const Q8_0: i32 = 0;
+const Q4_0: i32 = 1;
+const Q4_K: i32 = 2;
+const Q6_K: i32 = 3;
+
+// log2 of the values in a block of type t (q8_0, q4_0: 32; q4_k, q6_k: 256)
+// @ts-ignore: decorator
+@inline function blockShift(t: i32): i32 { return t == Q8_0 || t == Q4_0 ? 5 : 8; }
+
+// bytes in a block of type t
+// @ts-ignore: decorator
+@inline function blockBytes(t: i32): usize {
+  return t == Q8_0 ? QK8_0_BYTES : t == Q4_0 ? QK4_0_BYTES : t == Q4_K ? QK4_K_BYTES : QK6_K_BYTES;
+}
+
+// dot(deq(W row at pw), x at px) over nb blocks
+// @ts-ignore: decorator
+@inline function rowDot(t: i32, pw: usize, px: usize, nb: i32): f32 {
+  if (t == Q8_0) return dot_q8_0(pw, px, nb);
+  if (t == Q4_0) return dot_q4_0(pw, px, nb);
+  if (t == Q4_K) return dot_q4_k(pw, px, nb);
+  return dot_q6_k(pw, px, nb);
+}
+
+// dst = deq(W row at pw) over nb blocks
+// @ts-ignore: decorator
+@inline function rowDeq(t: i32, pw: usize, dst: usize, nb: i32): void {
+  if (t == Q8_0) deq_q8_0(pw, dst, nb);
+  else if (t == Q4_0) deq_q4_0(pw, dst, nb);
+  else if (t == Q4_K) deq_q4_k(pw, dst, nb);
+  else deq_q6_k(pw, dst, nb);
+}
+
+// ---------------------------------------------------------------- the three kernels, once
+
+// gemv: y[r] = dot(deq(W[r]), x), r in [r0, r1)
+// @ts-ignore: decorator
+@inline function gemv(t: i32, W: usize, x: usize, y: usize, n_in: i32, r0: i32, r1: i32): void {
+  const nb = n_in >> blockShift(t), rb = <usize>nb * blockBytes(t);
+  for (let r = r0; r < r1; r++) store<f32>(y + (<usize>r << 2), rowDot(t, W + <usize>r * rb, x, nb));
+}
+
+// gemm: Y[i, c] = dot(X[i], deq(W[c])), c in [n0, n1), a panel of GEMM_PANEL W rows at a time
+// @ts-ignore: decorator
+@inline function gemm(t: i32, X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void {
+  const nb = n_in >> blockShift(t), rb = <usize>nb * blockBytes(t);
+  for (let c = n0; c < n1; c += GEMM_PANEL) {
+    const p = min(GEMM_PANEL, n1 - c);
+    for (let k = 0; k < p; k++) rowDeq(t, W + <usize>(c + k) * rb, S + <usize>k * (<usize>n_in << 2), nb);
+    gemm_panel(X, S, Y, m, n_in, n_out, c, p);
+  }
+}
+
+// dequant_rows: dst[r - r0] = deq(W[r]), r in [r0, r1)
+// @ts-ignore: decorator
+@inline function dequantRows(t: i32, W: usize, dst: usize, n_in: i32, r0: i32, r1: i32): void {
+  const nb = n_in >> blockShift(t), rb = <usize>nb * blockBytes(t);
+  for (let r = r0; r < r1; r++) rowDeq(t, W + <usize>r * rb, dst + <usize>(r - r0) * (<usize>n_in << 2), nb);
+}
+
 // ---------------------------------------------------------------- exported kernels, per type
-// Each is the same three loops around its type's dot_/deq_ row functions above.
 
-export function gemv_q8_0(W: usize, x: usize, y: usize, n_in: i32, r0: i32, r1: i32): void {
-  const nb = n_in >> 5, rb = <usize>nb * QK8_0_BYTES;
-  for (let r = r0; r < r1; r++) store<f32>(y + (<usize>r << 2), dot_q8_0(W + <usize>r * rb, x, nb));
-}
-export function gemm_q8_0(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void {
-  const nb = n_in >> 5, rb = <usize>nb * QK8_0_BYTES;
-  for (let c = n0; c < n1; c += GEMM_PANEL) {
-    const p = min(GEMM_PANEL, n1 - c);
-    for (let k = 0; k < p; k++) deq_q8_0(W + <usize>(c + k) * rb, S + <usize>k * (<usize>n_in << 2), nb);
-    gemm_panel(X, S, Y, m, n_in, n_out, c, p);
-  }
-}
-export function dequant_rows_q8_0(W: usize, dst: usize, n_in: i32, r0: i32, r1: i32): void {
-  const nb = n_in >> 5, rb = <usize>nb * QK8_0_BYTES;
-  for (let r = r0; r < r1; r++) deq_q8_0(W + <usize>r * rb, dst + <usize>(r - r0) * (<usize>n_in << 2), nb);
-}
+export function gemv_q8_0(W: usize, x: usize, y: usize, n_in: i32, r0: i32, r1: i32): void { gemv(Q8_0, W, x, y, n_in, r0, r1); }
+export function gemv_q4_0(W: usize, x: usize, y: usize, n_in: i32, r0: i32, r1: i32): void { gemv(Q4_0, W, x, y, n_in, r0, r1); }
+export function gemv_q4_k(W: usize, x: usize, y: usize, n_in: i32, r0: i32, r1: i32): void { gemv(Q4_K, W, x, y, n_in, r0, r1); }
+export function gemv_q6_k(W: usize, x: usize, y: usize, n_in: i32, r0: i32, r1: i32): void { gemv(Q6_K, W, x, y, n_in, r0, r1); }
 
-export function gemv_q4_0(W: usize, x: usize, y: usize, n_in: i32, r0: i32, r1: i32): void {
-  const nb = n_in >> 5, rb = <usize>nb * QK4_0_BYTES;
-  for (let r = r0; r < r1; r++) store<f32>(y + (<usize>r << 2), dot_q4_0(W + <usize>r * rb, x, nb));
-}
-export function gemm_q4_0(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void {
-  const nb = n_in >> 5, rb = <usize>nb * QK4_0_BYTES;
-  for (let c = n0; c < n1; c += GEMM_PANEL) {
-    const p = min(GEMM_PANEL, n1 - c);
-    for (let k = 0; k < p; k++) deq_q4_0(W + <usize>(c + k) * rb, S + <usize>k * (<usize>n_in << 2), nb);
-    gemm_panel(X, S, Y, m, n_in, n_out, c, p);
-  }
-}
-export function dequant_rows_q4_0(W: usize, dst: usize, n_in: i32, r0: i32, r1: i32): void {
-  const nb = n_in >> 5, rb = <usize>nb * QK4_0_BYTES;
-  for (let r = r0; r < r1; r++) deq_q4_0(W + <usize>r * rb, dst + <usize>(r - r0) * (<usize>n_in << 2), nb);
-}
+export function gemm_q8_0(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void { gemm(Q8_0, X, W, Y, S, m, n_in, n_out, n0, n1); }
+export function gemm_q4_0(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void { gemm(Q4_0, X, W, Y, S, m, n_in, n_out, n0, n1); }
+export function gemm_q4_k(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void { gemm(Q4_K, X, W, Y, S, m, n_in, n_out, n0, n1); }
+export function gemm_q6_k(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void { gemm(Q6_K, X, W, Y, S, m, n_in, n_out, n0, n1); }
 
-export function gemv_q4_k(W: usize, x: usize, y: usize, n_in: i32, r0: i32, r1: i32): void {
-  const nb = n_in >> 8, rb = <usize>nb * QK4_K_BYTES;
-  for (let r = r0; r < r1; r++) store<f32>(y + (<usize>r << 2), dot_q4_k(W + <usize>r * rb, x, nb));
-}
-export function gemm_q4_k(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void {
-  const nb = n_in >> 8, rb = <usize>nb * QK4_K_BYTES;
-  for (let c = n0; c < n1; c += GEMM_PANEL) {
-    const p = min(GEMM_PANEL, n1 - c);
-    for (let k = 0; k < p; k++) deq_q4_k(W + <usize>(c + k) * rb, S + <usize>k * (<usize>n_in << 2), nb);
-    gemm_panel(X, S, Y, m, n_in, n_out, c, p);
-  }
-}
-export function dequant_rows_q4_k(W: usize, dst: usize, n_in: i32, r0: i32, r1: i32): void {
-  const nb = n_in >> 8, rb = <usize>nb * QK4_K_BYTES;
-  for (let r = r0; r < r1; r++) deq_q4_k(W + <usize>r * rb, dst + <usize>(r - r0) * (<usize>n_in << 2), nb);
-}
-
-export function gemv_q6_k(W: usize, x: usize, y: usize, n_in: i32, r0: i32, r1: i32): void {
-  const nb = n_in >> 8, rb = <usize>nb * QK6_K_BYTES;
-  for (let r = r0; r < r1; r++) store<f32>(y + (<usize>r << 2), dot_q6_k(W + <usize>r * rb, x, nb));
-}
-export function gemm_q6_k(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void {
-  const nb = n_in >> 8, rb = <usize>nb * QK6_K_BYTES;
-  for (let c = n0; c < n1; c += GEMM_PANEL) {
-    const p = min(GEMM_PANEL, n1 - c);
-    for (let k = 0; k < p; k++) deq_q6_k(W + <usize>(c + k) * rb, S + <usize>k * (<usize>n_in << 2), nb);
-    gemm_panel(X, S, Y, m, n_in, n_out, c, p);
-  }
-}
-export function dequant_rows_q6_k(W: usize, dst: usize, n_in: i32, r0: i32, r1: i32): void {
-  const nb = n_in >> 8, rb = <usize>nb * QK6_K_BYTES;
-  for (let r = r0; r < r1; r++) deq_q6_k(W + <usize>r * rb, dst + <usize>(r - r0) * (<usize>n_in << 2), nb);
-}
+export function dequant_rows_q8_0(W: usize, dst: usize, n_in: i32, r0: i32, r1: i32): void { dequantRows(Q8_0, W, dst, n_in, r0, r1); }
+export function dequant_rows_q4_0(W: usize, dst: usize, n_in: i32, r0: i32, r1: i32): void { dequantRows(Q4_0, W, dst, n_in, r0, r1); }
+export function dequant_rows_q4_k(W: usize, dst: usize, n_in: i32, r0: i32, r1: i32): void { dequantRows(Q4_K, W, dst, n_in, r0, r1); }
+export function dequant_rows_q6_k(W: usize, dst: usize, n_in: i32, r0: i32, r1: i32): void { dequantRows(Q6_K, W, dst, n_in, r0, r1); }
