@@ -5,6 +5,7 @@
 //   Stable: the row max is subtracted before exp. A row whose entries are all -inf gives all 0;
 //   a NaN in a row's live columns makes that row's outputs NaN.
 // Each row is computed the same way whatever [r0, r1) is, so row splits give identical bits.
+// softmax_row (one row, below) is the module's only softmax: attention.ts and aggregate.ts call it.
 import { exp_f32x4, expf_ } from "./mathx";
 import { hmax, hsum } from "./simd";
 
@@ -37,9 +38,9 @@ export function softmax_rows_f32(x: usize, y: usize, n: i32, r0: i32, r1: i32, m
   }
 }
 
-// dst[0, m) = softmax(src[0, m)); dst may alias src
-// @ts-ignore: decorator
-@inline function softmax_row(src: usize, dst: usize, m: i32): void {
+// dst[0, m) = softmax(src[0, m)); dst may alias src. All -inf (or m = 0): zeros; a NaN: all NaN.
+// Not inlined: its four callers share one copy (one call per row costs nothing beside the row).
+export function softmax_row(src: usize, dst: usize, m: i32): void {
   // pass 1: row max (f32 max propagates NaN); two accumulators to hide the max latency
   let vmax = f32x4.splat(-Infinity), vmax2 = vmax;
   let c = 0;
