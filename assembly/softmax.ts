@@ -8,6 +8,7 @@
 // softmax_row (one row, below) is the module's only softmax: attention.ts and aggregate.ts call it.
 import { exp_f32x4, expf_ } from "./mathx";
 import { hmax, hsum } from "./simd";
+import { add_f32 } from "./elementwise";
 
 export function softmax_rows_f32(x: usize, y: usize, n: i32, r0: i32, r1: i32, mask: usize, causal_offset: i32): void {
   for (let r = r0; r < r1; r++) {
@@ -16,25 +17,11 @@ export function softmax_rows_f32(x: usize, y: usize, n: i32, r0: i32, r1: i32, m
     const m = causal_offset >= 0 && causal_offset < n - 1 - r ? r + causal_offset + 1 : n;
     let src = x + o;
     if (mask != 0) {
-      add_row(src, mask + o, y + o, m);
+      add_f32(src, mask + o, y + o, 0, m);
       src = y + o;
     }
     softmax_row(src, y + o, m);
     for (let c = m; c < n; c++) store<f32>(y + o + (<usize>c << 2), 0);
-  }
-}
-
-// dst[c] = a[c] + b[c] for c in [0, m)
-// @ts-ignore: decorator
-@inline function add_row(a: usize, b: usize, dst: usize, m: i32): void {
-  let c = 0;
-  for (; c + 4 <= m; c += 4) {
-    const o = <usize>c << 2;
-    v128.store(dst + o, f32x4.add(v128.load(a + o), v128.load(b + o)));
-  }
-  for (; c < m; c++) {
-    const o = <usize>c << 2;
-    store<f32>(dst + o, load<f32>(a + o) + load<f32>(b + o));
   }
 }
 
