@@ -15,7 +15,7 @@
 //     below every number (-inf included). k = 0 writes nothing. O(n log k), deterministic: a heap
 //     of indices kept in idx_out itself, then heap-sorted in place.
 import { attn_scores_row } from "./attention";
-import { add_f32 } from "./elementwise";
+import { add_f32, scale_f32 } from "./elementwise";
 import { softmax_row } from "./softmax";
 
 // ---- attention of the observation window --------------------------------------------------
@@ -34,18 +34,7 @@ export function attn_window_scores_f32(qw: usize, k: usize, out: usize, scores: 
       softmax_row(scores, scores, n);
       add_f32(og, scores, og, 0, n);
     }
-    if (mode == 1 && we > 0) {
-      const inv = f32x4.splat(<f32>1 / <f32>we), invs = <f32>1 / <f32>we;
-      let i = 0;
-      for (; i + 4 <= n_kv; i += 4) {
-        const p = og + (<usize>i << 2);
-        v128.store(p, f32x4.mul(v128.load(p), inv));
-      }
-      for (; i < n_kv; i++) {
-        const p = og + (<usize>i << 2);
-        store<f32>(p, load<f32>(p) * invs);
-      }
-    }
+    if (mode == 1 && we > 0) scale_f32(og, <f32>1 / <f32>we, og, 0, n_kv);
   }
 }
 

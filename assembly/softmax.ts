@@ -8,7 +8,7 @@
 // softmax_row (one row, below) is the module's only softmax: attention.ts and aggregate.ts call it.
 import { exp_f32x4, expf_ } from "./mathx";
 import { hmax, hsum } from "./simd";
-import { add_f32 } from "./elementwise";
+import { add_f32, scale_f32 } from "./elementwise";
 
 export function softmax_rows_f32(x: usize, y: usize, n: i32, r0: i32, r1: i32, mask: usize, causal_offset: i32): void {
   for (let r = r0; r < r1; r++) {
@@ -87,15 +87,5 @@ export function softmax_row(src: usize, dst: usize, m: i32): void {
     sum += e;
   }
   // pass 3: normalize (sum >= 1, since the max entry contributes exp(0) = 1)
-  const inv: f32 = <f32>1 / sum;
-  const vinv = f32x4.splat(inv);
-  c = 0;
-  for (; c + 4 <= m; c += 4) {
-    const o = <usize>c << 2;
-    v128.store(dst + o, f32x4.mul(v128.load(dst + o), vinv));
-  }
-  for (; c < m; c++) {
-    const o = <usize>c << 2;
-    store<f32>(dst + o, load<f32>(dst + o) * inv);
-  }
+  scale_f32(dst, <f32>1 / sum, dst, 0, m);
 }
