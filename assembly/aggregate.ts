@@ -1,7 +1,8 @@
 // Attention aggregation and selection: the building blocks of H2O, SnapKV, TOVA and nucleus.
 //
 // attn_window_scores_f32  qw (w, q_stride) with this KV head's group (n_group, head_dim) at the
-//     pointer, K (>= n_kv, head_dim) -> out (n_group, n_kv): per query head, the sum (mode 0) or
+//     pointer, K (>= n_kv, head_dim) -> out (n_group, n_kv), scores (n_kv) scratch (the same
+//     scores row and softmax as attn_prefill_f32): per query head, the sum (mode 0) or
 //     mean (mode 1) over the window queries of their causal softmax rows. Window query j sits at
 //     cache row n_kv - w + j and sees key rows [0, n_kv - w + j]; later rows get weight 0.
 //     w is clamped to n_kv: a window longer than the sequence means every row is a window row,
@@ -13,46 +14,13 @@
 //     order; ties by position, lower index first (prefer_newer = 0) or higher first (1); NaN ranks
 //     below every number (-inf included). k = 0 writes nothing. O(n log k), deterministic: a heap
 //     of indices kept in idx_out itself, then heap-sorted in place.
-import { dot4_f32, dot_f32 } from "./attention";
-import { exp_f32x4, expf_ } from "./mathx";
-import { hsum, hmax } from "./simd";
+import { attn_scores_row } from "./attention";
+import { add_f32, scale_f32 } from "./elementwise";
+import { softmax_row } from "./softmax";
 
 // ---- attention of the observation window --------------------------------------------------
 
-// out_row (n) += softmax(scale * q . k_j, j < n) for one query head, in two passes over K
-// (online max and sum, then the weights) so no scratch row is needed.
-function window_add_row(q: usize, k: usize, out_row: usize, n: i32, d: i32, scale: f32): void {
-  const row = <usize>d << 2;
-  const sv = f32x4.splat(scale);
-  let m = f32.NEGATIVE_INFINITY;
-  let sum: f32 = 0;
-  let j = 0;
-  for (; j + 4 <= n; j += 4) {
-    const s = f32x4.mul(dot4_f32(q, k + <usize>j * row, row, d), sv);
-    const bm = hmax(s);
-    if (bm > m) { sum *= expf_(m - bm); m = bm; }
-    sum += hsum(exp_f32x4(f32x4.sub(s, f32x4.splat(m))));
-  }
-  for (; j < n; j++) {
-    const s = dot_f32(q, k + <usize>j * row, d) * scale;
-    if (s > m) { sum *= expf_(m - s); m = s; }
-    sum += expf_(s - m);
-  }
-  const inv = <f32>1 / sum;
-  const mv = f32x4.splat(m), iv = f32x4.splat(inv);
-  for (j = 0; j + 4 <= n; j += 4) {
-    const s = f32x4.mul(dot4_f32(q, k + <usize>j * row, row, d), sv);
-    const p = out_row + (<usize>j << 2);
-    v128.store(p, f32x4.add(v128.load(p), f32x4.mul(exp_f32x4(f32x4.sub(s, mv)), iv)));
-  }
-  for (; j < n; j++) {
-    const s = dot_f32(q, k + <usize>j * row, d) * scale;
-    const p = out_row + (<usize>j << 2);
-    store<f32>(p, load<f32>(p) + expf_(s - m) * inv);
-  }
-}
-
-export function attn_window_scores_f32(qw: usize, k: usize, out: usize, w: i32, n_kv: i32, head_dim: i32,
+export function attn_window_scores_f32(qw: usize, k: usize, out: usize, scores: usize, w: i32, n_kv: i32, head_dim: i32,
                                        n_group: i32, q_stride: i32, scale: f32, mode: i32): void {
   const we = min(max(w, 0), n_kv);
   const hrow = <usize>head_dim << 2, qrow = <usize>q_stride << 2, orow = <usize>n_kv << 2;
@@ -60,20 +28,13 @@ export function attn_window_scores_f32(qw: usize, k: usize, out: usize, w: i32, 
     const og = out + <usize>g * orow;
     memory.fill(og, 0, orow);
     for (let j = 0; j < we; j++) {
-      window_add_row(qw + <usize>j * qrow + <usize>g * hrow, k, og, n_kv - we + j + 1, head_dim, scale);
+      // one window query's causal softmax row (the attention kernels' row), added to the sums
+      const n = n_kv - we + j + 1;
+      attn_scores_row(qw + <usize>j * qrow + <usize>g * hrow, k, scores, n, head_dim, scale);
+      softmax_row(scores, scores, n);
+      add_f32(og, scores, og, 0, n);
     }
-    if (mode == 1 && we > 0) {
-      const inv = f32x4.splat(<f32>1 / <f32>we), invs = <f32>1 / <f32>we;
-      let i = 0;
-      for (; i + 4 <= n_kv; i += 4) {
-        const p = og + (<usize>i << 2);
-        v128.store(p, f32x4.mul(v128.load(p), inv));
-      }
-      for (; i < n_kv; i++) {
-        const p = og + (<usize>i << 2);
-        store<f32>(p, load<f32>(p) * invs);
-      }
-    }
+    if (mode == 1 && we > 0) scale_f32(og, <f32>1 / <f32>we, og, 0, n_kv);
   }
 }
 

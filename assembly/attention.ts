@@ -11,8 +11,8 @@
 // Non-finite inputs: a NaN anywhere in a visible score row makes that query head's weights and
 // output NaN (the row max is NaN). Pointers are byte offsets; nothing here allocates.
 import { add_f32 } from "./elementwise";
-import { fmadd, hsum, hmax } from "./simd";
-import { exp_f32x4, expf_ } from "./mathx";
+import { fmadd, hsum } from "./simd";
+import { softmax_row } from "./softmax";
 
 // ---- building blocks (shared with aggregate.ts) ---------------------------------------------
 
@@ -81,50 +81,6 @@ export function attn_scores_row(q: usize, k: usize, s: usize, n: i32, d: i32, sc
   for (; j < n; j++) store<f32>(s + (<usize>j << 2), dot_f32(q, k + <usize>j * row, d) * scale);
 }
 
-// max of s[0..n), n >= 1 (NaN if any element is NaN)
-export function attn_row_max(s: usize, n: i32): f32 {
-  let j = 0;
-  let m = f32.NEGATIVE_INFINITY;
-  if (n >= 4) {
-    let mv = v128.load(s);
-    for (j = 4; j + 4 <= n; j += 4) mv = f32x4.max(mv, v128.load(s + (<usize>j << 2)));
-    m = hmax(mv);
-  }
-  for (; j < n; j++) m = max(m, load<f32>(s + (<usize>j << 2)));
-  return m;
-}
-
-// s[0..n) <- softmax(s[0..n)) in place, n >= 1
-export function attn_softmax_row(s: usize, n: i32): void {
-  const m = attn_row_max(s, n);
-  const mv = f32x4.splat(m);
-  let sv = f32x4.splat(0);
-  let j = 0;
-  for (; j + 4 <= n; j += 4) {
-    const p = s + (<usize>j << 2);
-    const e = exp_f32x4(f32x4.sub(v128.load(p), mv));
-    v128.store(p, e);
-    sv = f32x4.add(sv, e);
-  }
-  let sum = hsum(sv);
-  for (; j < n; j++) {
-    const p = s + (<usize>j << 2);
-    const e = expf_(load<f32>(p) - m);
-    store<f32>(p, e);
-    sum += e;
-  }
-  const inv = f32x4.splat(<f32>1 / sum);
-  for (j = 0; j + 4 <= n; j += 4) {
-    const p = s + (<usize>j << 2);
-    v128.store(p, f32x4.mul(v128.load(p), inv));
-  }
-  const invs = <f32>1 / sum;
-  for (; j < n; j++) {
-    const p = s + (<usize>j << 2);
-    store<f32>(p, load<f32>(p) * invs);
-  }
-}
-
 // out (d) += sum_j w[j] v_j for j in [0, n); four value rows per pass over out
 export function attn_weighted_sum(w: usize, v: usize, out: usize, n: i32, d: i32): void {
   const row = <usize>d << 2;
@@ -175,7 +131,7 @@ export function attn_weighted_sum(w: usize, v: usize, out: usize, n: i32, d: i32
   memory.fill(out, 0, <usize>d << 2);
   if (n > 0) {
     attn_scores_row(q, k, s, n, d, scale);
-    attn_softmax_row(s, n);
+    softmax_row(s, s, n);
     attn_weighted_sum(s, v, out, n, d);
   }
 }
@@ -198,7 +154,7 @@ export function attn_decode_f32(q: usize, k: usize, v: usize, out: usize, scores
     const kt = k + <usize>j0 * hrow, st = scores + (<usize>j0 << 2);
     for (let g = 0; g < n_group; g++) attn_scores_row(q + <usize>g * hrow, kt, st + <usize>g * srow, nt, head_dim, scale);
   }
-  for (let g = 0; g < n_group; g++) attn_softmax_row(scores + <usize>g * srow, n_kv);
+  for (let g = 0; g < n_group; g++) softmax_row(scores + <usize>g * srow, scores + <usize>g * srow, n_kv);
   for (let j0 = 0; j0 < n_kv; j0 += TILE_ROWS) {
     const nt = min(TILE_ROWS, n_kv - j0);
     const vt = v + <usize>j0 * hrow, st = scores + (<usize>j0 << 2);

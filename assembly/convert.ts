@@ -3,6 +3,9 @@
 //                sign and payload, shifted into the top of the f32 mantissa)
 //   bf16_to_f32: dst[i] = bfloat16 src[i] as f32 (its bits are the top half of an f32)
 //   src (n) u16 bit patterns; dst (n) f32; i in [i0, i1).
+//   Aliasing: src and dst do not overlap, or src = dst + 2n bytes with i0 = 0 (the halves in the
+//   upper half of dst, converted in place at load): i runs upwards and each group of 8 is loaded
+//   before it is stored, so a store (bytes < 4i + 32 <= 2n + 2i + 16) never reaches an unread half.
 
 // 2^112 rebiases a half's exponent (bias 15) to f32's (bias 127)
 const REBIAS: f32 = reinterpret<f32>(0x77800000);

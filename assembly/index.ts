@@ -5,7 +5,8 @@ export * from "./elementwise";
 export { attn_decode_f32, attn_prefill_f32 } from "./attention";
 export * from "./aggregate";
 export * from "./dbudget";
-export * from "./softmax";
+// softmax.ts also exports its row to attention.ts and aggregate.ts; only its kernel is a module export
+export { softmax_rows_f32 } from "./softmax";
 export * from "./norm";
 export * from "./rope";
 export * from "./activation";

@@ -5,8 +5,10 @@
 //   Stable: the row max is subtracted before exp. A row whose entries are all -inf gives all 0;
 //   a NaN in a row's live columns makes that row's outputs NaN.
 // Each row is computed the same way whatever [r0, r1) is, so row splits give identical bits.
+// softmax_row (one row, below) is the module's only softmax: attention.ts and aggregate.ts call it.
 import { exp_f32x4, expf_ } from "./mathx";
 import { hmax, hsum } from "./simd";
+import { add_f32, scale_f32 } from "./elementwise";
 
 export function softmax_rows_f32(x: usize, y: usize, n: i32, r0: i32, r1: i32, mask: usize, causal_offset: i32): void {
   for (let r = r0; r < r1; r++) {
@@ -15,7 +17,7 @@ export function softmax_rows_f32(x: usize, y: usize, n: i32, r0: i32, r1: i32, m
     const m = causal_offset >= 0 && causal_offset < n - 1 - r ? r + causal_offset + 1 : n;
     let src = x + o;
     if (mask != 0) {
-      add_row(src, mask + o, y + o, m);
+      add_f32(src, mask + o, y + o, 0, m);
       src = y + o;
     }
     softmax_row(src, y + o, m);
@@ -23,23 +25,9 @@ export function softmax_rows_f32(x: usize, y: usize, n: i32, r0: i32, r1: i32, m
   }
 }
 
-// dst[c] = a[c] + b[c] for c in [0, m)
-// @ts-ignore: decorator
-@inline function add_row(a: usize, b: usize, dst: usize, m: i32): void {
-  let c = 0;
-  for (; c + 4 <= m; c += 4) {
-    const o = <usize>c << 2;
-    v128.store(dst + o, f32x4.add(v128.load(a + o), v128.load(b + o)));
-  }
-  for (; c < m; c++) {
-    const o = <usize>c << 2;
-    store<f32>(dst + o, load<f32>(a + o) + load<f32>(b + o));
-  }
-}
-
-// dst[0, m) = softmax(src[0, m)); dst may alias src
-// @ts-ignore: decorator
-@inline function softmax_row(src: usize, dst: usize, m: i32): void {
+// dst[0, m) = softmax(src[0, m)); dst may alias src. All -inf (or m = 0): zeros; a NaN: all NaN.
+// Not inlined: its four callers share one copy (one call per row costs nothing beside the row).
+export function softmax_row(src: usize, dst: usize, m: i32): void {
   // pass 1: row max (f32 max propagates NaN); two accumulators to hide the max latency
   let vmax = f32x4.splat(-Infinity), vmax2 = vmax;
   let c = 0;
@@ -99,15 +87,5 @@ export function softmax_rows_f32(x: usize, y: usize, n: i32, r0: i32, r1: i32, m
     sum += e;
   }
   // pass 3: normalize (sum >= 1, since the max entry contributes exp(0) = 1)
-  const inv: f32 = <f32>1 / sum;
-  const vinv = f32x4.splat(inv);
-  c = 0;
-  for (; c + 4 <= m; c += 4) {
-    const o = <usize>c << 2;
-    v128.store(dst + o, f32x4.mul(v128.load(dst + o), vinv));
-  }
-  for (; c < m; c++) {
-    const o = <usize>c << 2;
-    store<f32>(dst + o, load<f32>(dst + o) * inv);
-  }
+  scale_f32(dst, <f32>1 / sum, dst, 0, m);
 }

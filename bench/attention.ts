@@ -68,8 +68,8 @@ const N = 2048, W = 32;
 {
   // SnapKV / H2O observation window: last 32 queries of all 9 heads over one KV head's keys
   const qw = rng.array(W * N_HEADS * HEAD_DIM, 2), k = rng.array(N * HEAD_DIM);
-  const tq = keep(rt.fromArray(qw)), tk = keep(rt.fromArray(k)), tout = keep(rt.zeros([N_GROUP * N]));
-  const run = () => attnWindowScores(tout, tq, tk, { w: W, nKv: N, headDim: HEAD_DIM, nGroup: N_GROUP, qStride: N_HEADS * HEAD_DIM, scale: SCALE, mode: "sum" });
+  const tq = keep(rt.fromArray(qw)), tk = keep(rt.fromArray(k)), tout = keep(rt.zeros([N_GROUP * N])), trow = keep(rt.zeros([N]));
+  const run = () => attnWindowScores(tout, tq, tk, { w: W, nKv: N, headDim: HEAD_DIM, nGroup: N_GROUP, qStride: N_HEADS * HEAD_DIM, scale: SCALE, mode: "sum", scores: trow });
   const want = new Float32Array(N_GROUP * N);
   const refRun = () => refAgg.attn_window_scores_f32(qw, k, want, W, N, HEAD_DIM, N_GROUP, N_HEADS * HEAD_DIM, SCALE, 0);
   run(); refRun();

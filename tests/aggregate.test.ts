@@ -26,8 +26,8 @@ for (const build of WASM_BUILDS) {
         const we = Math.min(w, nKv), mode = rng.int(0, 1);
         const scale = 1 / Math.sqrt(headDim);
         const qw = rng.array(Math.max(we, 1) * qStride, rng.next() < 0.3 ? 4 : 1), k = rng.array(nKv * headDim);
-        const tq = rt.fromArray(qw), tk = rt.fromArray(k), tout = rt.fromArray(rng.array(nGroup * nKv, 5));
-        attnWindowScores(tout, tq, tk, { w, nKv, headDim, nGroup, qStride, scale, mode: mode ? "mean" : "sum", qOffset });
+        const tq = rt.fromArray(qw), tk = rt.fromArray(k), tout = rt.fromArray(rng.array(nGroup * nKv, 5)), ts = rt.zeros([nKv]);
+        attnWindowScores(tout, tq, tk, { w, nKv, headDim, nGroup, qStride, scale, mode: mode ? "mean" : "sum", qOffset, scores: ts });
         const want = new Float32Array(nGroup * nKv);
         ref.attn_window_scores_f32(qw.subarray(qOffset), k, want, w, nKv, headDim, nGroup, qStride, scale, mode);
         const what = `w=${w} nKv=${nKv} headDim=${headDim} nGroup=${nGroup} mode=${mode}`;
@@ -37,7 +37,7 @@ for (const build of WASM_BUILDS) {
           const tot = tout.f32().subarray(g * nKv, (g + 1) * nKv).reduce((a, b) => a + b, 0);
           assertClose([tot], [mode ? 1 : we], 1e-4, 1e-5, `row total ${what}`);
         }
-        for (const x of [tq, tk, tout]) x.dispose();
+        for (const x of [tq, tk, tout, ts]) x.dispose();
       }
     });
 
@@ -47,17 +47,19 @@ for (const build of WASM_BUILDS) {
       const headDim = 13, nKv = 29, nGroup = 3, scale = 0.3;
       const q = rt.fromArray(rng.array(nGroup * headDim, 2)), k = rt.fromArray(rng.array(nKv * headDim));
       const out = rt.zeros([nGroup * nKv]), s = rt.zeros([nGroup * nKv]), o = rt.zeros([nGroup * headDim]);
-      attnWindowScores(out, q, k, { w: 1, nKv, headDim, nGroup, qStride: nGroup * headDim, scale, mode: "sum" });
+      const row = rt.zeros([nKv]);
+      attnWindowScores(out, q, k, { w: 1, nKv, headDim, nGroup, qStride: nGroup * headDim, scale, mode: "sum", scores: row });
       attnDecode(o, q, k, k, { nKv, headDim, nGroup, scale, scores: s });
-      assertClose(out.f32(), s.f32(), 1e-7, 1e-5, "w = 1");
+      // the same scores row and softmax row as the attention kernels: the same bits
+      assert.deepEqual(out.f32(), s.f32(), "w = 1");
       // w = 3: query 0 sees rows [0, nKv - 3], so the last two rows only get weight from queries 1, 2
       const q3 = rt.fromArray(rng.array(3 * nGroup * headDim));
-      attnWindowScores(out, q3, k, { w: 3, nKv, headDim, nGroup: 1, qStride: nGroup * headDim, scale, mode: "sum" });
+      attnWindowScores(out, q3, k, { w: 3, nKv, headDim, nGroup: 1, qStride: nGroup * headDim, scale, mode: "sum", scores: row });
       const want = new Float32Array(nKv);
       ref.attn_window_scores_f32(q3.f32(), k.f32(), want, 3, nKv, headDim, 1, nGroup * headDim, scale, 0);
       assertClose(out.f32().subarray(0, nKv), want, WS_ATOL, WS_RTOL, "w = 3");
       assert.ok(out.f32()[nKv - 1] < 1 && out.f32()[nKv - 1] > 0);
-      for (const x of [q, k, out, s, o, q3]) x.dispose();
+      for (const x of [q, k, out, s, o, q3, row]) x.dispose();
     });
 
     it("pool1d_f32 equals the reference exactly on 240 random shapes, kernels and row ranges", async () => {

@@ -93,7 +93,7 @@ for (const build of WASM_BUILDS) {
           const z = rt.zeros([nGroup * accStride]), ws = rt.zeros([nGroup, nKv]);
           attnPrefill(tout, tq, tk, tv, { m, nKv, headDim, nGroup, qStride, scale, scores: ts, acc: z, accFrom, accStride });
           const qw = rt.fromArray(q.subarray(accFrom * qStride));
-          attnWindowScores(ws, qw, tk, { w, nKv, headDim, nGroup, qStride, scale, mode: "sum" });
+          attnWindowScores(ws, qw, tk, { w, nKv, headDim, nGroup, qStride, scale, mode: "sum", scores: ts });
           const zz = z.f32(), got = new Float32Array(nGroup * nKv);
           for (let g = 0; g < nGroup; g++) got.set(zz.subarray(g * accStride, g * accStride + nKv), g * nKv);
           assertClose(got, ws.f32(), 1e-6, 1e-5, `vs window scores w=${w}`);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { Rng } from "./helpers/rand.ts";
 import { WASM_BUILDS, runtimeFor, skipReason } from "./helpers/runtimes.ts";
 import * as ref from "../src/ref/convert.ts";
-import { bf16ToF32, f16ToF32 } from "../src/wasm/ops/convert.ts";
+import { bf16ToF32, f16ToF32, halfToF32InPlace } from "../src/wasm/ops/convert.ts";
 import type { Runtime } from "../src/wasm/runtime.ts";
 
 // conversions are exact: results are compared as bits, NaN payloads included
@@ -99,6 +99,23 @@ for (const build of WASM_BUILDS) {
       assert.throws(() => f16ToF32(d5, h), /sizes differ/);
       assert.throws(() => f16ToF32(h, h), /dst is f16, expected f32/);
       h.dispose(); b.dispose(); d.dispose(); d5.dispose();
+    });
+
+    it("halfToF32InPlace widens halves stored in the tensor's upper half, exact, at every size", async () => {
+      const rt = await runtimeFor(build);
+      const rng = new Rng(33);
+      const sizes = [1, 2, 7, 8, 9, 15, 16, 17, 65536, ...Array.from({ length: 40 }, () => rng.int(1, 3000))];
+      for (const kind of ["f16", "bf16"] as const) {
+        for (const n of sizes) {
+          const src = n === 65536 ? ALL : Uint16Array.from({ length: n }, () => rng.int(0, 65535));
+          const t = rt.tensor("f32", [n]).write(new Float32Array(n).fill(NaN));
+          t.bytes().set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength), n * 2);
+          halfToF32InPlace(t, kind);
+          const got = new Uint32Array(t.bytes().slice().buffer);
+          assert.equal(firstDiff(got, expected(kind, src)), "", `${kind} n=${n}`);
+          t.dispose();
+        }
+      }
     });
   });
 }

@@ -9,6 +9,9 @@ import { readSafetensorsHeader } from "../src/format/safetensors.ts";
 import { type SafetensorsTensorSpec, writeSafetensors } from "../src/format/safetensors-writer.ts";
 import { ModelFormatError } from "../src/format/errors.ts";
 import { SourceError, memorySource } from "../src/io/source.ts";
+import { loadWeights } from "../src/model/weights.ts";
+import { dequantizeRow } from "../src/quant/index.ts";
+import { WASM_BUILDS, runtimeFor, skipReason } from "./helpers/runtimes.ts";
 
 const json = (v: unknown) => new Blob([JSON.stringify(v)]);
 
@@ -55,6 +58,35 @@ describe("safetensors: tinystories-656k (the real folder)", () => {
     await m.close();
   });
 });
+
+for (const build of [...WASM_BUILDS, "ts" as const]) {
+  describe(`f16 / bf16 weights widen to f32 at load (${build})`, { skip: skipReason(build) }, () => {
+    for (const dtype of ["F16", "BF16"]) {
+      it(`${dtype}: every loaded tensor equals the TypeScript dequantizeRow, bit for bit`, async () => {
+        const rt = await runtimeFor(build);
+        const c = smallConfig({ ropeStyle: "half" });
+        const m = await openModel(folder(c, hfTensors(c, new Rng(5), () => dtype), {}, { "tokenizer.json": new Blob(["{\"model\":{}}"]) }));
+        const w = await loadWeights(rt, m);
+        try {
+          const check = async (name: string, t: { f32(): Float32Array }) => {
+            const e = m.tensors.get(name)!;
+            assert.equal(e.dtype, dtype.toLowerCase(), name);
+            const want = new Float32Array(t.f32().length);
+            dequantizeRow(e.dtype, await e.read(), want.length, want);
+            assert.deepEqual(new Uint32Array(t.f32().slice().buffer), new Uint32Array(want.buffer), name);
+          };
+          await check("token_embd.weight", w.tokEmbd);
+          await check("output_norm.weight", w.outNorm);
+          await check("blk.0.attn_q.weight", w.layers[0].wq);
+          await check(`blk.${c.nLayers - 1}.ffn_down.weight`, w.layers[c.nLayers - 1].wDown);
+        } finally {
+          w.dispose();
+          await m.close();
+        }
+      });
+    }
+  });
+}
 
 describe("safetensors: writer/reader round trips", () => {
   for (const dtype of ["F32", "F16", "BF16"]) {

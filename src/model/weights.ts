@@ -7,6 +7,7 @@ import type { DType } from "../wasm/dtype.ts";
 import type { ModelFile, TensorEntry } from "../format/model-file.ts";
 import { dequantizeRow } from "../quant/index.ts";
 import { Q_KERNEL_DTYPES } from "../wasm/ops/qmatmul.ts";
+import { halfToF32InPlace } from "../wasm/ops/convert.ts";
 import { ModelFormatError } from "../format/errors.ts";
 
 export interface LayerWeights {
@@ -44,7 +45,7 @@ export async function loadWeights(rt: Runtime, file: ModelFile, onTensor?: (name
     const e = file.tensors.get(name);
     if (!e) throw new ModelFormatError(file.name, `tensor ${name}`, undefined, "required tensor is missing");
     checkShape(file.name, e, shape);
-    const t = await toTensor(rt, e, linear);
+    const t = await toTensor(rt, file.name, e, linear);
     owned.push(t);
     onTensor?.(name);
     return t;
@@ -104,7 +105,7 @@ function checkShape(file: string, e: TensorEntry, shape: number[]): void {
   }
 }
 
-async function toTensor(rt: Runtime, e: TensorEntry, linear: boolean): Promise<Tensor> {
+async function toTensor(rt: Runtime, fileName: string, e: TensorEntry, linear: boolean): Promise<Tensor> {
   const bytes = await e.read();
   if (linear && KEEP.includes(e.dtype) && e.dtype !== "f32") {
     const t = rt.tensor(e.dtype, e.shape);
@@ -113,7 +114,15 @@ async function toTensor(rt: Runtime, e: TensorEntry, linear: boolean): Promise<T
   }
   const t = rt.tensor("f32", e.shape);
   if (e.dtype === "f32") t.bytes().set(bytes);
-  else {
+  else if (e.dtype === "f16" || e.dtype === "bf16") {
+    // the halves go into the upper half of the f32 tensor, and the kernel widens them in place
+    if (bytes.length !== t.size * 2) {
+      t.dispose();
+      throw new ModelFormatError(fileName, `tensor ${e.name} data`, `${bytes.length} bytes`, `expected ${t.size * 2} for ${t.size} ${e.dtype} values`);
+    }
+    t.bytes().set(bytes, t.size * 2);
+    halfToF32InPlace(t, e.dtype);
+  } else {
     const row = e.shape[e.shape.length - 1];
     const rows = t.size / row;
     const rowBytes = bytes.length / rows;

@@ -7,7 +7,7 @@ import { expectDtype, f32At, i32At } from "./check.ts";
 import { expectInts, f32Span } from "./attention.ts";
 
 export interface AggregateKernels {
-  attn_window_scores_f32(qw: number, k: number, out: number, w: number, n_kv: number, head_dim: number,
+  attn_window_scores_f32(qw: number, k: number, out: number, scores: number, w: number, n_kv: number, head_dim: number,
                          n_group: number, q_stride: number, scale: number, mode: number): void;
   pool1d_f32(x: number, y: number, n: number, kernel: number, mode: number, r0: number, r1: number): void;
   topk_f32(x: number, n: number, k: number, idx_out: number, prefer_newer: number): void;
@@ -15,7 +15,7 @@ export interface AggregateKernels {
 
 export function aggregateFallback(h: Heap): AggregateKernels {
   return {
-    attn_window_scores_f32: (qw, k, out, w, n_kv, head_dim, n_group, q_stride, scale, mode) =>
+    attn_window_scores_f32: (qw, k, out, _scores, w, n_kv, head_dim, n_group, q_stride, scale, mode) =>
       ref.attn_window_scores_f32(f32At(h, qw), f32At(h, k), f32At(h, out), w, n_kv, head_dim, n_group, q_stride, scale, mode),
     pool1d_f32: (x, y, n, kernel, mode, r0, r1) => ref.pool1d_f32(f32At(h, x), f32At(h, y), n, kernel, mode, r0, r1),
     topk_f32: (x, n, k, idx_out, prefer_newer) => ref.topk_f32(f32At(h, x), n, k, i32At(h, idx_out), prefer_newer),
@@ -30,6 +30,7 @@ export interface WindowScoresOptions {
   qStride: number;      // elements between window query rows
   scale: number;
   mode: "sum" | "mean";
+  scores: Tensor;       // f32 scratch of >= nKv elements, overwritten (one query's softmax row)
   qOffset?: number;     // element offset of this KV head's group in the first window row of qw
   kOffset?: number;
   outOffset?: number;
@@ -48,7 +49,8 @@ export function attnWindowScores(out: Tensor, qw: Tensor, k: Tensor, o: WindowSc
   const pq = f32Span(op, "qw", qw, o.qOffset ?? 0, we > 0 ? (we - 1) * o.qStride + gd : 0);
   const pk = f32Span(op, "k", k, o.kOffset ?? 0, o.nKv * o.headDim);
   const po = f32Span(op, "out", out, o.outOffset ?? 0, o.nGroup * o.nKv);
-  out.rt.k.attn_window_scores_f32(pq, pk, po, o.w, o.nKv, o.headDim, o.nGroup, o.qStride, o.scale, o.mode === "mean" ? 1 : 0);
+  const ps = f32Span(op, "scores", o.scores, 0, o.nKv);
+  out.rt.k.attn_window_scores_f32(pq, pk, po, ps, o.w, o.nKv, o.headDim, o.nGroup, o.qStride, o.scale, o.mode === "mean" ? 1 : 0);
 }
 
 export interface Pool1dOptions {

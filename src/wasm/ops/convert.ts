@@ -35,3 +35,15 @@ export function bf16ToF32(dst: Tensor, src: Tensor, i0 = 0, i1 = dst.size): void
   checkConvert("bf16ToF32", dst, src, "bf16", i0, i1);
   dst.rt.k.bf16_to_f32(src.ptr, dst.ptr, i0, i1);
 }
+
+// t (n) f32 whose bytes [2n, 4n) hold n f16 or bf16 values (its upper half): converts them to f32
+// in place, as weights are loaded (no second buffer). The kernels run from i = 0 up and write
+// element i (bytes [4i, 4i + 4)) after reading every half at or below i, which sit at bytes
+// >= 2n + 2i: a write never reaches a half that is still to be read.
+export function halfToF32InPlace(t: Tensor, from: "f16" | "bf16"): void {
+  expectDtype("halfToF32InPlace", "t", t, "f32");
+  const src = t.ptr + t.size * 2;
+  if (from === "f16") t.rt.k.f16_to_f32(src, t.ptr, 0, t.size);
+  else if (from === "bf16") t.rt.k.bf16_to_f32(src, t.ptr, 0, t.size);
+  else throw new TypeError(`halfToF32InPlace: from ${from as string}, expected "f16" or "bf16"`);
+}

@@ -4,7 +4,7 @@ import type { Tensor } from "../tensor.ts";
 import type { ThreadPool } from "../threads.ts";
 import type { Kernels } from "../kernels.ts";
 import { gemm, gemv } from "./matmul.ts";
-import { gemmQ, gemvQ } from "./qmatmul.ts";
+import { QGEMM_PANEL, gemmQ, gemvQ, type QKernelDType } from "./qmatmul.ts";
 
 // kernels a pool must be able to run for splitLinear
 export const LINEAR_KERNELS: (keyof Kernels)[] = [
@@ -13,34 +13,64 @@ export const LINEAR_KERNELS: (keyof Kernels)[] = [
   "gemm_q8_0", "gemm_q4_0", "gemm_q4_k", "gemm_q6_k",
 ];
 
+// How a kernel's arguments split across threads, by name: `at` gives each argument's position
+// in the kernel's signature; the pool cuts [0, total) of the `range` argument and the one after
+// it (start, end) into parts that start at multiples of `align`, and gives thread t its own
+// buffer in the `scratch` argument. Built once per signature, so a split allocates nothing.
+interface SplitTable<A extends string> {
+  readonly nargs: number;
+  readonly at: Readonly<Record<A, number>>;
+  readonly rangeAt: number;
+  readonly align: number;
+  readonly scratchAt: number; // -1: no scratch argument
+}
+
+function splitTable<A extends string>(args: readonly A[], range: A, align: number, scratch?: A): SplitTable<A> {
+  const at = Object.fromEntries(args.map((a, i) => [a, i])) as Record<A, number>;
+  if (at[range] + 1 >= args.length) throw new Error(`splitTable: range start ${range} has no end argument after it`);
+  return { nargs: args.length, at, rangeAt: at[range], align, scratchAt: scratch === undefined ? -1 : at[scratch] };
+}
+
+// Output rows per part: a multiple of 4 (any value gives the same bits, since every output row
+// is summed the same way whatever its range; 4 keeps a part's first y row on a 16-byte boundary).
+const ROW_ALIGN = 4;
+
+// gemv_f32, gemv_<q>(W, x, y, n_in, r0, r1): rows [r0, r1) of y
+const GEMV = splitTable(["W", "x", "y", "n_in", "r0", "r1"], "r0", ROW_ALIGN);
+// gemm_f32(X, W, Y, m, n_in, n_out, n0, n1): output columns [n0, n1) of Y
+const GEMM_F32 = splitTable(["X", "W", "Y", "m", "n_in", "n_out", "n0", "n1"], "n0", ROW_ALIGN);
+// gemm_<q>(X, W, Y, S, m, n_in, n_out, n0, n1): output columns [n0, n1) of Y, whole decoded
+// panels per part; S is each thread's panel scratch
+const GEMM_Q = splitTable(["X", "W", "Y", "S", "m", "n_in", "n_out", "n0", "n1"], "n0", QGEMM_PANEL, "S");
+
+const GEMV_Q = { q8_0: "gemv_q8_0", q4_0: "gemv_q4_0", q4_k: "gemv_q4_k", q6_k: "gemv_q6_k" } as const satisfies Record<QKernelDType, keyof Kernels>;
+const GEMM_Q_NAME = { q8_0: "gemm_q8_0", q4_0: "gemm_q4_0", q4_k: "gemm_q4_k", q6_k: "gemm_q6_k" } as const satisfies Record<QKernelDType, keyof Kernels>;
+
+function run<A extends string>(pool: ThreadPool, name: keyof Kernels, s: SplitTable<A>, total: number, scratch?: readonly Tensor[]): void {
+  pool.split(name, s.nargs, s.rangeAt, total, s.align, s.scratchAt, scratch);
+}
+
 // Y (m, n_out) = X (m, n_in) @ W^T over the pool's threads; scratch[t]: thread t's panel buffer
 // for quantized gemm (gemmScratchFloats(n_in) floats each).
 export function splitLinear(pool: ThreadPool, y: Tensor, W: Tensor, x: Tensor, m: number, scratch: readonly Tensor[]): void {
   const [n_out, n_in] = W.shape;
   const a = pool.argv;
-  if (W.dtype === "f32") {
-    if (m === 1) {
-      gemv(y, W, x, 0, 0);
-      a[0] = W.ptr; a[1] = x.ptr; a[2] = y.ptr; a[3] = n_in;
-      pool.split("gemv_f32", 6, 4, n_out, 4);
-    } else {
-      gemm(y, x, W, m, 0, 0);
-      a[0] = x.ptr; a[1] = W.ptr; a[2] = y.ptr; a[3] = m; a[4] = n_in; a[5] = n_out;
-      pool.split("gemm_f32", 8, 6, n_out, 4);
-    }
-    return;
-  }
-  const t = W.dtype as "q8_0" | "q4_0" | "q4_k" | "q6_k";
+  const quant = W.dtype !== "f32";
   if (m === 1) {
-    gemvQ(y, W, x, 0, 0);
-    a[0] = W.ptr; a[1] = x.ptr; a[2] = y.ptr; a[3] = n_in;
-    pool.split(GEMV_Q[t], 6, 4, n_out, 4);
+    if (quant) gemvQ(y, W, x, 0, 0);
+    else gemv(y, W, x, 0, 0);
+    const g = GEMV.at;
+    a[g.W] = W.ptr; a[g.x] = x.ptr; a[g.y] = y.ptr; a[g.n_in] = n_in;
+    run(pool, quant ? GEMV_Q[W.dtype as QKernelDType] : "gemv_f32", GEMV, n_out);
+  } else if (!quant) {
+    gemm(y, x, W, m, 0, 0);
+    const g = GEMM_F32.at;
+    a[g.X] = x.ptr; a[g.W] = W.ptr; a[g.Y] = y.ptr; a[g.m] = m; a[g.n_in] = n_in; a[g.n_out] = n_out;
+    run(pool, "gemm_f32", GEMM_F32, n_out);
   } else {
     gemmQ(y, x, W, scratch[0], m, 0, 0);
-    a[0] = x.ptr; a[1] = W.ptr; a[2] = y.ptr; a[3] = 0; a[4] = m; a[5] = n_in; a[6] = n_out;
-    pool.split(GEMM_Q[t], 9, 7, n_out, 32, 3, scratch);
+    const g = GEMM_Q.at;
+    a[g.X] = x.ptr; a[g.W] = W.ptr; a[g.Y] = y.ptr; a[g.m] = m; a[g.n_in] = n_in; a[g.n_out] = n_out;
+    run(pool, GEMM_Q_NAME[W.dtype as QKernelDType], GEMM_Q, n_out, scratch);
   }
 }
-
-const GEMV_Q = { q8_0: "gemv_q8_0", q4_0: "gemv_q4_0", q4_k: "gemv_q4_k", q6_k: "gemv_q6_k" } as const;
-const GEMM_Q = { q8_0: "gemm_q8_0", q4_0: "gemm_q4_0", q4_k: "gemm_q4_k", q6_k: "gemm_q6_k" } as const;
