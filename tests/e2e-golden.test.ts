@@ -1,5 +1,6 @@
 // Golden end-to-end tests: greedy generations equal independent implementations token for
 // token (tests/fixtures: llama2.c run.c, llama.cpp, a numpy forward pass; see the README there).
+// Each suite first checks that the shared model files have the sha256 its fixture records.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -1,5 +1,7 @@
 // DBudgetKV and nucleus keep the same positions as an independent numpy implementation of the
-// rules (tests/fixtures/kv-rules-stories260k.json), on 12 stories260K prompts of 96-436 tokens.
+// rules (tests/fixtures/kv-rules-stories260k.json, made by tests/fixtures/producers/
+// kv_rules_stories260k.py), on 12 stories260K prompts of 96-436 tokens; the model file must have
+// the sha256 the fixture records.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
