@@ -82,7 +82,7 @@ describe("bad input gives one clear error line", () => {
   };
 
   it("usage errors", async () => {
-    oneLine(await cli("run"), 2, /^budgetkv: error: -m MODEL is required/);
+    oneLine(await cli("run", "stray"), 2, /^budgetkv: error: unexpected argument "stray"/);
     oneLine(await cli("run", "-m", MODEL, "--bogus"), 2, /unknown flag --bogus/);
     oneLine(await cli("run", "-m", MODEL, "--temp", "hot"), 2, /flag --temp: "hot" is not a number/);
     oneLine(await cli("run", "-m", MODEL, "-n"), 2, /flag -n needs a value/);

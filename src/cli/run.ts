@@ -1,13 +1,14 @@
 // `budgetkv run`: generate from a prompt, streaming text, then llama.cpp-style timing lines
 // (or one JSON object with --json).
 import { LLM } from "../llm.ts";
+import { DEFAULT_MODEL } from "../default-model.ts";
 import type { GenerateOptions } from "../generate/session.ts";
 import type { KVOptions } from "../kv/options.ts";
 import { parseFlags, usage, UsageError, type FlagSpec } from "./args.ts";
 import type { CliIO } from "./io.ts";
 
 export const MODEL_FLAGS: FlagSpec[] = [
-  { names: ["-m", "--model"], key: "model", type: "string", help: "model file (GGUF, llama2.c .bin) or Hugging Face folder" },
+  { names: ["-m", "--model"], key: "model", type: "string", help: `model file (GGUF, llama2.c .bin) or Hugging Face folder (default: the packaged ${DEFAULT_MODEL.name})` },
   { names: ["-c", "--ctx-size"], key: "ctx", type: "integer", help: "context size (default: the model's)" },
   { names: ["-t", "--threads"], key: "threads", type: "integer", help: "threads for the linear layers (default 1)" },
   { names: ["--tokenizer"], key: "tokenizer", type: "string", help: "tokenizer.bin for llama2.c models (default: found beside the model)" },
@@ -42,7 +43,7 @@ const RUN_FLAGS: FlagSpec[] = [
   ...KV_FLAGS,
 ];
 
-export const RUN_USAGE = `budgetkv run -m MODEL [-p PROMPT] [-n N] [flags]\n${usage(RUN_FLAGS)}`;
+export const RUN_USAGE = `budgetkv run [-m MODEL] [-p PROMPT] [-n N] [flags]\n${usage(RUN_FLAGS)}`;
 
 export function kvOptions(f: Record<string, unknown>): KVOptions {
   const kv: KVOptions = {};
@@ -58,8 +59,9 @@ export function kvOptions(f: Record<string, unknown>): KVOptions {
 }
 
 export async function loadFromFlags(f: Record<string, unknown>, io?: CliIO): Promise<LLM> {
-  if (typeof f.model !== "string") throw new UsageError("-m MODEL is required");
-  const llm = await LLM.load(f.model, {
+  // no -m: the model shipped in the package
+  const model = typeof f.model === "string" ? f.model : DEFAULT_MODEL.url;
+  const llm = await LLM.load(model, {
     contextSize: f.ctx as number | undefined,
     threads: f.threads as number | undefined,
     tokenizer: f.tokenizer as string | undefined,
