@@ -14,6 +14,7 @@ import { runGeneration, type GenerateOptions, type GenerationResult } from "./ge
 import { ThreadPool } from "./wasm/threads.ts";
 import { LINEAR_KERNELS } from "./wasm/ops/parallel.ts";
 import { DEFAULT_MODEL } from "./default-model.ts";
+import { OptionError } from "./util/option-error.ts";
 
 export interface LoadProgress { stage: "read" | "weights" | "ready"; loaded: number; total: number }
 
@@ -46,12 +47,13 @@ export class LLM {
   // or a page's main thread)
   get threads(): number { return this.pool?.threads ?? 1; }
 
-  // With no arguments, the model shipped in the package (DEFAULT_MODEL; pass DEFAULT_MODEL.url to
-  // give it options). An explicit undefined or null source is an error, not the default.
+  // With no arguments, the model shipped in the package (DEFAULT_MODEL) with the context it was
+  // trained on; LLM.load(DEFAULT_MODEL.url, options) loads it with other options. An explicit
+  // undefined or null source is an error, not the default.
   static load(): Promise<LLM>;
   static load(source: ModelSource, opts?: LoadOptions): Promise<LLM>;
   static async load(...args: [] | [ModelSource, LoadOptions?]): Promise<LLM> {
-    if (args.length === 0) return LLM.loadFrom(DEFAULT_MODEL.url, {});
+    if (args.length === 0) return LLM.loadFrom(DEFAULT_MODEL.url, { contextSize: DEFAULT_MODEL.trainedContext });
     const [source, opts = {}] = args;
     if (source === undefined || source === null) {
       throw new TypeError(`LLM.load(${source}): no model source; call LLM.load() with no arguments for the default model, or LLM.load(DEFAULT_MODEL.url, options)`);
@@ -62,10 +64,10 @@ export class LLM {
   private static async loadFrom(source: ModelSource, opts: LoadOptions): Promise<LLM> {
     const t0 = (globalThis.performance ?? Date).now();
     if (opts.contextSize !== undefined && (!Number.isInteger(opts.contextSize) || opts.contextSize < 1)) {
-      throw new RangeError(`invalid option contextSize = ${opts.contextSize}: must be a positive integer`);
+      throw new OptionError("contextSize", opts.contextSize, "must be a positive integer");
     }
     if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1)) {
-      throw new RangeError(`invalid option threads = ${opts.threads}: must be a positive integer`);
+      throw new OptionError("threads", opts.threads, "must be a positive integer");
     }
     const rt = opts.runtime ?? (await createRuntime({ build: opts.build ?? "auto" }));
     const file = await openModel(source, { onProgress: (loaded, total) => opts.onProgress?.({ stage: "read", loaded, total }) });

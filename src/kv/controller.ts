@@ -7,6 +7,7 @@ import type { KVOptions, KVReport } from "./options.ts";
 import type { KVPolicy, LayerContext } from "./policy.ts";
 import { buildPolicy } from "./registry.ts";
 import { mulberry32 } from "../util/rng.ts";
+import { OptionError } from "../util/option-error.ts";
 
 const now = () => (globalThis.performance ?? Date).now();
 
@@ -27,11 +28,11 @@ export class KVController {
   constructor(readonly rt: Runtime, readonly model: Transformer, opts: KVOptions, readonly nPrompt: number, reserve: number) {
     this.policy = buildPolicy(opts);
     this.phase = opts.phase ?? "prefill";
-    if (!["prefill", "decode", "both"].includes(this.phase)) throw new RangeError(`invalid KV option phase = "${this.phase}": expected prefill, decode or both`);
+    if (!["prefill", "decode", "both"].includes(this.phase)) throw new OptionError("kv.phase", this.phase, "expected prefill, decode or both", `invalid KV option phase = "${this.phase}": expected prefill, decode or both`);
     this.interval = opts.interval ?? 0;
     if (this.phase !== "prefill" && this.policy.name !== "full") {
       if (!Number.isInteger(this.interval) || this.interval < Math.max(1, this.policy.window)) {
-        throw new RangeError(`invalid KV option interval = ${opts.interval}: with phase "${this.phase}" it must be an integer >= ${Math.max(1, this.policy.window)} (the policy's query window)`);
+        throw new OptionError("kv.interval", opts.interval, `with phase "${this.phase}" it must be an integer >= ${Math.max(1, this.policy.window)} (the policy's query window)`, `invalid KV option interval = ${opts.interval}: with phase "${this.phase}" it must be an integer >= ${Math.max(1, this.policy.window)} (the policy's query window)`);
       }
     }
     this.random = mulberry32((opts.seed as number | undefined) ?? 1);

@@ -1,6 +1,7 @@
 // Every KV policy, by name. Options are validated when a policy is built: an unknown policy
 // or option, or a value out of range, is an error that names it.
 import type { KVPolicy, OptionSpec, PolicyFactory } from "./policy.ts";
+import { OptionError } from "../util/option-error.ts";
 import { full } from "./policies/full.ts";
 import { dbudget } from "./policies/dbudget.ts";
 import { nucleus } from "./policies/nucleus.ts";
@@ -21,12 +22,12 @@ const COMMON = new Set(["policy", "phase", "interval"]);
 export function buildPolicy(opts: Record<string, unknown>): KVPolicy {
   const name = (opts.policy as string | undefined) ?? "full";
   const f = POLICIES.get(name);
-  if (!f) throw new RangeError(`unknown KV policy "${name}" (known: ${[...POLICIES.keys()].join(", ")})`);
+  if (!f) throw new OptionError("kv.policy", name, `unknown KV policy (known: ${[...POLICIES.keys()].join(", ")})`, `unknown KV policy "${name}" (known: ${[...POLICIES.keys()].join(", ")})`);
   const merged: Record<string, unknown> = { ...f.defaults };
   for (const [k, v] of Object.entries(opts)) {
     if (v === undefined || COMMON.has(k)) continue;
     const spec = f.options[k];
-    if (!spec) throw new RangeError(`KV policy "${name}" has no option "${k}" (options: ${Object.keys(f.options).join(", ") || "none"})`);
+    if (!spec) throw new OptionError(`kv.${k}`, v, `KV policy "${name}" has no such option`, `KV policy "${name}" has no option "${k}" (options: ${Object.keys(f.options).join(", ") || "none"})`);
     checkOption(name, k, v, spec);
     merged[k] = v;
   }
@@ -37,7 +38,7 @@ export function buildPolicy(opts: Record<string, unknown>): KVPolicy {
 }
 
 function checkOption(policy: string, key: string, v: unknown, s: OptionSpec): void {
-  const bad = (want: string) => new RangeError(`KV policy "${policy}": invalid option ${key} = ${JSON.stringify(v)}: ${want}`);
+  const bad = (want: string) => new OptionError(`kv.${key}`, v, `${want} (KV policy "${policy}")`, `KV policy "${policy}": invalid option ${key} = ${JSON.stringify(v)}: ${want}`);
   const num = (x: unknown) => {
     if (typeof x !== "number" || !Number.isFinite(x)) throw bad("expected a number");
     if (s.type === "integer" || s.type === "integers") if (!Number.isInteger(x)) throw bad("expected an integer");
