@@ -3,7 +3,9 @@ import { LLM } from "budgetkv";
 
 // no source: the model shipped in the package (stories260K); or LLM.load("model.gguf", { threads: 2 })
 const llm = await LLM.load();
-for await (const piece of llm.generate("Once upon a time", { maxTokens: 40, temperature: 0 })) {
+const prompt = "Once upon a time";
+process.stdout.write(prompt);
+for await (const piece of llm.generate(prompt, { maxTokens: 40, temperature: 0 })) {
   process.stdout.write(piece);
 }
 const r = await llm.complete("Lily and Ben went to the park. They", { maxTokens: 24, temperature: 0, kv: { policy: "nucleus" } });
