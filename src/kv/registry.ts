@@ -9,6 +9,7 @@
 // budget-free rule (adaptive: true). Then add it to the list below. tests/kv-policies.test.ts
 // runs every registered policy.
 import type { KVPolicy, PolicyFactory } from "./policy.ts";
+import { OptionError } from "../util/option-error.ts";
 import { full } from "./policies/full.ts";
 import { dbudget } from "./policies/dbudget.ts";
 import { nucleus } from "./policies/nucleus.ts";
@@ -26,6 +27,6 @@ export const POLICIES: ReadonlyMap<string, PolicyFactory> = new Map(
 export function buildPolicy(opts: Record<string, unknown>): KVPolicy {
   const name = opts.policy ?? "full";
   const f = typeof name === "string" ? POLICIES.get(name) : undefined;
-  if (!f) throw new RangeError(`unknown KV policy "${String(name)}" (known: ${[...POLICIES.keys()].join(", ")})`);
+  if (!f) throw new OptionError("kv.policy", name, `unknown KV policy (known: ${[...POLICIES.keys()].join(", ")})`, `unknown KV policy "${String(name)}" (known: ${[...POLICIES.keys()].join(", ")})`);
   return f.create(opts);
 }
