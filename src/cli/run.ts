@@ -1,6 +1,6 @@
 // `budgetkv run`: generate from a prompt, streaming text, then llama.cpp-style timing lines
 // (or one JSON object with --json).
-import { LLM } from "../llm.ts";
+import { LLM, MAX_THREADS } from "../llm.ts";
 import type { GenerateOptions } from "../generate/session.ts";
 import type { KVOptions } from "../kv/options.ts";
 import { parseFlags, usage, UsageError, type FlagSpec } from "./args.ts";
@@ -59,6 +59,8 @@ export function kvOptions(f: Record<string, unknown>): KVOptions {
 
 export async function loadFromFlags(f: Record<string, unknown>, io?: CliIO): Promise<LLM> {
   if (typeof f.model !== "string") throw new UsageError("-m MODEL is required");
+  if (f.ctx !== undefined && (f.ctx as number) < 1) throw new UsageError(`-c ${f.ctx}: the context size must be at least 1`);
+  if (f.threads !== undefined && ((f.threads as number) < 1 || (f.threads as number) > MAX_THREADS)) throw new UsageError(`-t ${f.threads}: the thread count must be from 1 to ${MAX_THREADS}`);
   const llm = await LLM.load(f.model, {
     contextSize: f.ctx as number | undefined,
     threads: f.threads as number | undefined,

@@ -6,7 +6,8 @@ import type { Runtime } from "../wasm/runtime.ts";
 import type { Tensor } from "../wasm/tensor.ts";
 import type { ModelConfig } from "./config.ts";
 import type { Weights } from "./weights.ts";
-import type { KVStore } from "../kv/store.ts";
+import { KVStore } from "../kv/store.ts";
+import { type FiniteChecks, NonFiniteError, firstNonFiniteF32 } from "./finite.ts";
 import { add, addRows, addStrided } from "../wasm/ops/elementwise.ts";
 import { rmsnorm } from "../wasm/ops/norm.ts";
 import { rope, ropeTable } from "../wasm/ops/rope.ts";
@@ -52,8 +53,13 @@ export class Transformer {
   private dec: AttnDecodeOptions[];   // per KV head
   private pre: AttnPrefillOptions[];  // per KV head
 
-  constructor(readonly rt: Runtime, readonly cfg: ModelConfig, readonly w: Weights, opts: { maxChunk?: number; contextSize?: number; pool?: ThreadPool } = {}) {
+  // NaN/Inf checks (finite.ts): "logits" (default) checks each step's logits, "layers" the
+  // residual stream after every layer too, "off" nothing
+  readonly checkFinite: FiniteChecks;
+
+  constructor(readonly rt: Runtime, readonly cfg: ModelConfig, readonly w: Weights, opts: { maxChunk?: number; contextSize?: number; pool?: ThreadPool; checkFinite?: FiniteChecks } = {}) {
     this.maxChunk = Math.max(1, opts.maxChunk ?? 64);
+    this.checkFinite = opts.checkFinite ?? "logits";
     this.contextSize = opts.contextSize ?? cfg.contextLength;
     const C = this.maxChunk, { dim, hiddenDim, nHeads, nKvHeads, headDim } = cfg;
     const qDim = nHeads * headDim, kvDim = nKvHeads * headDim;
@@ -87,7 +93,8 @@ export class Transformer {
 
   // Runs tokens[start .. start+m) at positions pos0.. through every layer, appending to kv.
   // Returns the logits of the last token (this.logits) unless logits is false.
-  forward(tokens: ArrayLike<number>, start: number, m: number, pos0: number, kv: KVStore, logits = true, window?: QueryWindow): Tensor {
+  // Non-finite logits throw a NonFiniteError naming the first non-finite layer (see finite.ts).
+  forward(tokens: ArrayLike<number>, start: number, m: number, pos0: number, kv: KVStore, logits = true, window?: QueryWindow, checkLayers = this.checkFinite === "layers"): Tensor {
     const cfg = this.cfg;
     if (m < 1 || m > this.maxChunk) throw new RangeError(`forward: chunk of ${m} tokens (1..${this.maxChunk})`);
     if (pos0 + m > this.contextSize) throw new RangeError(`forward: position ${pos0 + m} passes the context size ${this.contextSize}`);
@@ -145,14 +152,42 @@ export class Transformer {
       siluMul(this.hb, this.hb, this.hb2, 0, m * cfg.hiddenDim);
       this.lin.apply(this.xb2, L.wDown, this.hb, m);
       add(this.x, this.x, this.xb2, 0, m * dim);
+      if (checkLayers) {
+        const i = firstNonFiniteF32(this.x.f32(), 0, m * dim);
+        if (i >= 0) throw new NonFiniteError(`non-finite values at position ${pos0 + Math.floor(i / dim)}: layer ${l} (blk.${l}.*) is the first whose output is NaN or Inf; check the model's weights`, pos0 + Math.floor(i / dim), l);
+      }
     }
     if (logits) {
       // final norm of the last row only
       copyStrided(this.last, 0, dim, this.x, (m - 1) * dim, dim, 1, dim);
       rmsnorm(this.last, this.last, this.w.outNorm, normEps, 1);
       this.lin.apply(this.logits, this.w.output, this.last, 1);
+      if (this.checkFinite !== "off" && firstNonFiniteF32(this.logits.f32()) >= 0) throw this.locateNonFinite(tokens, start, m, pos0);
     }
     return this.logits;
+  }
+
+  // The logits at position pos0+m-1 are not finite: replays tokens for positions 0 .. pos0+m-1
+  // (tokens[start - pos0 ..]) through a fresh full cache with a check after every layer, and
+  // returns the error naming the first layer whose output went non-finite (or the output head).
+  private locateNonFinite(tokens: ArrayLike<number>, start: number, m: number, pos0: number): NonFiniteError {
+    const pos = pos0 + m - 1, first = start - pos0;
+    const bad = this.logits.f32()[firstNonFiniteF32(this.logits.f32())];
+    const head = `non-finite logits (${bad}) at position ${pos}`;
+    if (first < 0) return new NonFiniteError(`${head}; load with checkFinite: "layers" to find the layer`, pos, undefined);
+    const { nLayers, nKvHeads, headDim } = this.cfg;
+    const kv = new KVStore(this.rt, nLayers, nKvHeads, headDim, pos0 + m);
+    try {
+      for (let i = 0; i < pos0 + m; i += this.maxChunk) {
+        this.forward(tokens, first + i, Math.min(this.maxChunk, pos0 + m - i), i, kv, false, undefined, true);
+      }
+    } catch (e) {
+      if (e instanceof NonFiniteError) return new NonFiniteError(`${head}: ${e.message}`, pos, e.layer);
+      throw e;
+    } finally {
+      kv.dispose();
+    }
+    return new NonFiniteError(`${head}: every layer's output is finite, so the output head (output_norm.weight, output.weight) made them so; check the model's weights`, pos, "output");
   }
 
   dispose(): void {

@@ -1,6 +1,7 @@
 // Tokenizer factories: pick the implementation from what the model files say.
 import type { GGUFValue } from "../format/gguf.ts";
 import { ModelFormatError } from "../format/errors.ts";
+import { parseJson } from "../format/json.ts";
 import { BpeTokenizer } from "./bpe.ts";
 import { HFTokenizerAdapter } from "./hf.ts";
 import { parseLlama2cTokenizer } from "./llama2c.ts";
@@ -32,6 +33,6 @@ export function tokenizerFromLlama2c(bytes: Uint8Array, name: string, vocabSize?
 
 // From tokenizer.json (text or parsed) and optionally tokenizer_config.json (parsed).
 export function tokenizerFromHF(tokenizerJson: string | object, tokenizerConfig?: object): Tokenizer {
-  const json = typeof tokenizerJson === "string" ? JSON.parse(tokenizerJson) : tokenizerJson;
-  return new HFTokenizerAdapter(json, (tokenizerConfig ?? {}) as Record<string, unknown>);
+  const json = typeof tokenizerJson === "string" ? parseJson(tokenizerJson, "tokenizer.json") : tokenizerJson;
+  return new HFTokenizerAdapter(json as Record<string, unknown>, (tokenizerConfig ?? {}) as Record<string, unknown>);
 }

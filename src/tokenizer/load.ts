@@ -4,6 +4,7 @@
 import type { ModelFile, ModelSource } from "../format/model-file.ts";
 import { isByteSource, openSource, type ByteSource, type SourceInput } from "../io/source.ts";
 import type { Tokenizer } from "./types.ts";
+import { ModelFormatError } from "../format/errors.ts";
 import { tokenizerFromGGUF, tokenizerFromHF, tokenizerFromLlama2c } from "./index.ts";
 
 export type TokenizerSource = SourceInput | ByteSource;
@@ -15,7 +16,7 @@ export async function loadTokenizer(file: ModelFile, explicit?: TokenizerSource,
   }
   if (file.format === "gguf") return tokenizerFromGGUF(file.metadata!, file.name);
   if (file.format === "safetensors") {
-    if (!file.hf?.tokenizerJson) throw new Error(`${file.name}: no tokenizer.json beside the weights`);
+    if (!file.hf?.tokenizerJson) throw new ModelFormatError(file.name, "tokenizer.json", undefined, "missing: a Hugging Face model needs its tokenizer.json beside the weights");
     return tokenizerFromHF(file.hf.tokenizerJson, file.hf.tokenizerConfig);
   }
   for (const cand of await besideCandidates(modelSource)) {
@@ -29,7 +30,7 @@ export async function loadTokenizer(file: ModelFile, explicit?: TokenizerSource,
       await src.close();
     }
   }
-  throw new Error(`${file.name}: a llama2.c checkpoint needs its tokenizer: put tokenizer.bin or tok*.bin with ${file.config.vocabSize} tokens beside it, or pass --tokenizer FILE`);
+  throw new ModelFormatError(file.name, "tokenizer", undefined, `a llama2.c checkpoint needs its tokenizer: put tokenizer.bin or tok*.bin with ${file.config.vocabSize} tokens beside it, or pass --tokenizer FILE`);
 }
 
 // tokenizer.bin, then tok*.bin, in the model file's directory (paths only)
