@@ -51,7 +51,7 @@ export function validateTokenizerJson(json: unknown, file = "tokenizer.json"): n
   let maxId = -1;
   for (const [t, id] of Object.entries(vocab)) maxId = Math.max(maxId, checkId(`model.vocab[${JSON.stringify(t.slice(0, 40))}]`, id));
   if (entries === 0) throw bad("model.vocab", vocab, "is empty");
-  const merges = model.merges ?? [];
+  const merges = model.merges === undefined ? [] : model.merges;
   if (!Array.isArray(merges)) throw bad("model.merges", merges, "expected an array of \"a b\" strings or [a, b] pairs");
   const pairs = merges.length > 0 && Array.isArray(merges[0]);
   for (let i = 0; i < merges.length; i++) {
@@ -62,6 +62,9 @@ export function validateTokenizerJson(json: unknown, file = "tokenizer.json"): n
   for (const k of ["unk_token", "continuing_subword_prefix", "end_of_word_suffix"]) {
     const v = model[k];
     if (v !== undefined && v !== null && typeof v !== "string") throw bad(`model.${k}`, v, "expected a string or null");
+  }
+  if (typeof model.unk_token === "string" && !(model.unk_token in vocab) && !added.some((a: unknown) => isObj(a) && a.content === model.unk_token)) {
+    throw bad("model.unk_token", model.unk_token, "is not in the vocabulary (unknown pieces would have no id)");
   }
   for (const k of ["byte_fallback", "fuse_unk", "ignore_merges"]) {
     const v = model[k];

@@ -75,15 +75,18 @@ export class ThreadPool {
     if (!makeWorker) return undefined;
     const workers: WorkerLike[] = [], ctl: Int32Array[] = [];
     try {
+      // started together, so a large pool starts in about the time of one worker
+      const ready: Promise<void>[] = [];
       for (let t = 1; t < threads; t++) {
         const c = new Int32Array(new SharedArrayBuffer(CTL_WORDS * 4));
-        const { worker, ready } = makeWorker();
-        workers.push(worker);
+        const w = makeWorker();
+        workers.push(w.worker);
         ctl.push(c);
-        worker.postMessage({ bytes: rt.moduleBytes, memory: rt.memory, names, ctl: c.buffer });
-        await ready;
-        worker.unref?.();
+        w.worker.postMessage({ bytes: rt.moduleBytes, memory: rt.memory, names, ctl: c.buffer });
+        ready.push(w.ready);
       }
+      await Promise.all(ready);
+      for (const w of workers) w.unref?.();
     } catch (e) {
       for (const w of workers) w.terminate();
       throw e;

@@ -1,4 +1,5 @@
-// The mutation fuzzer: `npm run fuzz -- --cases N --seed S [--jobs J] [--timeout MS] [--out DIR]`
+// The mutation fuzzer: `npm run fuzz -- --cases N --seed S [--first I] [--jobs J] [--timeout MS] [--out DIR]`
+// (cases I .. I+N-1 of seed S: each case's mutations depend only on S and its index)
 // or `npm run fuzz -- --replay '{"target":...,"ops":[...]}' [--out DIR]`.
 // Cases run in worker threads (one runtime each, shared by its cases) so that a case that hangs
 // can be stopped: past the time limit the worker is terminated, the case counted as a hang, and a
@@ -88,16 +89,17 @@ async function minimize(runner: Runner, c: Case, sig: string): Promise<Case> {
   return cur;
 }
 
-interface Args { cases: number; seed: number; jobs: number; timeout: number; out?: string; replay?: Case; only?: string; quiet: boolean }
+interface Args { first: number; cases: number; seed: number; jobs: number; timeout: number; out?: string; replay?: Case; only?: string; quiet: boolean }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { cases: 1000, seed: 1, jobs: 1, timeout: 5000, quiet: false };
+  const a: Args = { first: 0, cases: 1000, seed: 1, jobs: 1, timeout: 5000, quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i], v = argv[i + 1];
     const num = () => { const x = Number(v); if (!Number.isSafeInteger(x) || x < 0) usage(`${k}: "${v}" is not a non-negative integer`); i++; return x; };
     switch (k) {
       case "--cases": a.cases = num(); break;
       case "--seed": a.seed = num(); break;
+      case "--first": a.first = num(); break;
       case "--jobs": a.jobs = Math.max(1, num()); break;
       case "--timeout": a.timeout = Math.max(1, num()); break;
       case "--out": a.out = v; i++; break;
@@ -111,7 +113,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`fuzz: ${msg}\nusage: npm run fuzz -- [--cases N] [--seed S] [--jobs J] [--timeout MS] [--format gguf|llama2c|hf] [--out DIR] [--quiet] | --replay CASE_JSON\n`);
+  process.stderr.write(`fuzz: ${msg}\nusage: npm run fuzz -- [--cases N] [--seed S] [--first I] [--jobs J] [--timeout MS] [--format gguf|llama2c|hf] [--out DIR] [--quiet] | --replay CASE_JSON\n`);
   process.exit(2);
 }
 
@@ -149,8 +151,8 @@ async function main(): Promise<void> {
   let next = 0, done = 0, slowest = 0;
   const work = async (runner: Runner) => {
     for (;;) {
-      const i = next++;
-      if (i >= args.cases) return;
+      const i = args.first + next++;
+      if (i >= args.first + args.cases) return;
       const c = randomCase(new Rng((args.seed * 1_000_003 + i) >>> 0), pool);
       const r = await runner.run(c);
       const fmt = byName.get(c.target)!.format;

@@ -60,7 +60,9 @@ function applyOne(b: Uint8Array, op: Op, seed: SeedFile): Uint8Array {
       else dv.setFloat32(op.at, v, true);
       return c;
     }
-    case "json": return seed.stHeader ? editSafetensorsHeader(b, op) : editJsonText(b, op);
+    case "json":
+      // a document an earlier op nested past what JSON.stringify can recurse through stays as it is
+      try { return seed.stHeader ? editSafetensorsHeader(b, op) : editJsonText(b, op); } catch { return b; }
   }
 }
 
