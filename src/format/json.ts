@@ -7,6 +7,7 @@ import { ModelFormatError } from "./errors.ts";
 export interface JsonLimits {
   maxBytes?: number;  // default 256 MiB
   maxDepth?: number;  // default 64: real configs and tokenizers nest under 10 levels
+  field?: string;     // what errors call the text (default "json")
 }
 
 export const JSON_MAX_BYTES = 1 << 28;
@@ -32,14 +33,14 @@ export function depthExceeded(text: string, limit: number): number {
 
 // Parses `text` (the contents of `file`), or throws a ModelFormatError naming the file.
 export function parseJson(text: string, file: string, limits: JsonLimits = {}): unknown {
-  const maxBytes = limits.maxBytes ?? JSON_MAX_BYTES, maxDepth = limits.maxDepth ?? JSON_MAX_DEPTH;
+  const maxBytes = limits.maxBytes ?? JSON_MAX_BYTES, maxDepth = limits.maxDepth ?? JSON_MAX_DEPTH, field = limits.field ?? "json";
   if (text.length > maxBytes) throw new ModelFormatError(file, "size", text.length, `larger than ${maxBytes} bytes for a JSON file`);
   const at = depthExceeded(text, maxDepth);
-  if (at >= 0) throw new ModelFormatError(file, "json", undefined, `nested more than ${maxDepth} levels deep (at character ${at})`);
+  if (at >= 0) throw new ModelFormatError(file, field, undefined, `nested more than ${maxDepth} levels deep (at character ${at})`);
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new ModelFormatError(file, "json", undefined, `not valid JSON: ${(e as Error).message.slice(0, 200)}`);
+    throw new ModelFormatError(file, field, undefined, `not valid JSON: ${(e as Error).message.slice(0, 200)}`);
   }
 }
 

@@ -58,7 +58,7 @@ export async function readSafetensorsHeader(src: ByteSource): Promise<Safetensor
   } catch (e) {
     throw new ModelFormatError(file, "header", undefined, `not valid UTF-8 JSON: ${(e as Error).message}`);
   }
-  const json = parseJson(text, file, { maxBytes: MAX_HEADER, maxDepth: 16 });
+  const json = parseJson(text, file, { maxBytes: MAX_HEADER, maxDepth: 16, field: "header" });
   return parseSafetensorsHeader(json, src.size, file, n);
 }
 
