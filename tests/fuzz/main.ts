@@ -164,13 +164,18 @@ async function main(): Promise<void> {
         const f = firsts.get(sig);
         if (f) f.n++; else firsts.set(sig, { c, r, index: i, n: 1 });
       }
-      if (!args.quiet && ++done % 500 === 0) process.stderr.write(`fuzz: ${done}/${args.cases} cases, ${firsts.size} distinct failures, ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+      if (++done % 500 === 0 && !args.quiet) process.stderr.write(`fuzz: ${done}/${args.cases} cases, ${firsts.size} distinct failures, ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
     }
   };
+  // SIGINT/SIGTERM: print the counts of the cases done so far (cases first .. first+done-1)
+  let stopped = false;
+  const stop = () => { stopped = true; next = args.cases; };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
   await Promise.all(runners.map(work));
   const secs = (performance.now() - t0) / 1000;
 
-  console.log(`fuzz: ${args.cases} cases, seed ${args.seed}, ${secs.toFixed(1)} s (slowest case ${slowest.toFixed(0)} ms, limit ${args.timeout} ms)`);
+  console.log(`fuzz: ${done} cases${stopped ? ` (stopped early of ${args.cases}: cases ${args.first}..${args.first + done - 1} ran)` : ""}, seed ${args.seed}, ${secs.toFixed(1)} s (slowest case ${slowest.toFixed(0)} ms, limit ${args.timeout} ms)`);
   console.log(`${"format".padEnd(8)} ${OUTCOMES.map((o) => o.padStart(7)).join(" ")}`);
   const total = zero();
   for (const [fmt, c] of [...counts].sort()) {
