@@ -54,7 +54,7 @@ const at = (c: number) => samples.find((s) => s.cycle === c)!;
 const [a, b, z] = [...marks].sort((x, y) => x - y).map(at);
 const pct = (x: number, y: number) => (y === x ? "0.00" : ((100 * (y - x)) / x).toFixed(2));
 const what = sessions ? `generations (${tokens} tokens, a KV cache created and disposed each) on one loaded` : `load/generate(${tokens})/dispose cycles of`;
-console.log(`\n${cycles} ${what} ${model}${shared ? " in one shared runtime" : ", a new runtime per load"}, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+console.log(`\n${cycles} ${what} ${model}${shared ? " in one shared runtime" : sessions ? "" : ", a new runtime per load"}, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 console.log(`                 cycle ${a.cycle}   cycle ${b.cycle}   cycle ${z.cycle}   growth after warm-up`);
 for (const k of ["rssMB", "heapUsedMB", "externalMB", "arrayBuffersMB", "wasmMB", "wasmInUseKB"] as const) {
   console.log(`${k.padEnd(16)} ${String(a[k]).padStart(9)} ${String(b[k]).padStart(10)} ${String(z[k]).padStart(10)}   ${pct(a[k], z[k])} %`);
