@@ -84,6 +84,7 @@ describe("tokenizer.json checked before the tokenizer library", () => {
     ["a Unigram model", (j) => { (j.model as Record<string, unknown>).type = "Unigram"; }, /model\.type = "Unigram": unsupported tokenizer model/],
     ["a token id of 1e9", (j) => { j.model.vocab.b = 1e9; }, /model\.vocab\["b"\] = 1000000000: expected a token id in \[0, 5\)/],
     ["an added token id of 1e9", (j) => { j.added_tokens[0].id = 1e9; }, /added_tokens\[0\]\.id = 1000000000/],
+    ["an added token of a megabyte", (j) => { j.added_tokens[0].content = "x".repeat(1 << 20); }, /added_tokens\[0\]\.content = "xxx.*": longer than 4096 characters/],
     ["post_processor.single null", (j) => { (j.post_processor as Record<string, unknown>).single = null; }, /post_processor\.single = null: expected an array/],
     ["an unknown pre_tokenizer", (j) => { (j as Record<string, unknown>).pre_tokenizer = { type: "Nope" }; }, /pre_tokenizer\.type = "Nope": unknown type/],
     ["an unterminated regex", (j) => { (j as Record<string, unknown>).pre_tokenizer = { type: "Split", pattern: { Regex: "([a-z" }, behavior: "Isolated", invert: false }; }, /tokenizer library failed to build the tokenizer: .*(Invalid regular expression|Unterminated)/],

@@ -14,6 +14,7 @@ const PRE_TOKENIZERS = ["BertPreTokenizer", "Sequence", "Whitespace", "Whitespac
 const POST_PROCESSORS = ["TemplateProcessing", "ByteLevel", "BertProcessing", "RobertaProcessing", "Sequence"];
 const DECODERS = ["ByteLevel", "WordPiece", "Metaspace", "BPEDecoder", "CTC", "Sequence", "Replace", "Fuse", "Strip", "ByteFallback"];
 const MAX_ID = 1 << 24;
+const MAX_ADDED_TOKEN = 4096;
 
 function show(v: unknown): string {
   if (typeof v === "string") return JSON.stringify(v.length > 60 ? v.slice(0, 60) + "..." : v);
@@ -74,6 +75,9 @@ export function validateTokenizerJson(json: unknown, file = "tokenizer.json"): n
     if (!isObj(a)) throw bad(`added_tokens[${i}]`, a, "expected {id, content, special}");
     maxId = Math.max(maxId, checkId(`added_tokens[${i}].id`, a.id));
     if (typeof a.content !== "string" || a.content === "") throw bad(`added_tokens[${i}].content`, a.content, "expected a non-empty string");
+    // the library matches added tokens with one regex over all of them: a megabyte token makes
+    // every encode take seconds, and no real token is longer than a few hundred characters
+    if (a.content.length > MAX_ADDED_TOKEN) throw bad(`added_tokens[${i}].content`, a.content, `longer than ${MAX_ADDED_TOKEN} characters`);
     for (const k of ["special", "single_word", "lstrip", "rstrip", "normalized"]) {
       if (a[k] !== undefined && typeof a[k] !== "boolean") throw bad(`added_tokens[${i}].${k}`, a[k], "expected true or false");
     }
