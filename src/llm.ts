@@ -7,7 +7,7 @@ import { openModel, type ModelSource, type ModelFile } from "./format/model-file
 import { loadWeights, type Weights } from "./model/weights.ts";
 import { Transformer } from "./model/transformer.ts";
 import type { ModelConfig } from "./model/config.ts";
-import type { Tokenizer } from "./tokenizer/types.ts";
+import { TokenizerError, type Tokenizer } from "./tokenizer/types.ts";
 import { loadTokenizer, type TokenizerSource } from "./tokenizer/load.ts";
 import { applyChatTemplate, type ChatMessage } from "./tokenizer/chat.ts";
 import { runGeneration, type GenerateOptions, type GenerationResult } from "./generate/session.ts";
@@ -15,6 +15,13 @@ import { ThreadPool } from "./wasm/threads.ts";
 import { LINEAR_KERNELS } from "./wasm/ops/parallel.ts";
 import { DEFAULT_MODEL } from "./default-model.ts";
 import { OptionError } from "./util/option-error.ts";
+import type { FiniteChecks } from "./model/finite.ts";
+import { checkVocab } from "./model/vocab-check.ts";
+import { weightHeapBytes } from "./model/weights.ts";
+import { ModelFormatError } from "./format/errors.ts";
+
+// the most threads load() starts (each one a worker with its own instance of the kernel module)
+export const MAX_THREADS = 64;
 
 export interface LoadProgress { stage: "read" | "weights" | "ready"; loaded: number; total: number }
 
@@ -26,6 +33,9 @@ export interface LoadOptions {
   runtime?: Runtime;           // share a runtime between models
   tokenizer?: TokenizerSource; // llama2.c models: tokenizer.bin (path or bytes)
   maxChunk?: number;           // prefill chunk size (default 64)
+  // NaN/Inf checks: "logits" (default: each step's logits; a NonFiniteError names the first
+  // non-finite layer), "layers" (every layer's output on every step, for debugging), "off"
+  checkFinite?: FiniteChecks;
 }
 
 export type Prompt = string | { tokens: number[] } | ChatMessage[];
@@ -66,8 +76,11 @@ export class LLM {
     if (opts.contextSize !== undefined && (!Number.isInteger(opts.contextSize) || opts.contextSize < 1)) {
       throw new OptionError("contextSize", opts.contextSize, "must be a positive integer");
     }
-    if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1)) {
-      throw new OptionError("threads", opts.threads, "must be a positive integer");
+    if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1 || opts.threads > MAX_THREADS)) {
+      throw new OptionError("threads", opts.threads, `must be an integer from 1 to ${MAX_THREADS}`);
+    }
+    if (opts.checkFinite !== undefined && !["logits", "layers", "off"].includes(opts.checkFinite)) {
+      throw new OptionError("checkFinite", opts.checkFinite, `must be "logits", "layers" or "off"`);
     }
     const rt = opts.runtime ?? (await createRuntime({ build: opts.build ?? envBuild() }));
     const file = await openModel(source, { onProgress: (loaded, total) => opts.onProgress?.({ stage: "read", loaded, total }) });
@@ -76,12 +89,18 @@ export class LLM {
     try {
       const tokenizer = await loadTokenizer(file, opts.tokenizer, source);
       const cfg = file.config;
+      checkVocab(cfg, tokenizer, file.name);
+      // refused from the header, before a byte of tensor data is read
+      const need = weightHeapBytes(file), room = rt.heap.limitBytes - rt.heap.stats.bytesInUse;
+      if (need > room) {
+        throw new ModelFormatError(file.name, "tensors", undefined, `the weights need ${(need / 2 ** 30).toFixed(2)} GiB of WebAssembly memory (f16/bf16 and some quantized types are expanded to f32), more than the ${(room / 2 ** 30).toFixed(2)} GiB available (WebAssembly memory ends at 4 GiB)`);
+      }
       const contextSize = Math.min(opts.contextSize ?? cfg.contextLength, 1 << 20);
       let done = 0;
       const total = file.tensors.size;
       weights = await loadWeights(rt, file, () => opts.onProgress?.({ stage: "weights", loaded: ++done, total }));
       pool = await ThreadPool.create(rt, opts.threads ?? 1, LINEAR_KERNELS);
-      const model = new Transformer(rt, cfg, weights, { contextSize, maxChunk: opts.maxChunk, pool });
+      const model = new Transformer(rt, cfg, weights, { contextSize, maxChunk: opts.maxChunk, pool, checkFinite: opts.checkFinite });
       opts.onProgress?.({ stage: "ready", loaded: total, total });
       return new LLM(rt, file, cfg, tokenizer, weights, model, contextSize, (globalThis.performance ?? Date).now() - t0, pool);
     } catch (e) {
@@ -120,6 +139,7 @@ export class LLM {
     }
     if (typeof prompt === "object") return [...prompt.tokens];
     const ids = this.tokenizer.encode(prompt, { addBos, parseSpecial: true });
+    if (ids.length === 0 && prompt.length > 0) throw new TokenizerError(`${this.file.name}: the tokenizer gave no tokens for a non-empty prompt (its vocabulary covers none of the text)`);
     if (ids.length === 0 && this.tokenizer.bos !== undefined) return [this.tokenizer.bos];
     return ids;
   }

@@ -95,7 +95,7 @@ describe("bad input gives one clear error line", () => {
 
   it("invalid options, a prompt longer than the context, an unknown KV policy", { skip: need }, async () => {
     oneLine(await cli("run", "-m", MODEL, "--top-p", "2"), 1, /--top-p 2: must be in \(0, 1\]/);
-    oneLine(await cli("run", "-m", MODEL, "-c", "0"), 1, /-c 0: must be a positive integer/);
+    oneLine(await cli("run", "-m", MODEL, "-c", "0"), 2, /-c 0: the context size must be at least 1/);
     oneLine(await cli("run", "-m", MODEL, "-c", "8", "-p", "Once upon a time there was a big dog"), 1, /the prompt is \d+ tokens, longer than the context size 8/);
     oneLine(await cli("run", "-m", MODEL, "--kv-policy", "magic"), 1, /--kv-policy "magic": unknown KV policy/);
     oneLine(await cli("run", "-m", MODEL, "--kv-policy", "snapkv", "--kv-tolerance", "0.1"), 1, /--kv-tolerance 0.1: KV policy "snapkv" has no such option/);

@@ -1,5 +1,5 @@
 // `budgetkv eval`: every KV policy against the full cache on the user's own model and text.
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { POLICIES } from "../kv/registry.ts";
 import { Evaluator, compareToCurves, type PolicyResult, type PolicyRun } from "../eval/evaluate.ts";
 import { retrievalPrompts, textPrompts } from "../eval/prompts.ts";
@@ -54,6 +54,8 @@ export async function evalCommand(argv: string[], io: CliIO): Promise<void> {
   if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
   if (typeof f.data !== "string") throw new UsageError("--data FILE is required");
   const runs = parsePolicies((f.policies as string | undefined) ?? "full,dbudget,nucleus,streaming:0.5,0.7,0.9,snapkv:0.5,0.7,0.9");
+  const st = await stat(f.data).catch(() => undefined);
+  if (!st?.isFile()) throw new Error(`cannot read --data ${f.data}: ${st ? "not a regular file" : "no such file"}`);
   const text = await readFile(f.data, "utf8").catch(() => { throw new Error(`cannot read --data ${f.data}`); });
   const nPrompts = (f.prompts as number | undefined) ?? 120;
   const cont = (f.contTokens as number | undefined) ?? 40, gen = (f.genTokens as number | undefined) ?? 32;

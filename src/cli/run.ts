@@ -1,6 +1,6 @@
 // `budgetkv run`: generate from a prompt, streaming text, then llama.cpp-style timing lines
 // (or one JSON object with --json).
-import { LLM } from "../llm.ts";
+import { LLM, MAX_THREADS } from "../llm.ts";
 import { DEFAULT_MODEL } from "../default-model.ts";
 import type { GenerateOptions } from "../generate/session.ts";
 import type { KVOptions } from "../kv/options.ts";
@@ -62,6 +62,8 @@ export function kvOptions(f: Record<string, unknown>): KVOptions {
 
 export async function loadFromFlags(f: Record<string, unknown>, io?: CliIO): Promise<LLM> {
   // no -m: the model shipped in the package, at the context it was trained on unless -c says otherwise
+  if (f.ctx !== undefined && (f.ctx as number) < 1) throw new UsageError(`-c ${f.ctx}: the context size must be at least 1`);
+  if (f.threads !== undefined && ((f.threads as number) < 1 || (f.threads as number) > MAX_THREADS)) throw new UsageError(`-t ${f.threads}: the thread count must be from 1 to ${MAX_THREADS}`);
   const own = typeof f.model === "string";
   const model = own ? (f.model as string) : DEFAULT_MODEL.url;
   const bar = io && loadProgressBar(io, own ? model : DEFAULT_MODEL.file);

@@ -9,6 +9,7 @@ import { SourceError, openRequired, readText } from "../io/source.ts";
 import type { ModelFile, TensorEntry } from "./model-file.ts";
 import { ByteReader } from "./bytes.ts";
 import { ModelFormatError } from "./errors.ts";
+import { parseJson, parseJsonObject } from "./json.ts";
 import { canonicalName, hfConfig } from "./hf-config.ts";
 import { type LoadOptions, aliasEntry, checkTensors, tensorEntry } from "./tensors.ts";
 
@@ -51,12 +52,13 @@ export async function readSafetensorsHeader(src: ByteSource): Promise<Safetensor
   const n = new ByteReader(await src.read(0, 8)).u64();
   if (n > src.size - 8) throw new ModelFormatError(file, "header length", n, `runs past the end of the ${src.size}-byte file (truncated?)`);
   if (n > MAX_HEADER) throw new ModelFormatError(file, "header length", n, `larger than ${MAX_HEADER} bytes; the file is corrupt`);
-  let json: unknown;
+  let text: string;
   try {
-    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(await src.read(8, n)));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(await src.read(8, n));
   } catch (e) {
     throw new ModelFormatError(file, "header", undefined, `not valid UTF-8 JSON: ${(e as Error).message}`);
   }
+  const json = parseJson(text, file, { maxBytes: MAX_HEADER, maxDepth: 16, field: "header" });
   return parseSafetensorsHeader(json, src.size, file, n);
 }
 
@@ -193,7 +195,10 @@ async function loadHF(folder: Folder, srcs: ByteSource[], opts: LoadOptions, sha
     }
     checkTensors(config, tensors, srcs.length === 1 ? srcs[0].name : folder.name);
 
-    const tokenizerJson = await optional(folder, "tokenizer.json", (s) => readText(s));
+    const tokenizerJson = await optional(folder, "tokenizer.json", async (s, f) => {
+      if (s.size > MAX_JSON_FILE) { await s.close(); throw new ModelFormatError(f, "size", s.size, "too large for a JSON file"); }
+      return readText(s);
+    });
     const tokenizerConfig = await optional(folder, "tokenizer_config.json", (s, f) => readJson(s, f));
     const generationConfig = await optional(folder, "generation_config.json", (s, f) => readJson(s, f));
     const jinja = await optional(folder, "chat_template.jinja", (s) => readText(s));
@@ -225,14 +230,7 @@ function chatTemplateOf(tc: Record<string, unknown> | undefined): string | undef
 
 async function readJson(src: ByteSource, file: string): Promise<Record<string, unknown>> {
   if (src.size > MAX_JSON_FILE) { await src.close(); throw new ModelFormatError(file, "size", src.size, "too large for a JSON file"); }
-  let v: unknown;
-  try {
-    v = JSON.parse(await readText(src));
-  } catch (e) {
-    throw new ModelFormatError(file, "json", undefined, `not valid JSON: ${(e as Error).message}`);
-  }
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new ModelFormatError(file, "json", undefined, "expected a JSON object");
-  return v as Record<string, unknown>;
+  return parseJsonObject(await readText(src), file);
 }
 
 async function optional<T>(folder: Folder, name: string, read: (s: ByteSource, file: string) => Promise<T>): Promise<T | undefined> {

@@ -66,7 +66,8 @@ export async function runGeneration(ctx: ModelContext, promptTokens: number[], o
   const nPrompt = promptTokens.length;
   if (nPrompt === 0) throw new RangeError("the prompt has no tokens (and the tokenizer has no BOS to start from)");
   if (nPrompt > contextSize) throw new RangeError(`the prompt is ${nPrompt} tokens, longer than the context size ${contextSize}`);
-  const sampler = new Sampler(model.cfg.vocabSize, opts, opts.ignoreEos ? [...ctx.eos] : []);
+  // ids past the tokenizer's vocabulary (padded embedding rows) have no text: never sampled
+  const sampler = new Sampler(Math.min(model.cfg.vocabSize, tokenizer.vocabSize), opts, opts.ignoreEos ? [...ctx.eos] : []);
   const stop = new StopMatcher(opts.stop ?? []);
   const budget = Math.min(maxTokens, contextSize - nPrompt);
   const kvc = new KVController(ctx.rt, model, opts.kv ?? {}, nPrompt, budget);

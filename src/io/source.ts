@@ -170,6 +170,10 @@ function dirName(p: string): string {
 }
 function joinPath(dir: string, name: string): string { return dir.endsWith("/") || dir.endsWith("\\") ? dir + name : `${dir}/${name}`; }
 
+// checked with stat() before open(): opening a FIFO blocks until a writer comes, and a device
+// has no size to check reads against
+const NOT_REGULAR = "is not a regular file (a FIFO, socket or device?): budgetkv reads model files and folders";
+
 async function openPath(path: string, opts: SourceOptions): Promise<ByteSource | Folder> {
   const fs = await loadFs(path);
   let st: Awaited<ReturnType<FS["stat"]>>;
@@ -181,6 +185,7 @@ async function openPath(path: string, opts: SourceOptions): Promise<ByteSource |
     throw new SourceError(path, `cannot open: ${(e as Error).message}`);
   }
   if (st.isDirectory()) return pathFolder(fs, path, opts);
+  if (!st.isFile()) throw new SourceError(path, NOT_REGULAR);
   return fileSource(fs, path, st.size, opts.name ?? path);
 }
 
@@ -233,6 +238,7 @@ function pathFolder(fs: FS, dir: string, opts: SourceOptions): Folder {
         throw new SourceError(p, `cannot open: ${(e as Error).message}`);
       }
       if (st.isDirectory()) return undefined;
+      if (!st.isFile()) throw new SourceError(p, NOT_REGULAR);
       return fileSource(fs, p, st.size, p);
     },
     async list() { return (await fs.readdir(dir)).sort(); },

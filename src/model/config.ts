@@ -54,5 +54,6 @@ export function validateConfig(c: ModelConfig, file: string): void {
   if (c.nHeads % c.nKvHeads !== 0) throw new Error(`${file}: head_count ${c.nHeads} is not a multiple of head_count_kv ${c.nKvHeads}`);
   if (c.ropeDim > c.headDim || c.ropeDim % 2 !== 0) throw new Error(`${file}: rope dimension ${c.ropeDim} must be even and <= head_dim ${c.headDim}`);
   if (!(c.normEps > 0 && c.normEps < 1)) throw new Error(`${file}: rms norm epsilon ${c.normEps} out of range`);
-  if (!(c.ropeTheta > 0)) throw new Error(`${file}: rope theta ${c.ropeTheta} must be positive`);
+  if (!(c.ropeTheta > 0) || !Number.isFinite(c.ropeTheta)) throw new Error(`${file}: rope theta ${c.ropeTheta} must be positive and finite`);
+  if (c.ropeScaling && !(c.ropeScaling.highFreqFactor > c.ropeScaling.lowFreqFactor)) throw new Error(`${file}: rope scaling high_freq_factor ${c.ropeScaling.highFreqFactor} must be above low_freq_factor ${c.ropeScaling.lowFreqFactor}`);
 }

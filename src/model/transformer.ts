@@ -6,7 +6,8 @@ import type { Runtime } from "../wasm/runtime.ts";
 import type { Tensor } from "../wasm/tensor.ts";
 import type { ModelConfig } from "./config.ts";
 import type { Weights } from "./weights.ts";
-import type { KVStore } from "../kv/store.ts";
+import { KVStore } from "../kv/store.ts";
+import { type FiniteChecks, NonFiniteError, firstNonFiniteF32 } from "./finite.ts";
 import { add, addRows, addStrided } from "../wasm/ops/elementwise.ts";
 import { rmsnorm } from "../wasm/ops/norm.ts";
 import { rope, ropeTable } from "../wasm/ops/rope.ts";
@@ -32,6 +33,7 @@ export interface ForwardOptions {
   kv: KVStore;            // the cache the chunk is appended to and attends over
   logits?: boolean;       // compute the last token's logits (default true)
   window?: WindowRecord;  // record these rows' attention for a KV policy
+  checkLayers?: boolean;  // check every layer's output is finite (default: the model's checkFinite is "layers")
 }
 
 export class Transformer {
@@ -59,8 +61,13 @@ export class Transformer {
   private dec: AttnDecodeOptions[];   // per KV head
   private pre: AttnPrefillOptions[];  // per KV head
 
-  constructor(readonly rt: Runtime, readonly cfg: ModelConfig, readonly w: Weights, opts: { maxChunk?: number; contextSize?: number; pool?: ThreadPool } = {}) {
+  // NaN/Inf checks (finite.ts): "logits" (default) checks each step's logits, "layers" the
+  // residual stream after every layer too, "off" nothing
+  readonly checkFinite: FiniteChecks;
+
+  constructor(readonly rt: Runtime, readonly cfg: ModelConfig, readonly w: Weights, opts: { maxChunk?: number; contextSize?: number; pool?: ThreadPool; checkFinite?: FiniteChecks } = {}) {
     this.maxChunk = Math.max(1, opts.maxChunk ?? 64);
+    this.checkFinite = opts.checkFinite ?? "logits";
     this.contextSize = opts.contextSize ?? cfg.contextLength;
     const C = this.maxChunk, { dim, hiddenDim, nHeads, nKvHeads, headDim } = cfg;
     const qDim = nHeads * headDim, kvDim = nKvHeads * headDim;
@@ -96,6 +103,7 @@ export class Transformer {
   // to kv. Returns the logits of the last token (this.logits) unless logits is false.
   forward(tokens: ArrayLike<number>, o: ForwardOptions): Tensor {
     const cfg = this.cfg, { start, m, pos0, kv } = o, win = o.window;
+    const checkLayers = o.checkLayers ?? this.checkFinite === "layers";
     if (!Number.isInteger(m) || m < 1 || m > this.maxChunk) throw new RangeError(`forward: chunk of ${m} tokens (1..${this.maxChunk})`);
     if (pos0 + m > this.contextSize) throw new RangeError(`forward: position ${pos0 + m} passes the context size ${this.contextSize}`);
     const { dim, nHeads, nKvHeads, normEps } = cfg;
@@ -162,14 +170,42 @@ export class Transformer {
       // down projection and residual: x += hb @ w_down (m, dim)
       this.lin.apply(this.xb2, L.wDown, this.hb, m);
       add(this.x, this.x, this.xb2, 0, m * dim);
+      if (checkLayers) {
+        const i = firstNonFiniteF32(this.x.f32(), 0, m * dim);
+        if (i >= 0) throw new NonFiniteError(`non-finite values at position ${pos0 + Math.floor(i / dim)}: layer ${l} (blk.${l}.*) is the first whose output is NaN or Inf; check the model's weights`, pos0 + Math.floor(i / dim), l);
+      }
     }
     if (o.logits !== false) {
       // final rmsnorm of the last row only, then the classifier: logits (vocab)
       copyStrided(this.last, 0, dim, this.x, (m - 1) * dim, dim, 1, dim);
       rmsnorm(this.last, this.last, this.w.outNorm, normEps, 1);
       this.lin.apply(this.logits, this.w.output, this.last, 1);
+      if (this.checkFinite !== "off" && firstNonFiniteF32(this.logits.f32()) >= 0) throw this.locateNonFinite(tokens, start, m, pos0);
     }
     return this.logits;
+  }
+
+  // The logits at position pos0+m-1 are not finite: replays tokens for positions 0 .. pos0+m-1
+  // (tokens[start - pos0 ..]) through a fresh full cache with a check after every layer, and
+  // returns the error naming the first layer whose output went non-finite (or the output head).
+  private locateNonFinite(tokens: ArrayLike<number>, start: number, m: number, pos0: number): NonFiniteError {
+    const pos = pos0 + m - 1, first = start - pos0;
+    const bad = this.logits.f32()[firstNonFiniteF32(this.logits.f32())];
+    const head = `non-finite logits (${bad}) at position ${pos}`;
+    if (first < 0) return new NonFiniteError(`${head}; load with checkFinite: "layers" to find the layer`, pos, undefined);
+    const { nLayers, nKvHeads, headDim } = this.cfg;
+    const kv = new KVStore(this.rt, nLayers, nKvHeads, headDim, pos0 + m);
+    try {
+      for (let i = 0; i < pos0 + m; i += this.maxChunk) {
+        this.forward(tokens, { start: first + i, m: Math.min(this.maxChunk, pos0 + m - i), pos0: i, kv, logits: false, checkLayers: true });
+      }
+    } catch (e) {
+      if (e instanceof NonFiniteError) return new NonFiniteError(`${head}: ${e.message}`, pos, e.layer);
+      throw e;
+    } finally {
+      kv.dispose();
+    }
+    return new NonFiniteError(`${head}: every layer's output is finite, so the output head (output_norm.weight, output.weight) made them so; check the model's weights`, pos, "output");
   }
 
   dispose(): void {

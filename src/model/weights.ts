@@ -9,6 +9,7 @@ import { dequantizeRow } from "../quant/index.ts";
 import { Q_KERNEL_DTYPES } from "../wasm/ops/qmatmul.ts";
 import { halfToF32InPlace } from "../wasm/ops/convert.ts";
 import { ModelFormatError } from "../format/errors.ts";
+import { checkTensorFinite, firstNonFiniteF32 } from "./finite.ts";
 
 export interface LayerWeights {
   attnNorm: Tensor;  // (dim)
@@ -47,6 +48,7 @@ export async function loadWeights(rt: Runtime, file: ModelFile, onTensor?: (name
     checkShape(file.name, e, shape);
     const t = await toTensor(rt, file.name, e, linear);
     owned.push(t);
+    checkTensorFinite(t, name, file.name);
     onTensor?.(name);
     return t;
   };
@@ -89,6 +91,18 @@ export async function loadWeights(rt: Runtime, file: ModelFile, onTensor?: (name
   }
 }
 
+// Heap bytes loadWeights will take for `file`'s tensors, from their shapes alone: kernel-read
+// types as stored, everything else as f32 (an estimate within the allocator's 64-byte rounding).
+export function weightHeapBytes(file: ModelFile): number {
+  let n = 0;
+  for (const e of file.tensors.values()) {
+    if (e.name === "rope_freqs.weight") continue;
+    const numel = e.shape.reduce((a, b) => a * b, 1);
+    n += KEEP.includes(e.dtype) && e.dtype !== "f32" && e.shape.length > 1 ? e.nbytes : 4 * numel;
+  }
+  return n;
+}
+
 // An optional small f32 tensor copied out of the file into a host array
 async function hostF32(file: ModelFile, name: string, shape: number[]): Promise<Float32Array | undefined> {
   const e = file.tensors.get(name);
@@ -96,7 +110,10 @@ async function hostF32(file: ModelFile, name: string, shape: number[]): Promise<
   checkShape(file.name, e, shape);
   if (e.dtype !== "f32") throw new ModelFormatError(file.name, `tensor ${name} type`, e.dtype, "expected f32");
   const bytes = await e.read();
-  return new Float32Array(bytes.slice().buffer, 0, bytes.length / 4);
+  const a = new Float32Array(bytes.slice().buffer, 0, bytes.length / 4);
+  const i = firstNonFiniteF32(a);
+  if (i >= 0 || a.some((x) => x <= 0)) throw new ModelFormatError(file.name, `tensor ${name}`, undefined, `element ${i >= 0 ? i : a.findIndex((x) => x <= 0)} is ${a[i >= 0 ? i : a.findIndex((x) => x <= 0)]}: rope frequency divisors must be positive and finite`);
+  return a;
 }
 
 function checkShape(file: string, e: TensorEntry, shape: number[]): void {

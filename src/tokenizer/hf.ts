@@ -7,6 +7,7 @@
 // act on the whole decoded string.
 import { Model, Tokenizer as HFTokenizer } from "@huggingface/tokenizers";
 import { AdjacentPairs, mergeSymbols } from "./merge.ts";
+import { validateTokenizerJson } from "./validate.ts";
 import { checkId, type DecodeOptions, type EncodeOptions, type StreamDecoder, type Tokenizer, TokenizerError } from "./types.ts";
 
 type Json = Record<string, any>;
@@ -31,7 +32,8 @@ export class HFTokenizerAdapter implements Tokenizer {
   private readonly special = new Set<number>();
 
   constructor(private readonly json: Json, private readonly config: Json = {}) {
-    if (!json || typeof json !== "object" || !json.model) throw new TokenizerError("tokenizer.json: no \"model\" section");
+    validateTokenizerJson(json);
+    if (typeof config !== "object" || config === null || Array.isArray(config)) throw new TokenizerError("tokenizer_config.json: expected a JSON object");
     this.tok = build(json, config);
     for (const [t, id] of this.tok.get_vocab(true)) this.pieces[id] = t;
     this.vocabSize = this.pieces.length;
@@ -59,7 +61,12 @@ export class HFTokenizerAdapter implements Tokenizer {
 
   encode(text: string, opts: EncodeOptions = {}): number[] {
     const lib = opts.parseSpecial ?? false ? this.tok : this.plainTokenizer();
-    const ids = lib.encode(text, { add_special_tokens: false }).ids;
+    const ids = libCall("encode", () => lib.encode(text, { add_special_tokens: false }).ids);
+    for (const id of ids) {
+      if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) {
+        throw new TokenizerError(`tokenizer.json: a piece of the text has no token id (got ${id}): the vocabulary lacks it and has no usable unk_token`);
+      }
+    }
     const addBos = opts.addBos ?? this.addBos;
     if (addBos && this.bos !== undefined) ids.unshift(this.bos);
     if (this.addEos && opts.addBos !== false) ids.push(this.eos[0]);
@@ -78,7 +85,7 @@ export class HFTokenizerAdapter implements Tokenizer {
   decode(ids: readonly number[], opts: DecodeOptions = {}): string {
     for (const id of ids) checkId(id, this.vocabSize, this.kind);
     if (ids.length === 0) return "";
-    return this.tok.decode(ids.slice(), { skip_special_tokens: opts.skipSpecial ?? true });
+    return libCall("decode", () => this.tok.decode(ids.slice(), { skip_special_tokens: opts.skipSpecial ?? true }));
   }
 
   // Incremental detokenization by differences of window decodes (as text-generation-inference
@@ -109,7 +116,22 @@ export class HFTokenizerAdapter implements Tokenizer {
   }
 }
 
+// The library's own errors (a regex it cannot compile, a field it reads differently) as one
+// TokenizerError naming tokenizer.json; validate.ts has caught what it can before.
+function libCall<T>(what: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof TokenizerError) throw e;
+    throw new TokenizerError(`tokenizer.json: the tokenizer library failed to ${what}: ${(e as Error)?.message ?? String(e)}`);
+  }
+}
+
 function build(json: Json, config: Json): HFTokenizer {
+  return libCall("build the tokenizer", () => buildUnchecked(json, config));
+}
+
+function buildUnchecked(json: Json, config: Json): HFTokenizer {
   const tok = new HFTokenizer(json, config);
   const m = json.model as Json;
   if (m.type === "BPE" && !m.continuing_subword_suffix && !m.end_of_word_suffix && !m.dropout) {

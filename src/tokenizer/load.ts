@@ -6,6 +6,7 @@ import type { ModelFile, ModelSource } from "../format/model-file.ts";
 import { isByteSource, openSource, type ByteSource, type SourceInput } from "../io/source.ts";
 import type { GGUFValue } from "../format/gguf.ts";
 import { ModelFormatError } from "../format/errors.ts";
+import { parseJson } from "../format/json.ts";
 import { BpeTokenizer } from "./bpe.ts";
 import { HFTokenizerAdapter } from "./hf.ts";
 import { parseLlama2cTokenizer } from "./llama2c.ts";
@@ -21,7 +22,7 @@ export async function loadTokenizer(file: ModelFile, explicit?: TokenizerSource,
   }
   if (file.format === "gguf") return tokenizerFromGGUF(file.metadata!, file.name);
   if (file.format === "safetensors") {
-    if (!file.hf?.tokenizerJson) throw new Error(`${file.name}: no tokenizer.json beside the weights`);
+    if (!file.hf?.tokenizerJson) throw new ModelFormatError(file.name, "tokenizer.json", undefined, "missing: a Hugging Face model needs its tokenizer.json beside the weights");
     return tokenizerFromHF(file.hf.tokenizerJson, file.hf.tokenizerConfig);
   }
   for (const cand of await besideCandidates(modelSource)) {
@@ -35,7 +36,7 @@ export async function loadTokenizer(file: ModelFile, explicit?: TokenizerSource,
       await src.close();
     }
   }
-  throw new Error(`${file.name}: a llama2.c checkpoint needs its tokenizer: put tokenizer.bin or tok*.bin with ${file.config.vocabSize} tokens beside it, or pass --tokenizer FILE`);
+  throw new ModelFormatError(file.name, "tokenizer", undefined, `a llama2.c checkpoint needs its tokenizer: put tokenizer.bin or tok*.bin with ${file.config.vocabSize} tokens beside it, or pass --tokenizer FILE`);
 }
 
 // From the tokenizer.ggml.* metadata of a GGUF file (see parseGGUFHeader).
@@ -57,8 +58,8 @@ export function tokenizerFromLlama2c(bytes: Uint8Array, name: string, vocabSize?
 
 // From tokenizer.json (text or parsed) and optionally tokenizer_config.json (parsed).
 export function tokenizerFromHF(tokenizerJson: string | object, tokenizerConfig?: object): Tokenizer {
-  const json = typeof tokenizerJson === "string" ? JSON.parse(tokenizerJson) : tokenizerJson;
-  return new HFTokenizerAdapter(json, (tokenizerConfig ?? {}) as Record<string, unknown>);
+  const json = typeof tokenizerJson === "string" ? parseJson(tokenizerJson, "tokenizer.json") : tokenizerJson;
+  return new HFTokenizerAdapter(json as Record<string, unknown>, (tokenizerConfig ?? {}) as Record<string, unknown>);
 }
 
 // tokenizer.bin, then tok*.bin, in the model file's directory (paths only)

@@ -60,6 +60,7 @@ export class ThreadPool {
 
   private constructor(readonly rt: Runtime, private readonly workers: WorkerLike[], private readonly ctl: Int32Array[], readonly names: string[]) {
     names.forEach((n, i) => this.index.set(n, i));
+    this.dispatched = new Uint8Array(workers.length + 1);
   }
 
   get threads(): number { return this.workers.length + 1; }
@@ -74,15 +75,18 @@ export class ThreadPool {
     if (!makeWorker) return undefined;
     const workers: WorkerLike[] = [], ctl: Int32Array[] = [];
     try {
+      // started together, so a large pool starts in about the time of one worker
+      const ready: Promise<void>[] = [];
       for (let t = 1; t < threads; t++) {
         const c = new Int32Array(new SharedArrayBuffer(CTL_WORDS * 4));
-        const { worker, ready } = makeWorker();
-        workers.push(worker);
+        const w = makeWorker();
+        workers.push(w.worker);
         ctl.push(c);
-        worker.postMessage({ bytes: rt.moduleBytes, memory: rt.memory, names, ctl: c.buffer });
-        await ready;
-        worker.unref?.();
+        w.worker.postMessage({ bytes: rt.moduleBytes, memory: rt.memory, names, ctl: c.buffer });
+        ready.push(w.ready);
       }
+      await Promise.all(ready);
+      for (const w of workers) w.unref?.();
     } catch (e) {
       for (const w of workers) w.terminate();
       throw e;
@@ -92,6 +96,8 @@ export class ThreadPool {
 
   // Arguments of the next split(), filled in by the caller (reused: a split allocates nothing).
   readonly argv: number[] = new Array(16).fill(0);
+  // which threads the current split() gave a part to (any thread count: not a 32-bit mask)
+  private readonly dispatched: Uint8Array;
 
   // Runs kernel `name` with argv[0 .. nargs) over [0, total) of the range pair argv[rangeAt],
   // argv[rangeAt + 1], split in contiguous parts of `align` multiples; part 0 runs here.
@@ -102,8 +108,9 @@ export class ThreadPool {
     if (k === undefined) throw new Error(`thread pool: kernel ${name} is not registered`);
     const step = Math.ceil(total / n / align) * align;
     const seq = ++this.seq;
-    let dispatched = 0;
+    const dispatched = this.dispatched;
     for (let t = 1; t < n; t++) {
+      dispatched[t] = 0;
       const lo = Math.min(total, t * step), hi = Math.min(total, (t + 1) * step);
       if (lo >= hi) continue;
       const c = this.ctl[t - 1];
@@ -115,14 +122,14 @@ export class ThreadPool {
       if (scratchAt >= 0) c[ARGS + scratchAt] = scratch![t].ptr;
       Atomics.store(c, SEQ, seq);
       Atomics.notify(c, SEQ);
-      dispatched |= 1 << t;
+      dispatched[t] = 1;
     }
     a[rangeAt] = 0;
     a[rangeAt + 1] = Math.min(total, step);
     if (scratchAt >= 0) a[scratchAt] = scratch![0].ptr;
     call(this.rt.k[name] as unknown as Kernel, a, nargs);
     for (let t = 1; t < n; t++) {
-      if (!(dispatched & (1 << t))) continue;
+      if (!dispatched[t]) continue;
       const c = this.ctl[t - 1];
       for (let i = 0; i < SPIN && Atomics.load(c, DONE) !== seq; i++);
       const t0 = Date.now();
