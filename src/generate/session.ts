@@ -6,6 +6,7 @@ import type { Tokenizer } from "../tokenizer/types.ts";
 import { Sampler, type SamplingOptions } from "./sampler.ts";
 import { StopMatcher } from "./stop.ts";
 import type { KVOptions, KVReport } from "../kv/options.ts";
+import type { KVLayerStats } from "../kv/store.ts";
 import { KVController } from "../kv/controller.ts";
 
 export type FinishReason = "eos" | "length" | "stop" | "abort";
@@ -16,6 +17,18 @@ export interface GenerateOptions extends SamplingOptions {
   signal?: AbortSignal;
   addBos?: boolean;           // default: the tokenizer's own setting
   kv?: KVOptions;             // KV cache policy (default: full cache)
+  // after the prefill (and its prune) and after each decoded token's forward pass; a returned
+  // promise is awaited (a Worker yields there so a stop message is seen within one token)
+  onStep?: (step: GenerationStep) => void | Promise<void>;
+}
+
+// What onStep sees: one object, reused for every step. Its methods allocate, so a caller that
+// draws a chart calls them when it draws, not necessarily at every token.
+export interface GenerationStep {
+  generated: number;          // tokens generated so far (0 right after the prefill)
+  seen: number;               // positions in the cache so far: what a full cache holds
+  layers(): KVLayerStats[];   // rows each layer holds now (mean over KV heads) and its measured heap bytes
+  report(): KVReport;         // the policy's report as of its last prune
 }
 
 export interface GenerationStats {
@@ -51,6 +64,7 @@ export function validateGenerate(o: GenerateOptions): void {
     throw new RangeError(`invalid option maxTokens = ${o.maxTokens}: must be an integer >= 0`);
   }
   if (o.stop !== undefined && !Array.isArray(o.stop)) throw new RangeError("invalid option stop: must be an array of strings");
+  if (o.onStep !== undefined && typeof o.onStep !== "function") throw new RangeError("invalid option onStep: must be a function");
 }
 
 // Chunked prefill of tokens[0..n) (only the last chunk computes logits), then the KV policy's
@@ -86,10 +100,13 @@ export async function runGeneration(ctx: ModelContext, promptTokens: number[], o
   // the first piece after BOS loses its leading space, as the reference detokenizers do
   const afterBos = promptTokens[nPrompt - 1] === tokenizer.bos;
   const decoder = tokenizer.decoder({ continuation: !afterBos, afterBos });
+  const onStep = opts.onStep;
+  const step: GenerationStep = { generated: 0, seen: 0, layers: () => kv.layerStats(), report: () => kvc.report() };
   try {
     const t0 = now();
     prefill(model, kvc, history, nPrompt, opts.signal);
     const t1 = now();
+    if (onStep) { step.seen = kv.seen; await onStep(step); }
     let pos = nPrompt;
     while (tokens.length < budget) {
       if (opts.signal?.aborted) { finish = "abort"; break; }
@@ -105,6 +122,7 @@ export async function runGeneration(ctx: ModelContext, promptTokens: number[], o
       model.forward(history, n - 1, 1, pos, kv, true, kvc.windowFor(pos, 1));
       kvc.afterDecode(pos);
       pos++;
+      if (onStep) { step.generated = tokens.length; step.seen = kv.seen; await onStep(step); }
     }
     if (finish !== "stop") {
       const rest = stop.push(decoder.flush());
