@@ -18,9 +18,10 @@ interface Result { id: string; build: string; threads: number; tokens: number[];
 
 const MODELS = ["stories260K.gguf", "tinystories-656k-q8_0.gguf"];
 const PROMPTS = ["Once upon a time, there was a little girl named Lily.", "The cat sat on the mat and"];
-const RUNS: { build: string; threads: number }[] = [
-  { build: "auto", threads: 1 }, { build: "simd", threads: 1 }, { build: "relaxed", threads: 1 },
-  { build: "auto", threads: 2 }, { build: "simd", threads: 2 },
+// every prompt with the default build; the first prompt also with each build forced and 2 threads
+const RUNS: { build: string; threads: number; prompts: number }[] = [
+  { build: "auto", threads: 1, prompts: 2 }, { build: "simd", threads: 1, prompts: 1 }, { build: "relaxed", threads: 1, prompts: 1 },
+  { build: "auto", threads: 2, prompts: 1 }, { build: "simd", threads: 2, prompts: 1 },
 ];
 
 function cases(source: (model: string) => string, threads: (t: number) => boolean): Case[] {
@@ -28,8 +29,8 @@ function cases(source: (model: string) => string, threads: (t: number) => boolea
   for (const m of MODELS) {
     PROMPTS.forEach((prompt, p) => {
       for (const r of RUNS) {
-        if (!threads(r.threads)) continue;
-        out.push({ id: `${m} p${p} ${r.build} t${r.threads}`, source: source(m), prompt, maxTokens: 24, ...r });
+        if (!threads(r.threads) || p >= r.prompts) continue;
+        out.push({ id: `${m} p${p} ${r.build} t${r.threads}`, source: source(m), prompt, maxTokens: 24, build: r.build, threads: r.threads });
       }
     });
   }

@@ -99,6 +99,8 @@ worker.onmessage = (e) => {
       out.dataset.state = r.finishReason === "abort" ? "stopped" : "done";
       out.dataset.finish = r.finishReason;
       out.dataset.tokens = JSON.stringify(r.tokens);
+      out.dataset.kv = JSON.stringify(r.kv ?? null);
+      if (r.afterStop !== undefined) out.dataset.afterStop = String(r.afterStop);
       $("figures").dataset.prefillTokS = String(r.stats.prefillTokS);
       $("figures").dataset.decodeTokS = String(r.stats.decodeTokS);
       $("tps").textContent = `prefill ${r.stats.prefillTokS.toFixed(0)} tok/s, decode ${r.stats.decodeTokS.toFixed(1)} tok/s (${r.stats.generatedTokens} tokens, ${r.finishReason})`;
@@ -121,13 +123,15 @@ function updateOptions() {
   const name = $("policy").value;
   $("tolerance").parentElement.hidden = !["dbudget", "nucleus"].includes(name);
   $("ratio").parentElement.hidden = ["full", "dbudget", "nucleus"].includes(name);
+  $("phase").parentElement.hidden = name === "full";
 }
 
 function kvOptions() {
   const policy = $("policy").value;
   if (policy === "full") return { policy };
-  if (["dbudget", "nucleus"].includes(policy)) return { policy, tolerance: Number($("tolerance").value) };
-  return { policy, ratio: Number($("ratio").value) };
+  const when = $("phase").value === "both" ? { phase: "both", interval: 32 } : {};
+  if (["dbudget", "nucleus"].includes(policy)) return { policy, tolerance: Number($("tolerance").value), ...when };
+  return { policy, ratio: Number($("ratio").value), ...when };
 }
 
 $("load").onclick = () => {

@@ -10,6 +10,8 @@ import { LLM, POLICIES, capabilities } from "../dist/budgetkv.browser.mjs";
 
 let llm;
 let abort;
+let generated = 0;  // tokens of the running generation so far
+let stopAt = -1;    // `generated` when the stop message arrived
 
 // one macrotask: lets a queued "stop" message run between two tokens (no 4 ms timer clamp)
 const yieldChannel = new MessageChannel();
@@ -45,12 +47,14 @@ async function load({ source, threads, build }) {
 async function generate({ prompt, maxTokens, temperature, kv }) {
   if (!llm) throw new Error("no model is loaded");
   abort = new AbortController();
-  const t0 = performance.now();
-  let tDecode = t0;
+  generated = 0;
+  stopAt = -1;
+  let tDecode = performance.now();
   const gen = llm.generate(prompt, {
     maxTokens, temperature, kv, signal: abort.signal,
     onStep: (s) => {
       if (s.generated === 0) tDecode = performance.now();
+      generated = s.generated;
       const layers = s.layers();
       const r = s.report();
       const dt = (performance.now() - tDecode) / 1000;
@@ -65,12 +69,14 @@ async function generate({ prompt, maxTokens, temperature, kv }) {
   for await (const piece of gen) post({ type: "piece", text: piece });
   const r = await gen.result;
   abort = undefined;
-  post({ type: "done", result: { text: r.text, tokens: r.tokens, promptTokens: r.promptTokens, finishReason: r.finishReason, stats: r.stats, kv: r.kv } });
+  // tokens generated after the stop message arrived (the Stop button's latency, in tokens)
+  const afterStop = stopAt >= 0 ? r.tokens.length - stopAt : undefined;
+  post({ type: "done", result: { text: r.text, tokens: r.tokens, promptTokens: r.promptTokens, finishReason: r.finishReason, stats: r.stats, kv: r.kv, afterStop } });
 }
 
 self.onmessage = async (e) => {
   const m = e.data;
-  if (m.type === "stop") { abort?.abort(); return; }
+  if (m.type === "stop") { if (abort && stopAt < 0) stopAt = generated; abort?.abort(); return; }
   try {
     if (m.type === "load") await load(m);
     else if (m.type === "generate") await generate(m);

@@ -17,6 +17,7 @@ export interface GenerateOptions extends SamplingOptions {
   signal?: AbortSignal;
   addBos?: boolean;           // default: the tokenizer's own setting
   kv?: KVOptions;             // KV cache policy (default: full cache)
+  ignoreEos?: boolean;        // keep generating past end-of-sequence tokens (benchmarks: exactly maxTokens)
   // after the prefill (and its prune) and after each decoded token's forward pass; a returned
   // promise is awaited (a Worker yields there so a stop message is seen within one token)
   onStep?: (step: GenerationStep) => void | Promise<void>;
@@ -111,7 +112,7 @@ export async function runGeneration(ctx: ModelContext, promptTokens: number[], o
     while (tokens.length < budget) {
       if (opts.signal?.aborted) { finish = "abort"; break; }
       const next = sampler.sample(model.logits.f32(), history, n);
-      if (ctx.eos.has(next)) { finish = "eos"; break; }
+      if (ctx.eos.has(next) && !opts.ignoreEos) { finish = "eos"; break; }
       history[n++] = next;
       tokens.push(next);
       const piece = stop.push(decoder.push(next));
