@@ -51,7 +51,19 @@ export function startServer({ port = 8080, host = "127.0.0.1", mounts = defaultM
       return;
     }
     const size = statSync(p).size;
-    res.writeHead(200, { ...headers, "Content-Type": TYPES[extname(p)] ?? "application/octet-stream", "Content-Length": size });
+    const type = TYPES[extname(p)] ?? "application/octet-stream";
+    // one byte range ("bytes=a-b", "bytes=a-", "bytes=-n"), as model loaders ask for headers
+    const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? "");
+    if (range && (range[1] || range[2])) {
+      let start = range[1] ? Number(range[1]) : Math.max(0, size - Number(range[2]));
+      let end = range[1] && range[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
+      if (start > end || start >= size) { res.writeHead(416, { ...headers, "Content-Range": `bytes */${size}` }); res.end(); return; }
+      res.writeHead(206, { ...headers, "Content-Type": type, "Content-Length": end - start + 1, "Content-Range": `bytes ${start}-${end}/${size}`, "Accept-Ranges": "bytes" });
+      if (req.method === "HEAD") { res.end(); return; }
+      createReadStream(p, { start, end }).pipe(res);
+      return;
+    }
+    res.writeHead(200, { ...headers, "Content-Type": type, "Content-Length": size, "Accept-Ranges": "bytes" });
     if (req.method === "HEAD") { res.end(); return; }
     createReadStream(p).pipe(res);
   });
