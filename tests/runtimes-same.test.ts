@@ -61,10 +61,12 @@ describe("Node, Deno and Chromium give identical tokens and logits", () => {
       await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
       const caps = await page.evaluate(() => (window as unknown as { capabilities(): { crossOriginIsolated: boolean } }).capabilities());
       assert.equal(caps.crossOriginIsolated, true, "the test page is not cross-origin isolated");
-      const url = (m: string) => `/shared/models/${m}`; // relative: resolved against the page, as fetch does
-      // one thread on the page's main thread, two in a worker
-      const here: Result[] = await page.evaluate((c: Case[]) => (window as unknown as { runHere(c: Case[]): Promise<Result[]> }).runHere(c), cases(url, (t) => t === 1));
-      const inWorker: Result[] = await page.evaluate((c: Case[]) => (window as unknown as { runInWorker(c: Case[]): Promise<Result[]> }).runInWorker(c), cases(url, (t) => t > 1));
+      // relative URLs, resolved as fetch does: against the page (/tests/runtimes/page.html) on its
+      // main thread, which runs one thread; against the worker's script in the worker, which runs two
+      const here: Result[] = await page.evaluate((c: Case[]) => (window as unknown as { runHere(c: Case[]): Promise<Result[]> }).runHere(c),
+        cases((m) => `../../shared/models/${m}`, (t) => t === 1));
+      const inWorker: Result[] = await page.evaluate((c: Case[]) => (window as unknown as { runInWorker(c: Case[]): Promise<Result[]> }).runInWorker(c),
+        cases((m) => `/shared/models/${m}`, (t) => t > 1));
       const chromium = [...here, ...inWorker];
 
       const byId = (rs: Result[]) => new Map(rs.map((r) => [r.id, r]));
