@@ -21,7 +21,7 @@ const root = process.cwd();
 if (!existsSync(join(root, "package.json")) || !existsSync(join(root, "web", "bench.html"))) throw new Error("bench:browser: run it from the repository root (npm run bench:browser)");
 const shared = process.env.BUDGETKV_SHARED ?? resolve(root, "..", "shared");
 const chromiumPath = process.env.BUDGETKV_CHROMIUM ?? "/usr/bin/chromium";
-const log = (s: string) => { if (!json) console.error(s); };
+const log = (s: string) => console.error(s); // progress on stderr; the table or --json on stdout
 
 const script = (name: string) => import(pathToFileURL(join(root, "scripts", name)).href);
 

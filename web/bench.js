@@ -107,7 +107,7 @@ window.benchCase = async ({ url, threads, reps, nPrompt, nGen }) => {
   const agree = commonPrefix(out.budgetkv.text, out.wllama.text);
   const result = { url, threads, agreeChars: agree, genChars: out.budgetkv.text?.length };
   for (const [name, row] of Object.entries(out)) {
-    result[name] = { threads: row.threads, note: row.note, error: row.error, prefill: median(row.prefill), decode: median(row.decode), prefillRuns: row.prefill, decodeRuns: row.decode };
+    result[name] = { threads: row.threads, note: row.note, error: row.error, text: row.text?.slice(0, 120), prefill: median(row.prefill), decode: median(row.decode), prefillRuns: row.prefill, decodeRuns: row.decode };
     const tr = document.createElement("tr");
     tr.innerHTML = `<td>${url}</td><td>${threads}</td><td>${name}</td><td>${row.error ?? median(row.prefill).toFixed(1)}</td><td>${row.error ? "" : median(row.decode).toFixed(1)}</td>`;
     document.querySelector("#results tbody").append(tr);

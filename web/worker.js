@@ -56,12 +56,11 @@ async function generate({ prompt, maxTokens, temperature, kv }) {
       if (s.generated === 0) tDecode = performance.now();
       generated = s.generated;
       const layers = s.layers();
-      const r = s.report();
       const dt = (performance.now() - tDecode) / 1000;
       post({
         type: "step", generated: s.generated, seen: s.seen,
         kept: layers.map((l) => l.kept), bytesNow: layers.reduce((a, l) => a + l.bytes, 0),
-        bytesFull: r.bytesFull, bytesKept: r.bytesKept, tokS: s.generated > 0 && dt > 0 ? s.generated / dt : 0,
+        tokS: s.generated > 0 && dt > 0 ? s.generated / dt : 0,
       });
       return yieldTask();
     },
