@@ -31,7 +31,7 @@ async function loadModel(page: any, model: string): Promise<number> {
   await page.waitForFunction(() => document.getElementById("model-select")!.dataset.count !== undefined);
   await page.selectOption("#model-select", `/shared/models/${model}`);
   await page.click("#load");
-  await page.waitForSelector("#model-info[data-state=loaded], #model-info[data-state=error]", { timeout: 60_000 });
+  await page.waitForSelector("#model-info[data-state=loaded], #model-info[data-state=error]", { timeout: 300_000 });
   assert.equal(await page.getAttribute("#model-info", "data-state"), "loaded", await page.textContent("#output"));
   return Number(await page.getAttribute("#model-info", "data-threads"));
 }
@@ -46,10 +46,10 @@ async function generate(page: any, policy: string, ui: Record<string, string>, m
   await page.fill("#temperature", "0");
   await page.click("#generate");
   if (stopAfter !== undefined) {
-    await page.waitForFunction((n: number) => Number(document.getElementById("chart")!.dataset.seen) > n, stopAfter, { timeout: 60_000 });
+    await page.waitForFunction((n: number) => Number(document.getElementById("chart")!.dataset.seen) > n, stopAfter, { timeout: 300_000 });
     await page.click("#stop");
   }
-  await page.waitForSelector("#output[data-state=done], #output[data-state=stopped], #output[data-state=error]", { timeout: 120_000 });
+  await page.waitForSelector("#output[data-state=done], #output[data-state=stopped], #output[data-state=error]", { timeout: 400_000 });
   return page.evaluate(() => {
     const out = document.getElementById("output")!;
     const bars = [...document.querySelectorAll("#chart rect.kept")].map((r) => ({ kept: Number(r.getAttribute("data-kept")), full: Number(r.getAttribute("data-full")) }));
@@ -78,7 +78,7 @@ describe("demo page in Chromium", { skip }, () => {
   before(async () => { browser = await launchBrowser(); });
   after(async () => { await browser?.close(); });
 
-  it("generates what Node generates, with the chart and KV figures of the same cache", { timeout: 180_000 }, async () => {
+  it("generates what Node generates, with the chart and KV figures of the same cache", { timeout: 600_000 }, async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     for (const c of CASES) {
       const page = await browser.context.newPage();
@@ -114,7 +114,7 @@ describe("demo page in Chromium", { skip }, () => {
     }
   });
 
-  it("Stop ends a generation within one token", { timeout: 120_000 }, async () => {
+  it("Stop ends a generation within one token", { timeout: 400_000 }, async () => {
     const page = await browser.context.newPage();
     try {
       await page.goto(`${browser.url}/web/`);
@@ -129,7 +129,7 @@ describe("demo page in Chromium", { skip }, () => {
     }
   });
 
-  it("without cross-origin isolation: one thread, the same tokens", { timeout: 120_000 }, async () => {
+  it("without cross-origin isolation: one thread, the same tokens", { timeout: 400_000 }, async () => {
     const page = await browser.context.newPage();
     try {
       await page.goto(`${browser.url}/web/?coi=0`);

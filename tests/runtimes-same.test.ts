@@ -38,7 +38,7 @@ function cases(source: (model: string) => string, threads: (t: number) => boolea
 }
 
 function runChild(cmd: string, args: string[], what: string): Result[] {
-  const r = spawnSync(cmd, args, { cwd: REPO_ROOT, encoding: "utf8", timeout: 120_000, maxBuffer: 64 << 20 });
+  const r = spawnSync(cmd, args, { cwd: REPO_ROOT, encoding: "utf8", timeout: 400_000, maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`${what} failed (${r.status ?? r.signal}): ${r.stderr || r.error?.message}`);
   return JSON.parse(r.stdout);
 }
@@ -46,7 +46,7 @@ function runChild(cmd: string, args: string[], what: string): Result[] {
 const skip = needFiles(...MODELS.map((m) => `models/${m}`)) || chromiumSkip();
 
 describe("Node, Deno and Chromium give identical tokens and logits", () => {
-  it("every model, prompt, build and thread count", { skip, timeout: 240_000 }, async () => {
+  it("every model, prompt, build and thread count", { skip, timeout: 900_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "budgetkv-runtimes-"));
     const browser = await launchBrowser();
     try {
