@@ -3,7 +3,8 @@ export { LLM, type LoadOptions, type LoadProgress, type Prompt } from "./llm.ts"
 export { DEFAULT_MODEL, type DefaultModel } from "./default-model.ts";
 export { VERSION } from "./version.ts";
 export { OptionError } from "./util/option-error.ts";
-export type { GenerateOptions, GenerationResult, GenerationStats, FinishReason } from "./generate/session.ts";
+export type { GenerateOptions, GenerationResult, GenerationStats, GenerationStep, FinishReason } from "./generate/session.ts";
+export type { KVLayerStats } from "./kv/store.ts";
 export type { SamplingOptions } from "./generate/sampler.ts";
 export { SAMPLING_DEFAULTS } from "./generate/sampler.ts";
 export type { KVOptions, KVReport } from "./kv/options.ts";
@@ -15,5 +16,6 @@ export { ModelFormatError } from "./format/errors.ts";
 export type { Tokenizer } from "./tokenizer/types.ts";
 export { tokenizerFromGGUF, tokenizerFromHF, tokenizerFromLlama2c, applyChatTemplate, type ChatMessage } from "./tokenizer/index.ts";
 export { createRuntime, availableBuilds, type Runtime, type BuildName, type RuntimeOptions } from "./wasm/runtime.ts";
+export { capabilities, type Capabilities, type HostName } from "./capabilities.ts";
 export { OutOfMemoryError } from "./wasm/heap.ts";
 export { writeGGUF } from "./format/gguf-writer.ts";

@@ -19,6 +19,7 @@ import type { FiniteChecks } from "./model/finite.ts";
 import { checkVocab } from "./model/vocab-check.ts";
 import { weightHeapBytes } from "./model/weights.ts";
 import { ModelFormatError } from "./format/errors.ts";
+import { autoThreads } from "./capabilities.ts";
 
 // the most threads load() starts (each one a worker with its own instance of the kernel module)
 export const MAX_THREADS = 64;
@@ -28,7 +29,7 @@ export interface LoadProgress { stage: "read" | "weights" | "ready"; loaded: num
 export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;
   contextSize?: number;        // default: the model's context length
-  threads?: number;            // threads for the linear layers (default 1); `llm.threads` says how many run
+  threads?: number | "auto";   // threads for the linear layers (default 1; "auto": capabilities().threads); `llm.threads` says how many run
   build?: BuildName | "auto";  // kernel build (default: BUDGETKV_BUILD in the environment, else auto)
   runtime?: Runtime;           // share a runtime between models
   tokenizer?: TokenizerSource; // llama2.c models: tokenizer.bin (path or bytes)
@@ -76,8 +77,8 @@ export class LLM {
     if (opts.contextSize !== undefined && (!Number.isInteger(opts.contextSize) || opts.contextSize < 1)) {
       throw new OptionError("contextSize", opts.contextSize, "must be a positive integer");
     }
-    if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1 || opts.threads > MAX_THREADS)) {
-      throw new OptionError("threads", opts.threads, `must be an integer from 1 to ${MAX_THREADS}`);
+    if (opts.threads !== undefined && opts.threads !== "auto" && (!Number.isInteger(opts.threads) || opts.threads < 1 || opts.threads > MAX_THREADS)) {
+      throw new OptionError("threads", opts.threads, `must be an integer from 1 to ${MAX_THREADS}, or "auto"`);
     }
     if (opts.checkFinite !== undefined && !["logits", "layers", "off"].includes(opts.checkFinite)) {
       throw new OptionError("checkFinite", opts.checkFinite, `must be "logits", "layers" or "off"`);
@@ -99,7 +100,7 @@ export class LLM {
       let done = 0;
       const total = file.tensors.size;
       weights = await loadWeights(rt, file, () => opts.onProgress?.({ stage: "weights", loaded: ++done, total }));
-      pool = await ThreadPool.create(rt, opts.threads ?? 1, LINEAR_KERNELS);
+      pool = await ThreadPool.create(rt, opts.threads === "auto" ? Math.min(MAX_THREADS, autoThreads()) : opts.threads ?? 1, LINEAR_KERNELS);
       const model = new Transformer(rt, cfg, weights, { contextSize, maxChunk: opts.maxChunk, pool, checkFinite: opts.checkFinite });
       opts.onProgress?.({ stage: "ready", loaded: total, total });
       return new LLM(rt, file, cfg, tokenizer, weights, model, contextSize, (globalThis.performance ?? Date).now() - t0, pool);

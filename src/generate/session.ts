@@ -6,6 +6,7 @@ import type { Tokenizer } from "../tokenizer/types.ts";
 import { Sampler, type SamplingOptions } from "./sampler.ts";
 import { StopMatcher } from "./stop.ts";
 import type { KVOptions, KVReport } from "../kv/options.ts";
+import type { KVLayerStats } from "../kv/store.ts";
 import { KVController } from "../kv/controller.ts";
 import { OptionError } from "../util/option-error.ts";
 
@@ -20,6 +21,18 @@ export interface GenerateOptions extends SamplingOptions {
   ignoreEos?: boolean;        // never sample an end-of-generation token, so exactly maxTokens are
                               // generated unless the context fills or a stop string matches
                               // (llama.cpp's --ignore-eos: their logits are set to -inf)
+  // after the prefill (and its prune) and after each decoded token's forward pass; a returned
+  // promise is awaited (a Worker yields there so a stop message is seen within one token)
+  onStep?: (step: GenerationStep) => void | Promise<void>;
+}
+
+// What onStep sees: one object, reused for every step. Its methods allocate, so a caller that
+// draws a chart calls them when it draws, not necessarily at every token.
+export interface GenerationStep {
+  generated: number;          // tokens generated so far (0 right after the prefill)
+  seen: number;               // positions in the cache so far: what a full cache holds
+  layers(): KVLayerStats[];   // rows each layer holds now (mean over KV heads) and its measured heap bytes
+  report(): KVReport;         // the policy's report as of its last prune
 }
 
 export interface GenerationStats {
@@ -56,6 +69,7 @@ export function validateGenerate(o: GenerateOptions): void {
   }
   if (o.ignoreEos !== undefined && typeof o.ignoreEos !== "boolean") throw new OptionError("ignoreEos", o.ignoreEos, "must be true or false");
   if (o.stop !== undefined && !Array.isArray(o.stop)) throw new OptionError("stop", o.stop, "must be an array of strings", "invalid option stop: must be an array of strings");
+  if (o.onStep !== undefined && typeof o.onStep !== "function") throw new OptionError("onStep", o.onStep, "must be a function", "invalid option onStep: must be a function");
 }
 
 // Runs one generation, calling onPiece with each piece of text as soon as it is final.
@@ -71,6 +85,7 @@ export async function runGeneration(ctx: ModelContext, promptTokens: number[], o
   const stop = new StopMatcher(opts.stop ?? []);
   const budget = Math.min(maxTokens, contextSize - nPrompt);
   const kvc = new KVController(ctx.rt, model, opts.kv ?? {}, nPrompt, budget);
+  const kv = kvc.store;
   const history = new Int32Array(nPrompt + budget + 1);
   history.set(promptTokens);
   let n = nPrompt;
@@ -80,14 +95,17 @@ export async function runGeneration(ctx: ModelContext, promptTokens: number[], o
   // the first piece after BOS loses its leading space, as the reference detokenizers do
   const afterBos = promptTokens[nPrompt - 1] === tokenizer.bos;
   const decoder = tokenizer.decoder({ continuation: !afterBos, afterBos });
+  const onStep = opts.onStep;
+  const step: GenerationStep = { generated: 0, seen: 0, layers: () => kv.layerStats(), report: () => kvc.report() };
   try {
     const t0 = now();
     kvc.run(history, 0, nPrompt, { signal: opts.signal });   // prefill, then the policy's prefill prune
     const t1 = now();
+    if (onStep) { step.seen = kv.seen; await onStep(step); }
     while (tokens.length < budget) {
       if (opts.signal?.aborted) { finish = "abort"; break; }
       const next = sampler.sample(model.logits.f32(), history, n);
-      if (ctx.eos.has(next)) { finish = "eos"; break; }
+      if (ctx.eos.has(next) && !opts.ignoreEos) { finish = "eos"; break; }
       history[n++] = next;
       tokens.push(next);
       const piece = stop.push(decoder.push(next));
@@ -96,6 +114,7 @@ export async function runGeneration(ctx: ModelContext, promptTokens: number[], o
       if (piece.stopped) { finish = "stop"; break; }
       if (tokens.length === budget) break;
       kvc.run(history, n - 1, 1);
+      if (onStep) { step.generated = tokens.length; step.seen = kv.seen; await onStep(step); }
     }
     if (finish !== "stop") {
       const rest = stop.push(decoder.flush());

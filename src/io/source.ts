@@ -1,4 +1,5 @@
-// Byte sources: random-access reads from a file path (Node/Deno), an http(s) URL, a Blob/File or
+// Byte sources: random-access reads from a file path (Node/Deno), an http(s) URL (in a browser
+// also a relative one, resolved against the page or worker location as fetch does), a Blob/File or
 // bytes in memory, and folders of them (a Hugging Face model directory on disk, at a URL, or a
 // browser FileList / Map<string, Blob>). Nothing here parses; the parsers in src/format/ read
 // through these interfaces only. Node APIs are imported dynamically inside the file-path branch,
@@ -56,6 +57,20 @@ export function isFolder(x: unknown): x is Folder {
 
 function isHttp(s: string): boolean { return /^https?:\/\//i.test(s); }
 
+// In a browser page or worker (no file system), a string that is not an absolute URL is a URL
+// relative to the document or worker script, as fetch() reads it: "/models/x.gguf",
+// "models/x.gguf", "../x.gguf". Elsewhere (Node, Deno) it stays a file path.
+function resolveInBrowser(s: string): string {
+  const g = globalThis as { Deno?: unknown; process?: { versions?: { node?: string } }; location?: { href?: string } };
+  if (g.Deno !== undefined || g.process?.versions?.node || typeof g.location?.href !== "string") return s;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(s) && !/^[a-z]:[\\/]/i.test(s)) return s; // already absolute (a drive letter is not a scheme)
+  try {
+    return new URL(s, g.location.href).href;
+  } catch {
+    throw new SourceError(s, `cannot be resolved as a URL against ${g.location.href}`);
+  }
+}
+
 function checkRange(name: string, size: number, offset: number, length: number): void {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > size) {
     throw new SourceError(name, `read of ${length} bytes at offset ${offset} is outside the ${size}-byte file`);
@@ -73,9 +88,9 @@ export async function openSource(src: SourceInput, opts: SourceOptions = {}): Pr
 export async function openFolder(src: FolderInput, opts: SourceOptions = {}): Promise<Folder> {
   if (src instanceof Map) return mapFolder(src, opts.name ?? "(files)");
   if (typeof src === "string" || src instanceof URL) {
-    const s = String(src);
+    const s = resolveInBrowser(String(src));
     if (isHttp(s)) return urlFolder(s.endsWith("/") ? s : s + "/", opts);
-    const loc = await openPath(await localPath(src), opts);
+    const loc = await openPath(await localPath(s), opts);
     if (!isFolder(loc)) { await loc.close(); throw new SourceError(loc.name, "is a file, not a directory"); }
     return loc;
   }
@@ -94,9 +109,10 @@ export async function openLocation(src: SourceInput, opts: SourceOptions = {}): 
   if (src instanceof ArrayBuffer) return memorySource(new Uint8Array(src), opts.name ?? "(bytes)");
   if (typeof Blob !== "undefined" && src instanceof Blob) return blobSource(src, opts.name ?? ((src as FileLike).name || "(blob)"));
   if (typeof src === "string" || src instanceof URL) {
-    const s = String(src);
+    const s = resolveInBrowser(String(src));
     if (isHttp(s)) return s.endsWith("/") ? urlFolder(s, opts) : download(s, opts);
-    return openPath(await localPath(src), opts);
+    if (/^(blob|data):/i.test(s)) return download(s, opts);
+    return openPath(await localPath(s), opts);
   }
   throw new SourceError(String(src), "cannot be opened (pass a path, URL, Blob, ArrayBuffer or Uint8Array)");
 }

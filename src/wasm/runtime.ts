@@ -2,6 +2,12 @@
 // that allocates from it, and the kernel table. Builds: "relaxed" (relaxed SIMD, fused
 // multiply-add), "simd" (plain SIMD128) and "ts" (the TypeScript references, for tests and
 // for runtimes without WASM SIMD). "auto" picks the fastest one WebAssembly.validate accepts.
+//
+// Identical by default: "auto" is "relaxed" in Node (20 included: the flag is turned on below),
+// Deno and Chromium, so the three give the same bits on the same CPU (tests/runtimes-same.test.ts).
+// The fused multiply-add rounds differently from multiply-then-add, so the relaxed build's bits
+// depend on the CPU (FMA or not); "simd" gives the same bits on every CPU and runtime, at a cost
+// measured in bench/builds.ts.
 import { KERNELS_RELAXED_BASE64, KERNELS_SIMD_BASE64 } from "./generated/kernels-wasm.ts";
 import { decodeBase64, unshareMemoryImports } from "./binary.ts";
 import { Heap, type WasmMemory } from "./heap.ts";
@@ -70,10 +76,26 @@ export function canShareMemory(): boolean {
   }
 }
 
+// Node 20 compiles relaxed SIMD only behind --experimental-wasm-relaxed-simd (on by default from
+// Node 22). The flag only adds a standard feature and must be set before the module compiles,
+// so the library sets it the first time builds are listed (Node >= 20.16 has getBuiltinModule;
+// older Node 20 runs the simd build unless started with the flag).
+let relaxedFlagTried = false;
+function enableRelaxedSimdInNode(): void {
+  if (relaxedFlagTried) return;
+  relaxedFlagTried = true;
+  const g = globalThis as { Deno?: unknown; process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } };
+  if (g.Deno !== undefined || !g.process?.versions?.node || typeof g.process.getBuiltinModule !== "function") return;
+  if (WebAssembly.validate(wasmBytes("relaxed", false) as BufferSource)) return;
+  const v8 = g.process.getBuiltinModule("node:v8") as { setFlagsFromString?(f: string): void } | undefined;
+  v8?.setFlagsFromString?.("--experimental-wasm-relaxed-simd");
+}
+
 // The builds this runtime validates, fastest first.
 export function availableBuilds(): BuildName[] {
   const out: BuildName[] = [];
   if (typeof WebAssembly === "object") {
+    enableRelaxedSimdInNode();
     const shared = canShareMemory();
     for (const b of ["relaxed", "simd"] as const) if (WebAssembly.validate(wasmBytes(b, shared) as BufferSource)) out.push(b);
   }
@@ -92,10 +114,11 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
     const heap = new Heap(memory, 64, opts.limitBytes);
     return new Runtime(build, memory, heap, fallbackKernels(heap), shared);
   }
+  if (build === "relaxed") enableRelaxedSimdInNode();
   const bytes = wasmBytes(build, shared);
   if (!WebAssembly.validate(bytes as BufferSource)) {
     throw new Error(`the "${build}" kernel build does not validate in this runtime` +
-      (build === "relaxed" ? " (Node 20 needs --experimental-wasm-relaxed-simd)" : " (WebAssembly SIMD is not supported)"));
+      (build === "relaxed" ? " (Node before 20.16 needs --experimental-wasm-relaxed-simd)" : " (WebAssembly SIMD is not supported)"));
   }
   const { instance } = await WebAssembly.instantiate(bytes as BufferSource, { env: { memory } });
   const exports = instance.exports as unknown as Kernels & { heap_base(): number };
