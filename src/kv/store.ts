@@ -101,6 +101,26 @@ export class KVStore {
     return b.pos.i32().subarray(0, b.n);
   }
 
+  // The most rows any KV head holds (what the context size bounds).
+  maxRows(): number {
+    let m = 0;
+    for (const heads of this.layers) for (const b of heads) if (b.n > m) m = b.n;
+    return m;
+  }
+
+  // Replaces one head's rows with saved ones (restore): k, v (n, headDim), pos (n) ascending.
+  setRows(layer: number, head: number, k: Float32Array, v: Float32Array, pos: Int32Array): void {
+    const n = pos.length, hd = this.headDim;
+    if (k.length !== n * hd || v.length !== n * hd) throw new RangeError(`kv setRows: ${n} positions but ${k.length / hd} key and ${v.length / hd} value rows`);
+    const nb = this.block(Math.max(1, n + this.headroom));
+    nb.k.f32().set(k);
+    nb.v.f32().set(v);
+    nb.pos.i32().set(pos);
+    nb.n = n;
+    this.free(this.layers[layer][head]);
+    this.layers[layer][head] = nb;
+  }
+
   // Heap bytes held by the store, measured from the allocator's block sizes.
   bytes(): number {
     let s = 0;

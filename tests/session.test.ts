@@ -1,0 +1,244 @@
+// Chat sessions: a KV cache kept across turns (only new tokens prefilled), pruning per turn with
+// flat memory, queued calls, dispose, context shift by pruning, save and restore.
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { LLM } from "../src/llm.ts";
+import type { Transformer } from "../src/model/transformer.ts";
+import { needFiles, sharedPath } from "./helpers/shared.ts";
+
+const need = needFiles("models/stories260K.bin", "models/tok512.bin", "models/babyllama-tok105/model5000.bin", "models/babyllama-tok105/tok105.bin");
+const GREEDY = { temperature: 0, maxTokens: 12 };
+const TURNS = [
+  "Lily went to the park.", "She saw a big dog.", "The dog was sad.", "Lily gave it a ball.", "They played all day.",
+  "Then it started to rain.", "They ran home.", "Mom made soup.", "Lily was happy.", "The dog slept.",
+  "The next day was sunny.", "Ben came to play.", "He had a red kite.", "The kite flew high.", "The wind was strong.",
+  "The kite got stuck in a tree.", "Lily climbed the tree.", "She got the kite.", "Ben said thank you.", "The end.",
+];
+
+// counts the tokens every forward() call runs
+function countForward(model: Transformer): { n: number; restore(): void } {
+  const orig = model.forward;
+  const c = { n: 0, restore: () => { model.forward = orig; } };
+  model.forward = function (tokens, o) { c.n += o.m; return orig.call(this, tokens, o); };
+  return c;
+}
+
+describe("chat sessions (stories260K, plain text turns)", { skip: need }, () => {
+  let llm: LLM;
+  before(async () => { llm = await LLM.load(sharedPath("models", "stories260K.bin")); });
+  after(() => llm?.dispose());
+
+  it("a later turn continues the cache: the same tokens as one generation over the whole sequence", async () => {
+    const s = llm.session();
+    assert.equal(s.templated, false);
+    const r1 = await s.chat("Lily and Ben", GREEDY);
+    const before2 = s.tokens;
+    const r2 = await s.chat(" The sun", GREEDY);
+    // the new turn's tokens: the pending last answer token, then the text's
+    const text = llm.tokenize(" The sun", { addBos: false });
+    const pending = before2.length - (s.stats.positions - r2.stats.promptTokens - Math.max(0, r2.tokens.length - 1) - (r2.finishReason === "eos" ? 1 : 0));
+    assert.ok(pending === 0 || pending === 1);
+    assert.deepEqual(r2.promptTokens.slice(r2.promptTokens.length - text.length), text);
+    const whole = [...before2, ...text];
+    const one = await llm.complete({ tokens: whole }, GREEDY);
+    assert.deepEqual(r2.tokens, one.tokens);
+    assert.ok(r1.tokens.length > 0 && r2.tokens.length > 0);
+    s.dispose();
+  });
+
+  it("20 scripted turns: prefill runs each turn's new tokens once; with phase turn the cache stays flat", async () => {
+    // a 256-token context, so that the 20 turns run past it (rows stay within it)
+    const small = await LLM.load(sharedPath("models", "stories260K.bin"), { contextSize: 256 });
+    after(() => small.dispose());
+    const model = small.engine.model;
+    const run = async (kv: Record<string, unknown>) => {
+      const s = small.session({ system: "A story.", kv });
+      const count = countForward(model);
+      const bytes: number[] = [], heap: number[] = [];
+      let prefill = 0, expectNew = 0, decodeRuns = 0;
+      try {
+        for (let k = 0; k < TURNS.length; k++) {
+          const pendingBefore = s.tokens.length - s.stats.positions;
+          const text = k === 0 ? "A story.\n" + TURNS[k] : TURNS[k];
+          expectNew += pendingBefore + small.tokenize(text, { addBos: k === 0 ? undefined : false }).length;
+          const r = await s.chat(TURNS[k], { temperature: 0, maxTokens: 16 });
+          prefill += r.stats.promptTokens;
+          decodeRuns += r.tokens.length - (r.finishReason === "eos" ? 0 : 1);
+          bytes.push(s.stats.kvBytes);
+          heap.push(small.rt.heap.stats.bytesInUse);
+        }
+        return { prefill, expectNew, decodeRuns, forwarded: count.n, positions: s.stats.positions, bytes, heap, stats: s.stats };
+      } finally {
+        count.restore();
+        s.dispose();
+      }
+    };
+    const pruned = await run({ policy: "streaming", budget: 48, sinks: 4, phase: "turn" });
+    // no re-prefill: each position ran exactly once, and prefill ran exactly the new tokens
+    assert.equal(pruned.prefill, pruned.expectNew);
+    assert.equal(pruned.forwarded, pruned.prefill + pruned.decodeRuns);
+    assert.equal(pruned.forwarded, pruned.positions);
+    assert.equal(pruned.stats.prefillTokens, pruned.prefill);
+    assert.ok(pruned.positions > 256, `20 turns run ${pruned.positions} positions, past the 256 context (rows stay within it)`);
+    // flat: after the first few turns every turn ends holding the same KV and heap bytes
+    const tail = pruned.bytes.slice(4), heapTail = pruned.heap.slice(4);
+    assert.ok(tail.every((b) => b === tail[0]), `KV bytes per turn: ${pruned.bytes.join(" ")}`);
+    // the heap too, except the RoPE table, which doubles (256 -> 512 positions) once the
+    // positions pass the context: (256, ropeDim/2, 2) f32 more
+    const ropeGrowth = 256 * small.config.ropeDim * 4;
+    assert.ok(heapTail.every((b) => b === heapTail[0] || b === heapTail[0] + ropeGrowth), `heap bytes per turn: ${pruned.heap.join(" ")}`);
+    assert.equal(heapTail[heapTail.length - 1], heapTail[0] + ropeGrowth);
+    // the control: a full cache grows every turn (and would stop at the context size)
+    const full = await run({ contextShift: true });
+    assert.equal(full.forwarded, full.positions);
+    assert.ok(full.bytes[9] > full.bytes[4] && full.bytes[4] > full.bytes[1], `full cache bytes ${full.bytes.join(" ")}`);
+    console.log(`20 turns: ${pruned.positions} positions, prefill ${pruned.prefill} tokens (= new tokens ${pruned.expectNew}); KV bytes per turn pruned ${pruned.bytes.join(" ")} | full ${full.bytes.join(" ")}`);
+  });
+
+  it("calls queue: on one session, across sessions, and llm.complete", async () => {
+    const seq1 = llm.session(), seq2 = llm.session();
+    const a1 = await seq1.chat("Lily", GREEDY), a2 = await seq1.chat(" Ben", GREEDY);
+    const b1 = await seq2.chat("The cat", GREEDY);
+    const c = await llm.complete("A dog", GREEDY);
+    seq1.dispose(); seq2.dispose();
+    const s1 = llm.session(), s2 = llm.session();
+    const [x1, x2, y1, z] = await Promise.all([s1.chat("Lily", GREEDY), s1.chat(" Ben", GREEDY), s2.chat("The cat", GREEDY), llm.complete("A dog", GREEDY)]);
+    assert.deepEqual([x1.tokens, x2.tokens, y1.tokens, z.tokens], [a1.tokens, a2.tokens, b1.tokens, c.tokens]);
+    s1.dispose(); s2.dispose();
+  });
+
+  it("streams pieces that make the result's text", async () => {
+    const s = llm.session();
+    const g = s.stream("Once upon a time", GREEDY);
+    let t = "";
+    for await (const p of g) t += p;
+    assert.equal(t, (await g.result).text);
+    s.dispose();
+  });
+
+  it("dispose frees the cache; use after dispose is one clear error", async () => {
+    const h0 = llm.rt.heap.stats.bytesInUse;
+    const s = llm.session({ kv: { policy: "h2o", ratio: 0.5, phase: "turn" } });
+    await s.chat("Lily went to the park", GREEDY);
+    assert.ok(llm.rt.heap.stats.bytesInUse > h0);
+    s.dispose();
+    assert.equal(llm.rt.heap.stats.bytesInUse, h0);
+    await assert.rejects(async () => s.chat("more"), /chat session was disposed/);
+    await assert.rejects(async () => s.save(), /chat session was disposed/);
+    // a turn in progress ends at its next token, then frees
+    const s2 = llm.session();
+    const p = s2.chat("Lily", { temperature: 0, maxTokens: 200 });
+    await new Promise((r) => setTimeout(r, 0));
+    s2.dispose();
+    const r = await p;
+    assert.ok(r.finishReason === "abort" || r.finishReason === "eos" || r.tokens.length < 200);
+    assert.equal(llm.rt.heap.stats.bytesInUse, h0);
+  });
+
+  it("bad input: options, an empty turn, a context of 0", async () => {
+    assert.throws(() => llm.session({ kv: { policy: "nope" } }), /unknown KV policy "nope"/);
+    assert.throws(() => llm.session({ kv: { phase: "sometimes" as never } }), /invalid KV option phase/);
+    assert.throws(() => llm.session({ kv: { contextShift: "yes" as never } }), /invalid KV option contextShift/);
+    const s = llm.session();
+    await s.chat("Lily", { temperature: 0, maxTokens: 1 });
+    // the pending token is a turn of its own: "continue"
+    const r = await s.chat("", { temperature: 0, maxTokens: 3 });
+    assert.equal(r.stats.promptTokens, 1);
+    await assert.rejects(s.chat({ role: 1 } as never), /invalid chat input/);
+    s.dispose();
+    await assert.rejects(LLM.load(sharedPath("models", "stories260K.bin"), { contextSize: 0 }), /invalid option contextSize = 0/);
+  });
+});
+
+describe("context shift by pruning (stories260K, context 64)", { skip: need }, () => {
+  let llm: LLM;
+  before(async () => { llm = await LLM.load(sharedPath("models", "stories260K.bin"), { contextSize: 64 }); });
+  after(() => llm?.dispose());
+  // sampled, so that the story does not end (greedy ends at BOS); the seed makes it repeatable
+  const SAMPLED = { temperature: 1, topK: 0, topP: 1, minP: 0, seed: 7 };
+
+  it("without it generation stops at the context size", async () => {
+    const r = await llm.complete({ tokens: [1] }, { ...SAMPLED, seed: 1, maxTokens: 256 });
+    assert.equal(r.finishReason, "length");
+    assert.equal(r.promptTokens.length + r.tokens.length, 64);
+  });
+
+  it("generation of 4x the context size finishes, reporting each shift", async () => {
+    let total = 0, shifts = 0;
+    const s = llm.session({ kv: { contextShift: true } });
+    // EOS (BOS for llama2.c models) may end a story early: continue until 4 x 64 tokens ran
+    for (let i = 0; total < 256 && i < 40; i++) {
+      const r = await s.chat(i === 0 ? "Lily" : "", { ...SAMPLED, seed: 7 + i, maxTokens: 256 - total });
+      total += r.tokens.length + (r.finishReason === "eos" ? 1 : 0);
+      for (const sh of r.kv!.shifts) {
+        assert.equal(sh.policy, "streaming");
+        assert.ok(sh.kept <= 33 && sh.kept >= 4, `kept ${sh.kept}`);
+        assert.ok(sh.at >= 64);
+      }
+      shifts += r.kv!.shifts.length;
+      assert.ok(s.stats.kvRows <= 64);
+    }
+    assert.ok(s.stats.positions >= 256, `${s.stats.positions} positions`);
+    assert.ok(shifts >= 6, `${shifts} shifts`);
+    const positions = s.stats.positions;
+    s.dispose();
+    // one generation of 4x the context from BOS (seed 1 does not end the story before 256 tokens)
+    const r = await llm.complete({ tokens: [1] }, { ...SAMPLED, seed: 1, maxTokens: 256, kv: { contextShift: true, policy: "knorm", ratio: 0.5 } });
+    assert.equal(r.finishReason, "length");
+    assert.equal(r.tokens.length, 256);
+    assert.ok(r.kv!.shifts.length >= 6, `${r.kv!.shifts.length} shifts`);
+    assert.ok(r.kv!.shifts.every((x) => x.policy === "knorm" && x.kept === 32));
+    console.log(`context 64: ${positions} positions over turns, ${shifts} shifts; one generation: ${r.tokens.length} tokens (${r.finishReason}), ${r.kv!.shifts.length} shifts kept ${r.kv!.shifts.map((x) => x.kept).join(" ")}`);
+  });
+
+  it("attention-scored policies shift with StreamingLLM", async () => {
+    const r = await llm.complete({ tokens: [1] }, { ...SAMPLED, seed: 1, maxTokens: 100, kv: { contextShift: true, policy: "h2o", ratio: 0.5 } });
+    assert.equal(r.finishReason, "length");
+    assert.ok(r.kv!.shifts.length >= 1);
+    assert.ok(r.kv!.shifts.every((x) => x.policy === "streaming"));
+  });
+});
+
+describe("save and restore (stories260K)", { skip: need }, () => {
+  let llm: LLM, other: LLM;
+  before(async () => {
+    llm = await LLM.load(sharedPath("models", "stories260K.bin"));
+    other = await LLM.load(sharedPath("models", "babyllama-tok105", "model5000.bin"));
+  });
+  after(() => { llm?.dispose(); other?.dispose(); });
+
+  for (const kv of [{}, { policy: "h2o", ratio: 0.5, phase: "turn" }, { policy: "streaming", budget: 24, phase: "both", interval: 8 }]) {
+    it(`restoring and continuing gives the tokens of never having saved (kv ${JSON.stringify(kv)})`, async () => {
+      const s = llm.session({ kv });
+      await s.chat("Lily went to the park.", GREEDY);
+      await s.chat(" She saw a dog.", GREEDY);
+      const bytes = await s.save();
+      const a = await s.chat(" The dog", GREEDY);
+      const a2 = await s.chat(" Then", GREEDY);
+      s.dispose();
+      const r = await llm.restore(bytes);
+      const b = await r.chat(" The dog", GREEDY);
+      const b2 = await r.chat(" Then", GREEDY);
+      assert.deepEqual([b.tokens, b2.tokens], [a.tokens, a2.tokens]);
+      assert.equal(b.text + b2.text, a.text + a2.text);
+      r.dispose();
+    });
+  }
+
+  it("a truncated, corrupted or foreign file, or another model's session, is one clear error", async () => {
+    const s = llm.session();
+    const empty = await s.save();   // nothing run yet: restores to an empty session
+    const e = await llm.restore(empty);
+    assert.equal(e.stats.positions, 0);
+    e.dispose();
+    await s.chat("Lily", GREEDY);
+    const bytes = await s.save();
+    s.dispose();
+    await assert.rejects(llm.restore(bytes.subarray(0, bytes.length - 9)), /truncated or corrupted/);
+    const bad = bytes.slice(); bad[bad.length >> 1] ^= 1;
+    await assert.rejects(llm.restore(bad), /truncated or corrupted/);
+    await assert.rejects(llm.restore(new TextEncoder().encode("GGUF and then some more bytes")), /foreign file/);
+    await assert.rejects(llm.restore(new Uint8Array(3)), /too short/);
+    await assert.rejects(other.restore(bytes), /saved from model .*not this model/);
+  });
+});
