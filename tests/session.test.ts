@@ -4,6 +4,7 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { LLM } from "../src/llm.ts";
 import type { Transformer } from "../src/model/transformer.ts";
+import type { KVOptions } from "../src/kv/options.ts";
 import { needFiles, sharedPath } from "./helpers/shared.ts";
 
 const need = needFiles("models/stories260K.bin", "models/tok512.bin", "models/babyllama-tok105/model5000.bin", "models/babyllama-tok105/tok105.bin");
@@ -207,7 +208,8 @@ describe("save and restore (stories260K)", { skip: need }, () => {
   });
   after(() => { llm?.dispose(); other?.dispose(); });
 
-  for (const kv of [{}, { policy: "h2o", ratio: 0.5, phase: "turn" }, { policy: "streaming", budget: 24, phase: "both", interval: 8 }]) {
+  const KVS: KVOptions[] = [{}, { policy: "h2o", ratio: 0.5, phase: "turn" }, { policy: "streaming", budget: 24, phase: "both", interval: 8 }];
+  for (const kv of KVS) {
     it(`restoring and continuing gives the tokens of never having saved (kv ${JSON.stringify(kv)})`, async () => {
       const s = llm.session({ kv });
       await s.chat("Lily went to the park.", GREEDY);
