@@ -6,6 +6,9 @@ import { LLM } from "../src/llm.ts";
 import type { Transformer } from "../src/model/transformer.ts";
 import type { KVOptions } from "../src/kv/options.ts";
 import { needFiles, sharedPath } from "./helpers/shared.ts";
+import { writeGGUF, type GGUFMetaEntry } from "../src/format/gguf-writer.ts";
+import { tinyConfig, tinyTensors } from "./helpers/tiny-models.ts";
+import { f32Bytes, ggufMetadata } from "./helpers/models.ts";
 
 const need = needFiles("models/stories260K.bin", "models/tok512.bin", "models/babyllama-tok105/model5000.bin", "models/babyllama-tok105/tok105.bin");
 const GREEDY = { temperature: 0, maxTokens: 12 };
@@ -242,5 +245,35 @@ describe("save and restore (stories260K)", { skip: need }, () => {
     await assert.rejects(llm.restore(new TextEncoder().encode("GGUF and then some more bytes")), /foreign file/);
     await assert.rejects(llm.restore(new Uint8Array(3)), /too short/);
     await assert.rejects(other.restore(bytes), /saved from model .*not this model/);
+  });
+});
+
+describe("chat sessions with a chat template (tiny qwen2 GGUF)", () => {
+  // pieces t0 .. t63; the template marks a message t1 ROLE t2 CONTENT t3 and the generation prompt t1 assistant t2
+  const TEMPLATE = "{% for m in messages %}t1{{ m.role }}t2{{ m.content }}t3{% endfor %}{% if add_generation_prompt %}t1assistantt2{% endif %}";
+  let llm: LLM;
+  before(async () => {
+    const meta = ggufMetadata(tinyConfig("qwen2")).map((e): GGUFMetaEntry => e[0] === "tokenizer.chat_template" ? [e[0], e[1], TEMPLATE] : e);
+    const tensors = tinyTensors("qwen2").map((t) => ({ name: t.name, dtype: "f32" as const, shape: t.shape, data: f32Bytes(t.data) }));
+    llm = await LLM.load(writeGGUF({ metadata: meta, tensors }));
+  });
+  after(() => llm?.dispose());
+
+  it("each turn renders only what follows the cache: the last answer's closing, the new message, the generation prompt", async () => {
+    const s = llm.session({ system: "t9" });
+    assert.equal(s.templated, true);
+    const enc = (t: string) => llm.tokenize(t, { addBos: false });
+    const r1 = await s.chat("t4t5", { temperature: 0, maxTokens: 5 });
+    assert.deepEqual(r1.promptTokens, enc("t1systemt2t9t3t1usert2t4t5t3t1assistantt2"));
+    assert.equal(r1.finishReason, "length");
+    const before2 = s.tokens;
+    const r2 = await s.chat([{ role: "user", content: "t6" }], { temperature: 0, maxTokens: 5 });
+    // the last answer token was sampled but not run: it goes first; then the template's text after the answer
+    const delta = enc("t3t1usert2t6t3t1assistantt2");
+    assert.deepEqual(r2.promptTokens, [r1.tokens[r1.tokens.length - 1], ...delta]);
+    // and the answer equals one generation over the whole sequence
+    const one = await llm.complete({ tokens: [...before2, ...delta] }, { temperature: 0, maxTokens: 5 });
+    assert.deepEqual(r2.tokens, one.tokens);
+    s.dispose();
   });
 });
