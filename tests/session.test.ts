@@ -139,6 +139,40 @@ describe("chat sessions (stories260K, plain text turns)", { skip: need }, () => 
     assert.equal(llm.rt.heap.stats.bytesInUse, h0);
   });
 
+  it("a turn aborted before or during its prefill ends with reason abort; the next turn runs what is left", async () => {
+    const s = llm.session();
+    await s.chat("Lily went to the park", GREEDY);
+    const ac = new AbortController();
+    ac.abort();
+    const r = await s.chat(" and saw a big dog.", { ...GREEDY, signal: ac.signal });
+    assert.equal(r.finishReason, "abort");
+    assert.deepEqual(r.tokens, []);
+    const left = s.tokens.length - s.stats.positions;
+    const next = await s.chat(" Then", GREEDY);
+    // every token not yet run goes now: what the aborted turn left, and this turn's
+    assert.equal(next.stats.promptTokens, left + llm.tokenize(" Then", { addBos: false }).length);
+    assert.equal(s.stats.positions + (next.finishReason === "eos" ? 0 : 1), s.tokens.length);
+    s.dispose();
+  });
+
+  it("phase turn prunes after every turn's prefill, phase prefill after the first only", async () => {
+    const rows = async (phase: "turn" | "prefill") => {
+      const s = llm.session({ kv: { policy: "streaming", budget: 8, sinks: 2, phase } });
+      await s.chat("Lily went to the park with her mom", { ...GREEDY, maxTokens: 2 });
+      const r1 = s.stats.kvRows;
+      const r = await s.chat(" She saw a big dog and a small cat", { ...GREEDY, maxTokens: 2 });
+      const out = [r1, s.stats.kvRows, r.kv!.prunes];
+      s.dispose();
+      return out;
+    };
+    const [t1, t2, tp] = await rows("turn");
+    const [p1, p2, pp] = await rows("prefill");
+    assert.deepEqual([t1, p1], [9, 9]);               // 8 kept + the first answer token run
+    assert.equal(t2, 9);                               // pruned to 8 again, + 1
+    assert.ok(p2 > 9 + 8, `rows ${p2}: the second turn was not pruned`);
+    assert.deepEqual([tp, pp], [2, 1]);
+  });
+
   it("bad input: options, an empty turn, a context of 0", async () => {
     assert.throws(() => llm.session({ kv: { policy: "nope" } }), /unknown KV policy "nope"/);
     assert.throws(() => llm.session({ kv: { phase: "sometimes" as never } }), /invalid KV option phase/);
@@ -275,5 +309,16 @@ describe("chat sessions with a chat template (tiny qwen2 GGUF)", () => {
     const one = await llm.complete({ tokens: [...before2, ...delta] }, { temperature: 0, maxTokens: 5 });
     assert.deepEqual(r2.tokens, one.tokens);
     s.dispose();
+  });
+
+  it("disposing the model disposes its sessions", async () => {
+    const meta = ggufMetadata(tinyConfig("qwen2"));
+    const tensors = tinyTensors("qwen2").map((t) => ({ name: t.name, dtype: "f32" as const, shape: t.shape, data: f32Bytes(t.data) }));
+    const m = await LLM.load(writeGGUF({ metadata: meta, tensors }));
+    const s = m.session();
+    await s.chat("t4", { temperature: 0, maxTokens: 2 });
+    m.dispose();
+    await assert.rejects(async () => s.chat("t5"), /chat session was disposed/);
+    assert.throws(() => m.session(), /the model was disposed/);
   });
 });

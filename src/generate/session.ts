@@ -124,9 +124,17 @@ export async function runTurn(ctx: ModelContext, kvc: KVController, seq: TokenSe
   const afterBos = seq.at(seq.length - 1) === tokenizer.bos;
   const decoder = tokenizer.decoder({ continuation: !afterBos, afterBos });
   const t0 = now();
-  kvc.run(seq.ids, n0, nPrompt, { signal: opts.signal });   // prefill, then the policy's prefill prune
+  let prefilled = true;
+  try {
+    kvc.run(seq.ids, n0, nPrompt, { signal: opts.signal });   // prefill, then the policy's prefill prune
+  } catch (e) {
+    // aborted between chunks: the cache keeps the chunks that ran (a session runs the rest next turn)
+    if (!opts.signal?.aborted) throw e;
+    prefilled = false;
+    finish = "abort";
+  }
   const t1 = now();
-  while (tokens.length < maxTokens) {
+  while (prefilled && tokens.length < maxTokens) {
     if (opts.signal?.aborted) { finish = "abort"; break; }
     // the token about to be sampled needs a row of the context
     if (kvc.rows >= contextSize) {
@@ -144,7 +152,7 @@ export async function runTurn(ctx: ModelContext, kvc: KVController, seq: TokenSe
     if (tokens.length === maxTokens) break;
     kvc.run(seq.ids, seq.length - 1, 1);
   }
-  if (finish !== "stop") {
+  if (finish !== "stop" && prefilled) {
     const rest = stop.push(decoder.flush());
     const tail = rest.emit + (rest.stopped ? "" : stop.flush());
     if (rest.stopped) finish = "stop";
