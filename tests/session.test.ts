@@ -27,6 +27,59 @@ function countForward(model: Transformer): { n: number; restore(): void } {
   return c;
 }
 
+// A 20-turn scripted chat on a model loaded with context 256: checks that no position runs twice,
+// that prefill runs exactly the turns' new tokens, and that memory is flat with pruning per turn.
+async function twentyTurns(name: string, small: LLM): Promise<void> {
+  const model = small.engine.model;
+  const run = async (kv: KVOptions) => {
+    const s = small.session({ system: "A story.", kv });
+    const count = countForward(model);
+    const bytes: number[] = [], heap: number[] = [], positions: number[] = [];
+    let prefill = 0, expectNew = 0, decodeRuns = 0;
+    try {
+      for (let k = 0; k < TURNS.length; k++) {
+        const pendingBefore = s.tokens.length - s.stats.positions;
+        const text = k === 0 ? "A story.\n" + TURNS[k] : TURNS[k];
+        expectNew += pendingBefore + small.tokenize(text, { addBos: k === 0 ? undefined : false }).length;
+        const r = await s.chat(TURNS[k], { temperature: 0, maxTokens: 16 });
+        prefill += r.stats.promptTokens;
+        decodeRuns += r.tokens.length - (r.finishReason === "eos" ? 0 : 1);
+        bytes.push(s.stats.kvBytes);
+        heap.push(small.rt.heap.stats.bytesInUse);
+        positions.push(s.stats.positions);
+      }
+      return { prefill, expectNew, decodeRuns, forwarded: count.n, positions, bytes, heap, stats: s.stats };
+    } finally {
+      count.restore();
+      s.dispose();
+    }
+  };
+  const pruned = await run({ policy: "streaming", budget: 48, sinks: 4, phase: "turn" });
+  const end = pruned.positions[pruned.positions.length - 1];
+  // no re-prefill: each position ran exactly once, and prefill ran exactly the new tokens
+  assert.equal(pruned.prefill, pruned.expectNew);
+  assert.equal(pruned.forwarded, pruned.prefill + pruned.decodeRuns);
+  assert.equal(pruned.forwarded, end);
+  assert.equal(pruned.stats.prefillTokens, pruned.prefill);
+  assert.ok(end > 256, `20 turns run ${end} positions, past the 256 context (rows stay within it)`);
+  // flat: after the first few turns every turn ends holding the same KV bytes
+  const tail = pruned.bytes.slice(4);
+  assert.ok(tail.every((b) => b === tail[0]), `KV bytes per turn: ${pruned.bytes.join(" ")}`);
+  // and the same heap bytes, but for the RoPE table, which doubles from 256 positions as the
+  // positions pass it: (rows, ropeDim/2, 2) f32
+  const ropeBytes = (p: number) => { let r = 256; while (r < p) r *= 2; return r * small.config.ropeDim * 4; };
+  const rest = pruned.heap.map((h, k) => h - ropeBytes(pruned.positions[k])).slice(4);
+  assert.ok(rest.every((b) => b === rest[0]), `heap bytes per turn: ${pruned.heap.join(" ")} at positions ${pruned.positions.join(" ")}`);
+  // the control: a full cache grows every turn until it shifts at the context size
+  const full = await run({ contextShift: true });
+  assert.equal(full.forwarded, full.positions[full.positions.length - 1]);
+  assert.ok(full.bytes[3] > full.bytes[1] && full.bytes[1] > full.bytes[0], `full cache bytes ${full.bytes.join(" ")}`);
+  // and never holds more than a context's rows: per KV head (256, headDim) keys and values, (256) positions
+  const c = small.config, ctxBytes = c.nLayers * c.nKvHeads * (2 * 256 * c.headDim * 4 + 256 * 4);
+  assert.ok(Math.max(...full.bytes) <= ctxBytes, `full cache bytes ${full.bytes.join(" ")} > ${ctxBytes}`);
+  console.log(`20 turns (${name}): ${end} positions, prefill ${pruned.prefill} tokens (= the turns' new tokens ${pruned.expectNew}); KV bytes after each turn, pruned: ${pruned.bytes.join(" ")} | full with context shift: ${full.bytes.join(" ")}`);
+}
+
 describe("chat sessions (stories260K, plain text turns)", { skip: need }, () => {
   let llm: LLM;
   before(async () => { llm = await LLM.load(sharedPath("models", "stories260K.bin")); });
@@ -50,54 +103,17 @@ describe("chat sessions (stories260K, plain text turns)", { skip: need }, () => 
     s.dispose();
   });
 
-  it("20 scripted turns: prefill runs each turn's new tokens once; with phase turn the cache stays flat", async () => {
-    // a 256-token context, so that the 20 turns run past it (rows stay within it)
-    const small = await LLM.load(sharedPath("models", "stories260K.bin"), { contextSize: 256 });
-    after(() => small.dispose());
-    const model = small.engine.model;
-    const run = async (kv: Record<string, unknown>) => {
-      const s = small.session({ system: "A story.", kv });
-      const count = countForward(model);
-      const bytes: number[] = [], heap: number[] = [];
-      let prefill = 0, expectNew = 0, decodeRuns = 0;
+  for (const [name, file] of [["stories260K", "stories260K.bin"], ["BabyLlama", "babyllama-tok105/model5000.bin"]]) {
+    it(`20 scripted turns (${name}): prefill runs each turn's new tokens once; with phase turn the cache stays flat`, async () => {
+      // a 256-token context, so that the 20 turns run past it (rows stay within it)
+      const small = await LLM.load(sharedPath("models", ...file.split("/")), { contextSize: 256 });
       try {
-        for (let k = 0; k < TURNS.length; k++) {
-          const pendingBefore = s.tokens.length - s.stats.positions;
-          const text = k === 0 ? "A story.\n" + TURNS[k] : TURNS[k];
-          expectNew += pendingBefore + small.tokenize(text, { addBos: k === 0 ? undefined : false }).length;
-          const r = await s.chat(TURNS[k], { temperature: 0, maxTokens: 16 });
-          prefill += r.stats.promptTokens;
-          decodeRuns += r.tokens.length - (r.finishReason === "eos" ? 0 : 1);
-          bytes.push(s.stats.kvBytes);
-          heap.push(small.rt.heap.stats.bytesInUse);
-        }
-        return { prefill, expectNew, decodeRuns, forwarded: count.n, positions: s.stats.positions, bytes, heap, stats: s.stats };
+        await twentyTurns(name, small);
       } finally {
-        count.restore();
-        s.dispose();
+        small.dispose();
       }
-    };
-    const pruned = await run({ policy: "streaming", budget: 48, sinks: 4, phase: "turn" });
-    // no re-prefill: each position ran exactly once, and prefill ran exactly the new tokens
-    assert.equal(pruned.prefill, pruned.expectNew);
-    assert.equal(pruned.forwarded, pruned.prefill + pruned.decodeRuns);
-    assert.equal(pruned.forwarded, pruned.positions);
-    assert.equal(pruned.stats.prefillTokens, pruned.prefill);
-    assert.ok(pruned.positions > 256, `20 turns run ${pruned.positions} positions, past the 256 context (rows stay within it)`);
-    // flat: after the first few turns every turn ends holding the same KV and heap bytes
-    const tail = pruned.bytes.slice(4), heapTail = pruned.heap.slice(4);
-    assert.ok(tail.every((b) => b === tail[0]), `KV bytes per turn: ${pruned.bytes.join(" ")}`);
-    // the heap too, except the RoPE table, which doubles (256 -> 512 positions) once the
-    // positions pass the context: (256, ropeDim/2, 2) f32 more
-    const ropeGrowth = 256 * small.config.ropeDim * 4;
-    assert.ok(heapTail.every((b) => b === heapTail[0] || b === heapTail[0] + ropeGrowth), `heap bytes per turn: ${pruned.heap.join(" ")}`);
-    assert.equal(heapTail[heapTail.length - 1], heapTail[0] + ropeGrowth);
-    // the control: a full cache grows every turn (and would stop at the context size)
-    const full = await run({ contextShift: true });
-    assert.equal(full.forwarded, full.positions);
-    assert.ok(full.bytes[9] > full.bytes[4] && full.bytes[4] > full.bytes[1], `full cache bytes ${full.bytes.join(" ")}`);
-    console.log(`20 turns: ${pruned.positions} positions, prefill ${pruned.prefill} tokens (= new tokens ${pruned.expectNew}); KV bytes per turn pruned ${pruned.bytes.join(" ")} | full ${full.bytes.join(" ")}`);
-  });
+    });
+  }
 
   it("calls queue: on one session, across sessions, and llm.complete", async () => {
     const seq1 = llm.session(), seq2 = llm.session();

@@ -61,7 +61,8 @@ export class KVController {
     const cfg = model.cfg;
     // when pruning during decode, blocks hold what is kept plus one interval, not the whole generation
     const room = decoding ? Math.min(reserve, this.interval) : reserve;
-    this.store = new KVStore(rt, cfg.nLayers, cfg.nKvHeads, cfg.headDim, nPrompt + room, room);
+    this.store = new KVStore(rt, cfg.nLayers, cfg.nKvHeads, cfg.headDim, Math.min(nPrompt + room, model.contextSize), room);
+    this.store.maxCap = model.contextSize;
     this.fwd = { start: 0, m: 1, pos0: 0, kv: this.store, logits: true };
     try {
       this.openWindow(0);
