@@ -245,11 +245,16 @@ describe("context shift by pruning (stories260K, context 64)", { skip: need }, (
     console.log(`context 64: ${positions} positions over turns, ${shifts} shifts; one generation: ${r.tokens.length} tokens (${r.finishReason}), ${r.kv!.shifts.length} shifts kept ${r.kv!.shifts.map((x) => x.kept).join(" ")}`);
   });
 
-  it("attention-scored policies shift with StreamingLLM", async () => {
-    const r = await llm.complete({ tokens: [1] }, { ...SAMPLED, seed: 1, maxTokens: 100, kv: { contextShift: true, policy: "h2o", ratio: 0.5 } });
-    assert.equal(r.finishReason, "length");
-    assert.ok(r.kv!.shifts.length >= 1);
-    assert.ok(r.kv!.shifts.every((x) => x.policy === "streaming"));
+  it("attention-scored policies shift by the attention of the queries just before the cache filled", async () => {
+    for (const policy of ["h2o", "snapkv"]) {
+      const r = await llm.complete({ tokens: [1] }, { ...SAMPLED, seed: 1, maxTokens: 150, kv: { contextShift: true, policy, ratio: 0.5, window: 8 } });
+      assert.equal(r.finishReason, "length");
+      assert.ok(r.kv!.shifts.length >= 3, `${policy}: ${r.kv!.shifts.length} shifts`);
+      assert.ok(r.kv!.shifts.every((x) => x.policy === policy && x.kept === 32), `${policy}: ${JSON.stringify(r.kv!.shifts)}`);
+    }
+    // a decode interval's window is not the shift's: StreamingLLM frees room then
+    const d = await llm.complete({ tokens: [1] }, { ...SAMPLED, seed: 1, maxTokens: 150, kv: { contextShift: true, policy: "h2o", budget: 60, window: 8, phase: "decode", interval: 100 } });
+    assert.ok(d.kv!.shifts.length >= 1 && d.kv!.shifts.every((x) => x.policy === "streaming"), JSON.stringify(d.kv!.shifts));
   });
 });
 

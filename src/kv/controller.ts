@@ -49,10 +49,13 @@ export class KVController {
   nPrompt: number;
   readonly shifts: ShiftRecord[] = [];
   private shiftFallback?: KVPolicy;
+  private readonly shiftOn: boolean;
+  private shiftWin = false;   // this.win is the context shift's window
 
   // nPrompt: where the prompt ends (the prefill prune point); reserve: tokens to decode at most
   constructor(readonly rt: Runtime, readonly model: Transformer, readonly opts: KVOptions, nPrompt: number, reserve: number) {
     this.nPrompt = nPrompt;
+    this.shiftOn = opts.contextShift === true;
     const c = KVController.check(opts);
     this.policy = c.policy;
     this.phase = c.phase;
@@ -96,10 +99,11 @@ export class KVController {
   private openWindow(start: number): void {
     this.win?.dispose();
     this.win = undefined;
+    this.shiftWin = false;
     const w = this.policy.window, cfg = this.model.cfg;
     if (this.policy.name === "full" || w === 0) return;
     const atPrompt = this.prunesAtPrompt();
-    if (!atPrompt && this.interval === 0) return;
+    if (!atPrompt && this.interval === 0) return this.armShiftWindow(start);
     const from = atPrompt ? this.nPrompt - w : this.nPrompt + this.interval - w;
     this.win = new QueryWindow(this.rt, cfg.nLayers, cfg.nHeads, this.model.contextSize, Math.max(start, from), w);
   }
@@ -119,16 +123,36 @@ export class KVController {
     return this.store.maxRows();
   }
 
-  // Context shift: frees room in a full cache with the policy when it reads no attention (an
-  // attention-scored policy's window is not recorded at arbitrary positions), else, or when the
-  // policy frees nothing (full, a budget above the context), StreamingLLM keeping half (4 sinks).
-  // Every layer is shifted, exempt layers too: a full layer has to make room.
+  // With contextShift, an attention-scored policy (and no decode interval) reads the queries
+  // that run just before the cache fills: between prunes rows grow by one per position, so the
+  // cache is full at fullAt = seen + (contextSize - rows), and the window covers the last w
+  // positions before it (or from `seen`, when fewer are left). Armed when no other window is open.
+  private armShiftWindow(seen: number): void {
+    const w = this.policy.window;
+    if (!this.shiftOn || w === 0 || this.policy.name === "full" || this.interval > 0) return;
+    if (this.win && !this.shiftWin) return;
+    const from = Math.max(seen, seen + (this.model.contextSize - this.rows) - w);
+    if (this.win) {
+      this.win.advance(from - this.win.from);   // zeroed, moved: no allocation per shift
+    } else {
+      const cfg = this.model.cfg;
+      this.win = new QueryWindow(this.rt, cfg.nLayers, cfg.nHeads, this.model.contextSize, from, w);
+      this.shiftWin = true;
+    }
+  }
+
+  // Context shift: frees room in a full cache with the session's policy: one that reads no
+  // attention directly, an attention-scored one from the queries just before the cache filled
+  // (armShiftWindow). StreamingLLM keeping half (4 sinks) frees room instead when the policy
+  // cannot (full, a decode interval's window, no recorded queries) or frees none (a budget above
+  // the context). Every layer is shifted, exempt layers too: a full layer has to make room.
   shift(contextSize: number): ShiftRecord {
     const t0 = now();
     const before = this.rows;
     let used = "";
-    if (this.policy.name !== "full" && this.policy.window === 0) {
-      this.pruneWith(this.policy, false);
+    const recorded = this.shiftWin && this.win ? this.win.recorded(this.pos) : 0;
+    if (this.policy.name !== "full" && (this.policy.window === 0 || recorded > 0)) {
+      this.pruneWith(this.policy, false, recorded);
       used = this.policy.name;
     }
     if (this.rows >= contextSize || this.rows === before) {
@@ -141,6 +165,7 @@ export class KVController {
     if (this.rows >= contextSize) throw new Error(`context shift at position ${this.pos} freed no room (${this.rows} rows kept of ${contextSize})`);
     this.shifts.push(rec);
     this.pruneMs += now() - t0;
+    this.armShiftWindow(this.pos);
     return rec;
   }
 
@@ -186,12 +211,13 @@ export class KVController {
       this.prune(seen);
     }
     const win = this.win;
-    if (!win || seen < win.from + win.w) return;
+    if (!win || this.shiftWin || seen < win.from + win.w) return;
     if (this.interval > 0) {
       win.advance(this.interval);   // the next interval's window
     } else {
       win.dispose();                // read once, after the prompt: give the memory back
       this.win = undefined;
+      this.armShiftWindow(seen);
     }
   }
 
