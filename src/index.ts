@@ -7,7 +7,9 @@ export type { GenerateOptions, GenerationResult, GenerationStats, GenerationStep
 export type { KVLayerStats } from "./kv/store.ts";
 export type { SamplingOptions } from "./generate/sampler.ts";
 export { SAMPLING_DEFAULTS } from "./generate/sampler.ts";
-export type { KVOptions, KVReport } from "./kv/options.ts";
+export type { KVOptions, KVReport, ShiftRecord } from "./kv/options.ts";
+export { ChatSession, type SessionOptions, type ChatInput, type TurnOptions } from "./chat-session.ts";
+export { SnapshotError } from "./kv/snapshot.ts";
 export { POLICIES, buildPolicy } from "./kv/registry.ts";
 export type { KVPolicy, PolicyFactory, LayerContext, Selection } from "./kv/policy.ts";
 export { openModel, type ModelFile, type ModelSource, type TensorEntry } from "./format/model-file.ts";

@@ -2,6 +2,9 @@
 //   const llm = await LLM.load(source, { onProgress, contextSize });   // LLM.load(): the default model
 //   for await (const piece of llm.generate(prompt, opts)) ...
 //   const r = await llm.complete(prompt, opts);   // { text, tokens, finishReason, stats, kv }
+//   const s = llm.session({ system, kv });         // a chat that keeps its KV cache (chat-session.ts)
+//   const s2 = await llm.restore(await s.save());
+// Calls queue: one model runs one generation at a time, in call order, across its sessions.
 import { createRuntime, envBuild, type BuildName, type Runtime } from "./wasm/runtime.ts";
 import { openModel, type ModelSource, type ModelFile } from "./format/model-file.ts";
 import { loadWeights, type Weights } from "./model/weights.ts";
@@ -10,7 +13,11 @@ import type { ModelConfig } from "./model/config.ts";
 import { TokenizerError, type Tokenizer } from "./tokenizer/types.ts";
 import { loadTokenizer, type TokenizerSource } from "./tokenizer/load.ts";
 import { applyChatTemplate, type ChatMessage } from "./tokenizer/chat.ts";
-import { runGeneration, type GenerateOptions, type GenerationResult } from "./generate/session.ts";
+import { runGeneration, type GenerateOptions, type GenerationResult, type ModelContext } from "./generate/session.ts";
+import { streamOf } from "./generate/stream.ts";
+import { ChatSession, type SessionHost, type SessionOptions } from "./chat-session.ts";
+import type { ModelIdentity } from "./kv/snapshot.ts";
+import { crc32 } from "./util/crc32.ts";
 import { ThreadPool } from "./wasm/threads.ts";
 import { LINEAR_KERNELS } from "./wasm/ops/parallel.ts";
 import { DEFAULT_MODEL } from "./default-model.ts";
@@ -130,12 +137,7 @@ export class LLM {
   // The prompt's token ids: BOS alone for an empty string (as llama2.c does).
   promptTokens(prompt: Prompt, addBos?: boolean): number[] {
     if (Array.isArray(prompt)) {
-      const tok = this.tokenizer;
-      const text = applyChatTemplate(this.chatTemplate(), prompt, {
-        bos_token: tok.bos !== undefined ? tok.piece(tok.bos) : "",
-        eos_token: tok.eos.length ? tok.piece(tok.eos[0]) : "",
-        add_generation_prompt: true,
-      });
+      const text = this.renderChat(prompt, true);
       return this.tokenizer.encode(text, { addBos: false, parseSpecial: true });
     }
     if (typeof prompt === "object") return [...prompt.tokens];
@@ -160,58 +162,98 @@ export class LLM {
 
   // Streams text pieces; the final result is on the returned object's `result` promise.
   generate(prompt: Prompt, opts: GenerateOptions = {}): AsyncIterable<string> & { result: Promise<GenerationResult> } {
-    const queue: string[] = [];
-    let wake: (() => void) | undefined;
-    let finished = false;
-    let failure: unknown;
-    const result = (async () => {
-      await Promise.resolve();
-      try {
-        return await this.run(prompt, opts, (piece) => { queue.push(piece); wake?.(); });
-      } catch (e) {
-        failure = e;
-        throw e;
-      } finally {
-        finished = true;
-        wake?.();
-      }
-    })();
-    result.catch(() => {});
-    return {
-      result,
-      async *[Symbol.asyncIterator]() {
-        for (;;) {
-          if (queue.length) { yield queue.shift()!; continue; }
-          if (finished) {
-            if (failure) throw failure;
-            return;
-          }
-          await new Promise<void>((r) => (wake = r));
-          wake = undefined;
-        }
-      },
-    };
+    return streamOf((onPiece) => this.run(prompt, opts, onPiece));
   }
 
   async complete(prompt: Prompt, opts: GenerateOptions = {}): Promise<GenerationResult> {
     return this.run(prompt, opts, () => {});
   }
 
-  private busy = false;
-
-  private async run(prompt: Prompt, opts: GenerateOptions, onPiece: (p: string) => void): Promise<GenerationResult> {
-    if (this.busy) throw new Error("this model is already generating; await the current generation first");
-    if (this.disposed) throw new Error("the model was disposed");
-    this.busy = true;
-    try {
+  // A one-shot generation: a cache of its own, freed when it ends.
+  private run(prompt: Prompt, opts: GenerateOptions, onPiece: (p: string) => void): Promise<GenerationResult> {
+    this.checkLive();
+    return this.exclusive(() => {
+      this.checkLive();
       const ids = this.promptTokens(prompt, opts.addBos);
-      return await runGeneration(
-        { rt: this.rt, model: this.model, tokenizer: this.tokenizer, eos: this.eosSet(), contextSize: this.contextSize },
-        ids, opts, (piece) => { onPiece(piece); return this.yieldNow(); },
-      );
-    } finally {
-      this.busy = false;
-    }
+      return runGeneration(this.context(), ids, opts, (piece) => { onPiece(piece); return this.yieldNow(); });
+    });
+  }
+
+  // A chat session over this model: its own KV cache, these weights (see chat-session.ts).
+  session(opts: SessionOptions = {}): ChatSession {
+    this.checkLive();
+    const s = new ChatSession(this.host, opts);
+    this.sessions.add(s);
+    return s;
+  }
+
+  // A session from the bytes ChatSession.save() returned, saved from this model.
+  async restore(bytes: Uint8Array): Promise<ChatSession> {
+    this.checkLive();
+    const s = await this.exclusive(async () => ChatSession.restore(this.host, bytes));
+    this.sessions.add(s);
+    return s;
+  }
+
+  private readonly sessions = new Set<ChatSession>();
+  private lock: Promise<unknown> = Promise.resolve();
+
+  // Runs fn after every call queued before it (the run state and the heap are shared).
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.lock.then(fn);
+    this.lock = p.catch(() => {});
+    return p;
+  }
+
+  private context(): ModelContext {
+    return { rt: this.rt, model: this.model, tokenizer: this.tokenizer, eos: this.eosSet(), contextSize: this.contextSize };
+  }
+
+  private ident?: ModelIdentity;
+
+  // What a saved session must match: the shapes and a checksum of some of the weights.
+  private identity(): ModelIdentity {
+    if (this.ident) return this.ident;
+    const c = this.config, w = this.weights;
+    let crc = crc32(w.outNorm.bytes());
+    crc = crc32(w.tokEmbd.bytes().subarray(0, 65536), crc);
+    return (this.ident = {
+      name: this.file.name, arch: c.arch, dim: c.dim, nLayers: c.nLayers, nHeads: c.nHeads, nKvHeads: c.nKvHeads,
+      headDim: c.headDim, vocabSize: c.vocabSize, weights: crc.toString(16).padStart(8, "0"),
+    });
+  }
+
+  private hostOf?: SessionHost;
+  private get host(): SessionHost {
+    if (this.hostOf) return this.hostOf;
+    const file = this.file;
+    return (this.hostOf = {
+      get name() { return file.name; },
+      get chatTemplate() { return file.chatTemplate; },
+      context: () => this.context(),
+      identity: () => this.identity(),
+      renderChat: (messages, gen) => this.renderChat(messages, gen),
+      encode: (text, addBos) => {
+        const ids = this.tokenizer.encode(text, { addBos, parseSpecial: true });
+        return ids;
+      },
+      exclusive: (fn) => this.exclusive(fn),
+      yieldNow: () => this.yieldNow(),
+      release: (s) => { this.sessions.delete(s); },
+    });
+  }
+
+  private renderChat(messages: readonly ChatMessage[], addGenerationPrompt: boolean): string {
+    const tok = this.tokenizer;
+    return applyChatTemplate(this.chatTemplate(), messages, {
+      bos_token: tok.bos !== undefined ? tok.piece(tok.bos) : "",
+      eos_token: tok.eos.length ? tok.piece(tok.eos[0]) : "",
+      add_generation_prompt: addGenerationPrompt,
+    });
+  }
+
+  private checkLive(): void {
+    if (this.disposed) throw new Error("the model was disposed");
   }
 
   private disposed = false;
@@ -229,6 +271,7 @@ export class LLM {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    for (const s of [...this.sessions]) s.dispose();
     this.model.dispose();
     this.weights.dispose();
     this.pool?.dispose();

@@ -65,17 +65,23 @@ describe("command line polish", () => {
   it("errors name the flag, not the API option, in one line, with nothing echoed", async () => {
     const cases: [string[], RegExp][] = [
       [["--top-p", "2"], /^budgetkv: error: --top-p 2: must be in \(0, 1\]$/],
-      [["-c", "0"], /^budgetkv: error: -c 0: must be a positive integer$/],
-      [["-t", "0"], /^budgetkv: error: -t 0: must be a positive integer$/],
       [["--kv-policy", "magic"], /^budgetkv: error: --kv-policy "magic": unknown KV policy \(known: full, /],
       [["--kv-policy", "snapkv", "--kv-tolerance", "0.1"], /^budgetkv: error: --kv-tolerance 0.1: KV policy "snapkv" has no such option$/],
       [["--kv-policy", "streaming", "--kv-ratio", "1.5"], /^budgetkv: error: --kv-ratio 1.5: must be <= 1 \(KV policy "streaming"\)$/],
-      [["--kv-policy", "streaming", "--kv-phase", "later"], /^budgetkv: error: --kv-phase "later": expected prefill, decode or both$/],
+      [["--kv-policy", "streaming", "--kv-phase", "later"], /^budgetkv: error: --kv-phase "later": expected prefill, turn, decode, both$/],
       [["-c", "8", "-p", "Once upon a time there was a big dog"], /^budgetkv: error: the prompt is \d+ tokens, longer than the context size 8$/],
     ];
     for (const [flags, re] of cases) {
       const r = await cli(["run", "-p", "Once upon a time", "-n", "4", ...flags]);
       assert.equal(r.code, 1, r.err);
+      assert.equal(r.out, "", `nothing on stdout for ${flags.join(" ")}`);
+      assert.equal(r.err.split("\n").filter(Boolean).length, 1, r.err);
+      assert.match(r.err.trimEnd(), re);
+    }
+    // usage errors (exit 2): a context or thread count out of range
+    for (const [flags, re] of [[["-c", "0"], /^budgetkv: error: -c 0: the context size must be at least 1$/], [["-t", "0"], /^budgetkv: error: -t 0: the thread count must be from 1 to 64$/]] as [string[], RegExp][]) {
+      const r = await cli(["run", "-p", "Once upon a time", "-n", "4", ...flags]);
+      assert.equal(r.code, 2, r.err);
       assert.equal(r.out, "", `nothing on stdout for ${flags.join(" ")}`);
       assert.equal(r.err.split("\n").filter(Boolean).length, 1, r.err);
       assert.match(r.err.trimEnd(), re);

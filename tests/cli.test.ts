@@ -8,13 +8,59 @@ import { main } from "../src/cli/main.ts";
 import { fixturePath, needFiles, sharedPath } from "./helpers/shared.ts";
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "", err = "";
-  const code = await main(argv, { out: (s) => { out += s; }, err: (s) => { err += s; } });
+  return cliWith({}, ...argv);
+}
+
+// with lines of input (a scripted chat), a Ctrl-C after the first streamed piece of the turn `interruptAt`
+async function cliWith(o: { lines?: string[]; interruptAt?: number }, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "", err = "", turn = -1, fired = false;
+  let handler: (() => void) | undefined;
+  const code = await main(argv, {
+    out: (s) => {
+      out += s;
+      if (turn === o.interruptAt && !fired && s.trim()) { fired = true; handler?.(); }
+    },
+    err: (s) => { err += s; },
+    readText: async (p) => readFileSync(p, "utf8"),
+    lines: o.lines ? async function* () { for (const l of o.lines!) { turn++; yield l; } } : undefined,
+    onInterrupt: (h) => { handler = h; return () => { handler = undefined; }; },
+  });
   return { code, out, err };
 }
 
 const MODEL = sharedPath("models", "stories260K.bin");
 const need = needFiles("models/stories260K.bin", "models/tok512.bin");
+
+describe("budgetkv chat", { skip: need }, () => {
+  it("lines are turns of one session: each prefills only its new tokens; Ctrl-C ends a reply, not the chat", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bkv-chat-"));
+    writeFileSync(join(dir, "first.txt"), "Lily went to the park.");
+    const r = await cliWith({ lines: [" She saw a dog.", "", " The dog ran.", " The end.", "/exit", " never sent"], interruptAt: 2 },
+      "chat", "-m", MODEL, "-f", join(dir, "first.txt"), "-sys", "A story.", "-n", "200", "--temp", "0", "--kv-policy", "streaming", "--kv-budget", "32", "--kv-phase", "turn");
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /no chat template, plain text turns/);
+    const turns = [...r.err.matchAll(/budgetkv: (\d+) new tokens prefilled, (\d+) generated; cache (\d+) rows, \d+ bytes, (\d+) positions/g)];
+    assert.equal(turns.length, 4, r.err);   // the file, then three lines (the empty one and /exit are not turns)
+    assert.match(r.err, /\[reply ended\]/);       // the third turn was interrupted
+    let pos = 0;
+    for (const t of turns) {
+      assert.ok(Number(t[1]) < 30, `a turn prefilled ${t[1]} tokens: only its own`);
+      assert.ok(Number(t[3]) <= 32 + 200 + 30, `cache rows ${t[3]}`);
+      assert.ok(Number(t[4]) > pos);
+      pos = Number(t[4]);
+    }
+  });
+
+  it("bad flags and files are one error line", async () => {
+    const oneLine = (r: { code: number; err: string }, code: number, re: RegExp) => {
+      assert.equal(r.code, code, r.err);
+      assert.equal(r.err.trim().split("\n").length, 1, `expected one line, got: ${r.err}`);
+      assert.match(r.err, re);
+    };
+    oneLine(await cliWith({ lines: [] }, "chat", "-m", MODEL, "-f", "/nonexistent/prompt.txt"), 2, /-f \/nonexistent\/prompt.txt: .*no such file/i);
+    oneLine(await cliWith({ lines: [] }, "chat", "-m", MODEL, "--kv-phase", "never"), 1, /--kv-phase "never": expected prefill, turn, decode, both/);
+  });
+});
 
 describe("budgetkv run", { skip: need }, () => {
   it("--json prints one object with llama2.c's greedy tokens and the stats fields", async () => {

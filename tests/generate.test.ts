@@ -60,12 +60,13 @@ describe("LLM.generate / complete (stories260K)", { skip: needFiles("models/stor
     assert.ok(r.stats.prefillTokS > 0 && r.stats.decodeTokS > 0);
   });
 
-  it("rejects bad options and concurrent use with clear errors", async () => {
+  it("rejects bad options with clear errors; concurrent calls queue", async () => {
     await assert.rejects(llm.complete("", { maxTokens: -1 }), /invalid option maxTokens = -1/);
     await assert.rejects(llm.complete("", { stop: "x" as unknown as string[] }), /invalid option stop/);
     await assert.rejects(llm.complete([{ role: "user", content: "hi" }]), /has no chat template/);
-    const a = llm.complete("", { maxTokens: 20 });
-    await assert.rejects(llm.complete("", { maxTokens: 1 }), /already generating/);
-    await a;
+    const one = await llm.complete("Lily", { temperature: 0, maxTokens: 20 });
+    const two = await llm.complete("Ben", { temperature: 0, maxTokens: 20 });
+    const [a, b] = await Promise.all([llm.complete("Lily", { temperature: 0, maxTokens: 20 }), llm.complete("Ben", { temperature: 0, maxTokens: 20 })]);
+    assert.deepEqual([a.tokens, b.tokens], [one.tokens, two.tokens]);
   });
 });

@@ -1,9 +1,10 @@
-// The budgetkv command line: run, inspect, eval. Errors print one line (no stack trace unless
+// The budgetkv command line: run, chat, inspect, eval. Errors print one line (no stack trace unless
 // BUDGETKV_DEBUG is set) and exit with status 1; usage errors exit with status 2. An invalid
 // option value is reported under the flag that set it.
 import { runCommand, RUN_FLAGS, RUN_USAGE } from "./run.ts";
 import { inspectCommand, INSPECT_USAGE } from "./inspect.ts";
 import { evalCommand, EVAL_USAGE } from "./eval.ts";
+import { chatCommand, CHAT_USAGE } from "./chat.ts";
 import { flagFor, UsageError } from "./args.ts";
 import { OptionError } from "../util/option-error.ts";
 import { VERSION } from "../version.ts";
@@ -12,6 +13,7 @@ import type { CliIO } from "./io.ts";
 const HELP = `budgetkv: small language models on the CPU, with a KV cache that prunes itself
 
   ${RUN_USAGE.split("\n")[0]}
+  ${CHAT_USAGE.split("\n")[0]}
   ${INSPECT_USAGE.split("\n")[0]}
   ${EVAL_USAGE.split("\n")[0]}
 
@@ -25,9 +27,10 @@ export async function main(argv: string[], io: CliIO, debug = false): Promise<nu
     const wantsHelp = rest.includes("--help") || rest.includes("-h");
     switch (cmd) {
       case "run": if (wantsHelp) { io.out(RUN_USAGE + "\n"); return 0; } await runCommand(rest, io); return 0;
+      case "chat": if (wantsHelp) { io.out(CHAT_USAGE + "\n"); return 0; } await chatCommand(rest, io); return 0;
       case "inspect": if (wantsHelp) { io.out(INSPECT_USAGE + "\n"); return 0; } await inspectCommand(rest, io); return 0;
       case "eval": if (wantsHelp) { io.out(EVAL_USAGE + "\n"); return 0; } await evalCommand(rest, io); return 0;
-      default: throw new UsageError(`unknown command "${cmd}" (run, inspect, eval)`);
+      default: throw new UsageError(`unknown command "${cmd}" (run, chat, inspect, eval)`);
     }
   } catch (e) {
     const err = e as Error;

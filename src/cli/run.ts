@@ -23,14 +23,11 @@ export const KV_FLAGS: FlagSpec[] = [
   { names: ["--kv-budget"], key: "kvBudget", type: "integer", option: "kv.budget", help: "tokens kept by fixed-budget policies" },
   { names: ["--kv-sink"], key: "kvSink", type: "integer", option: "kv.sinks", help: "sink positions always kept" },
   { names: ["--kv-window"], key: "kvWindow", type: "integer", option: "kv.window", help: "observation window of attention-scored policies" },
-  { names: ["--kv-phase"], key: "kvPhase", type: "string", option: "kv.phase", help: "when to prune: prefill, decode, both" },
+  { names: ["--kv-phase"], key: "kvPhase", type: "string", option: "kv.phase", help: "when to prune: prefill, turn (every chat turn), decode, both" },
   { names: ["--kv-interval"], key: "kvInterval", type: "integer", option: "kv.interval", help: "re-prune every N decoded tokens (decode, both)" },
 ];
 
-export const RUN_FLAGS: FlagSpec[] = [
-  ...MODEL_FLAGS,
-  { names: ["-p", "--prompt"], key: "prompt", type: "string", help: "prompt (empty: BOS alone)" },
-  { names: ["-n", "--n-predict"], key: "n", type: "integer", option: "maxTokens", help: "tokens to generate (default 256; fewer if the context fills)" },
+export const SAMPLING_FLAGS: FlagSpec[] = [
   { names: ["-s", "--seed"], key: "seed", type: "integer", option: "seed", help: "random seed (default: a random one, printed on stderr)" },
   { names: ["--temp"], key: "temp", type: "number", option: "temperature", help: "temperature (0: greedy; default 0.8)" },
   { names: ["--top-k"], key: "topK", type: "integer", option: "topK", help: "top-k (0: off; default 40)" },
@@ -38,10 +35,19 @@ export const RUN_FLAGS: FlagSpec[] = [
   { names: ["--min-p"], key: "minP", type: "number", option: "minP", help: "min-p (0: off; default 0.05)" },
   { names: ["--repeat-penalty"], key: "repeatPenalty", type: "number", option: "repeatPenalty", help: "repetition penalty (1: off)" },
   { names: ["--repeat-last-n"], key: "repeatLastN", type: "integer", option: "repeatLastN", help: "tokens the penalty looks back over (default 64)" },
+];
+
+export const RUN_FLAGS: FlagSpec[] = [
+  ...MODEL_FLAGS,
+  { names: ["-p", "--prompt"], key: "prompt", type: "string", help: "prompt (empty: BOS alone)" },
+  { names: ["-f", "--file"], key: "file", type: "string", help: "read the prompt from this file" },
+  { names: ["-n", "--n-predict"], key: "n", type: "integer", option: "maxTokens", help: "tokens to generate (default 256; fewer if the context fills, unless --ctx-shift)" },
+  ...SAMPLING_FLAGS,
   { names: ["--stop"], key: "stop", type: "string", option: "stop", help: "stop string" },
   { names: ["--ignore-eos"], key: "ignoreEos", type: "boolean", option: "ignoreEos", help: "never end at an end-of-generation token: generate exactly -n tokens" },
   { names: ["--json"], key: "json", type: "boolean", help: "print one JSON object instead of text" },
   { names: ["--no-display-prompt"], key: "noPrompt", type: "boolean", help: "do not echo the prompt" },
+  { names: ["--ctx-shift"], key: "ctxShift", type: "boolean", help: "at the context size, prune (the KV policy, else StreamingLLM) and go on" },
   ...KV_FLAGS,
 ];
 
@@ -58,6 +64,14 @@ export function kvOptions(f: Record<string, unknown>): KVOptions {
   if (f.kvPhase !== undefined) kv.phase = f.kvPhase as KVOptions["phase"];
   if (f.kvInterval !== undefined) kv.interval = f.kvInterval as number;
   return kv;
+}
+
+export function samplingOptions(f: Record<string, unknown>): GenerateOptions {
+  return {
+    temperature: f.temp as number | undefined, topK: f.topK as number | undefined, topP: f.topP as number | undefined,
+    minP: f.minP as number | undefined, repeatPenalty: f.repeatPenalty as number | undefined,
+    repeatLastN: f.repeatLastN as number | undefined, seed: f.seed as number | undefined,
+  };
 }
 
 export async function loadFromFlags(f: Record<string, unknown>, io?: CliIO): Promise<LLM> {
@@ -91,21 +105,26 @@ export async function loadFromFlags(f: Record<string, unknown>, io?: CliIO): Pro
 export async function runCommand(argv: string[], io: CliIO): Promise<void> {
   const { flags: f, rest } = parseFlags(argv, RUN_FLAGS);
   if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  if (f.prompt !== undefined && f.file !== undefined) throw new UsageError("give -p PROMPT or -f FILE, not both");
+  let prompt = (f.prompt as string | undefined) ?? "";
+  if (typeof f.file === "string") {
+    if (!io.readText) throw new UsageError("-f FILE: this runtime cannot read files");
+    prompt = await io.readText(f.file).catch((e) => { throw new UsageError(`-f ${f.file}: ${(e as Error).message}`); });
+  }
   const llm = await loadFromFlags(f, io);
   try {
     // a random seed unless -s fixes one; printed so a run can be repeated
     const seed = (f.seed as number | undefined) ?? Math.floor(Math.random() * 0x100000000);
+    const kv = kvOptions(f);
+    if (f.ctxShift) kv.contextShift = true;
     const opts: GenerateOptions = {
       maxTokens: (f.n as number | undefined) ?? 256,
-      temperature: f.temp as number | undefined, topK: f.topK as number | undefined, topP: f.topP as number | undefined,
-      minP: f.minP as number | undefined, repeatPenalty: f.repeatPenalty as number | undefined,
-      repeatLastN: f.repeatLastN as number | undefined, seed,
+      ...samplingOptions(f), seed,
       stop: f.stop !== undefined ? [f.stop as string] : undefined,
       ignoreEos: f.ignoreEos === true,
-      kv: kvOptions(f),
+      kv,
     };
-    const prompt = (f.prompt as string | undefined) ?? "";
-    if (typeof f.n === "number") {
+    if (typeof f.n === "number" && !f.ctxShift) {
       const nPrompt = llm.promptTokens(prompt).length, room = llm.contextSize - nPrompt;
       if (room >= 0 && f.n > room) io.err(`budgetkv: warning: -n ${f.n} clamped to ${room}: the ${nPrompt}-token prompt leaves ${room} of the ${llm.contextSize}-token context (-c)\n`);
     }
@@ -122,6 +141,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<void> {
         out.kv = {
           policy: r.kv.policy, n_prompt: r.kv.nPrompt, kept_per_layer: r.kv.keptPerLayer, kept_ratio: round(r.kv.keptRatio, 4),
           bytes_full: r.kv.bytesFull, bytes_kept: r.kv.bytesKept, prune_ms: round(r.kv.pruneMs),
+          shifts: r.kv.shifts,
         };
       }
       io.out(JSON.stringify(out) + "\n");
@@ -144,6 +164,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<void> {
     io.err(`\nbudgetkv: load time = ${fmt(llm.loadMs)} ms\n`);
     io.err(`budgetkv: prompt eval time = ${fmt(s.prefillMs)} ms / ${s.promptTokens} tokens (${fmt(s.prefillMs / s.promptTokens)} ms per token, ${fmt(s.prefillTokS)} tokens per second)\n`);
     io.err(`budgetkv:        eval time = ${fmt(s.decodeMs)} ms / ${s.generatedTokens} runs (${fmt(s.decodeMs / Math.max(1, s.generatedTokens))} ms per token, ${fmt(s.decodeTokS)} tokens per second)\n`);
+    if (r.kv?.shifts.length) io.err(`budgetkv: ${r.kv.shifts.length} context shift(s), rows kept ${r.kv.shifts.map((x) => `${x.kept.toFixed(0)} at ${x.at} (${x.policy})`).join(", ")}\n`);
     if (r.kv && r.kv.policy !== "full") {
       io.err(`budgetkv: kv ${r.kv.policy}: kept ${(100 * r.kv.keptRatio).toFixed(1)} % of ${r.kv.nPrompt} prompt tokens (${r.kv.keptPerLayer.map((k) => k.toFixed(0)).join(" ")}), ${r.kv.bytesKept} of ${r.kv.bytesFull} bytes, prune ${fmt(r.kv.pruneMs)} ms\n`);
     }

@@ -5,15 +5,24 @@
 // Prune points are positions, not calls: nPrompt, then nPrompt + k * interval when pruning
 // during decode. A chunk never crosses one, so a run of any length prunes at the same places
 // as a token-by-token run.
+//
+// A chat session keeps one controller for all its turns: beginTurn() moves the prompt end to
+// the new turn's, so phase "turn" (and "both") prunes after every turn's prefill, "prefill"
+// after the first only, and decode intervals count from the current turn's prompt end.
+// shift() frees room when the cache reaches the context size (context shift by pruning).
 import type { Runtime } from "../wasm/runtime.ts";
 import type { Tensor } from "../wasm/tensor.ts";
 import type { Transformer, ForwardOptions } from "../model/transformer.ts";
 import { KVStore } from "./store.ts";
 import { QueryWindow } from "./window.ts";
-import type { KVOptions, KVReport } from "./options.ts";
+import type { KVOptions, KVReport, ShiftRecord } from "./options.ts";
 import type { KVPolicy, LayerContext } from "./policy.ts";
 import { buildPolicy } from "./registry.ts";
+import { streaming } from "./policies/streaming.ts";
 import { OptionError } from "../util/option-error.ts";
+
+export type KVPhase = "prefill" | "turn" | "decode" | "both";
+const PHASES: readonly KVPhase[] = ["prefill", "turn", "decode", "both"];
 
 const now = () => (globalThis.performance ?? Date).now();
 
@@ -26,7 +35,7 @@ const DEFAULT_RUN: RunOptions = {};
 export class KVController {
   readonly store: KVStore;
   readonly policy: KVPolicy;
-  private readonly phase: "prefill" | "decode" | "both";
+  private readonly phase: KVPhase;
   private readonly interval: number;   // > 0 when pruning during decode
   private win?: QueryWindow;
   private readonly fwd: ForwardOptions; // reused for every chunk
@@ -36,33 +45,129 @@ export class KVController {
   private lastSeen = 0;
   private pruneMs = 0;
   private prunes = 0;
+  // turns begun (1 for a one-shot generation)
+  turns = 1;
+  nPrompt: number;
+  readonly shifts: ShiftRecord[] = [];
+  private shiftFallback?: KVPolicy;
+  private readonly shiftOn: boolean;
+  private shiftWin = false;   // this.win is the context shift's window
 
   // nPrompt: where the prompt ends (the prefill prune point); reserve: tokens to decode at most
-  constructor(readonly rt: Runtime, readonly model: Transformer, opts: KVOptions, readonly nPrompt: number, reserve: number) {
-    this.policy = buildPolicy(opts);
-    this.phase = opts.phase ?? "prefill";
-    if (!["prefill", "decode", "both"].includes(this.phase)) throw new OptionError("kv.phase", this.phase, "expected prefill, decode or both", `invalid KV option phase = "${this.phase}": expected prefill, decode or both`);
-    const pruning = this.policy.name !== "full";
-    const decoding = this.phase !== "prefill" && pruning;
-    const interval = opts.interval ?? 0;
-    if (decoding && (!Number.isInteger(interval) || interval < Math.max(1, this.policy.window))) {
-      throw new OptionError("kv.interval", opts.interval, `with phase "${this.phase}" it must be an integer >= ${Math.max(1, this.policy.window)} (the policy's query window)`, `invalid KV option interval = ${opts.interval}: with phase "${this.phase}" it must be an integer >= ${Math.max(1, this.policy.window)} (the policy's query window)`);
-    }
-    this.interval = decoding ? interval : 0;
+  constructor(readonly rt: Runtime, readonly model: Transformer, readonly opts: KVOptions, nPrompt: number, reserve: number) {
+    this.nPrompt = nPrompt;
+    this.shiftOn = opts.contextShift === true;
+    const c = KVController.check(opts);
+    this.policy = c.policy;
+    this.phase = c.phase;
+    this.interval = c.interval;
+    const decoding = this.interval > 0;
     const cfg = model.cfg;
     // when pruning during decode, blocks hold what is kept plus one interval, not the whole generation
     const room = decoding ? Math.min(reserve, this.interval) : reserve;
-    this.store = new KVStore(rt, cfg.nLayers, cfg.nKvHeads, cfg.headDim, nPrompt + room, room);
+    this.store = new KVStore(rt, cfg.nLayers, cfg.nKvHeads, cfg.headDim, Math.min(nPrompt + room, model.contextSize), room);
+    this.store.maxCap = model.contextSize;
     this.fwd = { start: 0, m: 1, pos0: 0, kv: this.store, logits: true };
-    if (pruning && this.policy.window > 0) {
-      const w = this.policy.window;
-      try {
-        this.win = new QueryWindow(rt, cfg.nLayers, cfg.nHeads, model.contextSize, this.phase === "decode" ? nPrompt + this.interval - w : nPrompt - w, w);
-      } catch (e) {
-        this.dispose();
-        throw e;
-      }
+    try {
+      this.openWindow(0);
+    } catch (e) {
+      this.dispose();
+      throw e;
     }
+  }
+
+  // Validates KV options (policy, phase, interval, contextShift): one error naming the bad one.
+  static check(opts: KVOptions): { policy: KVPolicy; phase: KVPhase; interval: number } {
+    const policy = buildPolicy(opts);
+    const phase = opts.phase ?? "prefill";
+    if (!PHASES.includes(phase)) throw new OptionError("kv.phase", phase, `expected ${PHASES.join(", ")}`, `invalid KV option phase = "${phase}": expected ${PHASES.join(", ")}`);
+    if (opts.contextShift !== undefined && typeof opts.contextShift !== "boolean") throw new OptionError("kv.contextShift", opts.contextShift, "expected true or false", `invalid KV option contextShift = ${JSON.stringify(opts.contextShift)}: expected true or false`);
+    const decoding = (phase === "decode" || phase === "both") && policy.name !== "full";
+    const interval = opts.interval ?? 0;
+    if (decoding && (!Number.isInteger(interval) || interval < Math.max(1, policy.window))) {
+      throw new OptionError("kv.interval", opts.interval, `with phase "${phase}" it must be an integer >= ${Math.max(1, policy.window)} (the policy's query window)`, `invalid KV option interval = ${opts.interval}: with phase "${phase}" it must be an integer >= ${Math.max(1, policy.window)} (the policy's query window)`);
+    }
+    return { policy, phase, interval: decoding ? interval : 0 };
+  }
+
+  // Whether the prompt end of the current turn is a prune point.
+  private prunesAtPrompt(): boolean {
+    if (this.phase === "decode") return false;
+    return this.phase === "prefill" ? this.turns === 1 : true;
+  }
+
+  // The query window of the current turn (from the turn's first position `start` on).
+  private openWindow(start: number): void {
+    this.win?.dispose();
+    this.win = undefined;
+    this.shiftWin = false;
+    const w = this.policy.window, cfg = this.model.cfg;
+    if (this.policy.name === "full" || w === 0) return;
+    const atPrompt = this.prunesAtPrompt();
+    if (!atPrompt && this.interval === 0) return this.armShiftWindow(start);
+    const from = atPrompt ? this.nPrompt - w : this.nPrompt + this.interval - w;
+    this.win = new QueryWindow(this.rt, cfg.nLayers, cfg.nHeads, this.model.contextSize, Math.max(start, from), w);
+  }
+
+  // A new turn of a session: its prompt ends at position nPrompt (after the tokens run so far);
+  // reserve: tokens it decodes at most (the blocks' headroom).
+  beginTurn(nPrompt: number, reserve: number): void {
+    if (!(Number.isInteger(nPrompt) && nPrompt > this.pos)) throw new RangeError(`KV turn: prompt end ${nPrompt} must pass the ${this.pos} positions run`);
+    this.turns++;
+    this.nPrompt = nPrompt;
+    this.store.headroom = this.interval > 0 ? Math.min(reserve, this.interval) : reserve;
+    this.openWindow(this.pos);
+  }
+
+  // Most rows a KV head holds (the context size bounds it).
+  get rows(): number {
+    return this.store.maxRows();
+  }
+
+  // With contextShift, an attention-scored policy (and no decode interval) reads the queries
+  // that run just before the cache fills: between prunes rows grow by one per position, so the
+  // cache is full at fullAt = seen + (contextSize - rows), and the window covers the last w
+  // positions before it (or from `seen`, when fewer are left). Armed when no other window is open.
+  private armShiftWindow(seen: number): void {
+    const w = this.policy.window;
+    if (!this.shiftOn || w === 0 || this.policy.name === "full" || this.interval > 0) return;
+    if (this.win && !this.shiftWin) return;
+    const from = Math.max(seen, seen + (this.model.contextSize - this.rows) - w);
+    if (this.win) {
+      this.win.advance(from - this.win.from);   // zeroed, moved: no allocation per shift
+    } else {
+      const cfg = this.model.cfg;
+      this.win = new QueryWindow(this.rt, cfg.nLayers, cfg.nHeads, this.model.contextSize, from, w);
+      this.shiftWin = true;
+    }
+  }
+
+  // Context shift: frees room in a full cache with the session's policy: one that reads no
+  // attention directly, an attention-scored one from the queries just before the cache filled
+  // (armShiftWindow). StreamingLLM keeping half (4 sinks) frees room instead when the policy
+  // cannot (full, a decode interval's window, no recorded queries) or frees none (a budget above
+  // the context). Every layer is shifted, exempt layers too: a full layer has to make room.
+  shift(contextSize: number): ShiftRecord {
+    const t0 = now();
+    const before = this.rows;
+    let used = "";
+    const recorded = this.shiftWin && this.win ? this.win.recorded(this.pos) : 0;
+    if (this.policy.name !== "full" && (this.policy.window === 0 || recorded > 0)) {
+      this.pruneWith(this.policy, false, recorded);
+      used = this.policy.name;
+    }
+    if (this.rows >= contextSize || this.rows === before) {
+      this.shiftFallback ??= streaming.create({ ratio: 0.5, sinks: 4 });
+      this.pruneWith(this.shiftFallback, false);
+      used = used ? `${used}+streaming` : "streaming";
+    }
+    const stats = this.store.layers.map((heads) => Math.max(...heads.map((b) => b.n)));
+    const rec = { at: this.pos, policy: used, kept: stats.reduce((a, b) => a + b, 0) / stats.length };
+    if (this.rows >= contextSize) throw new Error(`context shift at position ${this.pos} freed no room (${this.rows} rows kept of ${contextSize})`);
+    this.shifts.push(rec);
+    this.pruneMs += now() - t0;
+    this.armShiftWindow(this.pos);
+    return rec;
   }
 
   // Positions run so far (the next token's position).
@@ -101,18 +206,19 @@ export class KVController {
   // after the positions before `seen` have run
   private afterChunk(seen: number): void {
     if (seen === this.nPrompt) {
-      if (this.phase !== "decode") this.prune(seen);
+      if (this.prunesAtPrompt()) this.prune(seen);
       else this.snapshot(seen);
     } else if (this.interval > 0 && seen > this.nPrompt && (seen - this.nPrompt) % this.interval === 0) {
       this.prune(seen);
     }
     const win = this.win;
-    if (!win || seen < win.from + win.w) return;
+    if (!win || this.shiftWin || seen < win.from + win.w) return;
     if (this.interval > 0) {
       win.advance(this.interval);   // the next interval's window
     } else {
       win.dispose();                // read once, after the prompt: give the memory back
       this.win = undefined;
+      this.armShiftWindow(seen);
     }
   }
 
@@ -127,17 +233,20 @@ export class KVController {
     if (this.policy.name === "full") { this.snapshot(seen); return; }
     const t0 = now();
     if (this.bytesFull < 0) this.bytesFull = this.store.bytes();
-    const recorded = this.win ? this.win.recorded(seen) : 0;
+    this.pruneWith(this.policy, true, this.win ? this.win.recorded(seen) : 0);
+    this.prunes++;
+    this.pruneMs += now() - t0;
+    this.snapshot(seen);
+  }
+
+  private pruneWith(policy: KVPolicy, exempt: boolean, recorded = 0): void {
     for (let l = 0; l < this.model.cfg.nLayers; l++) {
-      if (this.policy.exemptLayers.has(l)) continue;
-      const sel = this.policy.select(this.layerContext(l, recorded));
+      if (exempt && policy.exemptLayers.has(l)) continue;
+      const sel = policy.select(this.layerContext(l, recorded));
       if (sel === null) continue;
       if (sel instanceof Int32Array) this.store.keep(l, sel);
       else sel.forEach((rows, h) => this.store.keep(l, rows, h));
     }
-    this.prunes++;
-    this.pruneMs += now() - t0;
-    this.snapshot(seen);
   }
 
   private layerContext(layer: number, recorded: number): LayerContext {
@@ -168,7 +277,8 @@ export class KVController {
   }
 
   // Kept rows per layer and bytes as of the last prune (or right after prefill when none ran).
-  report(): KVReport {
+  // shiftsFrom: the first shift this report covers (a session reports each turn's own)
+  report(shiftsFrom = 0): KVReport {
     if (this.lastSeen === 0) this.snapshot(this.store.seen);
     const kept = this.lastKept, seen = this.lastSeen;
     return {
@@ -180,6 +290,7 @@ export class KVController {
       bytesKept: this.bytesKept,
       pruneMs: this.pruneMs,
       prunes: this.prunes,
+      shifts: this.shifts.slice(shiftsFrom),
     };
   }
 

@@ -7,7 +7,10 @@ export interface KVOptions {
   budget?: number;        // fixed-budget policies: tokens to keep (instead of ratio)
   sinks?: number;         // leading positions always kept
   window?: number;        // observation window (queries) for attention-scored policies
-  phase?: "prefill" | "decode" | "both"; // when to prune (default prefill)
+  phase?: "prefill" | "turn" | "decode" | "both"; // when to prune (default prefill): after the
+                          // (first) prompt, after every chat turn's prompt, every `interval` decoded
+                          // tokens, or turn + decode
+  contextShift?: boolean; // at the context size, prune (the policy, else StreamingLLM) and go on
   interval?: number;      // with decode/both: re-prune every `interval` decoded tokens
   exemptLayers?: number[];// layers never pruned
   perHead?: boolean;      // nucleus: one cut per KV head instead of per layer
@@ -24,4 +27,11 @@ export interface KVReport {
   bytesKept: number;        // heap bytes the store holds right after the last prune (measured)
   pruneMs: number;          // total time spent pruning
   prunes: number;
+  shifts: ShiftRecord[];    // context shifts during this generation: position, policy, rows kept
+}
+
+export interface ShiftRecord {
+  at: number;               // position where the cache was full
+  policy: string;           // what freed room: the session's policy and/or "streaming"
+  kept: number;             // rows kept (mean over layers of the fullest KV head)
 }

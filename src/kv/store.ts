@@ -27,6 +27,8 @@ export class KVStore {
   seen = 0;
   // rows kept free after each block's valid rows when a block is (re)allocated
   headroom: number;
+  // no block grows past this many rows (the context size; the cache never holds more)
+  maxCap = Infinity;
 
   constructor(readonly rt: Runtime, readonly nLayers: number, readonly nKvHeads: number, readonly headDim: number, capacity: number, headroom = 0) {
     this.headroom = headroom;
@@ -49,7 +51,7 @@ export class KVStore {
     const hd = this.headDim, rowLen = this.nKvHeads * hd;
     for (let h = 0; h < this.nKvHeads; h++) {
       const b = this.layers[layer][h];
-      if (b.n + m > b.cap) this.resize(layer, h, Math.max(b.n + m + this.headroom, Math.ceil(b.cap * 1.5)));
+      if (b.n + m > b.cap) this.resize(layer, h, Math.max(b.n + m, Math.min(this.maxCap, Math.max(b.n + m + this.headroom, Math.ceil(b.cap * 1.5)))));
     }
     for (let h = 0; h < this.nKvHeads; h++) {
       const b = this.layers[layer][h];
@@ -82,7 +84,7 @@ export class KVStore {
       for (const h of heads) {
         const old = this.layers[layer][h];
         const before = this.blockBytes(old);
-        const nb = this.block(Math.max(1, keep.length + this.headroom));
+        const nb = this.block(Math.max(1, Math.min(this.maxCap, keep.length + this.headroom)));
         gatherRows(nb.k, old.k, rows, this.headDim, keep.length);
         gatherRows(nb.v, old.v, rows, this.headDim, keep.length);
         gatherRows(nb.pos, old.pos, rows, 1, keep.length);
@@ -101,6 +103,26 @@ export class KVStore {
   positions(layer: number, head: number): Int32Array {
     const b = this.layers[layer][head];
     return b.pos.i32().subarray(0, b.n);
+  }
+
+  // The most rows any KV head holds (what the context size bounds).
+  maxRows(): number {
+    let m = 0;
+    for (const heads of this.layers) for (const b of heads) if (b.n > m) m = b.n;
+    return m;
+  }
+
+  // Replaces one head's rows with saved ones (restore): k, v (n, headDim), pos (n) ascending.
+  setRows(layer: number, head: number, k: Float32Array, v: Float32Array, pos: Int32Array): void {
+    const n = pos.length, hd = this.headDim;
+    if (k.length !== n * hd || v.length !== n * hd) throw new RangeError(`kv setRows: ${n} positions but ${k.length / hd} key and ${v.length / hd} value rows`);
+    const nb = this.block(Math.max(1, Math.min(this.maxCap, n + this.headroom)));
+    nb.k.f32().set(k);
+    nb.v.f32().set(v);
+    nb.pos.i32().set(pos);
+    nb.n = n;
+    this.free(this.layers[layer][head]);
+    this.layers[layer][head] = nb;
   }
 
   // Heap bytes held by the store, measured from the allocator's block sizes.

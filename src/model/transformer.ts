@@ -52,7 +52,8 @@ export class Transformer {
   private hb2: Tensor;     // (C, hiddenDim)
   private pos: Tensor;     // (C) i32
   private scores: Tensor;  // (nGroup, contextSize) attention weights of the last decode step, per KV head
-  private rope: Tensor;    // (contextSize, ropeDim/2, 2)
+  private rope: Tensor;    // (ropeRows, ropeDim/2, 2): positions 0 .. ropeRows-1
+  private ropeRows: number; // contextSize, doubled when a position past it runs (context shift)
   readonly logits: Tensor; // (vocab)
   private last: Tensor;    // (1, dim) final norm of the last row
   // op options built once and updated in place, so a token allocates nothing
@@ -82,7 +83,8 @@ export class Transformer {
     this.hb2 = rt.tensor("f32", [C, hiddenDim]);
     this.pos = rt.tensor("i32", [C]);
     this.scores = rt.tensor("f32", [nHeads / nKvHeads, this.contextSize]);
-    this.rope = ropeTable(rt, { rotDim: cfg.ropeDim, theta: cfg.ropeTheta, scaling: cfg.ropeScaling, freqFactors: w.ropeFreqs, maxPos: this.contextSize });
+    this.ropeRows = this.contextSize;
+    this.rope = this.buildRope(this.ropeRows);
     this.logits = rt.tensor("f32", [cfg.vocabSize]);
     this.last = rt.tensor("f32", [1, dim]);
     this.lin = new Linear(rt, Math.max(dim, hiddenDim, qDim), opts.pool);
@@ -105,7 +107,11 @@ export class Transformer {
     const cfg = this.cfg, { start, m, pos0, kv } = o, win = o.window;
     const checkLayers = o.checkLayers ?? this.checkFinite === "layers";
     if (!Number.isInteger(m) || m < 1 || m > this.maxChunk) throw new RangeError(`forward: chunk of ${m} tokens (1..${this.maxChunk})`);
-    if (pos0 + m > this.contextSize) throw new RangeError(`forward: position ${pos0 + m} passes the context size ${this.contextSize}`);
+    // the cache holds at most contextSize rows; positions may pass it when a context shift has
+    // pruned rows (keys keep their original angles, so the table grows to reach them)
+    const rows = kv.maxRows();
+    if (rows + m > this.contextSize) throw new RangeError(`forward: ${rows} cached rows + ${m} new pass the context size ${this.contextSize}`);
+    if (pos0 + m > this.ropeRows) this.growRope(pos0 + m);
     const { dim, nHeads, nKvHeads, normEps } = cfg;
     const nGroup = nHeads / nKvHeads;
     const posv = this.pos.i32();
@@ -206,6 +212,21 @@ export class Transformer {
       kv.dispose();
     }
     return new NonFiniteError(`${head}: every layer's output is finite, so the output head (output_norm.weight, output.weight) made them so; check the model's weights`, pos, "output");
+  }
+
+  private buildRope(rows: number): Tensor {
+    const cfg = this.cfg;
+    return ropeTable(this.rt, { rotDim: cfg.ropeDim, theta: cfg.ropeTheta, scaling: cfg.ropeScaling, freqFactors: this.w.ropeFreqs, maxPos: rows });
+  }
+
+  // Positions past the table (only after a context shift): double it, an allocation once per doubling.
+  private growRope(need: number): void {
+    let rows = this.ropeRows;
+    while (rows < need) rows *= 2;
+    const t = this.buildRope(rows);
+    this.rope.dispose();
+    this.rope = t;
+    this.ropeRows = rows;
   }
 
   dispose(): void {

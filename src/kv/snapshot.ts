@@ -1,0 +1,129 @@
+// The saved form of a chat session: a small versioned, checksummed byte format.
+//
+//   offset 0   "BKVS"                       magic
+//          4   u32 version (1)
+//          8   u32 H: header bytes
+//         12   H bytes of JSON               SnapshotHeader: model identity, KV type, tokens, state
+//              zero padding to a multiple of 4
+//              per layer l, per KV head h:   u32 n; i32 pos[n]; f32 k[n, headDim]; f32 v[n, headDim]
+//   end - 4    u32 CRC-32 of every byte before it
+//
+// All numbers little-endian. A truncated, corrupted or foreign file is one clear error.
+import type { KVHead } from "./store.ts";
+import { crc32 } from "../util/crc32.ts";
+
+const MAGIC = [0x42, 0x4b, 0x56, 0x53]; // "BKVS"
+export const SNAPSHOT_VERSION = 1;
+
+// What a snapshot must match to be restored into a model.
+export interface ModelIdentity {
+  name: string;
+  arch: string;
+  dim: number;
+  nLayers: number;
+  nHeads: number;
+  nKvHeads: number;
+  headDim: number;
+  vocabSize: number;
+  weights: string;   // CRC-32 (hex) of the output norm and the first 64 KiB of the token embedding
+}
+
+export interface SnapshotHeader {
+  model: ModelIdentity;
+  kvType: "f32";
+  seen: number;              // positions run
+  tokens: number[];          // every token of the session (token i at position i), pending last
+  session: Record<string, unknown>;  // the session's own state (options, template text, turns)
+}
+
+export class SnapshotError extends Error {
+  constructor(msg: string) { super(msg); this.name = "SnapshotError"; }
+}
+
+// layers: the store's [layer][kvHead] blocks, or undefined for a session with nothing run yet
+export function encodeSnapshot(header: SnapshotHeader, layers: readonly (readonly KVHead[])[] | undefined): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const m = header.model, hd = m.headDim;
+  let body = 4 * m.nLayers * m.nKvHeads;
+  if (layers) for (const heads of layers) for (const b of heads) body += 4 * b.n * (1 + 2 * hd);
+  const start = 12 + json.length + ((4 - (json.length % 4)) % 4);
+  const out = new Uint8Array(start + body + 4);
+  const dv = new DataView(out.buffer);
+  out.set(MAGIC, 0);
+  dv.setUint32(4, SNAPSHOT_VERSION, true);
+  dv.setUint32(8, json.length, true);
+  out.set(json, 12);
+  let o = start;
+  if (!layers) o += body;   // every head holds 0 rows
+  for (const heads of layers ?? []) {
+    for (const b of heads) {
+      dv.setUint32(o, b.n, true); o += 4;
+      // the kernel memory is little-endian (WebAssembly), so its bytes are the file's
+      for (const [t, len] of [[b.pos, b.n], [b.k, b.n * hd], [b.v, b.n * hd]] as const) {
+        out.set(t.bytes().subarray(0, 4 * len), o);
+        o += 4 * len;
+      }
+    }
+  }
+  dv.setUint32(o, crc32(out.subarray(0, o)), true);
+  return out;
+}
+
+export interface DecodedSnapshot {
+  header: SnapshotHeader;
+  // rows per [layer][kvHead]
+  rows: { pos: Int32Array; k: Float32Array; v: Float32Array }[][];
+}
+
+// Reads a snapshot saved from the model `expect` names (else one error saying what differs).
+export function decodeSnapshot(bytes: Uint8Array, expect: ModelIdentity): DecodedSnapshot {
+  if (!(bytes instanceof Uint8Array)) throw new SnapshotError("restore: expected the bytes session.save() returned (a Uint8Array)");
+  const bad = (why: string) => new SnapshotError(`restore: not a valid budgetkv session (${why})`);
+  if (bytes.length < 16) throw bad(`${bytes.length} bytes is too short`);
+  for (let i = 0; i < 4; i++) if (bytes[i] !== MAGIC[i]) throw bad("no BKVS magic: a foreign file");
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = dv.getUint32(4, true);
+  if (version !== SNAPSHOT_VERSION) throw new SnapshotError(`restore: session format version ${version}; this build reads version ${SNAPSHOT_VERSION}`);
+  const end = bytes.length - 4;
+  if (dv.getUint32(end, true) !== crc32(bytes.subarray(0, end))) throw bad("checksum mismatch: the data is truncated or corrupted");
+  const h = dv.getUint32(8, true);
+  if (12 + h > end) throw bad("header runs past the end");
+  let header: SnapshotHeader;
+  try {
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(12, 12 + h)));
+  } catch {
+    throw bad("the header is not JSON");
+  }
+  const m = header?.model;
+  if (!m || !Array.isArray(header.tokens) || typeof header.seen !== "number" || header.kvType !== "f32") throw bad("the header lacks model, tokens, seen or an f32 KV type");
+  const diff = identityMismatch(m, expect);
+  if (diff !== undefined) throw new SnapshotError(`restore: the session was saved from model "${m.name}", not this model "${expect.name}" (${diff})`);
+  const hd = m.headDim;
+  let o = 12 + h + ((4 - (h % 4)) % 4);
+  const rows: DecodedSnapshot["rows"] = [];
+  for (let l = 0; l < m.nLayers; l++) {
+    const heads: DecodedSnapshot["rows"][number] = [];
+    rows.push(heads);
+    for (let kh = 0; kh < m.nKvHeads; kh++) {
+      if (o + 4 > end) throw bad("KV rows run past the end");
+      const n = dv.getUint32(o, true); o += 4;
+      if (o + 4 * n * (1 + 2 * hd) > end) throw bad("KV rows run past the end");
+      const take = (len: number) => { const b = bytes.slice(o, o + 4 * len); o += 4 * len; return b.buffer; };
+      const pos = new Int32Array(take(n)), k = new Float32Array(take(n * hd)), v = new Float32Array(take(n * hd));
+      for (let i = 0; i < n; i++) {
+        if (!(pos[i] >= 0 && pos[i] < header.seen) || (i > 0 && pos[i] <= pos[i - 1])) throw bad(`layer ${l} head ${kh}: positions not ascending in [0, ${header.seen})`);
+      }
+      heads.push({ pos, k, v });
+    }
+  }
+  if (o !== end) throw bad(`${end - o} bytes after the KV rows`);
+  return { header, rows };
+}
+
+// Whether two identities name the same model; the first field that differs, or undefined.
+export function identityMismatch(a: ModelIdentity, b: ModelIdentity): string | undefined {
+  for (const k of ["arch", "dim", "nLayers", "nHeads", "nKvHeads", "headDim", "vocabSize", "weights"] as const) {
+    if (a[k] !== b[k]) return `${k} ${a[k]} vs ${b[k]}`;
+  }
+  return undefined;
+}
