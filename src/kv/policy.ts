@@ -56,6 +56,11 @@ export interface Scorer {
   score?(ctx: LayerContext, h: number | undefined, hi: number): Float32Array;
   pick?(ctx: LayerContext, h: number | undefined, b: number): Int32Array;
   cut?(ctx: LayerContext, h: number | undefined, sinks: number): Int32Array;
+  // a rule that selects every KV head of the layer jointly (wrappers such as headwise): replaces
+  // the per-unit path above; o holds the shared options (sinks, ratio or budget)
+  layer?(ctx: LayerContext, o: SharedOptions): Selection;
+  // a wrapper's wrapped policy's shared options (sinks, exempt layers); its own come on top
+  readonly shared?: SharedOptions;
 }
 
 // The common options every policy's schema may hold, read by the shared path.
@@ -72,7 +77,8 @@ export interface PolicyDef<S extends Schema> {
   readonly summary: string;
   readonly adaptive?: boolean;    // budget-free: has a tolerance, and cut() instead of a budget
   readonly options: S;
-  make(o: Options<S>): Scorer;
+  readonly wraps?: boolean;       // a wrapper: options outside `options` go to make() as `inner`
+  make(o: Options<S>, inner: Record<string, unknown>): Scorer;
 }
 
 // A policy as the registry holds it: its schema (for help and validation) and how to build it.
@@ -83,4 +89,6 @@ export interface PolicyFactory {
   readonly options: Schema;
   readonly defaults: Record<string, unknown>;
   create(opts: Record<string, unknown>): KVPolicy;
+  // the validated options and scorer alone, for wrappers that reuse this policy's scores
+  scorer(opts: Record<string, unknown>): { options: SharedOptions; scorer: Scorer };
 }

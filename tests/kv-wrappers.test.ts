@@ -1,0 +1,160 @@
+// headwise (AdaKV), threshold (DMSPress) and keydiff on hand-made scores: each keeps what its
+// definition says, budgets are exact, options are validated; then on a real model.
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { buildPolicy } from "../src/kv/registry.ts";
+import type { LayerContext, Selection } from "../src/kv/policy.ts";
+import type { KVHead } from "../src/kv/store.ts";
+import type { Runtime } from "../src/wasm/runtime.ts";
+import { runtimeFor } from "./helpers/runtimes.ts";
+import { normalizeScores } from "../src/kv/policies/scorers.ts";
+import { keyDiffScores } from "../src/kv/policies/keydiff.ts";
+import { LLM } from "../src/llm.ts";
+import { KVController } from "../src/kv/controller.ts";
+import { needFiles, sharedPath } from "./helpers/shared.ts";
+
+// A layer of nKvHeads heads (one query head each) of n rows at positions 0..n-1, whose window
+// attention is `attn[h]` and whose keys are `keys[h]` ((n, d) row-major).
+function layer(rt: Runtime, attn: number[][], keys?: number[][], d = 2): LayerContext {
+  const H = attn.length, n = attn[0].length;
+  const heads = attn.map((_, h) => ({ n, k: { f32: () => Float32Array.from(keys?.[h] ?? new Array(n * d).fill(1)) } }) as unknown as KVHead);
+  return {
+    rt, layer: 2, nLayers: 4, nHeads: H, nKvHeads: H, headDim: d, heads,
+    positions: () => Int32Array.from({ length: n }, (_, i) => i),
+    windowScores: (h) => Float32Array.from(attn[h]),
+    keyNorms: (h) => {
+      const k = keys![h], out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = Math.hypot(...k.slice(i * d, (i + 1) * d));
+      return out;
+    },
+  };
+}
+
+const rows = (s: Selection) => (s === null ? null : s instanceof Int32Array ? [...s] : s.map((r) => [...r]));
+
+describe("KV wrappers and keydiff on hand-made scores", () => {
+  let rt: Runtime;
+  before(async () => { rt = await runtimeFor("simd"); });
+
+  // rows 10, 11 are SnapKV's window (always kept); candidates 0..9
+  const concentrated = [10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 5];
+  const spread = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 5, 5];
+  const snap = { scorer: "snapkv", window: 2, kernel: 1, ratio: 0.5 };
+
+  it("headwise moves a concentrated head's budget to a spread-out head, keeping the layer's total exactly", () => {
+    const ctx = layer(rt, [concentrated, spread]);
+    // b = 6 per head: window 2 + k = 4 ranked; safeguard floor(.25 * 4) = 1 per head (row 0 in
+    // both, ties to the older row); the joint 6 others all go to head 1 (0.1 each vs 0)
+    const sel = rows(buildPolicy({ policy: "headwise", alpha: 0.25, ...snap }).select(ctx)) as number[][];
+    assert.deepEqual(sel, [[0, 10, 11], [0, 1, 2, 3, 4, 5, 6, 10, 11]]);
+    assert.equal(sel[0].length + sel[1].length, 2 * 6);
+    // plain SnapKV on the same layer keeps 6 in each head
+    const plain = rows(buildPolicy({ policy: "snapkv", window: 2, kernel: 1, ratio: 0.5 }).select(ctx)) as number[][];
+    assert.deepEqual(plain.map((r) => r.length), [6, 6]);
+    // alpha 1: every head keeps its own budget, as the wrapped policy would
+    const own = rows(buildPolicy({ policy: "headwise", alpha: 1, ...snap }).select(ctx)) as number[][];
+    assert.deepEqual(own, plain);
+  });
+
+  it("headwise with alpha 0 ranks every candidate jointly by its normalized score", () => {
+    // head 0 candidates sum 20 (row 1: .5, rows 2, 3: .25), head 1 sum 4 (rows 0..3: .25 each)
+    const a = [0, 10, 5, 5, 0, 0, 0, 0, 0, 0, 9, 9], b = [1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 9, 9];
+    const sel = rows(buildPolicy({ policy: "headwise", alpha: 0, ...snap, ratio: 0.5 }).select(layer(rt, [a, b]))) as number[][];
+    // pool 8: .5 (h0 r1), then the six .25 (h0 r2, r3, h1 r0..r3), then a 0 tie: head 0 row 0
+    assert.deepEqual(sel, [[0, 1, 2, 3, 10, 11], [0, 1, 2, 3, 10, 11]]);
+  });
+
+  it("threshold evicts exactly the rows below T times a uniform share, protects sinks and recent rows", () => {
+    const s = [4, 0, 2, 1, 1, 0, 2, 0, 0, 0, 5, 5]; // candidates sum 10 over 10 rows: x = s
+    const ctx = layer(rt, [s, s]);
+    const t = (kv: Record<string, unknown>) => rows(buildPolicy({ policy: "threshold", scorer: "snapkv", window: 2, kernel: 1, ...kv }).select(ctx)) as number[][];
+    assert.deepEqual(t({ tolerance: 0.5, sinks: 0 })[0], [0, 2, 3, 4, 6, 10, 11]);
+    assert.deepEqual(t({ tolerance: 1.5, sinks: 0 })[1], [0, 2, 6, 10, 11]);
+    assert.deepEqual(t({ tolerance: 10, sinks: 0 })[0], [10, 11]);
+    // sinks 4 keep rows 0..3 whatever their score; the shares are then over rows 4..9 (sum 3, 6 rows)
+    assert.deepEqual(t({ tolerance: 0.5, sinks: 4 })[0], [0, 1, 2, 3, 4, 6, 10, 11]);
+    // recent 5 protects rows 7..11
+    assert.deepEqual(t({ tolerance: 0.5, sinks: 0, recent: 5 })[0], [0, 2, 3, 4, 6, 7, 8, 9, 10, 11]);
+    assert.equal(buildPolicy({ policy: "threshold", tolerance: 0 }).select(ctx), null, "T = 0 keeps everything");
+  });
+
+  it("threshold over a layer-wide scorer cuts the layer once; negative scores are shifted first", () => {
+    // knorm scores -|k|: norms 1, 2, 3, 6 -> -1, -2, -3, -6 -> shifted 5, 4, 3, 0 (sum 12, x = s/3)
+    const keys = [[1, 0, 2, 0, 3, 0, 6, 0]];
+    const ctx = layer(rt, [[0, 0, 0, 0]], keys);
+    const sel = rows(buildPolicy({ policy: "threshold", scorer: "knorm", tolerance: 1.1, sinks: 0 }).select(ctx)) as number[][];
+    assert.deepEqual(sel, [[0, 1]]);
+    const tova = rows(buildPolicy({ policy: "threshold", scorer: "tova", tolerance: 1, sinks: 0 }).select(layer(rt, [[1, 3, 0, 0], [1, 3, 0, 0]])));
+    assert.deepEqual(tova, [0, 1], "one list for the whole layer");
+    assert.deepEqual([...normalizeScores(Float32Array.from([-1, -2, -3, -6]), 0, 4)].map((x) => +x.toFixed(6)), [5 / 12, 4 / 12, 3 / 12, 0].map((x) => +x.toFixed(6)));
+    assert.deepEqual([...normalizeScores(new Float32Array(3), 0, 3)], [1 / 3, 1 / 3, 1 / 3], "all zero: uniform");
+  });
+
+  it("keydiff keeps the keys least like the head's mean direction, exactly its budget", () => {
+    // three keys along x, one along y: anchor (.75, .25); cos .949 for x, .316 for y
+    const keys = [[1, 0, 2, 0, 3, 0, 0, 1]];
+    const s = keyDiffScores(Float32Array.from(keys[0]), 4, 2);
+    assert.ok(Math.abs(s[0] + 0.75 / Math.hypot(0.75, 0.25)) < 1e-6 && Math.abs(s[3] + 0.25 / Math.hypot(0.75, 0.25)) < 1e-6, `${s}`);
+    assert.equal(s[0], s[2], "the norm does not matter, only the direction");
+    const ctx = layer(rt, [[0, 0, 0, 0]], keys);
+    assert.deepEqual(rows(buildPolicy({ policy: "keydiff", budget: 1 }).select(ctx)), [[3]]);
+    assert.deepEqual(rows(buildPolicy({ policy: "keydiff", budget: 2 }).select(ctx)), [[0, 3]], "ties to the older row");
+    assert.deepEqual(keyDiffScores(new Float32Array(4), 2, 2), new Float32Array(2), "zero keys score 0, not NaN");
+  });
+
+  it("validates options, naming the wrapper or the wrapped policy", () => {
+    assert.throws(() => buildPolicy({ policy: "headwise", scorer: "bogus" }), /invalid option scorer = "bogus": expected one of snapkv/);
+    assert.throws(() => buildPolicy({ policy: "headwise", scorer: "tova" }), /"headwise": scorer "tova" scores the whole layer/);
+    assert.throws(() => buildPolicy({ policy: "headwise", alpha: 2 }), /"headwise": invalid option alpha = 2: must be <= 1/);
+    assert.throws(() => buildPolicy({ policy: "headwise", tolerance: 0.1 }), /"snapkv" has no option "tolerance"/);
+    assert.throws(() => buildPolicy({ policy: "headwise", scorer: "knorm", window: 4 }), /"knorm" has no option "window"/);
+    assert.throws(() => buildPolicy({ policy: "threshold", ratio: 0.5 }), /"threshold" is budget-free: it has no option "ratio"/);
+    assert.throws(() => buildPolicy({ policy: "threshold", recent: -1 }), /recent = -1: must be >= 0/);
+    assert.throws(() => buildPolicy({ policy: "keydiff", ratio: 2 }), /ratio = 2: must be <= 1/);
+    assert.equal(buildPolicy({ policy: "headwise", scorer: "h2o", window: 4 }).window, 4, "the wrapped policy's window is recorded");
+  });
+});
+
+const MODEL = "models/stories260K.bin";
+const PROMPT = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball. She wanted to play with it, but it was too high. Lily's mom said, \"Lily, let's go to the park.\" Lily was sad and didn't know what to do.";
+
+describe("KV wrappers and keydiff on stories260K", { skip: needFiles(MODEL, "models/tok512.bin") }, () => {
+  let llm: LLM;
+  let n: number;
+  before(async () => {
+    llm = await LLM.load(sharedPath(MODEL));
+    n = llm.tokenize(PROMPT, { addBos: true }).length;
+  });
+  after(() => llm?.dispose());
+
+  it("headwise + snapkv keeps the layer's budget exactly, split unevenly over the 4 KV heads", async () => {
+    const r = await llm.complete(PROMPT, { temperature: 0, maxTokens: 4, kv: { policy: "headwise", ratio: 0.5 } });
+    assert.deepEqual(r.kv!.keptPerLayer, Array(5).fill(Math.round(0.5 * n)));
+    // per KV head, straight from the store: totals exact, heads unequal somewhere
+    const { rt, model } = llm.engine;
+    const ids = llm.tokenize(PROMPT, { addBos: true });
+    const kvc = new KVController(rt, model, { policy: "headwise", ratio: 0.5 }, n, 1);
+    try {
+      kvc.run(ids, 0, n);
+      const perHead = kvc.store.layers.map((heads) => heads.map((b) => b.n));
+      for (const l of perHead) assert.equal(l.reduce((a, b) => a + b, 0), 4 * Math.round(0.5 * n), `${l}`);
+      assert.ok(perHead.some((l) => new Set(l).size > 1), `every layer split evenly: ${JSON.stringify(perHead)}`);
+    } finally {
+      kvc.dispose();
+    }
+    const k = await llm.complete(PROMPT, { temperature: 0, maxTokens: 1, kv: { policy: "keydiff", budget: 40 } });
+    assert.deepEqual(k.kv!.keptPerLayer, Array(5).fill(40));
+  });
+
+  it("threshold prunes at prefill and during decode, and T = 0 is the full cache bit for bit", async () => {
+    const full = await llm.complete(PROMPT, { temperature: 0, maxTokens: 40 });
+    const z = await llm.complete(PROMPT, { temperature: 0, maxTokens: 40, kv: { policy: "threshold", tolerance: 0 } });
+    assert.deepEqual(z.tokens, full.tokens);
+    assert.equal(z.kv!.keptRatio, 1);
+    const p = await llm.complete(PROMPT, { temperature: 0, maxTokens: 1, kv: { policy: "threshold", tolerance: 0.5 } });
+    assert.ok(p.kv!.keptRatio < 1 && p.kv!.keptRatio > 0, `kept ${p.kv!.keptRatio}`);
+    const d = await llm.complete(PROMPT, { temperature: 0, maxTokens: 100, kv: { policy: "threshold", tolerance: 0.5, phase: "both", interval: 32 } });
+    assert.equal(d.kv!.prunes, 1 + Math.floor(99 / 32));
+    assert.ok(d.kv!.keptPerLayer.every((k) => k < n + 99), `${d.kv!.keptPerLayer}`);
+  });
+});
