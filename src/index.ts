@@ -5,6 +5,7 @@ export type { SamplingOptions } from "./generate/sampler.ts";
 export { SAMPLING_DEFAULTS } from "./generate/sampler.ts";
 export type { KVOptions, KVReport } from "./kv/options.ts";
 export { POLICIES, buildPolicy } from "./kv/registry.ts";
+export { calibrateText, type CalibrateTextOptions, type Calibration } from "./eval/calibrate.ts";
 export type { KVPolicy, PolicyFactory, LayerContext, Selection } from "./kv/policy.ts";
 export { openModel, type ModelFile, type ModelSource, type TensorEntry } from "./format/model-file.ts";
 export type { ModelConfig, Arch } from "./model/config.ts";

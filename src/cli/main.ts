@@ -1,8 +1,9 @@
-// The budgetkv command line: run, inspect, eval. Errors print one line (no stack trace unless
+// The budgetkv command line: run, inspect, eval, calibrate. Errors print one line (no stack trace unless
 // BUDGETKV_DEBUG is set) and exit with status 1; usage errors exit with status 2.
 import { runCommand, RUN_USAGE } from "./run.ts";
 import { inspectCommand, INSPECT_USAGE } from "./inspect.ts";
 import { evalCommand, EVAL_USAGE } from "./eval.ts";
+import { calibrateCommand, CALIBRATE_USAGE } from "./calibrate.ts";
 import { UsageError } from "./args.ts";
 import type { CliIO } from "./io.ts";
 
@@ -11,6 +12,7 @@ const HELP = `budgetkv: small language models on the CPU, with a KV cache that p
   ${RUN_USAGE.split("\n")[0]}
   ${INSPECT_USAGE.split("\n")[0]}
   ${EVAL_USAGE.split("\n")[0]}
+  ${CALIBRATE_USAGE.split("\n")[0]}
 
 budgetkv COMMAND --help lists a command's flags.`;
 
@@ -23,7 +25,8 @@ export async function main(argv: string[], io: CliIO, debug = false): Promise<nu
       case "run": if (wantsHelp) { io.out(RUN_USAGE + "\n"); return 0; } await runCommand(rest, io); return 0;
       case "inspect": if (wantsHelp) { io.out(INSPECT_USAGE + "\n"); return 0; } await inspectCommand(rest, io); return 0;
       case "eval": if (wantsHelp) { io.out(EVAL_USAGE + "\n"); return 0; } await evalCommand(rest, io); return 0;
-      default: throw new UsageError(`unknown command "${cmd}" (run, inspect, eval)`);
+      case "calibrate": if (wantsHelp) { io.out(CALIBRATE_USAGE + "\n"); return 0; } await calibrateCommand(rest, io); return 0;
+      default: throw new UsageError(`unknown command "${cmd}" (run, inspect, eval, calibrate)`);
     }
   } catch (e) {
     const err = e as Error;
