@@ -11,17 +11,21 @@ import { normalizeScores } from "../src/kv/policies/scorers.ts";
 import { keyDiffScores } from "../src/kv/policies/keydiff.ts";
 import { LLM } from "../src/llm.ts";
 import { KVController } from "../src/kv/controller.ts";
+import { Linear } from "../src/model/linear.ts";
+import { projectedValueL1 } from "../src/kv/vnorm.ts";
 import { needFiles, sharedPath } from "./helpers/shared.ts";
 
 // A layer of nKvHeads heads (one query head each) of n rows at positions 0..n-1, whose window
-// attention is `attn[h]` and whose keys are `keys[h]` ((n, d) row-major).
-function layer(rt: Runtime, attn: number[][], keys?: number[][], d = 2): LayerContext {
+// attention is `attn[h]`, whose keys are `keys[h]` ((n, d) row-major) and whose values through
+// W_o have L1 norms `vnorms[h]`.
+function layer(rt: Runtime, attn: number[][], keys?: number[][], d = 2, vnorms?: number[][]): LayerContext {
   const H = attn.length, n = attn[0].length;
   const heads = attn.map((_, h) => ({ n, k: { f32: () => Float32Array.from(keys?.[h] ?? new Array(n * d).fill(1)) } }) as unknown as KVHead);
   return {
     rt, layer: 2, nLayers: 4, nHeads: H, nKvHeads: H, headDim: d, heads,
     positions: () => Int32Array.from({ length: n }, (_, i) => i),
     windowScores: (h) => Float32Array.from(attn[h]),
+    valueOutL1: (h) => Float32Array.from(vnorms?.[h] ?? new Array(n).fill(1)),
     keyNorms: (h) => {
       const k = keys![h], out = new Float32Array(n);
       for (let i = 0; i < n; i++) out[i] = Math.hypot(...k.slice(i * d, (i + 1) * d));
@@ -102,6 +106,24 @@ describe("KV wrappers and keydiff on hand-made scores", () => {
     assert.deepEqual(keyDiffScores(new Float32Array(4), 2, 2), new Float32Array(2), "zero keys score 0, not NaN");
   });
 
+  it("criticalkv pins the wrapped score's best rows, then ranks the rest by score times |W_o v|_1", () => {
+    // one head, b = 6: window 2 + k = 4 ranked; firstStage .5 pins the 2 best by SnapKV (rows 0, 1);
+    // then (s + eps) * vnorm: row 9 (.5 * 100) first, then a tie at 1 among rows 2..8: the older, 2
+    const base = [9, 8, 1, 1, 1, 1, 1, 1, 1, 0.5, 5, 5], vn = [1, 1, 1, 1, 1, 1, 1, 1, 1, 100, 1, 1];
+    const ctx = layer(rt, [base], undefined, 2, [vn]);
+    const crit = (kv: Record<string, unknown>) => rows(buildPolicy({ policy: "criticalkv", ...snap, ...kv }).select(ctx)) as number[][];
+    assert.deepEqual(crit({}), [[0, 1, 2, 9, 10, 11]]);
+    // firstStage 1: the wrapped policy's own choice
+    assert.deepEqual(crit({ firstStage: 1 }), rows(buildPolicy({ policy: "snapkv", window: 2, kernel: 1, ratio: 0.5 }).select(ctx)));
+    // firstStage 0: all by the product; row 1's small value norm (8 * .05 = .4) drops it below rows 2, 3
+    const vn2 = [...vn]; vn2[1] = 0.05;
+    const sel0 = rows(buildPolicy({ policy: "criticalkv", ...snap, firstStage: 0 }).select(layer(rt, [base], undefined, 2, [vn2])));
+    assert.deepEqual(sel0, [[0, 2, 3, 9, 10, 11]]);
+    // with firstStage .5 row 1 is pinned by its score whatever its value norm
+    assert.deepEqual(rows(buildPolicy({ policy: "criticalkv", ...snap }).select(layer(rt, [base], undefined, 2, [vn2]))), [[0, 1, 2, 9, 10, 11]]);
+    assert.throws(() => buildPolicy({ policy: "criticalkv", firstStage: 1.5 }), /firstStage = 1.5: must be <= 1/);
+  });
+
   it("validates options, naming the wrapper or the wrapped policy", () => {
     assert.throws(() => buildPolicy({ policy: "headwise", scorer: "bogus" }), /invalid option scorer = "bogus": expected one of snapkv/);
     assert.throws(() => buildPolicy({ policy: "headwise", scorer: "tova" }), /"headwise": scorer "tova" scores the whole layer/);
@@ -142,8 +164,36 @@ describe("KV wrappers and keydiff on stories260K", { skip: needFiles(MODEL, "mod
     } finally {
       kvc.dispose();
     }
-    const k = await llm.complete(PROMPT, { temperature: 0, maxTokens: 1, kv: { policy: "keydiff", budget: 40 } });
-    assert.deepEqual(k.kv!.keptPerLayer, Array(5).fill(40));
+    for (const policy of ["keydiff", "criticalkv"]) {
+      const k = await llm.complete(PROMPT, { temperature: 0, maxTokens: 1, kv: { policy, budget: 40 } });
+      assert.deepEqual(k.kv!.keptPerLayer, Array(5).fill(40), policy);
+    }
+  });
+
+  it("values through W_o: the kernel path equals a plain sum over the f32 weights", () => {
+    const { rt, model } = llm.engine, cfg = model.cfg;
+    const ids = llm.tokenize(PROMPT, { addBos: true });
+    const kvc = new KVController(rt, model, { policy: "full" }, n, 1);
+    const lin = new Linear(rt, cfg.nHeads * cfg.headDim);
+    try {
+      kvc.run(ids, 0, n);
+      const l = 3, h = 2, b = kvc.store.layers[l][h], hd = cfg.headDim, qDim = cfg.nHeads * hd, nGroup = cfg.nHeads / cfg.nKvHeads;
+      const wo = model.w.layers[l].wo;
+      assert.equal(wo.dtype, "f32");
+      const got = projectedValueL1(rt, lin, wo, b.v, b.n, h, cfg.nHeads, cfg.nKvHeads, hd);
+      const W = wo.f32(), V = b.v.f32();
+      for (let i = 0; i < b.n; i += 7) {
+        let want = 0;
+        for (let g = 0; g < nGroup; g++) {
+          const col = (h * nGroup + g) * hd;
+          for (let j = 0; j < cfg.dim; j++) { let y = 0; for (let d = 0; d < hd; d++) y += W[j * qDim + col + d] * V[i * hd + d]; want += Math.abs(y) / nGroup; }
+        }
+        assert.ok(Math.abs(got[i] - want) <= 1e-5 * want + 1e-7, `row ${i}: ${got[i]} vs ${want}`);
+      }
+    } finally {
+      lin.dispose();
+      kvc.dispose();
+    }
   });
 
   it("threshold prunes at prefill and during decode, and T = 0 is the full cache bit for bit", async () => {

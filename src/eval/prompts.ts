@@ -14,11 +14,13 @@ export interface EvalPrompt {
 export type PromptEnd = "sentence" | "paragraph" | "token";
 export const PROMPT_ENDS: readonly PromptEnd[] = ["sentence", "paragraph", "token"];
 
-// the text so far ends a sentence: . ! or ? then closing quotes or brackets
-const SENTENCE_END = /[.!?]["'\u201d\u2019)]*$/;
+// the text so far ends a sentence: . ! or ? then closing quotes or brackets, then perhaps white
+// space (some vocabularies hold ".\n" or "!\" " as one token)
+const SENTENCE_END = /[.!?]["'\u201d\u2019)]*(\s*)$/;
 
 // Prompt lengths t (tokens ids[0..t)) in [lo, hi] whose text ends where `end` says: a sentence
-// end followed by white space (sentence) or by a line break (paragraph) in the continuation.
+// end followed by white space (sentence) or by a line break (paragraph), counting what follows
+// the sentence end in the prompt's last token and then the next token's text.
 function boundaries(ids: number[], tok: Tokenizer, lo: number, hi: number, end: PromptEnd): number[] {
   if (end === "token") return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
   const dec = tok.decoder();
@@ -28,9 +30,10 @@ function boundaries(ids: number[], tok: Tokenizer, lo: number, hi: number, end: 
   for (let t = 0; t < ids.length; t++) { acc += dec.push(ids[t]); text.push(acc); }
   const out: number[] = [];
   for (let t = lo; t <= Math.min(hi, ids.length - 1); t++) {
-    if (!SENTENCE_END.test(text[t])) continue;
-    const next = text[t + 1].slice(text[t].length);
-    if (next === "" || (end === "paragraph" ? !/^\s*\n/.test(next) : !/^\s/.test(next))) continue;
+    const m = SENTENCE_END.exec(text[t]);
+    if (!m) continue;
+    const after = m[1] + text[t + 1].slice(text[t].length);
+    if (end === "paragraph" ? !/^[^\S\n]*\n/.test(after) : !/^\s/.test(after)) continue;
     out.push(t);
   }
   return out;

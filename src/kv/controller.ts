@@ -13,6 +13,8 @@ import { QueryWindow } from "./window.ts";
 import type { KVOptions, KVReport } from "./options.ts";
 import type { KVPolicy, LayerContext } from "./policy.ts";
 import { buildPolicy } from "./registry.ts";
+import { projectedValueL1 } from "./vnorm.ts";
+import { Linear } from "../model/linear.ts";
 
 const now = () => (globalThis.performance ?? Date).now();
 
@@ -35,6 +37,7 @@ export class KVController {
   private lastSeen = 0;
   private pruneMs = 0;
   private prunes = 0;
+  private lin?: Linear;                 // for valueOutL1, made on first use
 
   // nPrompt: where the prompt ends (the prefill prune point); reserve: tokens to decode at most
   constructor(readonly rt: Runtime, readonly model: Transformer, opts: KVOptions, readonly nPrompt: number, reserve: number) {
@@ -163,6 +166,10 @@ export class KVController {
         }
         return out;
       },
+      valueOutL1: (h) => {
+        this.lin ??= new Linear(this.rt, cfg.nHeads * cfg.headDim);
+        return projectedValueL1(this.rt, this.lin, this.model.w.layers[layer].wo, heads[h].v, heads[h].n, h, cfg.nHeads, cfg.nKvHeads, cfg.headDim);
+      },
     };
   }
 
@@ -185,5 +192,6 @@ export class KVController {
   dispose(): void {
     this.store.dispose();
     this.win?.dispose();
+    this.lin?.dispose();
   }
 }

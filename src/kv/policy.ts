@@ -24,6 +24,9 @@ export interface LayerContext {
   windowScores(h: number, w: number, mode: "sum" | "mean"): Float32Array;
   // L2 norm of each key row of KV head h: (n_h)
   keyNorms(h: number): Float32Array;
+  // L1 norm of each value row of KV head h through the output projection, W_o[:, g] @ v_i,
+  // averaged over the head's query group g: (n_h) (CriticalKV)
+  valueOutL1(h: number): Float32Array;
 }
 
 // Rows to keep (ascending row indices): one list for every KV head of the layer, one list per
