@@ -7,7 +7,8 @@
 // policy different: score() for a top-k rule (plus recent() or budget() if it reserves newest
 // rows or shapes the budget), pick() for a rule that chooses its b rows itself, or cut() for a
 // budget-free rule (adaptive: true). Then add it to the list below. tests/kv-policies.test.ts
-// runs every registered policy.
+// runs every registered policy. A wrapper over another policy's scores (headwise, threshold,
+// criticalkv) sets wraps: true and builds the wrapped scorer with innerScorer (policies/scorers.ts).
 import type { KVPolicy, PolicyFactory } from "./policy.ts";
 import { full } from "./policies/full.ts";
 import { dbudget } from "./policies/dbudget.ts";
