@@ -9,6 +9,9 @@ import type { Runtime } from "../src/wasm/runtime.ts";
 import { runtimeFor } from "./helpers/runtimes.ts";
 import { normalizeScores } from "../src/kv/policies/scorers.ts";
 import { keyDiffScores } from "../src/kv/policies/keydiff.ts";
+import { expectedScores } from "../src/kv/policies/expected.ts";
+import { ropeMean } from "../src/kv/rope-mean.ts";
+import { ropeInvFreq } from "../src/wasm/ops/rope.ts";
 import { LLM } from "../src/llm.ts";
 import { KVController } from "../src/kv/controller.ts";
 import { Linear } from "../src/model/linear.ts";
@@ -26,6 +29,8 @@ function layer(rt: Runtime, attn: number[][], keys?: number[][], d = 2, vnorms?:
     positions: () => Int32Array.from({ length: n }, (_, i) => i),
     windowScores: (h) => Float32Array.from(attn[h]),
     valueOutL1: (h) => Float32Array.from(vnorms?.[h] ?? new Array(n).fill(1)),
+    queryStats: () => { throw new Error("no query statistics in this layer"); },
+    ropeMean: () => { throw new Error("no RoPE in this layer"); },
     keyNorms: (h) => {
       const k = keys![h], out = new Float32Array(n);
       for (let i = 0; i < n; i++) out[i] = Math.hypot(...k.slice(i * d, (i + 1) * d));
@@ -124,6 +129,30 @@ describe("KV wrappers and keydiff on hand-made scores", () => {
     assert.throws(() => buildPolicy({ policy: "criticalkv", firstStage: 1.5 }), /firstStage = 1.5: must be <= 1/);
   });
 
+  it("expected attention: softmax of k.mu/sqrt(d) + k^T S k/(2d) over the non-sink keys, times |v|", () => {
+    // d = 2, one query head, R = I; keys (1,0), (0,1), (2,0), (-1,0); mean (1, 0)
+    const keys = Float32Array.from([1, 0, 0, 1, 2, 0, -1, 0]), I = Float64Array.from([1, 0, 0, 1]);
+    const mean = Float64Array.from([1, 0]), r2 = Math.SQRT2;
+    const softmax = (z: number[]) => { const e = z.map(Math.exp), t = e.reduce((a, b) => a + b, 0); return e.map((x) => x / t); };
+    const close = (a: ArrayLike<number>, b: number[]) => b.forEach((x, i) => assert.ok(Math.abs(a[i] - x) < 1e-6, `${Array.from(a)} vs ${b}`));
+    close(expectedScores(mean, undefined, I, keys, undefined, 4, 2, 1, 0, 0), softmax([1 / r2, 0, 2 / r2, -1 / r2]));
+    // covariance diag(0, 4): + k_y^2 * 4 / 4 = +1 for key (0, 1) only
+    const cov = Float64Array.from([0, 0, 0, 4]);
+    close(expectedScores(mean, cov, I, keys, undefined, 4, 2, 1, 0, 0), softmax([1 / r2, 1, 2 / r2, -1 / r2]));
+    // sink row 0 is left out of the softmax and scores 0; value norms (1, 3, 1, 1) weight the rest
+    const vals = Float32Array.from([1, 0, 3, 0, 0, 1, 1, 0]);
+    const p = softmax([0, 2 / r2, -1 / r2]);
+    close(expectedScores(mean, undefined, I, keys, vals, 4, 2, 1, 1, 0), [0, 3 * p[0], p[1], p[2]]);
+    // a rotation R by 90 degrees turns mu to (0, 1): key (0, 1) now has the largest dot product
+    const R = Float64Array.from([0, -1, 1, 0]);
+    const rot = expectedScores(mean, undefined, R, keys, undefined, 4, 2, 1, 0, 0);
+    close(rot, softmax([0, 1 / r2, 0, 0]));
+    // two query heads in the group: the mean of their softmaxes
+    const two = expectedScores(Float64Array.from([1, 0, 0, 1]), undefined, I, keys, undefined, 4, 2, 2, 0, 0);
+    const a = softmax([1 / r2, 0, 2 / r2, -1 / r2]), b = softmax([0, 1 / r2, 0, 0]);
+    close(two, a.map((x, i) => (x + b[i]) / 2));
+  });
+
   it("validates options, naming the wrapper or the wrapped policy", () => {
     assert.throws(() => buildPolicy({ policy: "headwise", scorer: "bogus" }), /invalid option scorer = "bogus": expected one of snapkv/);
     assert.throws(() => buildPolicy({ policy: "headwise", scorer: "tova" }), /"headwise": scorer "tova" scores the whole layer/);
@@ -194,6 +223,54 @@ describe("KV wrappers and keydiff on stories260K", { skip: needFiles(MODEL, "mod
       lin.dispose();
       kvc.dispose();
     }
+  });
+
+  it("expected attention reads the window's pre-RoPE query statistics and the mean future rotation", async () => {
+    const { rt, model } = llm.engine, cfg = model.cfg, d = cfg.headDim, qDim = cfg.nHeads * d;
+    const ids = llm.tokenize(PROMPT, { addBos: true });
+    const w = 16, kvc = new KVController(rt, model, { policy: "expected-attention", ratio: 0.5, window: w }, n, 1);
+    let stats: { mean: Float64Array; cov: Float64Array } | undefined, R: Float64Array | undefined;
+    const select = kvc.policy.select;
+    (kvc.policy as { select: typeof select }).select = (ctx) => {
+      if (ctx.layer === 0) { stats = ctx.queryStats(1); R = ctx.ropeMean(3); }
+      return select(ctx);
+    };
+    try {
+      kvc.run(ids, 0, n);
+      assert.deepEqual(kvc.report().keptPerLayer, Array(5).fill(Math.round(0.5 * n)));
+      // layer 0's queries straight from the weights: q_t = Wq (rmsnorm(emb_t) * attnNorm), t in the last w
+      const E = model.w.tokEmbd.f32(), Wq = model.w.layers[0].wq.f32(), g = model.w.layers[0].attnNorm.f32();
+      const nGroup = cfg.nHeads / cfg.nKvHeads, want = new Float64Array(nGroup * d);
+      for (let t = n - w; t < n; t++) {
+        const x = E.subarray(ids[t] * cfg.dim, (ids[t] + 1) * cfg.dim);
+        const rms = 1 / Math.sqrt(x.reduce((a, v) => a + v * v, 0) / cfg.dim + cfg.normEps);
+        for (let k = 0; k < nGroup * d; k++) {
+          const row = (1 * nGroup * d + k) * cfg.dim;
+          let q = 0;
+          for (let j = 0; j < cfg.dim; j++) q += Wq[row + j] * x[j] * rms * g[j];
+          want[k] += q / w;
+        }
+      }
+      for (let k = 0; k < want.length; k++) assert.ok(Math.abs(stats!.mean[k] - want[k]) < 1e-4, `mean[${k}] ${stats!.mean[k]} vs ${want[k]}`);
+      for (let i = 0; i < d; i++) assert.ok(stats!.cov[i * d + i] >= -1e-9, "a covariance has a non-negative diagonal");
+      assert.equal(qDim, cfg.nHeads * d);
+      // R = mean over p = n, n+1, n+2 of the rotation of each pair (llama2.c: adjacent pairs)
+      assert.equal(cfg.ropeStyle, "pairs");
+      const inv = ropeInvFreq(cfg.ropeDim, cfg.ropeTheta);
+      for (let i = 0; i < cfg.ropeDim / 2; i++) {
+        let c = 0, s = 0;
+        for (let p = n; p < n + 3; p++) { c += Math.cos(p * inv[i]) / 3; s += Math.sin(p * inv[i]) / 3; }
+        const a = 2 * i, b = a + 1;
+        for (const [got, x] of [[R![a * d + a], c], [R![a * d + b], -s], [R![b * d + a], s], [R![b * d + b], c]]) assert.ok(Math.abs(got - x) < 1e-6, `pair ${i}: ${got} vs ${x}`);
+      }
+    } finally {
+      kvc.dispose();
+    }
+    assert.deepEqual([...ropeMean(rt, cfg, undefined, 0, 1)], [...Array(d * d)].map((_, k) => (k % (d + 1) === 0 ? 1 : 0)), "position 0 does not rotate");
+    const dec = await llm.complete(PROMPT, { temperature: 0, maxTokens: 100, kv: { policy: "expected-attention", budget: 60, window: 32, phase: "both", interval: 32 } });
+    assert.deepEqual(dec.kv!.keptPerLayer, Array(5).fill(60), "prunes during decode from the decoded queries' statistics");
+    const hw = await llm.complete(PROMPT, { temperature: 0, maxTokens: 1, kv: { policy: "headwise", scorer: "expected-attention", ratio: 0.5 } });
+    assert.deepEqual(hw.kv!.keptPerLayer, Array(5).fill(Math.round(0.5 * n)));
   });
 
   it("threshold prunes at prefill and during decode, and T = 0 is the full cache bit for bit", async () => {

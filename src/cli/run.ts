@@ -15,7 +15,7 @@ export const MODEL_FLAGS: FlagSpec[] = [
 ];
 
 export const KV_FLAGS: FlagSpec[] = [
-  { names: ["--kv-policy"], key: "kvPolicy", type: "string", help: "KV policy: full, dbudget, nucleus, threshold, streaming, h2o, snapkv, pyramidkv, tova, knorm, keydiff, criticalkv, headwise, random" },
+  { names: ["--kv-policy"], key: "kvPolicy", type: "string", help: "KV policy: full, dbudget, nucleus, threshold, streaming, h2o, snapkv, pyramidkv, tova, knorm, keydiff, expected-attention, criticalkv, headwise, random" },
   { names: ["--kv-tolerance"], key: "kvTolerance", type: "number", help: "tolerance T of adaptive policies (<= 0 keeps all)" },
   { names: ["--kv-ratio"], key: "kvRatio", type: "number", help: "fraction kept by fixed-budget policies" },
   { names: ["--kv-budget"], key: "kvBudget", type: "integer", help: "tokens kept by fixed-budget policies" },

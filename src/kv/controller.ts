@@ -14,6 +14,7 @@ import type { KVOptions, KVReport } from "./options.ts";
 import type { KVPolicy, LayerContext } from "./policy.ts";
 import { buildPolicy } from "./registry.ts";
 import { projectedValueL1 } from "./vnorm.ts";
+import { ropeMean } from "./rope-mean.ts";
 import { Linear } from "../model/linear.ts";
 
 const now = () => (globalThis.performance ?? Date).now();
@@ -38,6 +39,7 @@ export class KVController {
   private pruneMs = 0;
   private prunes = 0;
   private lin?: Linear;                 // for valueOutL1, made on first use
+  private rot?: { at: number; nFuture: number; R: Float64Array }; // ropeMean of the current prune
 
   // nPrompt: where the prompt ends (the prefill prune point); reserve: tokens to decode at most
   constructor(readonly rt: Runtime, readonly model: Transformer, opts: KVOptions, readonly nPrompt: number, reserve: number) {
@@ -59,7 +61,7 @@ export class KVController {
     if (pruning && this.policy.window > 0) {
       const w = this.policy.window;
       try {
-        this.win = new QueryWindow(rt, cfg.nLayers, cfg.nHeads, model.contextSize, this.phase === "decode" ? nPrompt + this.interval - w : nPrompt - w, w);
+        this.win = new QueryWindow(rt, cfg.nLayers, cfg.nHeads, model.contextSize, this.phase === "decode" ? nPrompt + this.interval - w : nPrompt - w, w, this.policy.queries, cfg.headDim);
       } catch (e) {
         this.dispose();
         throw e;
@@ -165,6 +167,16 @@ export class KVController {
           out[i] = Math.sqrt(s);
         }
         return out;
+      },
+      queryStats: (h) => {
+        const st = win?.queryStats(layer, h, nGroup, recorded);
+        if (!st) throw new Error(`KV policy ${name} reads query statistics but did not declare queries`);
+        return st;
+      },
+      ropeMean: (nFuture) => {
+        const at = store.seen;
+        if (this.rot?.at !== at || this.rot.nFuture !== nFuture) this.rot = { at, nFuture, R: ropeMean(this.rt, cfg, this.model.w.ropeFreqs, at, nFuture) };
+        return this.rot.R;
       },
       valueOutL1: (h) => {
         this.lin ??= new Linear(this.rt, cfg.nHeads * cfg.headDim);

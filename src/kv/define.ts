@@ -28,7 +28,7 @@ export function definePolicy<S extends Schema>(def: PolicyDef<S>): PolicyFactory
     create(given) {
       const { options: shared, scorer: sc } = scorer(given);
       return {
-        name: def.name, adaptive, window: sc.window ?? 0, exemptLayers: new Set(shared.exemptLayers ?? []),
+        name: def.name, adaptive, window: sc.window ?? 0, queries: sc.queries ?? false, exemptLayers: new Set(shared.exemptLayers ?? []),
         select: (ctx) => selectLayer(def.name, adaptive, shared, sc, ctx),
       };
     },

@@ -27,6 +27,12 @@ export interface LayerContext {
   // L1 norm of each value row of KV head h through the output projection, W_o[:, g] @ v_i,
   // averaged over the head's query group g: (n_h) (CriticalKV)
   valueOutL1(h: number): Float32Array;
+  // mean (nGroup, headDim) and covariance (nGroup, headDim, headDim) of the pre-RoPE queries of
+  // KV head h's query group over the policy's window (a policy that sets queries: true)
+  queryStats(h: number): { mean: Float64Array; cov: Float64Array };
+  // (headDim, headDim) row-major: the RoPE rotation averaged over the next nFuture positions
+  // (from the current length on), applied to a pre-RoPE vector as R x
+  ropeMean(nFuture: number): Float64Array;
 }
 
 // Rows to keep (ascending row indices): one list for every KV head of the layer, one list per
@@ -38,6 +44,7 @@ export interface KVPolicy {
   readonly name: string;
   readonly adaptive: boolean;     // budget-free (tolerance) rather than a fixed budget
   readonly window: number;        // recorded queries the policy reads (0: none)
+  readonly queries: boolean;      // the window also records its pre-RoPE query statistics
   readonly exemptLayers: ReadonlySet<number>;
   select(ctx: LayerContext): Selection;
 }
@@ -53,6 +60,7 @@ export interface KVPolicy {
 export interface Scorer {
   readonly window?: number;       // queries whose attention the policy reads (default 0)
   readonly perHead?: boolean;     // one selection per KV head (default: one per layer)
+  readonly queries?: boolean;     // reads queryStats() (the window records pre-RoPE queries)
   budget?(ctx: LayerContext, n: number): number;
   recent?(b: number, n: number): number;
   // (>= hi) higher is kept; only rows [sinks, hi) are ranked

@@ -23,9 +23,10 @@ import { keydiff } from "./policies/keydiff.ts";
 import { headwise } from "./policies/headwise.ts";
 import { threshold } from "./policies/threshold.ts";
 import { criticalkv } from "./policies/criticalkv.ts";
+import { expectedAttention } from "./policies/expected.ts";
 
 export const POLICIES: ReadonlyMap<string, PolicyFactory> = new Map(
-  [full, dbudget, nucleus, streaming, h2o, snapkv, pyramidkv, tova, knorm, random, keydiff, criticalkv, headwise, threshold].map((f) => [f.name, f]),
+  [full, dbudget, nucleus, streaming, h2o, snapkv, pyramidkv, tova, knorm, random, keydiff, expectedAttention, criticalkv, headwise, threshold].map((f) => [f.name, f]),
 );
 
 export function buildPolicy(opts: Record<string, unknown>): KVPolicy {

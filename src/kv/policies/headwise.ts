@@ -64,7 +64,7 @@ export const headwise = definePolicy({
   make(o, rest) {
     const { options, scorer } = innerScorer("headwise", o.scorer, rest, true);
     return {
-      window: scorer.window, perHead: true, shared: options,
+      window: scorer.window, queries: scorer.queries, perHead: true, shared: options,
       layer: (ctx, shared) => headwiseSelect(ctx, scorer, shared, o.alpha),
     };
   },

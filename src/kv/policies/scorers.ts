@@ -6,8 +6,9 @@ import { snapkv, pyramidkv } from "./snapkv.ts";
 import { tova } from "./tova.ts";
 import { knorm } from "./knorm.ts";
 import { keydiff } from "./keydiff.ts";
+import { expectedAttention } from "./expected.ts";
 
-export const SCORERS: ReadonlyMap<string, PolicyFactory> = new Map([snapkv, pyramidkv, h2o, tova, knorm, keydiff].map((f) => [f.name, f]));
+export const SCORERS: ReadonlyMap<string, PolicyFactory> = new Map([snapkv, pyramidkv, h2o, tova, knorm, keydiff, expectedAttention].map((f) => [f.name, f]));
 export const SCORER_NAMES = [...SCORERS.keys()];
 
 // The named scorer built from `opts`; `owner` names the wrapper in errors.

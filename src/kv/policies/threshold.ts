@@ -36,7 +36,7 @@ export const threshold = definePolicy({
     for (const k of ["ratio", "budget"]) if (rest[k] !== undefined) throw new RangeError(`KV policy "threshold" is budget-free: it has no option "${k}" (give tolerance)`);
     const { options, scorer } = innerScorer("threshold", o.scorer, rest);
     return {
-      window: scorer.window, perHead: scorer.perHead, shared: options,
+      window: scorer.window, queries: scorer.queries, perHead: scorer.perHead, shared: options,
       cut(ctx, h, sinks) {
         const n = ctx.heads[h ?? 0].n;
         const r = Math.min(n - sinks, Math.max(o.recent, scorer.recent ? scorer.recent(n, n) : 0));
