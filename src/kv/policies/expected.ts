@@ -1,5 +1,5 @@
 // Expected attention (Devoto et al., "Expected Attention: KV cache compression by estimating
-// attention from future queries distribution", arXiv 2510.00511; as NVIDIA/kvpress
+// attention from future queries distribution", arXiv 2510.00636; as NVIDIA/kvpress
 // ExpectedAttentionPress scores it). Per KV head: the pre-RoPE queries of the last `window`
 // tokens give a mean mu and covariance S per query head; both are rotated by the RoPE rotation R
 // averaged over the next nFuture positions (mu' = R mu, S' = R S R^T); a key's expected attention
