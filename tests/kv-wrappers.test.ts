@@ -162,6 +162,10 @@ describe("KV wrappers and keydiff on hand-made scores", () => {
     assert.throws(() => buildPolicy({ policy: "threshold", ratio: 0.5 }), /"threshold" is budget-free: it has no option "ratio"/);
     assert.throws(() => buildPolicy({ policy: "threshold", recent: -1 }), /recent = -1: must be >= 0/);
     assert.throws(() => buildPolicy({ policy: "keydiff", ratio: 2 }), /ratio = 2: must be <= 1/);
+    assert.throws(() => buildPolicy({ policy: "expected-attention", nFuture: 0 }), /"expected-attention": invalid option nFuture = 0: must be >= 1/);
+    assert.throws(() => buildPolicy({ policy: "expected-attention", covariance: 1 }), /covariance = 1: expected true or false/);
+    assert.equal(buildPolicy({ policy: "expected-attention" }).queries, true, "it asks the window for query statistics");
+    assert.equal(buildPolicy({ policy: "snapkv" }).queries, false);
     assert.equal(buildPolicy({ policy: "headwise", scorer: "h2o", window: 4 }).window, 4, "the wrapped policy's window is recorded");
   });
 });
