@@ -31,6 +31,7 @@ describe("cheapest setting with top-1 >= X", () => {
     assert.equal(c.bestAdaptive?.name, "nucleus:0.01");
     assert.ok(Math.abs(c.curves.a - 0.9) < 1e-12);
     assert.equal(cheapest([full, ...pts], 0.99).best, undefined, "the full cache is not a setting");
+    assert.deepEqual(Object.keys(cheapest([full, ...pts, point("b:0.5", "b", false, 0.5, 0.9)], 0.99).curves), ["a"], "one budget is no curve");
   });
 });
 
@@ -86,13 +87,17 @@ describe("eval prompts, long generation and calibrate on stories260K", { skip: n
 
   it("prompts end at a sentence end, a paragraph end, or at the token count", () => {
     const tok = llm.tokenizer;
-    const after = (p: EvalPrompt) => tok.decode([...p.tokens, ...p.continuation]).slice(tok.decode(p.tokens).length);
+    // what follows the sentence end: white space the prompt's last token holds, then the continuation
+    const after = (p: EvalPrompt) => {
+      const prompt = tok.decode(p.tokens);
+      return /\s*$/.exec(prompt)![0] + tok.decode([...p.tokens, ...p.continuation]).slice(prompt.length);
+    };
     for (const p of textPrompts(text, tok, 12, 40, 120, 8, "sentence")) {
-      assert.match(tok.decode(p.tokens), /[.!?]["')\u201d\u2019]*$/);
+      assert.match(tok.decode(p.tokens), /[.!?]["')\u201d\u2019]*\s*$/);
       assert.match(after(p), /^\s/);
       assert.ok(p.tokens.length >= 40 && p.tokens.length <= 120 && p.continuation.length === 8);
     }
-    for (const p of textPrompts(text, tok, 6, 40, 200, 8, "paragraph")) assert.match(after(p), /^\s*\n/);
+    for (const p of textPrompts(text, tok, 6, 40, 200, 8, "paragraph")) assert.match(after(p), /^[^\S\n]*\n/);
     const byCount = textPrompts(text, tok, 5, 40, 120, 8, "token");
     assert.deepEqual(byCount.map((p) => p.tokens.length), [40, 60, 80, 100, 120]);
     assert.throws(() => textPrompts(text, tok, 5, 40, 120, 8, "word" as never), /prompt end "word"/);

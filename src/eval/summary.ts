@@ -6,7 +6,7 @@ export interface CheapestSummary {
   target: number;
   best?: PolicyResult;                  // least kept ratio among the settings with top-1 >= target
   bestAdaptive?: PolicyResult;          // the same among adaptive settings
-  curves: Record<string, number>;       // family -> kept ratio where its curve first reaches the target (NaN: never)
+  curves: Record<string, number>;       // family (measured at >= 2 budgets) -> kept ratio where its curve first reaches the target (NaN: never)
 }
 
 // The kept ratio at which a curve of (kept, top1) points (with the full cache's (1, top1 = 1))
@@ -31,7 +31,8 @@ export function cheapest(results: readonly PolicyResult[], target: number): Chea
   const families = new Map<string, PolicyResult[]>();
   for (const r of results) if (!r.adaptive && r.family !== "full") families.set(r.family, [...(families.get(r.family) ?? []), r]);
   const curves: Record<string, number> = {};
-  for (const [fam, pts] of families) curves[fam] = curveReach(full ? [...pts, full] : pts, target);
+  // a family measured at one budget has no curve (a chord to the full cache would stand in for it)
+  for (const [fam, pts] of families) if (pts.length >= 2) curves[fam] = curveReach(full ? [...pts, full] : pts, target);
   return { target, best: least(ok), bestAdaptive: least(ok.filter((r) => r.adaptive)), curves };
 }
 
