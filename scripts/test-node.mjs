@@ -2,6 +2,7 @@
 // their .ts extensions, as Deno runs them unchanged), then node:test runs the bundles with
 // relaxed SIMD enabled so both kernel builds are tested.
 import { build } from "esbuild";
+import { sourceImportMetaUrl } from "./esbuild-source-url.mjs";
 import { spawnSync } from "node:child_process";
 import { readdirSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -33,7 +34,7 @@ await build({
   packages: "external",
   sourcemap: "inline",
   outExtension: { ".js": ".mjs" },
-  logLevel: "warning",
+  logLevel: "warning", plugins: [sourceImportMetaUrl],
 });
 const bundles = files.map((f) => join(outdir, relative(join(root, "tests"), f)).replace(/\.ts$/, ".mjs"));
 const r = spawnSync(process.execPath, ["--experimental-wasm-relaxed-simd", "--enable-source-maps", "--test", "--test-reporter=spec", ...bundles], { stdio: "inherit", cwd: root });

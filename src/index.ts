@@ -1,5 +1,8 @@
 // budgetkv: small language models on the CPU from TypeScript, with a KV cache that prunes itself.
 export { LLM, type LoadOptions, type LoadProgress, type Prompt } from "./llm.ts";
+export { DEFAULT_MODEL, type DefaultModel } from "./default-model.ts";
+export { VERSION } from "./version.ts";
+export { OptionError } from "./util/option-error.ts";
 export type { GenerateOptions, GenerationResult, GenerationStats, FinishReason } from "./generate/session.ts";
 export type { SamplingOptions } from "./generate/sampler.ts";
 export { SAMPLING_DEFAULTS } from "./generate/sampler.ts";

@@ -1,5 +1,5 @@
 // The library API: load a model from any source, then generate or complete.
-//   const llm = await LLM.load(source, { onProgress, contextSize });
+//   const llm = await LLM.load(source, { onProgress, contextSize });   // LLM.load(): the default model
 //   for await (const piece of llm.generate(prompt, opts)) ...
 //   const r = await llm.complete(prompt, opts);   // { text, tokens, finishReason, stats, kv }
 import { createRuntime, envBuild, type BuildName, type Runtime } from "./wasm/runtime.ts";
@@ -13,6 +13,8 @@ import { applyChatTemplate, type ChatMessage } from "./tokenizer/chat.ts";
 import { runGeneration, type GenerateOptions, type GenerationResult } from "./generate/session.ts";
 import { ThreadPool } from "./wasm/threads.ts";
 import { LINEAR_KERNELS } from "./wasm/ops/parallel.ts";
+import { DEFAULT_MODEL } from "./default-model.ts";
+import { OptionError } from "./util/option-error.ts";
 
 export interface LoadProgress { stage: "read" | "weights" | "ready"; loaded: number; total: number }
 
@@ -45,13 +47,27 @@ export class LLM {
   // or a page's main thread)
   get threads(): number { return this.pool?.threads ?? 1; }
 
-  static async load(source: ModelSource, opts: LoadOptions = {}): Promise<LLM> {
+  // With no arguments, the model shipped in the package (DEFAULT_MODEL) with the context it was
+  // trained on; LLM.load(DEFAULT_MODEL.url, options) loads it with other options. An explicit
+  // undefined or null source is an error, not the default.
+  static load(): Promise<LLM>;
+  static load(source: ModelSource, opts?: LoadOptions): Promise<LLM>;
+  static async load(...args: [] | [ModelSource, LoadOptions?]): Promise<LLM> {
+    if (args.length === 0) return LLM.loadFrom(DEFAULT_MODEL.url, { contextSize: DEFAULT_MODEL.trainedContext });
+    const [source, opts = {}] = args;
+    if (source === undefined || source === null) {
+      throw new TypeError(`LLM.load(${source}): no model source; call LLM.load() with no arguments for the default model, or LLM.load(DEFAULT_MODEL.url, options)`);
+    }
+    return LLM.loadFrom(source, opts);
+  }
+
+  private static async loadFrom(source: ModelSource, opts: LoadOptions): Promise<LLM> {
     const t0 = (globalThis.performance ?? Date).now();
     if (opts.contextSize !== undefined && (!Number.isInteger(opts.contextSize) || opts.contextSize < 1)) {
-      throw new RangeError(`invalid option contextSize = ${opts.contextSize}: must be a positive integer`);
+      throw new OptionError("contextSize", opts.contextSize, "must be a positive integer");
     }
     if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1)) {
-      throw new RangeError(`invalid option threads = ${opts.threads}: must be a positive integer`);
+      throw new OptionError("threads", opts.threads, "must be a positive integer");
     }
     const rt = opts.runtime ?? (await createRuntime({ build: opts.build ?? envBuild() }));
     const file = await openModel(source, { onProgress: (loaded, total) => opts.onProgress?.({ stage: "read", loaded, total }) });

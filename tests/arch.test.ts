@@ -2,7 +2,8 @@
 // (tests/helpers/tiny-models.ts) of llama, llama with Llama 3 rope scaling, mistral (MQA), qwen2
 // (q/k/v biases) and qwen3 (q/k norm, head_dim != dim / heads), loaded from a Hugging Face folder
 // and from a GGUF written as llama.cpp's converter would, give the logits of a numpy forward pass
-// in Hugging Face semantics (tests/fixtures/tiny-arch-logits.json) at every position.
+// in Hugging Face semantics (tests/fixtures/tiny-arch-logits.json, made by
+// tests/fixtures/producers/tiny_arch.py) at every position.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";

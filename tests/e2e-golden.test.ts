@@ -1,10 +1,14 @@
 // Golden end-to-end tests: greedy generations equal independent implementations token for
 // token (tests/fixtures: llama2.c run.c, llama.cpp, a numpy forward pass; see the README there).
+// Each suite first checks that the shared model files have the sha256 its fixture records.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { LLM } from "../src/llm.ts";
 import { fixturePath, needFiles, sharedPath } from "./helpers/shared.ts";
+import { checkFileHash, checkFixtureModels, recordedHashes, sha256File } from "./helpers/fixture-models.ts";
 import { WASM_BUILDS, skipReason } from "./helpers/runtimes.ts";
 
 const fixture = (name: string) => JSON.parse(readFileSync(fixturePath(name), "utf8"));
@@ -19,7 +23,12 @@ for (const build of WASM_BUILDS) {
     describe(`stories260K (${file}, ${build}) against llama2.c run.c`, { skip: needFiles(`models/${file}`, "models/tok512.bin") || skipReason(build) }, () => {
       const fx = fixture("llama2c-stories260k.json");
       let llm: LLM;
-      before(async () => { llm = await LLM.load(sharedPath("models", file), { build }); });
+      before(async () => {
+        // run.c read the .bin; the .gguf is llama.cpp's conversion of it (llamacpp-greedy.json)
+        if (file.endsWith(".bin")) checkFixtureModels("llama2c-stories260k.json", "models/stories260K.bin", "models/tok512.bin");
+        else checkFixtureModels("llamacpp-greedy.json", `models/${file}`);
+        llm = await LLM.load(sharedPath("models", file), { build });
+      });
       after(() => llm?.dispose());
 
       it("greedy from BOS reproduces llama2.c's documented sample, all 256 tokens", async () => {
@@ -44,6 +53,7 @@ for (const build of WASM_BUILDS) {
 
 describe("BabyLlama (character-level llama2.c) against run.c", { skip: needFiles("models/babyllama-tok105/model5000.bin", "models/babyllama-tok105/tok105.bin") }, () => {
   it("greedy outputs equal run.c's for BOS and two prompts", async () => {
+    checkFixtureModels("llama2c-babyllama-tok105.json", "models/babyllama-tok105/model5000.bin", "models/babyllama-tok105/tok105.bin");
     const fx = fixture("llama2c-babyllama-tok105.json");
     const llm = await LLM.load(sharedPath("models", "babyllama-tok105", "model5000.bin"));
     try {
@@ -60,6 +70,7 @@ describe("BabyLlama (character-level llama2.c) against run.c", { skip: needFiles
 
 describe("stories260K.gguf against llama.cpp (llama-simple)", { skip: needFiles("models/stories260K.gguf") }, () => {
   it("prompt ids and greedy continuations equal llama.cpp's", async () => {
+    checkFixtureModels("llamacpp-greedy.json", "models/stories260K.gguf");
     const fx = fixture("llamacpp-greedy.json");
     const llm = await LLM.load(sharedPath("models", "stories260K.gguf"));
     try {
@@ -78,6 +89,10 @@ describe("stories260K.gguf against llama.cpp (llama-simple)", { skip: needFiles(
 describe("TinyStories-656K: safetensors F32 and GGUF Q8_0", { skip: needFiles("models/tinystories-656k/model.safetensors", "models/tinystories-656k-q8_0.gguf") }, () => {
   let f32: LLM, q8: LLM;
   before(async () => {
+    const folder = ["model.safetensors", "config.json", "tokenizer.json"].map((f) => `models/tinystories-656k/${f}`);
+    checkFixtureModels("tinystories656k-numpy-f32.json", ...folder);
+    checkFixtureModels("tinystories656k-numpy-q8_0.json", "models/tinystories-656k-q8_0.gguf");
+    checkFixtureModels("llamacpp-greedy.json", "models/tinystories-656k-q8_0.gguf");
     f32 = await LLM.load(sharedPath("models", "tinystories-656k"));
     q8 = await LLM.load(sharedPath("models", "tinystories-656k-q8_0.gguf"));
   });
@@ -113,6 +128,47 @@ describe("TinyStories-656K: safetensors F32 and GGUF Q8_0", { skip: needFiles("m
     const a = await f32.complete({ tokens: [1] }, { temperature: 0, maxTokens: 50 });
     const b = await q8.complete({ tokens: [1] }, { temperature: 0, maxTokens: 50 });
     assert.deepEqual(a.tokens, b.tokens);
+  });
+});
+
+describe("golden fixtures name the model files they were made from", () => {
+  it("every golden fixture records a sha256 for each model file its test loads", () => {
+    const want: Record<string, string[]> = {
+      "llama2c-stories260k.json": ["models/stories260K.bin", "models/tok512.bin"],
+      "llama2c-babyllama-tok105.json": ["models/babyllama-tok105/model5000.bin", "models/babyllama-tok105/tok105.bin"],
+      "llamacpp-greedy.json": ["models/stories260K.gguf", "models/tinystories-656k-q8_0.gguf"],
+      "tinystories656k-numpy-f32.json": ["models/tinystories-656k/model.safetensors", "models/tinystories-656k/config.json", "models/tinystories-656k/tokenizer.json"],
+      "tinystories656k-numpy-q8_0.json": ["models/tinystories-656k-q8_0.gguf"],
+      "kv-rules-stories260k.json": ["models/stories260K.bin"],
+    };
+    for (const [name, files] of Object.entries(want)) {
+      const got = recordedHashes(fixture(name));
+      assert.deepEqual([...got.keys()].sort(), [...files].sort(), name);
+      for (const h of got.values()) assert.match(h, /^[0-9a-f]{64}$/, name);
+    }
+    // two fixtures made from the same file agree on its hash
+    assert.equal(recordedHashes(fixture("kv-rules-stories260k.json")).get("models/stories260K.bin"), recordedHashes(fixture("llama2c-stories260k.json")).get("models/stories260K.bin"));
+    assert.equal(recordedHashes(fixture("tinystories656k-numpy-q8_0.json")).get("models/tinystories-656k-q8_0.gguf"), recordedHashes(fixture("llamacpp-greedy.json")).get("models/tinystories-656k-q8_0.gguf"));
+  });
+
+  it("a model file whose sha256 differs from the fixture's is refused with both hashes named", () => {
+    const dir = mkdtempSync(join(tmpdir(), "budgetkv-hash-"));
+    try {
+      const path = join(dir, "model.bin");
+      writeFileSync(path, "abc");
+      const abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"; // sha256("abc")
+      assert.equal(sha256File(path), abc);
+      checkFileHash(path, abc, "some-fixture.json");
+      const other = "0".repeat(64);
+      assert.throws(() => checkFileHash(path, other, "some-fixture.json"),
+        (e: Error) => e.message.includes(path) && e.message.includes(abc) && e.message.includes(other) && e.message.includes("some-fixture.json"));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a fixture that records no hash for a file is an error, not a pass", () => {
+    assert.throws(() => checkFixtureModels("llama2c-stories260k.json", "models/stories260K.gguf"), /records no sha256 for models\/stories260K.gguf/);
   });
 });
 

@@ -1,11 +1,14 @@
 // DBudgetKV and nucleus keep the same positions as an independent numpy implementation of the
-// rules (tests/fixtures/kv-rules-stories260k.json), on 12 stories260K prompts of 96-436 tokens.
+// rules (tests/fixtures/kv-rules-stories260k.json, made by tests/fixtures/producers/
+// kv_rules_stories260k.py), on 12 stories260K prompts of 96-436 tokens; the model file must have
+// the sha256 the fixture records.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { LLM } from "../src/llm.ts";
 import { KVController } from "../src/kv/controller.ts";
 import { fixturePath, needFiles, sharedPath } from "./helpers/shared.ts";
+import { checkFixtureModels } from "./helpers/fixture-models.ts";
 import { WASM_BUILDS, skipReason } from "./helpers/runtimes.ts";
 
 interface Layer { layer: number; exempt: boolean; j: number | null; kept: number; positions?: number[]; evicted_frac?: number }
@@ -15,7 +18,10 @@ for (const build of WASM_BUILDS) {
   describe(`KV rules position for position (${build})`, { skip: needFiles("models/stories260K.bin", "models/tok512.bin") || skipReason(build) }, () => {
     const fx = JSON.parse(readFileSync(fixturePath("kv-rules-stories260k.json"), "utf8"));
     let llm: LLM;
-    before(async () => { llm = await LLM.load(sharedPath("models", "stories260K.bin"), { build }); });
+    before(async () => {
+      checkFixtureModels("kv-rules-stories260k.json", "models/stories260K.bin");
+      llm = await LLM.load(sharedPath("models", "stories260K.bin"), { build });
+    });
     after(() => llm?.dispose());
 
     const keptAfterPrefill = (policy: string, ids: number[]) => {

@@ -6,6 +6,7 @@ export interface FlagSpec {
   key: string;
   type: "string" | "number" | "integer" | "boolean" | "list";
   help: string;
+  option?: string;           // the API option it sets ("topP", "kv.ratio"), so errors can name the flag
 }
 
 export class UsageError extends Error {
@@ -38,6 +39,12 @@ export function parseFlags(argv: string[], specs: FlagSpec[]): { flags: Record<s
     }
   }
   return { flags, rest };
+}
+
+// The flag that sets an API option, for error messages ("kv.ratio" -> "--kv-ratio").
+export function flagFor(option: string, specs: readonly FlagSpec[]): string | undefined {
+  const s = specs.find((s) => s.option === option);
+  return s?.names[0];
 }
 
 export function usage(specs: FlagSpec[]): string {

@@ -21,7 +21,7 @@ const FLAGS: FlagSpec[] = [
   { names: ["--steps"], key: "steps", type: "integer", help: "bisection steps per policy (default 7)" },
   { names: ["--json"], key: "json", type: "boolean", help: "print one JSON object" },
 ];
-export const CALIBRATE_USAGE = `budgetkv calibrate -m MODEL --data FILE [--target-top1 0.99] [--policies LIST] [--prompts N] [--json]\n${usage(FLAGS)}`;
+export const CALIBRATE_USAGE = `budgetkv calibrate [-m MODEL] --data FILE [--target-top1 0.99] [--policies LIST] [--prompts N] [--json]\n${usage(FLAGS)}`;
 
 export async function calibrateCommand(argv: string[], io: CliIO): Promise<void> {
   const { flags: f, rest } = parseFlags(argv, FLAGS);

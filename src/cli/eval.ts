@@ -24,7 +24,7 @@ const FLAGS: FlagSpec[] = [
   { names: ["--json"], key: "json", type: "boolean", help: "print one JSON object" },
   { names: ["--svg"], key: "svg", type: "string", help: "write the kept-ratio / top-1 trade-off plot here" },
 ];
-export const EVAL_USAGE = `budgetkv eval -m MODEL --data FILE [--prompts N] [--prompt-tokens L] [--prompt-end E] [--task T] [--gen-tokens G] --policies LIST [--json] [--svg FILE]\n${usage(FLAGS)}`;
+export const EVAL_USAGE = `budgetkv eval [-m MODEL] --data FILE [--prompts N] [--prompt-tokens L] [--prompt-end E] [--task T] [--gen-tokens G] --policies LIST [--json] [--svg FILE]\n${usage(FLAGS)}`;
 
 // "full,dbudget,streaming:0.5,snapkv:0.5,0.6" -> runs
 export function parsePolicies(spec: string): PolicyRun[] {

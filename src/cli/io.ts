@@ -2,4 +2,5 @@
 export interface CliIO {
   out(s: string): void;
   err(s: string): void;
+  errIsTTY?: boolean;        // stderr is a terminal: progress bars may redraw a line there
 }

@@ -1,10 +1,13 @@
 // The budgetkv command line: run, inspect, eval, calibrate. Errors print one line (no stack trace unless
-// BUDGETKV_DEBUG is set) and exit with status 1; usage errors exit with status 2.
-import { runCommand, RUN_USAGE } from "./run.ts";
+// BUDGETKV_DEBUG is set) and exit with status 1; usage errors exit with status 2. An invalid
+// option value is reported under the flag that set it.
+import { runCommand, RUN_FLAGS, RUN_USAGE } from "./run.ts";
 import { inspectCommand, INSPECT_USAGE } from "./inspect.ts";
 import { evalCommand, EVAL_USAGE } from "./eval.ts";
 import { calibrateCommand, CALIBRATE_USAGE } from "./calibrate.ts";
-import { UsageError } from "./args.ts";
+import { flagFor, UsageError } from "./args.ts";
+import { OptionError } from "../util/option-error.ts";
+import { VERSION } from "../version.ts";
 import type { CliIO } from "./io.ts";
 
 const HELP = `budgetkv: small language models on the CPU, with a KV cache that prunes itself
@@ -14,12 +17,13 @@ const HELP = `budgetkv: small language models on the CPU, with a KV cache that p
   ${EVAL_USAGE.split("\n")[0]}
   ${CALIBRATE_USAGE.split("\n")[0]}
 
-budgetkv COMMAND --help lists a command's flags.`;
+budgetkv COMMAND --help lists a command's flags; budgetkv --version prints the version.`;
 
 export async function main(argv: string[], io: CliIO, debug = false): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     if (!cmd || cmd === "--help" || cmd === "-h" || cmd === "help") { io.out(HELP + "\n"); return cmd ? 0 : 2; }
+    if (cmd === "--version") { io.out(`budgetkv ${VERSION}\n`); return 0; }
     const wantsHelp = rest.includes("--help") || rest.includes("-h");
     switch (cmd) {
       case "run": if (wantsHelp) { io.out(RUN_USAGE + "\n"); return 0; } await runCommand(rest, io); return 0;
@@ -30,8 +34,16 @@ export async function main(argv: string[], io: CliIO, debug = false): Promise<nu
     }
   } catch (e) {
     const err = e as Error;
-    io.err(`budgetkv: error: ${err?.message ?? String(e)}\n`);
+    io.err(`budgetkv: error: ${message(e)}\n`);
     if (debug && err?.stack) io.err(err.stack + "\n");
     return e instanceof UsageError ? 2 : 1;
   }
+}
+
+function message(e: unknown): string {
+  if (e instanceof OptionError) {
+    const flag = flagFor(e.option, RUN_FLAGS);
+    if (flag) return `${flag} ${typeof e.value === "string" ? JSON.stringify(e.value) : String(e.value)}: ${e.detail}`;
+  }
+  return (e as Error)?.message ?? String(e);
 }

@@ -6,5 +6,6 @@ export async function runCli(argv: string[]): Promise<number> {
   return main(argv, {
     out: (s) => { process.stdout.write(s); },
     err: (s) => { process.stderr.write(s); },
+    errIsTTY: process.stderr.isTTY === true,
   }, debug);
 }

@@ -2,6 +2,7 @@
 // greedy (temperature <= 0) or top-k, top-p, min-p, temperature and a seeded draw. Buffers are
 // allocated once per sampler; sampling a token allocates nothing.
 import { mulberry32 } from "../util/rng.ts";
+import { OptionError } from "../util/option-error.ts";
 
 export interface SamplingOptions {
   temperature?: number;    // <= 0: greedy (argmax, lowest id on ties). Default 0.8
@@ -19,7 +20,7 @@ export const SAMPLING_DEFAULTS: Required<SamplingOptions> = {
 
 export function validateSampling(o: SamplingOptions): Required<SamplingOptions> {
   const s = { ...SAMPLING_DEFAULTS, ...stripUndefined(o) };
-  const bad = (name: string, v: unknown, want: string) => new RangeError(`invalid option ${name} = ${v}: ${want}`);
+  const bad = (name: string, v: unknown, want: string) => new OptionError(name, v, want, `invalid option ${name} = ${v}: ${want}`);
   if (!Number.isFinite(s.temperature)) throw bad("temperature", s.temperature, "must be a finite number");
   if (!Number.isInteger(s.topK) || s.topK < 0) throw bad("topK", s.topK, "must be an integer >= 0");
   if (!(s.topP > 0 && s.topP <= 1)) throw bad("topP", s.topP, "must be in (0, 1]");
@@ -41,9 +42,11 @@ export class Sampler {
   private p: Float64Array;      // logits after the repetition penalty
   private w: Float64Array;      // sampling weights of the candidates
   private seen: Int32Array;     // 0/1 marks for the repetition penalty
+  private readonly banned: Int32Array; // ids never sampled (end-of-generation ids under ignoreEos)
 
-  constructor(readonly vocabSize: number, opts: SamplingOptions = {}) {
+  constructor(readonly vocabSize: number, opts: SamplingOptions = {}, banned: readonly number[] = []) {
     this.opts = validateSampling(opts);
+    this.banned = Int32Array.from(banned.filter((id) => id >= 0 && id < vocabSize));
     this.uniform = mulberry32(this.opts.seed);
     this.idx = new Int32Array(vocabSize);
     this.p = new Float64Array(vocabSize);
@@ -55,6 +58,7 @@ export class Sampler {
   sample(logits: Float32Array, history: ArrayLike<number>, historyLen = history.length): number {
     const o = this.opts, V = this.vocabSize, p = this.p;
     for (let i = 0; i < V; i++) p[i] = logits[i];
+    for (let i = 0; i < this.banned.length; i++) p[this.banned[i]] = -Infinity;
     if (o.repeatPenalty !== 1 && o.repeatLastN > 0) {
       const from = Math.max(0, historyLen - o.repeatLastN);
       for (let i = from; i < historyLen; i++) {

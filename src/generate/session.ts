@@ -7,6 +7,7 @@ import { Sampler, type SamplingOptions } from "./sampler.ts";
 import { StopMatcher } from "./stop.ts";
 import type { KVOptions, KVReport } from "../kv/options.ts";
 import { KVController } from "../kv/controller.ts";
+import { OptionError } from "../util/option-error.ts";
 
 export type FinishReason = "eos" | "length" | "stop" | "abort";
 
@@ -16,6 +17,9 @@ export interface GenerateOptions extends SamplingOptions {
   signal?: AbortSignal;
   addBos?: boolean;           // default: the tokenizer's own setting
   kv?: KVOptions;             // KV cache policy (default: full cache)
+  ignoreEos?: boolean;        // never sample an end-of-generation token, so exactly maxTokens are
+                              // generated unless the context fills or a stop string matches
+                              // (llama.cpp's --ignore-eos: their logits are set to -inf)
 }
 
 export interface GenerationStats {
@@ -48,9 +52,10 @@ const now = () => (globalThis.performance ?? Date).now();
 
 export function validateGenerate(o: GenerateOptions): void {
   if (o.maxTokens !== undefined && (!Number.isInteger(o.maxTokens) || o.maxTokens < 0)) {
-    throw new RangeError(`invalid option maxTokens = ${o.maxTokens}: must be an integer >= 0`);
+    throw new OptionError("maxTokens", o.maxTokens, "must be an integer >= 0");
   }
-  if (o.stop !== undefined && !Array.isArray(o.stop)) throw new RangeError("invalid option stop: must be an array of strings");
+  if (o.ignoreEos !== undefined && typeof o.ignoreEos !== "boolean") throw new OptionError("ignoreEos", o.ignoreEos, "must be true or false");
+  if (o.stop !== undefined && !Array.isArray(o.stop)) throw new OptionError("stop", o.stop, "must be an array of strings", "invalid option stop: must be an array of strings");
 }
 
 // Runs one generation, calling onPiece with each piece of text as soon as it is final.
@@ -61,7 +66,7 @@ export async function runGeneration(ctx: ModelContext, promptTokens: number[], o
   const nPrompt = promptTokens.length;
   if (nPrompt === 0) throw new RangeError("the prompt has no tokens (and the tokenizer has no BOS to start from)");
   if (nPrompt > contextSize) throw new RangeError(`the prompt is ${nPrompt} tokens, longer than the context size ${contextSize}`);
-  const sampler = new Sampler(model.cfg.vocabSize, opts);
+  const sampler = new Sampler(model.cfg.vocabSize, opts, opts.ignoreEos ? [...ctx.eos] : []);
   const stop = new StopMatcher(opts.stop ?? []);
   const budget = Math.min(maxTokens, contextSize - nPrompt);
   const kvc = new KVController(ctx.rt, model, opts.kv ?? {}, nPrompt, budget);

@@ -1,11 +1,12 @@
 // Stop strings over streamed text: emits text as soon as it cannot be the start of a stop
 // string, and reports the stop when one appears.
+import { OptionError } from "../util/option-error.ts";
 
 export class StopMatcher {
   private held = "";
   private readonly result = { emit: "", stopped: false }; // reused when there are no stop strings
   constructor(private readonly stops: readonly string[]) {
-    for (const s of stops) if (typeof s !== "string" || s.length === 0) throw new RangeError("invalid option stop: stop strings must be non-empty strings");
+    for (const s of stops) if (typeof s !== "string" || s.length === 0) throw new OptionError("stop", s, "stop strings must be non-empty strings", "invalid option stop: stop strings must be non-empty strings");
   }
 
   // Feeds new text; returns the text safe to emit and whether a stop string was reached

@@ -16,6 +16,7 @@ import { buildPolicy } from "./registry.ts";
 import { projectedValueL1 } from "./vnorm.ts";
 import { ropeMean } from "./rope-mean.ts";
 import { Linear } from "../model/linear.ts";
+import { OptionError } from "../util/option-error.ts";
 
 const now = () => (globalThis.performance ?? Date).now();
 
@@ -45,12 +46,12 @@ export class KVController {
   constructor(readonly rt: Runtime, readonly model: Transformer, opts: KVOptions, readonly nPrompt: number, reserve: number) {
     this.policy = buildPolicy(opts);
     this.phase = opts.phase ?? "prefill";
-    if (!["prefill", "decode", "both"].includes(this.phase)) throw new RangeError(`invalid KV option phase = "${this.phase}": expected prefill, decode or both`);
+    if (!["prefill", "decode", "both"].includes(this.phase)) throw new OptionError("kv.phase", this.phase, "expected prefill, decode or both", `invalid KV option phase = "${this.phase}": expected prefill, decode or both`);
     const pruning = this.policy.name !== "full";
     const decoding = this.phase !== "prefill" && pruning;
     const interval = opts.interval ?? 0;
     if (decoding && (!Number.isInteger(interval) || interval < Math.max(1, this.policy.window))) {
-      throw new RangeError(`invalid KV option interval = ${opts.interval}: with phase "${this.phase}" it must be an integer >= ${Math.max(1, this.policy.window)} (the policy's query window)`);
+      throw new OptionError("kv.interval", opts.interval, `with phase "${this.phase}" it must be an integer >= ${Math.max(1, this.policy.window)} (the policy's query window)`, `invalid KV option interval = ${opts.interval}: with phase "${this.phase}" it must be an integer >= ${Math.max(1, this.policy.window)} (the policy's query window)`);
     }
     this.interval = decoding ? interval : 0;
     const cfg = model.cfg;

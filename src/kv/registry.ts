@@ -10,6 +10,7 @@
 // runs every registered policy. A wrapper over another policy's scores (headwise, threshold,
 // criticalkv) sets wraps: true and builds the wrapped scorer with innerScorer (policies/scorers.ts).
 import type { KVPolicy, PolicyFactory } from "./policy.ts";
+import { OptionError } from "../util/option-error.ts";
 import { full } from "./policies/full.ts";
 import { dbudget } from "./policies/dbudget.ts";
 import { nucleus } from "./policies/nucleus.ts";
@@ -32,6 +33,6 @@ export const POLICIES: ReadonlyMap<string, PolicyFactory> = new Map(
 export function buildPolicy(opts: Record<string, unknown>): KVPolicy {
   const name = opts.policy ?? "full";
   const f = typeof name === "string" ? POLICIES.get(name) : undefined;
-  if (!f) throw new RangeError(`unknown KV policy "${String(name)}" (known: ${[...POLICIES.keys()].join(", ")})`);
+  if (!f) throw new OptionError("kv.policy", name, `unknown KV policy (known: ${[...POLICIES.keys()].join(", ")})`, `unknown KV policy "${String(name)}" (known: ${[...POLICIES.keys()].join(", ")})`);
   return f.create(opts);
 }

@@ -1,6 +1,7 @@
 // Typed option schemas for KV policies. A schema is a record of specs; parseOptions checks what a
 // user gave against it (unknown option, wrong type, out of range: one error naming it) and
 // returns a typed object, so a policy reads o.ratio as a number with no casts.
+import { OptionError } from "../util/option-error.ts";
 
 export type OptionType = "number" | "integer" | "boolean" | "integers" | "string";
 
@@ -46,7 +47,7 @@ export function parseOptions<S extends Schema>(owner: string, schema: S, given: 
   for (const [k, v] of Object.entries(given)) {
     if (v === undefined || ignore.has(k)) continue;
     const s = schema[k];
-    if (!s) throw new RangeError(`${owner} has no option "${k}" (options: ${Object.keys(schema).join(", ") || "none"})`);
+    if (!s) throw new OptionError(`kv.${k}`, v, `${owner} has no such option`, `${owner} has no option "${k}" (options: ${Object.keys(schema).join(", ") || "none"})`);
     checkOption(owner, k, v, s);
     out[k] = v;
   }
@@ -54,7 +55,7 @@ export function parseOptions<S extends Schema>(owner: string, schema: S, given: 
 }
 
 function checkOption(owner: string, key: string, v: unknown, s: OptionSpec): void {
-  const bad = (want: string) => new RangeError(`${owner}: invalid option ${key} = ${JSON.stringify(v)}: ${want}`);
+  const bad = (want: string) => new OptionError(`kv.${key}`, v, `${want} (${owner})`, `${owner}: invalid option ${key} = ${JSON.stringify(v)}: ${want}`);
   const num = (x: unknown) => {
     if (typeof x !== "number" || !Number.isFinite(x)) throw bad("expected a number");
     if (s.type === "integer" || s.type === "integers") if (!Number.isInteger(x)) throw bad("expected an integer");

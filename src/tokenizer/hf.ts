@@ -5,7 +5,7 @@
 // instance is built whose special added tokens are plain vocabulary entries.
 // DecodeOptions.continuation is not supported here: the library's decoders (Strip, Metaspace)
 // act on the whole decoded string.
-import { BPE, Tokenizer as HFTokenizer } from "@huggingface/tokenizers";
+import { Model, Tokenizer as HFTokenizer } from "@huggingface/tokenizers";
 import { AdjacentPairs, mergeSymbols } from "./merge.ts";
 import { checkId, type DecodeOptions, type EncodeOptions, type StreamDecoder, type Tokenizer, TokenizerError } from "./types.ts";
 
@@ -111,39 +111,77 @@ export class HFTokenizerAdapter implements Tokenizer {
 
 function build(json: Json, config: Json): HFTokenizer {
   const tok = new HFTokenizer(json, config);
-  const m = tok.model;
-  if (m instanceof BPE && !m.continuing_subword_suffix && !(m as Json).end_of_word_suffix) {
-    // keep the library's vocabulary maps: the constructor registered the added tokens in them
-    tok.model = Object.assign(new RunMergeBPE(json.model), { tokens_to_ids: (m as Json).tokens_to_ids, vocab: (m as Json).vocab });
+  const m = json.model as Json;
+  if (m.type === "BPE" && !m.continuing_subword_suffix && !m.end_of_word_suffix && !m.dropout) {
+    // Tokenizer.model is a public field and Model the library's exported base class for models
+    tok.model = new MergeRunsBPE(m, (json.added_tokens ?? []) as Json[]);
   }
   return tok;
 }
 
-// The library's BPE model with its merge loop replaced: the library runs one priority queue of
-// node objects per word at ~40 us per character, which is seconds for a long text when the
-// tokenizer has no pre-tokenizer (the whole text is one word). This picks the same merges
-// (lowest rank, ties leftmost; a later duplicate merge overrides an earlier one, as the library's
-// rank map does) with merge.ts, on the independent runs of the word (see AdjacentPairs, built
-// from the merge results since the library merges whether or not the result is in the vocabulary),
-// and caches runs. Everything else (normalizer, added tokens, byte fallback, decoders) stays
-// the library's; a test compares both on TinyStories text.
-class RunMergeBPE extends BPE {
+// Our BPE model under the library's pipeline (normalizer, pre-tokenizer, added tokens, decoders
+// stay the library's). Why: the library's BPE runs one priority queue of node objects per word
+// at ~40 us per character, which is seconds for a long text when the tokenizer has no
+// pre-tokenizer (the whole text is one word). This picks the same merges (lowest rank, ties
+// leftmost; a later duplicate merge overrides an earlier one, as the library's rank map does)
+// with merge.ts, on the independent runs of the word (see AdjacentPairs, built from the merge
+// results since BPE merges whether or not the result is in the vocabulary), and caches runs.
+// It uses only the library's public surface: it extends the exported abstract Model and fills
+// the fields the Tokenizer reads (vocab, tokens_to_ids, unk_token, unk_token_id); the
+// vocabulary, merges, byte fallback and unknown-token rules are read from tokenizer.json here,
+// as the library's own BPE reads them. A test compares both on TinyStories text.
+class MergeRunsBPE extends Model {
   private readonly ranks = new Map<string, number>();
   private readonly pairs: AdjacentPairs;
+  private readonly cache = new Map<string, string[]>();
+  private readonly byteFallback: boolean;
+  private readonly ignoreMerges: boolean;
+  private readonly utf8 = new TextEncoder();
 
-  constructor(config: Json) {
-    super(config as ConstructorParameters<typeof BPE>[0]);
-    this.merges.forEach(([a, b], i) => this.ranks.set(a + "\u0000" + b, i));
-    this.pairs = new AdjacentPairs(this.merges.map(([a, b]) => a + b));
+  constructor(model: Json, added: readonly Json[]) {
+    super(model as ConstructorParameters<typeof Model>[0]);
+    for (const [t, id] of Object.entries((model.vocab ?? {}) as Record<string, number>)) this.tokens_to_ids.set(t, id);
+    if (typeof model.unk_token === "string") {
+      this.unk_token = model.unk_token;
+      this.unk_token_id = this.tokens_to_ids.get(model.unk_token);
+    }
+    // the library's Tokenizer registers added tokens in its model's maps; this model replaces it
+    for (const a of added) this.tokens_to_ids.set(a.content, a.id);
+    this.vocab = [];
+    for (const [t, id] of this.tokens_to_ids) this.vocab[id] = t;
+    const merges = ((model.merges ?? []) as (string | [string, string])[]).map((x) => (Array.isArray(x) ? x : x.split(" ", 2)));
+    merges.forEach(([a, b], i) => this.ranks.set(a + "\u0000" + b, i));
+    this.pairs = new AdjacentPairs(merges.map(([a, b]) => a + b));
+    this.byteFallback = model.byte_fallback ?? false;
+    this.ignoreMerges = model.ignore_merges ?? false;
   }
 
-  override bpe(token: string): string[] {
+  // pre-tokenized words -> vocabulary pieces (byte-fallback pieces or the unknown token for
+  // pieces outside the vocabulary)
+  encode(words: string[]): string[] {
     const out: string[] = [];
-    for (const run of this.pairs.splitText(token)) {
+    for (const w of words) {
+      if (this.ignoreMerges && this.tokens_to_ids.has(w)) { out.push(w); continue; }
+      for (const p of this.bpe(w)) {
+        if (this.tokens_to_ids.has(p)) { out.push(p); continue; }
+        const bytes = this.byteFallback ? Array.from(this.utf8.encode(p), (x) => `<0x${x.toString(16).toUpperCase().padStart(2, "0")}>`) : [];
+        if (bytes.length && bytes.every((x) => this.tokens_to_ids.has(x))) out.push(...bytes);
+        else if (this.unk_token != null) out.push(this.unk_token);
+      }
+    }
+    return out;
+  }
+
+  private bpe(word: string): string[] {
+    const out: string[] = [];
+    for (const run of this.pairs.splitText(word)) {
       let pieces = this.cache.get(run);
       if (pieces === undefined) {
         pieces = mergeSymbols(Array.from(run), (l, r) => this.ranks.get(l + "\u0000" + r));
-        if (run.length < this.max_length_to_cache) this.cache.put(run, pieces);
+        if (run.length < 256) {
+          if (this.cache.size >= 10_000) this.cache.clear();
+          this.cache.set(run, pieces);
+        }
       }
       for (const p of pieces) out.push(p);
     }

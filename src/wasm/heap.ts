@@ -18,6 +18,13 @@ export interface HeapStats {
   blocks: number;          // live blocks
 }
 
+// The part of a WebAssembly.Memory the heap uses. Structural, so the published declarations do
+// not need TypeScript's DOM library (the only one that declares WebAssembly) in Node projects.
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  grow(deltaPages: number): number;
+}
+
 export class Heap {
   // views over the whole memory, valid until the next grow
   f32!: Float32Array;
@@ -34,7 +41,7 @@ export class Heap {
   private inUse = 0;
   private peak = 0;
 
-  constructor(readonly memory: WebAssembly.Memory, readonly base: number, limitBytes = 4 * 1024 ** 3 - PAGE) {
+  constructor(readonly memory: WasmMemory, readonly base: number, limitBytes = 4 * 1024 ** 3 - PAGE) {
     this.limitBytes = limitBytes;
     this.refresh();
     const start = align(base);

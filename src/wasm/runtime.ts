@@ -4,7 +4,7 @@
 // for runtimes without WASM SIMD). "auto" picks the fastest one WebAssembly.validate accepts.
 import { KERNELS_RELAXED_BASE64, KERNELS_SIMD_BASE64 } from "./generated/kernels-wasm.ts";
 import { decodeBase64, unshareMemoryImports } from "./binary.ts";
-import { Heap } from "./heap.ts";
+import { Heap, type WasmMemory } from "./heap.ts";
 import { type Kernels, fallbackKernels } from "./kernels.ts";
 import { Tensor } from "./tensor.ts";
 import type { DType } from "./dtype.ts";
@@ -25,7 +25,7 @@ const MAX_PAGES = 65536;
 export class Runtime {
   constructor(
     readonly build: BuildName,
-    readonly memory: WebAssembly.Memory,
+    readonly memory: WasmMemory,
     readonly heap: Heap,
     readonly k: Kernels,
     readonly shared: boolean,
