@@ -11,6 +11,7 @@ export type { KVOptions, KVReport, ShiftRecord } from "./kv/options.ts";
 export { ChatSession, type SessionOptions, type ChatInput, type TurnOptions } from "./chat-session.ts";
 export { SnapshotError } from "./kv/snapshot.ts";
 export { POLICIES, buildPolicy } from "./kv/registry.ts";
+export { calibrateText, type CalibrateTextOptions, type Calibration } from "./eval/calibrate.ts";
 export type { KVPolicy, PolicyFactory, LayerContext, Selection } from "./kv/policy.ts";
 export { openModel, type ModelFile, type ModelSource, type TensorEntry } from "./format/model-file.ts";
 export type { ModelConfig, Arch } from "./model/config.ts";

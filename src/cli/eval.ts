@@ -2,7 +2,8 @@
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { POLICIES } from "../kv/registry.ts";
 import { Evaluator, compareToCurves, type PolicyResult, type PolicyRun } from "../eval/evaluate.ts";
-import { retrievalPrompts, textPrompts } from "../eval/prompts.ts";
+import { PROMPT_ENDS, retrievalPrompts, textPrompts, type EvalPrompt, type PromptEnd } from "../eval/prompts.ts";
+import { cheapest, cheapestLine } from "../eval/summary.ts";
 import { tradeoffSvg } from "../eval/svg.ts";
 import { MODEL_FLAGS, loadFromFlags } from "./run.ts";
 import { parseFlags, usage, UsageError, type FlagSpec } from "./args.ts";
@@ -16,11 +17,14 @@ const FLAGS: FlagSpec[] = [
   { names: ["--cont-tokens"], key: "contTokens", type: "integer", help: "teacher-forced continuation tokens (default 40)" },
   { names: ["--gen-tokens"], key: "genTokens", type: "integer", help: "greedy tokens compared with the full cache (default 32)" },
   { names: ["--policies"], key: "policies", type: "string", help: "e.g. full,dbudget,nucleus,streaming:0.5,snapkv:0.5,0.6,0.7 (a number after a fixed policy is a ratio, after an adaptive one a tolerance)" },
-  { names: ["--task"], key: "task", type: "string", help: "text (default) or retrieval" },
+  { names: ["--prompt-end"], key: "promptEnd", type: "string", help: "where prompts end: sentence (default), paragraph, or token (at the token count, mostly mid-sentence)" },
+  { names: ["--task"], key: "task", type: "string", help: "text (default), retrieval, or long: the full cache's greedy continuation (--gen-tokens, default 256) teacher-forced under pruning during decode" },
+  { names: ["--interval"], key: "interval", type: "integer", help: "--task long: prune after the prompt and every N decoded tokens (default 32)" },
+  { names: ["--target-top1"], key: "targetTop1", type: "number", help: "summary line: the cheapest setting with top-1 >= this (default 0.99)" },
   { names: ["--json"], key: "json", type: "boolean", help: "print one JSON object" },
   { names: ["--svg"], key: "svg", type: "string", help: "write the kept-ratio / top-1 trade-off plot here" },
 ];
-export const EVAL_USAGE = `budgetkv eval [-m MODEL] --data FILE [--prompts N] [--prompt-tokens L] [--gen-tokens G] --policies LIST [--json] [--svg FILE]\n${usage(FLAGS)}`;
+export const EVAL_USAGE = `budgetkv eval [-m MODEL] --data FILE [--prompts N] [--prompt-tokens L] [--prompt-end E] [--task T] [--gen-tokens G] --policies LIST [--json] [--svg FILE]\n${usage(FLAGS)}`;
 
 // "full,dbudget,streaming:0.5,snapkv:0.5,0.6" -> runs
 export function parsePolicies(spec: string): PolicyRun[] {
@@ -58,17 +62,29 @@ export async function evalCommand(argv: string[], io: CliIO): Promise<void> {
   if (!st?.isFile()) throw new Error(`cannot read --data ${f.data}: ${st ? "not a regular file" : "no such file"}`);
   const text = await readFile(f.data, "utf8").catch(() => { throw new Error(`cannot read --data ${f.data}`); });
   const nPrompts = (f.prompts as number | undefined) ?? 120;
-  const cont = (f.contTokens as number | undefined) ?? 40, gen = (f.genTokens as number | undefined) ?? 32;
+  const task = (f.task as string | undefined) ?? "text";
+  if (task !== "text" && task !== "retrieval" && task !== "long") throw new UsageError(`--task "${task}": expected text, retrieval or long`);
+  const long = task === "long";
+  const gen = (f.genTokens as number | undefined) ?? (long ? 256 : 32);
+  const cont = long ? gen : (f.contTokens as number | undefined) ?? 40;
   if (nPrompts < 1 || cont < 1 || gen < 1) throw new UsageError("--prompts, --cont-tokens and --gen-tokens must be >= 1");
+  const end = ((f.promptEnd as string | undefined) ?? "sentence") as PromptEnd;
+  if (!PROMPT_ENDS.includes(end)) throw new UsageError(`--prompt-end "${end}": expected ${PROMPT_ENDS.join(", ")}`);
+  const target = (f.targetTop1 as number | undefined) ?? 0.99;
+  if (!(target > 0 && target <= 1)) throw new UsageError(`--target-top1 ${target}: expected a number in (0, 1]`);
+  const interval = (f.interval as number | undefined) ?? 32;
+  if (long) for (const r of runs) if (r.family !== "full") Object.assign(r.kv, { phase: "both", interval });
   const llm = await loadFromFlags(f, io);
   try {
     const maxLen = llm.contextSize - Math.max(cont, gen) - 1;
     const [lo, hi] = parseRange((f.promptTokens as string | undefined) ?? "96-436", maxLen);
-    const task = (f.task as string | undefined) ?? "text";
-    if (task !== "text" && task !== "retrieval") throw new UsageError(`--task "${task}": expected text or retrieval`);
-    const prompts = task === "text" ? textPrompts(text, llm.tokenizer, nPrompts, lo, hi, cont) : retrievalPrompts(text, llm.tokenizer, nPrompts, lo);
     const { rt, model } = llm.engine;
     const ev = new Evaluator(rt, model, gen, (ids) => llm.detokenize(ids));
+    let prompts: EvalPrompt[];
+    if (task === "retrieval") prompts = retrievalPrompts(text, llm.tokenizer, nPrompts, lo);
+    else if (!long) prompts = textPrompts(text, llm.tokenizer, nPrompts, lo, hi, cont, end);
+    // long: the continuation compared against is the full cache's own greedy generation
+    else prompts = textPrompts(text, llm.tokenizer, nPrompts, lo, hi, 1, end).map((p) => ({ tokens: p.tokens, continuation: ev.greedy({ policy: "full" }, p, gen) }));
     const t0 = Date.now();
     const refs = prompts.map((p) => ev.reference(p));
     const results: PolicyResult[] = [];
@@ -79,24 +95,31 @@ export async function evalCommand(argv: string[], io: CliIO): Promise<void> {
     compareToCurves(results);
     const lens = prompts.map((p) => p.tokens.length);
     const summary = {
-      model: llm.file.name, data: f.data, task, prompts: prompts.length,
+      model: llm.file.name, data: f.data, task, prompt_end: task === "retrieval" ? undefined : end, prompts: prompts.length,
       prompt_tokens: { min: Math.min(...lens), max: Math.max(...lens), mean: lens.reduce((a, b) => a + b, 0) / lens.length },
-      cont_tokens: cont, gen_tokens: gen, policies: results,
+      cont_tokens: cont, gen_tokens: gen, ...(long ? { interval } : {}), policies: results,
+      cheapest: cheapest(results, target),
     };
     if (f.svg) await writeFile(f.svg as string, tradeoffSvg(results, `${llm.file.name}: ${prompts.length} prompts, ${cont} teacher-forced tokens`));
-    if (f.json) { io.out(JSON.stringify(summary, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2) + "\n"); return; }
-    io.out(`${summary.model}: ${prompts.length} prompts of ${summary.prompt_tokens.min}-${summary.prompt_tokens.max} tokens, ${cont} teacher-forced, ${gen} greedy\n`);
-    io.out(`${"policy".padEnd(18)} ${"kept".padStart(6)} ${"top1".padStart(6)} ${"KL mean".padStart(9)} ${"KL max".padStart(8)} ${"greedy=".padStart(8)} ${"ppl".padStart(8)} ${"ppl full".padStart(8)}  vs fixed curves\n`);
+    if (f.json) {
+      const c = summary.cheapest, json = { ...summary, cheapest: { target, best: c.best?.name, best_adaptive: c.bestAdaptive?.name, curves: c.curves } };
+      io.out(JSON.stringify(json, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2) + "\n");
+      return;
+    }
+    const where = task === "retrieval" ? "" : `, ending at a ${end === "token" ? "token count" : end + " end"}`;
+    io.out(`${summary.model}: ${prompts.length} prompts of ${summary.prompt_tokens.min}-${summary.prompt_tokens.max} tokens${where}, ${cont} teacher-forced, ${gen} greedy${long ? `, pruned after the prompt and every ${interval} decoded tokens` : ""}\n`);
+    io.out(`${"policy".padEnd(22)} ${"kept".padStart(6)} ${"top1".padStart(6)} ${"KL mean".padStart(9)} ${"KL max".padStart(8)} ${"greedy=".padStart(8)} ${"ppl".padStart(8)} ${"ppl full".padStart(8)}  vs fixed curves\n`);
     for (const r of results) {
       const vs = r.vs_curve ? Object.entries(r.vs_curve).map(([k, v]) => `${k} ${Number.isFinite(v) ? (v >= 0 ? "+" : "") + v.toFixed(3) : "n/a"}`).join(", ") : "";
-      io.out(`${r.name.padEnd(18)} ${r.kept_ratio.toFixed(3).padStart(6)} ${r.top1_agreement.toFixed(3).padStart(6)} ${r.kl_mean.toExponential(2).padStart(9)} ${r.kl_max.toFixed(3).padStart(8)} ${(100 * r.greedy_identical).toFixed(0).padStart(7)}% ${r.ppl.toFixed(3).padStart(8)} ${r.ppl_full.toFixed(3).padStart(8)}  ${vs}\n`);
+      io.out(`${r.name.padEnd(22)} ${r.kept_ratio.toFixed(3).padStart(6)} ${r.top1_agreement.toFixed(3).padStart(6)} ${r.kl_mean.toExponential(2).padStart(9)} ${r.kl_max.toFixed(3).padStart(8)} ${(100 * r.greedy_identical).toFixed(0).padStart(7)}% ${r.ppl.toFixed(3).padStart(8)} ${r.ppl_full.toFixed(3).padStart(8)}  ${vs}\n`);
     }
+    io.out(cheapestLine(summary.model, summary.cheapest) + "\n");
   } finally {
     llm.dispose();
   }
 }
 
-function parseRange(s: string, maxLen: number): [number, number] {
+export function parseRange(s: string, maxLen: number): [number, number] {
   const m = /^(\d+)(?:-(\d+))?$/.exec(s);
   if (!m) throw new UsageError(`--prompt-tokens "${s}": expected L or LO-HI`);
   let lo = Number(m[1]), hi = Number(m[2] ?? m[1]);

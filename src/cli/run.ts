@@ -17,7 +17,7 @@ export const MODEL_FLAGS: FlagSpec[] = [
 ];
 
 export const KV_FLAGS: FlagSpec[] = [
-  { names: ["--kv-policy"], key: "kvPolicy", type: "string", option: "kv.policy", help: "KV policy: full, dbudget, nucleus, streaming, h2o, snapkv, pyramidkv, tova, knorm, random" },
+  { names: ["--kv-policy"], key: "kvPolicy", type: "string", option: "kv.policy", help: "KV policy: full, dbudget, nucleus, threshold, streaming, h2o, snapkv, pyramidkv, tova, knorm, keydiff, expected-attention, criticalkv, headwise, random" },
   { names: ["--kv-tolerance"], key: "kvTolerance", type: "number", option: "kv.tolerance", help: "tolerance T of adaptive policies (<= 0 keeps all)" },
   { names: ["--kv-ratio"], key: "kvRatio", type: "number", option: "kv.ratio", help: "fraction kept by fixed-budget policies" },
   { names: ["--kv-budget"], key: "kvBudget", type: "integer", option: "kv.budget", help: "tokens kept by fixed-budget policies" },

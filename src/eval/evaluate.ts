@@ -30,6 +30,7 @@ export interface PolicyResult {
   ppl_full: number;
   prune_ms_mean: number;
   prefill_ms_mean: number;
+  bytes_saved_mean: number;        // heap bytes the prune gave back (full minus kept), mean over prompts
   retrieval_accuracy?: number;
   vs_curve?: Record<string, number>; // adaptive: top-1 minus each fixed curve's at the same kept ratio
 }
@@ -67,7 +68,7 @@ export class Evaluator {
   }
 
   // teacher-forced pass: calls onStep(step, logits) for each of the continuation's tokens
-  private forced(kvOpts: KVOptions, p: EvalPrompt, onStep: (j: number, logits: Float32Array) => void): { kept: number; pruneMs: number; prefillMs: number } {
+  private forced(kvOpts: KVOptions, p: EvalPrompt, onStep: (j: number, logits: Float32Array) => void): { kept: number; pruneMs: number; prefillMs: number; saved: number } {
     const m = this.model, L = p.tokens.length, C = p.continuation.length;
     const seq = Int32Array.from([...p.tokens, ...p.continuation]);
     const kvc = new KVController(this.rt, m, kvOpts, L, C + 1);
@@ -80,14 +81,15 @@ export class Evaluator {
         if (j + 1 < C) kvc.run(seq, L + j, 1);
       }
       const r = kvc.report();
-      return { kept: r.keptRatio, pruneMs: r.pruneMs, prefillMs };
+      return { kept: r.keptRatio, pruneMs: r.pruneMs, prefillMs, saved: r.bytesFull - r.bytesKept };
     } finally {
       kvc.dispose();
     }
   }
 
-  private greedy(kvOpts: KVOptions, p: EvalPrompt): number[] {
-    const m = this.model, L = p.tokens.length, G = this.genTokens;
+  // the greedy continuation of p under kvOpts: G tokens (default genTokens)
+  greedy(kvOpts: KVOptions, p: EvalPrompt, G = this.genTokens): number[] {
+    const m = this.model, L = p.tokens.length;
     const seq = new Int32Array(L + G);
     seq.set(p.tokens);
     const kvc = new KVController(this.rt, m, kvOpts, L, G + 1);
@@ -120,7 +122,7 @@ export class Evaluator {
   // Runs one policy over every prompt against the full-cache references.
   run(policy: PolicyRun, prompts: EvalPrompt[], refs: FullRef[]): PolicyResult {
     let kept = 0, agree = 0, steps = 0, klSum = 0, klMax = 0, nll = 0, nllFull = 0;
-    let identical = 0, prefixSum = 0, pruneMs = 0, prefillMs = 0, answered = 0, retrieval = 0;
+    let identical = 0, prefixSum = 0, pruneMs = 0, prefillMs = 0, answered = 0, retrieval = 0, saved = 0;
     prompts.forEach((p, i) => {
       const ref = refs[i];
       const r = this.forced(policy.kv, p, (j, logits) => {
@@ -138,6 +140,7 @@ export class Evaluator {
       kept += r.kept;
       pruneMs += r.pruneMs;
       prefillMs += r.prefillMs;
+      saved += r.saved;
       const g = this.greedy(policy.kv, p);
       let k = 0;
       while (k < g.length && g[k] === ref.greedy[k]) k++;
@@ -161,6 +164,7 @@ export class Evaluator {
       ppl_full: Math.exp(nllFull / steps),
       prune_ms_mean: pruneMs / n,
       prefill_ms_mean: prefillMs / n,
+      bytes_saved_mean: saved / n,
       retrieval_accuracy: answered ? retrieval / answered : undefined,
     };
   }

@@ -1,5 +1,7 @@
 // Evaluation prompts cut from a text file: each starts at a story's beginning (BOS + text),
 // with a prompt length spread evenly over [lo, hi] and the text's own continuation after it.
+// Where a prompt ends (PromptEnd): at the end of a sentence (default: real prompts end there),
+// at the end of a paragraph, or at the token count itself (mostly mid-sentence).
 // Retrieval prompts put a fact early and ask for it at the end.
 import type { Tokenizer } from "../tokenizer/types.ts";
 
@@ -9,10 +11,39 @@ export interface EvalPrompt {
   answer?: string;         // retrieval: the expected answer
 }
 
+export type PromptEnd = "sentence" | "paragraph" | "token";
+export const PROMPT_ENDS: readonly PromptEnd[] = ["sentence", "paragraph", "token"];
+
+// the text so far ends a sentence: . ! or ? then closing quotes or brackets, then perhaps white
+// space (some vocabularies hold ".\n" or "!\" " as one token)
+const SENTENCE_END = /[.!?]["'\u201d\u2019)]*(\s*)$/;
+
+// Prompt lengths t (tokens ids[0..t)) in [lo, hi] whose text ends where `end` says: a sentence
+// end followed by white space (sentence) or by a line break (paragraph), counting what follows
+// the sentence end in the prompt's last token and then the next token's text.
+function boundaries(ids: number[], tok: Tokenizer, lo: number, hi: number, end: PromptEnd): number[] {
+  if (end === "token") return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
+  const dec = tok.decoder();
+  const text: string[] = [];   // text[t]: the decoded text of ids[0..t)
+  let acc = "";
+  text.push(acc);
+  for (let t = 0; t < ids.length; t++) { acc += dec.push(ids[t]); text.push(acc); }
+  const out: number[] = [];
+  for (let t = lo; t <= Math.min(hi, ids.length - 1); t++) {
+    const m = SENTENCE_END.exec(text[t]);
+    if (!m) continue;
+    const after = m[1] + text[t + 1].slice(text[t].length);
+    if (end === "paragraph" ? !/^[^\S\n]*\n/.test(after) : !/^\s/.test(after)) continue;
+    out.push(t);
+  }
+  return out;
+}
+
 const STORY_START = /(^|\n\n)(Once upon a time|One day|Once there was|There was once)/g;
 
 // Up to n prompts of lengths in [lo, hi] tokens, each followed by `cont` continuation tokens.
-export function textPrompts(text: string, tok: Tokenizer, n: number, lo: number, hi: number, cont: number): EvalPrompt[] {
+export function textPrompts(text: string, tok: Tokenizer, n: number, lo: number, hi: number, cont: number, end: PromptEnd = "sentence"): EvalPrompt[] {
+  if (!PROMPT_ENDS.includes(end)) throw new RangeError(`eval: prompt end "${end}": expected ${PROMPT_ENDS.join(", ")}`);
   if (!(n >= 1) || !(lo >= 2) || hi < lo) throw new RangeError(`eval: invalid prompt spec (${n} prompts of ${lo}-${hi} tokens)`);
   const starts: number[] = [];
   for (const m of text.matchAll(STORY_START)) starts.push(m.index! + m[1].length);
@@ -20,20 +51,27 @@ export function textPrompts(text: string, tok: Tokenizer, n: number, lo: number,
   const out: EvalPrompt[] = [];
   // spread the prompts over the stories and the lengths over [lo, hi]
   const step = Math.max(1, Math.floor(starts.length / n));
-  for (let i = 0, s = 0; out.length < n && s < starts.length; i++, s += step) {
+  // a story that has no boundary in range is passed over for the next one
+  const slack = end === "token" ? 0 : 32;   // room for a boundary past the wanted length
+  for (let s = 0; out.length < n && s < starts.length;) {
     const len = n > 1 ? lo + Math.round(((hi - lo) * (out.length % n)) / (n - 1)) : hi;
     // enough text for len + cont tokens: grow the slice until it tokenizes long enough
-    let chars = (len + cont) * 6;
+    let chars = (len + cont + slack) * 6;
     let ids: number[] = [];
     while (chars < text.length * 2) {
       ids = tok.encode(text.slice(starts[s], starts[s] + chars), { addBos: true });
-      if (ids.length >= len + cont + 1 || starts[s] + chars >= text.length) break;
+      if (ids.length >= len + cont + slack + 1 || starts[s] + chars >= text.length) break;
       chars *= 2;
     }
-    if (ids.length < len + cont) continue;
-    out.push({ tokens: ids.slice(0, len), continuation: ids.slice(len, len + cont) });
+    // the boundary in [lo, hi] nearest the wanted length (the shorter one on a tie)
+    const cuts = ids.length < lo + cont ? [] : boundaries(ids, tok, lo, Math.min(hi, ids.length - cont), end);
+    if (cuts.length === 0) { s++; continue; }
+    const at = cuts.reduce((a, b) => (Math.abs(b - len) < Math.abs(a - len) ? b : a));
+    if (end === "token" && at !== len) { s++; continue; }
+    out.push({ tokens: ids.slice(0, at), continuation: ids.slice(at, at + cont) });
+    s += step;
   }
-  if (out.length < n) throw new RangeError(`eval: the data file gives only ${out.length} prompts of ${lo}-${hi} tokens with ${cont} continuation tokens (asked for ${n})`);
+  if (out.length < n) throw new RangeError(`eval: the data file gives only ${out.length} prompts of ${lo}-${hi} tokens ending at a ${end === "token" ? "token count" : end + " end"} with ${cont} continuation tokens (asked for ${n})`);
   return out;
 }
 

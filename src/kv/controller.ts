@@ -19,6 +19,9 @@ import type { KVOptions, KVReport, ShiftRecord } from "./options.ts";
 import type { KVPolicy, LayerContext } from "./policy.ts";
 import { buildPolicy } from "./registry.ts";
 import { streaming } from "./policies/streaming.ts";
+import { projectedValueL1 } from "./vnorm.ts";
+import { ropeMean } from "./rope-mean.ts";
+import { Linear } from "../model/linear.ts";
 import { OptionError } from "../util/option-error.ts";
 
 export type KVPhase = "prefill" | "turn" | "decode" | "both";
@@ -52,6 +55,8 @@ export class KVController {
   private shiftFallback?: KVPolicy;
   private readonly shiftOn: boolean;
   private shiftWin = false;   // this.win is the context shift's window
+  private lin?: Linear;                 // for valueOutL1, made on first use
+  private rot?: { at: number; nFuture: number; R: Float64Array }; // ropeMean of the current prune
 
   // nPrompt: where the prompt ends (the prefill prune point); reserve: tokens to decode at most
   constructor(readonly rt: Runtime, readonly model: Transformer, readonly opts: KVOptions, nPrompt: number, reserve: number) {
@@ -106,7 +111,7 @@ export class KVController {
     const atPrompt = this.prunesAtPrompt();
     if (!atPrompt && this.interval === 0) return this.armShiftWindow(start);
     const from = atPrompt ? this.nPrompt - w : this.nPrompt + this.interval - w;
-    this.win = new QueryWindow(this.rt, cfg.nLayers, cfg.nHeads, this.model.contextSize, Math.max(start, from), w);
+    this.win = new QueryWindow(this.rt, cfg.nLayers, cfg.nHeads, this.model.contextSize, Math.max(start, from), w, this.policy.queries, cfg.headDim);
   }
 
   // A new turn of a session: its prompt ends at position nPrompt (after the tokens run so far);
@@ -137,7 +142,7 @@ export class KVController {
       this.win.advance(from - this.win.from);   // zeroed, moved: no allocation per shift
     } else {
       const cfg = this.model.cfg;
-      this.win = new QueryWindow(this.rt, cfg.nLayers, cfg.nHeads, this.model.contextSize, from, w);
+      this.win = new QueryWindow(this.rt, cfg.nLayers, cfg.nHeads, this.model.contextSize, from, w, this.policy.queries, cfg.headDim);
       this.shiftWin = true;
     }
   }
@@ -273,6 +278,20 @@ export class KVController {
         }
         return out;
       },
+      queryStats: (h) => {
+        const st = win?.queryStats(layer, h, nGroup, recorded);
+        if (!st) throw new Error(`KV policy ${name} reads query statistics but did not declare queries`);
+        return st;
+      },
+      ropeMean: (nFuture) => {
+        const at = store.seen;
+        if (this.rot?.at !== at || this.rot.nFuture !== nFuture) this.rot = { at, nFuture, R: ropeMean(this.rt, cfg, this.model.w.ropeFreqs, at, nFuture) };
+        return this.rot.R;
+      },
+      valueOutL1: (h) => {
+        this.lin ??= new Linear(this.rt, cfg.nHeads * cfg.headDim);
+        return projectedValueL1(this.rt, this.lin, this.model.w.layers[layer].wo, heads[h].v, heads[h].n, h, cfg.nHeads, cfg.nKvHeads, cfg.headDim);
+      },
     };
   }
 
@@ -297,5 +316,6 @@ export class KVController {
   dispose(): void {
     this.store.dispose();
     this.win?.dispose();
+    this.lin?.dispose();
   }
 }

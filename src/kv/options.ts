@@ -1,8 +1,8 @@
 // KV cache options as users give them (API and CLI), and the report a generation returns.
 
 export interface KVOptions {
-  policy?: string;        // registry name: full, dbudget, nucleus, streaming, h2o, snapkv, pyramidkv, tova, knorm, random
-  tolerance?: number;     // adaptive policies (dbudget, nucleus): T; <= 0 keeps everything
+  policy?: string;        // registry name: full, dbudget, nucleus, threshold, streaming, h2o, snapkv, pyramidkv, tova, knorm, keydiff, expected-attention, criticalkv, headwise, random
+  tolerance?: number;     // adaptive policies (dbudget, nucleus, threshold): T; <= 0 keeps everything
   ratio?: number;         // fixed-budget policies: fraction of the current length to keep, in (0, 1]
   budget?: number;        // fixed-budget policies: tokens to keep (instead of ratio)
   sinks?: number;         // leading positions always kept

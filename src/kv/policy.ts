@@ -24,6 +24,15 @@ export interface LayerContext {
   windowScores(h: number, w: number, mode: "sum" | "mean"): Float32Array;
   // L2 norm of each key row of KV head h: (n_h)
   keyNorms(h: number): Float32Array;
+  // L1 norm of each value row of KV head h through the output projection, W_o[:, g] @ v_i,
+  // averaged over the head's query group g: (n_h) (CriticalKV)
+  valueOutL1(h: number): Float32Array;
+  // mean (nGroup, headDim) and covariance (nGroup, headDim, headDim) of the pre-RoPE queries of
+  // KV head h's query group over the policy's window (a policy that sets queries: true)
+  queryStats(h: number): { mean: Float64Array; cov: Float64Array };
+  // (headDim, headDim) row-major: the RoPE rotation averaged over the next nFuture positions
+  // (from the current length on), applied to a pre-RoPE vector as R x
+  ropeMean(nFuture: number): Float64Array;
 }
 
 // Rows to keep (ascending row indices): one list for every KV head of the layer, one list per
@@ -35,6 +44,7 @@ export interface KVPolicy {
   readonly name: string;
   readonly adaptive: boolean;     // budget-free (tolerance) rather than a fixed budget
   readonly window: number;        // recorded queries the policy reads (0: none)
+  readonly queries: boolean;      // the window also records its pre-RoPE query statistics
   readonly exemptLayers: ReadonlySet<number>;
   select(ctx: LayerContext): Selection;
 }
@@ -50,12 +60,18 @@ export interface KVPolicy {
 export interface Scorer {
   readonly window?: number;       // queries whose attention the policy reads (default 0)
   readonly perHead?: boolean;     // one selection per KV head (default: one per layer)
+  readonly queries?: boolean;     // reads queryStats() (the window records pre-RoPE queries)
   budget?(ctx: LayerContext, n: number): number;
   recent?(b: number, n: number): number;
   // (>= hi) higher is kept; only rows [sinks, hi) are ranked
   score?(ctx: LayerContext, h: number | undefined, hi: number): Float32Array;
   pick?(ctx: LayerContext, h: number | undefined, b: number): Int32Array;
   cut?(ctx: LayerContext, h: number | undefined, sinks: number): Int32Array;
+  // a rule that selects every KV head of the layer jointly (wrappers such as headwise): replaces
+  // the per-unit path above; o holds the shared options (sinks, ratio or budget)
+  layer?(ctx: LayerContext, o: SharedOptions): Selection;
+  // a wrapper's wrapped policy's shared options (sinks, exempt layers); its own come on top
+  readonly shared?: SharedOptions;
 }
 
 // The common options every policy's schema may hold, read by the shared path.
@@ -72,7 +88,8 @@ export interface PolicyDef<S extends Schema> {
   readonly summary: string;
   readonly adaptive?: boolean;    // budget-free: has a tolerance, and cut() instead of a budget
   readonly options: S;
-  make(o: Options<S>): Scorer;
+  readonly wraps?: boolean;       // a wrapper: options outside `options` go to make() as `inner`
+  make(o: Options<S>, inner: Record<string, unknown>): Scorer;
 }
 
 // A policy as the registry holds it: its schema (for help and validation) and how to build it.
@@ -83,4 +100,6 @@ export interface PolicyFactory {
   readonly options: Schema;
   readonly defaults: Record<string, unknown>;
   create(opts: Record<string, unknown>): KVPolicy;
+  // the validated options and scorer alone, for wrappers that reuse this policy's scores
+  scorer(opts: Record<string, unknown>): { options: SharedOptions; scorer: Scorer };
 }

@@ -7,7 +7,8 @@
 // policy different: score() for a top-k rule (plus recent() or budget() if it reserves newest
 // rows or shapes the budget), pick() for a rule that chooses its b rows itself, or cut() for a
 // budget-free rule (adaptive: true). Then add it to the list below. tests/kv-policies.test.ts
-// runs every registered policy.
+// runs every registered policy. A wrapper over another policy's scores (headwise, threshold,
+// criticalkv) sets wraps: true and builds the wrapped scorer with innerScorer (policies/scorers.ts).
 import type { KVPolicy, PolicyFactory } from "./policy.ts";
 import { OptionError } from "../util/option-error.ts";
 import { full } from "./policies/full.ts";
@@ -19,9 +20,14 @@ import { snapkv, pyramidkv } from "./policies/snapkv.ts";
 import { tova } from "./policies/tova.ts";
 import { knorm } from "./policies/knorm.ts";
 import { random } from "./policies/random.ts";
+import { keydiff } from "./policies/keydiff.ts";
+import { headwise } from "./policies/headwise.ts";
+import { threshold } from "./policies/threshold.ts";
+import { criticalkv } from "./policies/criticalkv.ts";
+import { expectedAttention } from "./policies/expected.ts";
 
 export const POLICIES: ReadonlyMap<string, PolicyFactory> = new Map(
-  [full, dbudget, nucleus, streaming, h2o, snapkv, pyramidkv, tova, knorm, random].map((f) => [f.name, f]),
+  [full, dbudget, nucleus, streaming, h2o, snapkv, pyramidkv, tova, knorm, random, keydiff, expectedAttention, criticalkv, headwise, threshold].map((f) => [f.name, f]),
 );
 
 export function buildPolicy(opts: Record<string, unknown>): KVPolicy {

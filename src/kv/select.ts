@@ -62,6 +62,7 @@ export function sumRows(block: Float32Array, nGroup: number, n: number, out = ne
 // Adaptive (tolerance <= 0 keeps everything): the sink rows plus the rows cut() keeps.
 export function selectLayer(name: string, adaptive: boolean, o: SharedOptions, sc: Scorer, ctx: LayerContext): Selection {
   if (adaptive && !((o.tolerance ?? 0) > 0)) return null;
+  if (sc.layer) return sc.layer(ctx, o);
   if (!sc.perHead) {
     const n = ctx.heads[0].n;
     if (ctx.heads.some((h) => h.n !== n)) throw new Error(`${name}: layer ${ctx.layer} was pruned per KV head; ${name} needs one cut per layer`);
@@ -71,7 +72,7 @@ export function selectLayer(name: string, adaptive: boolean, o: SharedOptions, s
   return rows.every((r) => r === null) ? null : rows.map((r, h) => r ?? range(0, ctx.heads[h].n));
 }
 
-function selectUnit(adaptive: boolean, o: SharedOptions, sc: Scorer, ctx: LayerContext, h: number | undefined, n: number): Int32Array | null {
+export function selectUnit(adaptive: boolean, o: SharedOptions, sc: Scorer, ctx: LayerContext, h: number | undefined, n: number): Int32Array | null {
   const sinks = sinkCount(ctx.positions(h ?? 0), o.sinks ?? 0);
   if (adaptive) return unionRows(n, range(0, sinks), sc.cut!(ctx, h, sinks));
   const b = sc.budget ? sc.budget(ctx, n) : budgetOf(n, o);

@@ -9,8 +9,13 @@ export class QueryWindow {
   readonly acc: Tensor[] = [];   // per layer (nHeads, accStride): acc[h, j] = sum over window queries of p_h[j]
   private readonly rec: WindowRecord; // handed to forward(), updated in place (no allocation per token)
 
-  constructor(rt: Runtime, nLayers: number, nHeads: number, readonly accStride: number, public from: number, readonly w: number) {
+  // queries: also sum the window's pre-RoPE queries and their outer products (headDim d)
+  constructor(rt: Runtime, nLayers: number, nHeads: number, readonly accStride: number, public from: number, readonly w: number, queries = false, readonly d = 0) {
     this.rec = { acc: this.acc, accStride, row0: 0 };
+    if (queries) {
+      this.rec.qSum = Array.from({ length: nLayers }, () => new Float64Array(nHeads * d));
+      this.rec.qOuter = Array.from({ length: nLayers }, () => new Float64Array(nHeads * d * d));
+    }
     try {
       for (let l = 0; l < nLayers; l++) this.acc.push(rt.zeros([nHeads, accStride]));
     } catch (e) {
@@ -42,9 +47,27 @@ export class QueryWindow {
     return out;
   }
 
+  // Mean (nGroup, d) and covariance (nGroup, d, d) of the pre-RoPE queries of KV head h's group
+  // over the `count` recorded rows, or undefined when the window records no queries.
+  queryStats(layer: number, h: number, nGroup: number, count: number): { mean: Float64Array; cov: Float64Array } | undefined {
+    const rec = this.rec, d = this.d;
+    if (!rec.qSum || !rec.qOuter) return undefined;
+    const mean = new Float64Array(nGroup * d), cov = new Float64Array(nGroup * d * d), c = Math.max(1, count);
+    for (let g = 0; g < nGroup; g++) {
+      const qh = h * nGroup + g;
+      for (let i = 0; i < d; i++) mean[g * d + i] = rec.qSum[layer][qh * d + i] / c;
+      for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) {
+        cov[(g * d + i) * d + j] = rec.qOuter[layer][(qh * d + i) * d + j] / c - mean[g * d + i] * mean[g * d + j];
+      }
+    }
+    return { mean, cov };
+  }
+
   advance(by: number): void {
     this.from += by;
     for (const a of this.acc) a.f32().fill(0);
+    for (const a of this.rec.qSum ?? []) a.fill(0);
+    for (const a of this.rec.qOuter ?? []) a.fill(0);
   }
 
   dispose(): void {

@@ -24,6 +24,10 @@ export interface WindowRecord {
   acc: Tensor[];     // per layer (nHeads, accStride): acc[h, j] += p_h[j] for every recorded row
   accStride: number; // >= every cache row count while the window is recorded
   row0: number;      // the chunk's rows row0 .. m-1 are recorded
+  // pre-RoPE query statistics of the recorded rows, per layer, for a policy that reads them
+  // (expected attention): qSum (nHeads*headDim) += q_t, qOuter (nHeads, headDim, headDim) += q_t q_t^T
+  qSum?: Float64Array[];
+  qOuter?: Float64Array[];
 }
 
 export interface ForwardOptions {
@@ -133,6 +137,8 @@ export class Transformer {
         rmsnorm(this.q, this.q, L.qNorm, normEps, m * nHeads);
         rmsnorm(this.k, this.k, L.kNorm!, normEps, m * nKvHeads);
       }
+      // the window's pre-RoPE queries, for a policy that reads their statistics
+      if (win?.qSum) recordQueries(win, l, this.q.f32(), m, nHeads, cfg.headDim);
       // RoPE on q and k at positions pos0 ..
       this.ropeQ.r1 = this.ropeK.r1 = m;
       rope(this.q, this.rope, this.pos, this.ropeQ);
@@ -232,5 +238,21 @@ export class Transformer {
   dispose(): void {
     for (const t of [this.x, this.xb, this.xb2, this.q, this.k, this.v, this.att, this.hb, this.hb2, this.pos, this.scores, this.rope, this.logits, this.last]) t.dispose();
     this.lin.dispose();
+  }
+}
+
+// win.qSum[l] += q_t and win.qOuter[l] += q_t q_t^T, per query head, for the recorded rows
+// t = row0 .. m-1 of q (m, nHeads*headDim); in place (nothing allocated)
+function recordQueries(win: WindowRecord, l: number, q: Float32Array, m: number, nHeads: number, d: number): void {
+  const sum = win.qSum![l], outer = win.qOuter![l], qDim = nHeads * d;
+  for (let t = win.row0; t < m; t++) {
+    for (let h = 0; h < nHeads; h++) {
+      const o = t * qDim + h * d;
+      for (let i = 0; i < d; i++) {
+        const qi = q[o + i];
+        sum[h * d + i] += qi;
+        for (let j = 0; j < d; j++) outer[(h * d + i) * d + j] += qi * q[o + j];
+      }
+    }
   }
 }
