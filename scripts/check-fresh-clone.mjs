@@ -7,8 +7,12 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { delimiter } from "node:path";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+// `npm run` puts node_modules/.bin first on PATH, and a dev dependency (@as-pect/cli, through
+// npm-install-peers) installs npm 6 there: the npm and npx we spawn are the user's own.
+process.env.PATH = (process.env.PATH ?? "").split(delimiter).filter((p) => !/[\\/]node_modules[\\/]/.test(p)).join(delimiter);
 
 const root = join(fileURLToPath(import.meta.url), "..", "..");
 const args = new Set(process.argv.slice(2));

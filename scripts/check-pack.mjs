@@ -9,11 +9,15 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { delimiter } from "node:path";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = join(fileURLToPath(import.meta.url), "..", "..");
+// `npm run` puts node_modules/.bin first on PATH, and a dev dependency (@as-pect/cli, through
+// npm-install-peers) installs npm 6 there: the npm and npx we spawn are the user's own.
+process.env.PATH = (process.env.PATH ?? "").split(delimiter).filter((p) => !/[\\/]node_modules[\\/]/.test(p)).join(delimiter);
 const bin = (name) => join(root, "node_modules", ".bin", name);
 const tmp = mkdtempSync(join(tmpdir(), "budgetkv-pack-"));
 const app = join(tmp, "app");
