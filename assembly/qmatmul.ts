@@ -9,6 +9,13 @@
 //       decoded into it once and multiplied by all m rows of X with the f32 gemm (matmul.ts).
 //   dequant_rows_<t>(W, dst, n_in, r0, r1)   dst[r - r0] = deq(W[r])       dst (r1 - r0, n_in); r in [r0, r1)
 //       bit-exact with ggml's dequantize_row_* (products rounded before the min is subtracted).
+// With integer activations (the activation row quantized once per matmul by qact.ts, as
+// llama.cpp's vec_dot_<t>_q8_0 reads it):
+//   gemv_<t>_q8_0(W, xq, y, n_in, r0, r1)   y[r] = sum over blocks b of sumi_b * (d_w[b] * d_x[b])
+//       xq: one Q8A row (qact.ts); sumi_b = sum of w quant * x quant over block b, exact in i32
+//       (i32x4.dot_i16x8_s). Lane k of an f32x4 accumulates blocks' lane-k partial sums as
+//       acc + f32(sumi) * d with the product rounded before the add (no fma in either build),
+//       then hsum: the same bits as src/ref/qmatmul.ts gemv_q_q8_0. For q8_0 and q4_0.
 import { fmadd, hsum } from "./simd";
 import { QK4_0_BYTES, QK4_K_BYTES, QK6_K_BYTES, QK8_0_BYTES, deq16, dot16, f16_to_f32, q4_0_hi, q4_0_lo, q4_k_scale_min, q6_k_run, sum16 } from "./qblocks";
 import { gemm_f32 } from "./matmul";
@@ -142,6 +149,36 @@ const DEQ: i32 = 1;
   return row_q6_k(op, pw, p, nb);
 }
 
+// ---------------------------------------------------------------- one row: integer dot with Q8A x
+
+// i32x4 partial sums of w[i] * x[i], i < 16: w, x signed i8x16 (exact: |w x| <= 2^14)
+// @ts-ignore: decorator
+@inline function idot16(w: v128, x: v128): v128 {
+  return i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w), i16x8.extend_low_i8x16_s(x)),
+    i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w), i16x8.extend_high_i8x16_s(x)));
+}
+
+// Q8_0, Q4_0 W row at pw (nb blocks) . Q8A x (scales at pd, quants at pq)
+// @ts-ignore: decorator
+@inline function row32_q8(t: i32, pw: usize, pd: usize, pq: usize, nb: i32): f32 {
+  let acc = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const s = i32x4.add(idot16(run32(t, pw, 0), v128.load(pq)), idot16(run32(t, pw, 1), v128.load(pq, 16)));
+    const d = f16_to_f32(load<u16>(pw)) * load<f32>(pd);
+    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(d)));
+    pw += blockBytes(t); pd += 4; pq += 32;
+  }
+  return hsum(acc);
+}
+
+// gemv with Q8A x: y[r] = W[r] . x, r in [r0, r1)
+// @ts-ignore: decorator
+@inline function gemvQ8(t: i32, W: usize, xq: usize, y: usize, n_in: i32, r0: i32, r1: i32): void {
+  const nb = n_in >> blockShift(t), rb = <usize>nb * blockBytes(t);
+  const pq = xq + (<usize>(n_in >> 5) << 2);
+  for (let r = r0; r < r1; r++) store<f32>(y + (<usize>r << 2), row32_q8(t, W + <usize>r * rb, xq, pq, nb));
+}
+
 // ---------------------------------------------------------------- gemm on a decoded panel
 
 // Y[i, c + k] = dot(X[i], S[k]) for i < m, k < p: S holds p decoded W rows (p <= GEMM_PANEL).
@@ -186,6 +223,9 @@ export function gemv_q8_0(W: usize, x: usize, y: usize, n_in: i32, r0: i32, r1: 
 export function gemv_q4_0(W: usize, x: usize, y: usize, n_in: i32, r0: i32, r1: i32): void { gemv(Q4_0, W, x, y, n_in, r0, r1); }
 export function gemv_q4_k(W: usize, x: usize, y: usize, n_in: i32, r0: i32, r1: i32): void { gemv(Q4_K, W, x, y, n_in, r0, r1); }
 export function gemv_q6_k(W: usize, x: usize, y: usize, n_in: i32, r0: i32, r1: i32): void { gemv(Q6_K, W, x, y, n_in, r0, r1); }
+
+export function gemv_q8_0_q8_0(W: usize, xq: usize, y: usize, n_in: i32, r0: i32, r1: i32): void { gemvQ8(Q8_0, W, xq, y, n_in, r0, r1); }
+export function gemv_q4_0_q8_0(W: usize, xq: usize, y: usize, n_in: i32, r0: i32, r1: i32): void { gemvQ8(Q4_0, W, xq, y, n_in, r0, r1); }
 
 export function gemm_q8_0(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void { gemm(Q8_0, X, W, Y, S, m, n_in, n_out, n0, n1); }
 export function gemm_q4_0(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void { gemm(Q4_0, X, W, Y, S, m, n_in, n_out, n0, n1); }

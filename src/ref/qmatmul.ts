@@ -3,6 +3,9 @@
 // the dot products in float64. Arrays are whole buffers; W starts at row 0.
 import { dequantizeRow } from "../quant/index.ts";
 import { DTYPE_BLOCK, type DType } from "../wasm/dtype.ts";
+import { f16ToF32 } from "../quant/half.ts";
+
+const fr = Math.fround;
 
 export function rowBytes(dtype: DType, n_in: number): number {
   const [block, bytes] = DTYPE_BLOCK[dtype];
@@ -41,4 +44,32 @@ export function gemm_q(dtype: DType, X: Float32Array, W: Uint8Array, Y: Float32A
 // dst[r - r0] = deq(W[r]) for r in [r0, r1)           dst (r1 - r0, n_in)
 export function dequant_rows_q(dtype: DType, W: Uint8Array, dst: Float32Array, n_in: number, r0: number, r1: number): void {
   for (let r = r0; r < r1; r++) row(dtype, W, r, n_in, dst, (r - r0) * n_in);
+}
+
+// signed quants of one 32-value block of a q8_0 or q4_0 row (what the kernels' run32 unpacks)
+function quants32(dtype: DType, W: Uint8Array, p: number, out: Int8Array): void {
+  if (dtype === "q8_0") for (let j = 0; j < 32; j++) out[j] = (W[p + 2 + j] << 24) >> 24;
+  else for (let j = 0; j < 16; j++) { out[j] = (W[p + 2 + j] & 15) - 8; out[j + 16] = (W[p + 2 + j] >> 4) - 8; }
+}
+
+// y[r] = W[r] . x with x one Q8A row (src/ref/qact.ts), for q8_0 and q4_0 W: the kernels'
+// arithmetic step by step (exact i32 block sums; four f32 lanes, lane k summing quant pairs
+// k, k+4, ... of each block's i32 partials as dot_i16x8_s does; product rounded, then added; hsum)
+export function gemv_q_q8_0(dtype: DType, W: Uint8Array, xq: Uint8Array, y: Float32Array, n_in: number, r0: number, r1: number): void {
+  const nb = n_in / 32, rb = rowBytes(dtype, n_in), bb = DTYPE_BLOCK[dtype][1];
+  const dv = new DataView(xq.buffer, xq.byteOffset, xq.byteLength);
+  const w = new Int8Array(32), lane = new Int32Array(4), acc = new Float32Array(4);
+  for (let r = r0; r < r1; r++) {
+    acc.fill(0);
+    for (let b = 0; b < nb; b++) {
+      const p = r * rb + b * bb;
+      quants32(dtype, W, p, w);
+      lane.fill(0);
+      // dot_i16x8_s lane k sums elements 2k, 2k+1 of each 8-element half; run h of 16 at 16h
+      for (let j = 0; j < 32; j++) lane[(j >> 1) & 3] += w[j] * ((xq[4 * nb + b * 32 + j] << 24) >> 24);
+      const d = fr(f16ToF32(W[p] | (W[p + 1] << 8)) * dv.getFloat32(4 * b, true));
+      for (let k = 0; k < 4; k++) acc[k] = acc[k] + fr(lane[k] * d);
+    }
+    y[r] = fr(fr(acc[0] + acc[2]) + fr(acc[1] + acc[3]));
+  }
 }

@@ -5,11 +5,22 @@ import type { Heap } from "../heap.ts";
 import type { Tensor } from "../tensor.ts";
 import type { DType } from "../dtype.ts";
 import * as ref from "../../ref/qmatmul.ts";
+import * as refAct from "../../ref/qact.ts";
 import { expectDtype, f32At, u8At } from "./check.ts";
 
 // The dtypes with WASM kernels.
 export const Q_KERNEL_DTYPES = ["q8_0", "q4_0", "q4_k", "q6_k"] as const;
 export type QKernelDType = (typeof Q_KERNEL_DTYPES)[number];
+
+// The dtypes whose gemv also has an integer-dot kernel over a Q8A activation row (the activation
+// quantized once per matmul to q8_0 blocks, as llama.cpp's vec_dot_type): gemv_<t>_q8_0.
+export const Q8_0_DOT_DTYPES = ["q8_0", "q4_0"] as const;
+export type Q8_0DotDType = (typeof Q8_0_DOT_DTYPES)[number];
+export function hasQ8_0Dot(dtype: DType): dtype is Q8_0DotDType {
+  return (Q8_0_DOT_DTYPES as readonly DType[]).includes(dtype);
+}
+// bytes of one Q8A row of n_in values (n_in a multiple of 32): f32 scale per 32, then i8 quants
+export const q8aRowBytes = refAct.q8aRowBytes;
 
 // W rows the gemm kernels decode at a time; their scratch holds QGEMM_PANEL * n_in floats.
 export const QGEMM_PANEL = 32;
@@ -23,12 +34,15 @@ type Gemv = (W: number, x: number, y: number, n_in: number, r0: number, r1: numb
 type Gemm = (X: number, W: number, Y: number, S: number, m: number, n_in: number, n_out: number, n0: number, n1: number) => void;
 // dst[r - r0] = deq(W[r]), r in [r0, r1)
 type DequantRows = (W: number, dst: number, n_in: number, r0: number, r1: number) => void;
+// row i of X (m, n_in) f32 -> Q8A row i at Xq + i * q8aRowBytes(n_in)
+type QuantizeRows = (X: number, Xq: number, n_in: number, m: number) => void;
 
 export interface QmatmulKernels {
   gemv_q8_0: Gemv; gemm_q8_0: Gemm; dequant_rows_q8_0: DequantRows;
   gemv_q4_0: Gemv; gemm_q4_0: Gemm; dequant_rows_q4_0: DequantRows;
   gemv_q4_k: Gemv; gemm_q4_k: Gemm; dequant_rows_q4_k: DequantRows;
   gemv_q6_k: Gemv; gemm_q6_k: Gemm; dequant_rows_q6_k: DequantRows;
+  quantize_rows_q8_0: QuantizeRows; gemv_q8_0_q8_0: Gemv; gemv_q4_0_q8_0: Gemv;
 }
 
 function fallbackFor(h: Heap, t: QKernelDType) {
@@ -39,8 +53,14 @@ function fallbackFor(h: Heap, t: QKernelDType) {
   };
 }
 
+function dotFallbackFor(h: Heap, t: Q8_0DotDType) {
+  return { [`gemv_${t}_q8_0`]: ((W, xq, y, n_in, r0, r1) => ref.gemv_q_q8_0(t, u8At(h, W), u8At(h, xq), f32At(h, y), n_in, r0, r1)) as Gemv };
+}
+
 export function qmatmulFallback(h: Heap): QmatmulKernels {
-  return Object.assign({}, ...Q_KERNEL_DTYPES.map((t) => fallbackFor(h, t))) as QmatmulKernels;
+  return Object.assign({
+    quantize_rows_q8_0: ((X, Xq, n_in, m) => refAct.quantize_rows_q8_0(f32At(h, X), u8At(h, Xq), n_in, m)) as QuantizeRows,
+  }, ...Q_KERNEL_DTYPES.map((t) => fallbackFor(h, t)), ...Q8_0_DOT_DTYPES.map((t) => dotFallbackFor(h, t))) as QmatmulKernels;
 }
 
 function quantized(op: string, W: Tensor): [QKernelDType, number, number] {
@@ -94,4 +114,25 @@ export function dequantRows(dst: Tensor, W: Tensor, r0: number, r1 = r0 + 1, dst
   if (!Number.isInteger(dstRow) || dstRow < 0) throw new RangeError(`dequantRows: dstRow ${dstRow} must be an integer >= 0`);
   sized("dequantRows", "dst", dst, (dstRow + r1 - r0) * n_in);
   (dst.rt.k[`dequant_rows_${t}`] as DequantRows)(W.ptr, dst.ptr + dstRow * n_in * 4, n_in, r0, r1);
+}
+
+// Xq = X (m, n_in) quantized to m Q8A rows          Xq: u8 with at least m * q8aRowBytes(n_in) bytes
+export function quantizeRowsQ8_0(Xq: Tensor, X: Tensor, n_in: number, m = 1): void {
+  expectDtype("quantizeRowsQ8_0", "Xq", Xq, "u8");
+  if (!Number.isInteger(n_in) || n_in <= 0 || n_in % 32 !== 0) throw new RangeError(`quantizeRowsQ8_0: n_in ${n_in} must be a positive multiple of 32`);
+  if (!Number.isInteger(m) || m < 0) throw new RangeError(`quantizeRowsQ8_0: m ${m} must be an integer >= 0`);
+  sized("quantizeRowsQ8_0", "X", X, m * n_in);
+  if (Xq.size < m * q8aRowBytes(n_in)) throw new RangeError(`quantizeRowsQ8_0: Xq has ${Xq.size} bytes, needs ${m * q8aRowBytes(n_in)}`);
+  (Xq.rt.k.quantize_rows_q8_0 as QuantizeRows)(X.ptr, Xq.ptr, n_in, m);
+}
+
+// y[r] = W[r] . xq for rows [r0, r1), integer dot products     W (n_out, n_in) q8_0 or q4_0, xq one Q8A row, y (n_out)
+export function gemvQ8_0(y: Tensor, W: Tensor, xq: Tensor, r0 = 0, r1 = W.shape[0]): void {
+  const [t, n_out, n_in] = quantized("gemvQ8_0", W);
+  if (!hasQ8_0Dot(t)) throw new TypeError(`gemvQ8_0: no integer-dot kernel for W of dtype ${t} (have ${Q8_0_DOT_DTYPES.join(", ")})`);
+  expectDtype("gemvQ8_0", "xq", xq, "u8");
+  if (xq.size < q8aRowBytes(n_in)) throw new RangeError(`gemvQ8_0: xq has ${xq.size} bytes, needs ${q8aRowBytes(n_in)} (one Q8A row of ${n_in})`);
+  sized("gemvQ8_0", "y", y, n_out);
+  range("gemvQ8_0", "row", r0, r1, n_out);
+  (y.rt.k[`gemv_${t}_q8_0`] as Gemv)(W.ptr, xq.ptr, y.ptr, n_in, r0, r1);
 }

@@ -1,0 +1,53 @@
+// Activation rows quantized once per matmul, for the integer dot products of qmatmul.ts
+// (gemv_<t>_q8_0), as llama.cpp's CPU backend quantizes src1 to the weight type's vec_dot_type.
+//   quantize_rows_q8_0(X, Xq, n_in, m)   row i of X (m, n_in) f32 -> Q8A row i at Xq + i * q8aRowBytes(n_in)
+// Q8A row (n_in a multiple of 32, nb = n_in / 32 blocks of 32 values):
+//   d  f32[nb]  at byte 0        block scales, each the f32 value of an f16 (as block_q8_0's d)
+//   qs i8[n_in] at byte 4 * nb   quants
+// Per block, as ggml's x86 quantize_row_q8_0: amax = max |x|, d = f16(amax / 127),
+// q = round_half_even(x * (127 / amax)) (q = 0 when amax = 0), so |q| <= 127.
+// NaN in a block makes its amax and d NaN (f32x4.max propagates NaN), so every dot product with
+// the block is NaN; an infinity makes d infinite and the dot NaN or infinite.
+// X and Xq must not overlap.
+
+// bytes of one Q8A row of n_in values
+// @ts-ignore: decorator
+@inline export function q8aRowBytes(n_in: i32): usize { return <usize>n_in + (<usize>(n_in >> 5) << 2); }
+
+// the f32 value of the f16 nearest to a (a >= 0 or NaN), round half to even, overflow to inf
+// @ts-ignore: decorator
+@inline export function round_f16(a: f32): f32 {
+  if (a != a) return a;
+  if (a >= 65520) return Infinity;
+  if (a < 6.103515625e-5) return (a + 0.5) - 0.5; // f16 subnormals: multiples of 2^-24 = ulp(0.5)
+  const b = reinterpret<u32>(a);
+  return reinterpret<f32>((b + 0xfff + ((b >> 13) & 1)) & 0xffffe000); // 10 mantissa bits, ties to even
+}
+
+// 16 f32 at p times id, rounded half to even, as i8x16 (|values| <= 127 by construction)
+// @ts-ignore: decorator
+@inline function q16(p: usize, id: v128): v128 {
+  const a = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p), id)));
+  const b = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 16), id)));
+  const c = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 32), id)));
+  const d = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 48), id)));
+  return i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(a, b), i16x8.narrow_i32x4_s(c, d));
+}
+
+export function quantize_rows_q8_0(X: usize, Xq: usize, n_in: i32, m: i32): void {
+  const nb = n_in >> 5, rb = q8aRowBytes(n_in);
+  for (let i = 0; i < m; i++) {
+    let px = X + <usize>i * (<usize>n_in << 2), pd = Xq + <usize>i * rb, pq = pd + (<usize>nb << 2);
+    for (let b = 0; b < nb; b++) {
+      let mx = f32x4.max(f32x4.abs(v128.load(px)), f32x4.abs(v128.load(px, 16)));
+      for (let k = 32; k < 128; k += 32) mx = f32x4.max(mx, f32x4.max(f32x4.abs(v128.load(px + k)), f32x4.abs(v128.load(px + k, 16))));
+      mx = f32x4.max(mx, i32x4.shuffle(mx, mx, 2, 3, 0, 1));
+      const amax = max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1)); // NaN if any lane is NaN
+      const id = f32x4.splat(amax != 0 ? <f32>127 / amax : 0);
+      store<f32>(pd, round_f16(amax / 127));
+      v128.store(pq, q16(px, id));
+      v128.store(pq, q16(px + 64, id), 16);
+      px += 128; pd += 4; pq += 32;
+    }
+  }
+}
