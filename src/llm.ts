@@ -13,13 +13,22 @@ import { applyChatTemplate, type ChatMessage } from "./tokenizer/chat.ts";
 import { runGeneration, type GenerateOptions, type GenerationResult } from "./generate/session.ts";
 import { ThreadPool } from "./wasm/threads.ts";
 import { LINEAR_KERNELS } from "./wasm/ops/parallel.ts";
+import { autoThreads } from "./wasm/auto-threads.ts";
+
+// parameters in the model's 2-D weights (what the linear layers and the embedding hold)
+function linearParams(file: ModelFile): number {
+  let n = 0;
+  for (const e of file.tensors.values()) if (e.shape.length === 2) n += e.shape[0] * e.shape[1];
+  return n;
+}
 
 export interface LoadProgress { stage: "read" | "weights" | "ready"; loaded: number; total: number }
 
 export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;
   contextSize?: number;        // default: the model's context length
-  threads?: number;            // threads for the linear layers (default 1); `llm.threads` says how many run
+  threads?: number | "auto";   // threads for the linear layers (default 1; "auto": 1 for models under
+                               // 1M parameters, every core otherwise); `llm.threads` says how many run
   build?: BuildName | "auto";  // kernel build (default: BUDGETKV_BUILD in the environment, else auto)
   runtime?: Runtime;           // share a runtime between models
   tokenizer?: TokenizerSource; // llama2.c models: tokenizer.bin (path or bytes)
@@ -50,8 +59,8 @@ export class LLM {
     if (opts.contextSize !== undefined && (!Number.isInteger(opts.contextSize) || opts.contextSize < 1)) {
       throw new RangeError(`invalid option contextSize = ${opts.contextSize}: must be a positive integer`);
     }
-    if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1)) {
-      throw new RangeError(`invalid option threads = ${opts.threads}: must be a positive integer`);
+    if (opts.threads !== undefined && opts.threads !== "auto" && (!Number.isInteger(opts.threads) || opts.threads < 1)) {
+      throw new RangeError(`invalid option threads = ${opts.threads}: must be a positive integer or "auto"`);
     }
     const rt = opts.runtime ?? (await createRuntime({ build: opts.build ?? envBuild() }));
     const file = await openModel(source, { onProgress: (loaded, total) => opts.onProgress?.({ stage: "read", loaded, total }) });
@@ -64,7 +73,8 @@ export class LLM {
       let done = 0;
       const total = file.tensors.size;
       weights = await loadWeights(rt, file, () => opts.onProgress?.({ stage: "weights", loaded: ++done, total }));
-      pool = await ThreadPool.create(rt, opts.threads ?? 1, LINEAR_KERNELS);
+      const threads = opts.threads === "auto" ? await autoThreads(linearParams(file)) : opts.threads ?? 1;
+      pool = await ThreadPool.create(rt, threads, LINEAR_KERNELS);
       const model = new Transformer(rt, cfg, weights, { contextSize, maxChunk: opts.maxChunk, pool });
       opts.onProgress?.({ stage: "ready", loaded: total, total });
       return new LLM(rt, file, cfg, tokenizer, weights, model, contextSize, (globalThis.performance ?? Date).now() - t0, pool);
