@@ -106,7 +106,7 @@ for (const m of models) {
       }
       if (notes.length) row.note = notes.join("; ");
       rows.push(row);
-      if (!json) console.error(`${m.name}, ${row.threads} thread(s), prompt ${row.prompt}: prefill ${row.median.ours_prefill.toFixed(1)} tok/s, decode ${row.median.ours_decode.toFixed(1)} tok/s` +
+      console.error(`${m.name}, ${row.threads} thread(s), prompt ${row.prompt}: prefill ${row.median.ours_prefill.toFixed(1)} tok/s, decode ${row.median.ours_decode.toFixed(1)} tok/s` +
         (row.ratio ? ` (x llama.cpp -mmp 0: prefill ${row.ratio.prefill_median.toFixed(2)}, decode ${row.ratio.decode_median.toFixed(2)})` : "") + (row.note ? ` [${row.note}]` : ""));
     }
     llm.dispose();
