@@ -63,6 +63,7 @@ function push(s: Side | undefined, r: LlamaRep): string | undefined {
   s!.prefill.push(r.prefill_tok_s); s!.decode.push(r.decode_tok_s);
 }
 
+const f = (x?: number, d = 1) => (x === undefined ? "-" : x.toFixed(d));
 const rows: Row[] = [];
 for (const m of models) {
   if (only && !m.name.toLowerCase().includes(only.toLowerCase())) continue;
@@ -107,13 +108,13 @@ for (const m of models) {
       if (notes.length) row.note = notes.join("; ");
       rows.push(row);
       console.error(`${m.name}, ${row.threads} thread(s), prompt ${row.prompt}: prefill ${row.median.ours_prefill.toFixed(1)} tok/s, decode ${row.median.ours_decode.toFixed(1)} tok/s` +
-        (row.ratio ? ` (x llama.cpp -mmp 0: prefill ${row.ratio.prefill_median.toFixed(2)}, decode ${row.ratio.decode_median.toFixed(2)})` : "") + (row.note ? ` [${row.note}]` : ""));
+        (row.ratio ? `; llama.cpp -mmp 0 ${f(row.median.llamacpp_mmp0_prefill)} / ${f(row.median.llamacpp_mmp0_decode)}, mmap on ${f(row.median.llamacpp_mmap_prefill)} / ${f(row.median.llamacpp_mmap_decode)}` +
+          ` (ours / -mmp 0: prefill ${row.ratio.prefill_median.toFixed(2)}, decode ${row.ratio.decode_median.toFixed(2)}; per rep ${row.ratio.decode.map((x) => x.toFixed(2)).join(" ")})` : "") + (row.note ? ` [${row.note}]` : ""));
     }
     llm.dispose();
   }
 }
 
-const f = (x?: number, d = 1) => (x === undefined ? "-" : x.toFixed(d));
 if (json) console.log(JSON.stringify({ reps, prompts, gen_tokens: nGen, llama_bench: llamaBench ?? null, rows }, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2));
 else console.table(rows.map((r) => ({
   model: r.model, t: r.threads, pp: r.prompt,
