@@ -12,6 +12,8 @@ export * from "./rope";
 export * from "./activation";
 export * from "./convert";
 export * from "./qmatmul";
+// qact.ts also exports its row-size and f16-rounding helpers; only its kernel is a module export
+export { quantize_rows_q8_0, quantize_rows_q8_k } from "./qact";
 export * from "./matmul";
 export * from "./probe";
 export * from "./copy";

@@ -5,6 +5,7 @@ import { fmadd } from "./simd";
 
 export const QK8_0_BYTES: i32 = 34;
 export const QK4_0_BYTES: i32 = 18;
+export const QK5_0_BYTES: i32 = 22;
 export const QK4_K_BYTES: i32 = 144;
 export const QK6_K_BYTES: i32 = 210;
 
@@ -56,6 +57,26 @@ export const QK6_K_BYTES: i32 = 210;
 @inline export function q4_0_lo(pq: usize): v128 { return i8x16.sub(v128.and(v128.load(pq), i8x16.splat(15)), i8x16.splat(8)); }
 // @ts-ignore: decorator
 @inline export function q4_0_hi(pq: usize): v128 { return i8x16.sub(i8x16.shr_u(v128.load(pq), 4), i8x16.splat(8)); }
+
+// ---- Q5_0: d f16 @0, qh u32 @2 (bit j: fifth bit of value j), nibbles @6 as Q4_0's, minus 16
+// 16 bits h as i8x16 of 0x10 (bit k set) or 0 (byte k)
+// @ts-ignore: decorator
+@inline function q5_0_bits(h: u32): v128 {
+  const v = i16x8.splat(<i16>h);
+  const m = i8x16(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
+  const b = i8x16.shuffle(v, v, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+  return v128.and(i8x16.eq(v128.and(b, m), m), i8x16.splat(16));
+}
+// values 0..15 (pw: the block)
+// @ts-ignore: decorator
+@inline export function q5_0_lo(pw: usize): v128 {
+  return i8x16.sub(v128.or(v128.and(v128.load(pw + 6), i8x16.splat(15)), q5_0_bits(<u32>load<u16>(pw + 2))), i8x16.splat(16));
+}
+// values 16..31
+// @ts-ignore: decorator
+@inline export function q5_0_hi(pw: usize): v128 {
+  return i8x16.sub(v128.or(i8x16.shr_u(v128.load(pw + 6), 4), q5_0_bits(<u32>load<u16>(pw + 4))), i8x16.splat(16));
+}
 
 // ---- Q4_K: 6-bit scale (low byte) and min (high byte) of sub-block j from the 12 bytes at ps
 // @ts-ignore: decorator

@@ -1,5 +1,5 @@
 // Matrix-vector and matrix-matrix products with GGUF-quantized weights and f32 activations.
-// W (n_out, n_in) stored row after row, each row n_in / block blocks (q8_0, q4_0: 32 values;
+// W (n_out, n_in) stored row after row, each row n_in / block blocks (q8_0, q4_0, q5_0: 32 values;
 // q4_k, q6_k: 256); n_in is a multiple of the block. The weights stay quantized: the gemv
 // kernels decode each block in registers (qblocks.ts) and never write it out.
 //   gemv_<t>(W, x, y, n_in, r0, r1)          y[r] = dot(deq(W[r]), x)      x (n_in), y (n_out); r in [r0, r1)
@@ -9,8 +9,20 @@
 //       decoded into it once and multiplied by all m rows of X with the f32 gemm (matmul.ts).
 //   dequant_rows_<t>(W, dst, n_in, r0, r1)   dst[r - r0] = deq(W[r])       dst (r1 - r0, n_in); r in [r0, r1)
 //       bit-exact with ggml's dequantize_row_* (products rounded before the min is subtracted).
+// With integer activations (the activation row quantized once per matmul by qact.ts, as
+// llama.cpp's vec_dot_<t>_q8_0 reads it):
+//   gemv_<t>_q8_0(W, xq, y, n_in, r0, r1)   y[r] = sum over blocks b of sumi_b * (d_w[b] * d_x[b])
+//       xq: one Q8A row (qact.ts); sumi_b = sum of w quant * x quant over block b, exact in i32
+//       (i32x4.dot_i16x8_s). Lane k of an f32x4 accumulates blocks' lane-k partial sums as
+//       acc + f32(sumi) * d with the product rounded before the add (no fma in either build),
+//       then hsum: the same bits as src/ref/qmatmul.ts gemv_q_q8_0. For q8_0, q4_0 and q5_0.
+//   gemv_<t>_q8_k(W, xq, y, n_in, r0, r1)   the k-quants (q4_k, q6_k) with xq one Q8KA row (qact.ts),
+//       as ggml's vec_dot_<t>_q8_K: per 256-block b the integer sum isum_b = sum_j sc_j * (w_j . x_j)
+//       over its sub-blocks j (and for q4_k msum_b = sum_j m_j * s32_j), exact in i32; then
+//       y = sum_b f32(isum_b) * (d_x d_w) - sum_b f32(msum_b) * (d_x dmin_w), two scalar f32 sums in
+//       block order (product rounded, then added). Both builds give the same bits.
 import { fmadd, hsum } from "./simd";
-import { QK4_0_BYTES, QK4_K_BYTES, QK6_K_BYTES, QK8_0_BYTES, deq16, dot16, f16_to_f32, q4_0_hi, q4_0_lo, q4_k_scale_min, q6_k_run, sum16 } from "./qblocks";
+import { QK4_0_BYTES, QK4_K_BYTES, QK5_0_BYTES, QK6_K_BYTES, QK8_0_BYTES, deq16, dot16, f16_to_f32, q4_0_hi, q4_0_lo, q4_k_scale_min, q5_0_hi, q5_0_lo, q6_k_run, sum16 } from "./qblocks";
 import { gemm_f32 } from "./matmul";
 
 const GEMM_PANEL: i32 = 32; // W rows per decoded panel (the f32 gemm's NC); src/wasm/ops/qmatmul.ts QGEMM_PANEL
@@ -27,15 +39,20 @@ const Q8_0: i32 = 0;
 const Q4_0: i32 = 1;
 const Q4_K: i32 = 2;
 const Q6_K: i32 = 3;
+const Q5_0: i32 = 4;
 
-// log2 of the values in a block of type t (q8_0, q4_0: 32; q4_k, q6_k: 256)
+// the 32-value block types (one f16 scale d at byte 0, then quants)
 // @ts-ignore: decorator
-@inline function blockShift(t: i32): i32 { return t == Q8_0 || t == Q4_0 ? 5 : 8; }
+@inline function is32(t: i32): bool { return t == Q8_0 || t == Q4_0 || t == Q5_0; }
+
+// log2 of the values in a block of type t (q8_0, q4_0, q5_0: 32; q4_k, q6_k: 256)
+// @ts-ignore: decorator
+@inline function blockShift(t: i32): i32 { return is32(t) ? 5 : 8; }
 
 // bytes in a block of type t
 // @ts-ignore: decorator
 @inline function blockBytes(t: i32): usize {
-  return t == Q8_0 ? QK8_0_BYTES : t == Q4_0 ? QK4_0_BYTES : t == Q4_K ? QK4_K_BYTES : QK6_K_BYTES;
+  return t == Q8_0 ? QK8_0_BYTES : t == Q4_0 ? QK4_0_BYTES : t == Q5_0 ? QK5_0_BYTES : t == Q4_K ? QK4_K_BYTES : QK6_K_BYTES;
 }
 
 
@@ -46,10 +63,11 @@ const Q6_K: i32 = 3;
 const DOT: i32 = 0;
 const DEQ: i32 = 1;
 
-// Q8_0, Q4_0: 32-value blocks, an f16 scale d, then the quants: two runs of 16 (values 0-15, 16-31)
+// Q8_0, Q4_0, Q5_0: 32-value blocks, an f16 scale d, then the quants: two runs of 16 (values 0-15, 16-31)
 // @ts-ignore: decorator
 @inline function run32(t: i32, pw: usize, half: i32): v128 {
   if (t == Q8_0) return half == 0 ? v128.load(pw, 2) : v128.load(pw, 18);
+  if (t == Q5_0) return half == 0 ? q5_0_lo(pw) : q5_0_hi(pw);
   return half == 0 ? q4_0_lo(pw + 2) : q4_0_hi(pw + 2);
 }
 
@@ -137,9 +155,111 @@ const DEQ: i32 = 1;
 // one W row at pw of type t, nb blocks: DOT returns dot(deq(row), x at p); DEQ writes deq(row) to p
 // @ts-ignore: decorator
 @inline function row(t: i32, op: i32, pw: usize, p: usize, nb: i32): f32 {
-  if (t == Q8_0 || t == Q4_0) return row32(t, op, pw, p, nb);
+  if (is32(t)) return row32(t, op, pw, p, nb);
   if (t == Q4_K) return row_q4_k(op, pw, p, nb);
   return row_q6_k(op, pw, p, nb);
+}
+
+// ---------------------------------------------------------------- one row: integer dot with Q8A x
+
+// i32x4 partial sums of w[i] * x[i], i < 16: w, x signed i8x16 (exact: |w x| <= 2^14)
+// @ts-ignore: decorator
+@inline function idot16(w: v128, x: v128): v128 {
+  return i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w), i16x8.extend_low_i8x16_s(x)),
+    i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w), i16x8.extend_high_i8x16_s(x)));
+}
+
+// Q8_0, Q4_0, Q5_0 W row at pw (nb blocks) . Q8A x (scales at pd, quants at pq)
+// @ts-ignore: decorator
+@inline function row32_q8(t: i32, pw: usize, pd: usize, pq: usize, nb: i32): f32 {
+  let acc = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const s = i32x4.add(idot16(run32(t, pw, 0), v128.load(pq)), idot16(run32(t, pw, 1), v128.load(pq, 16)));
+    const d = f16_to_f32(load<u16>(pw)) * load<f32>(pd);
+    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(d)));
+    pw += blockBytes(t); pd += 4; pq += 32;
+  }
+  return hsum(acc);
+}
+
+// acc + i32x4 partial sums of x[i] * u[i], i < 16: x signed i8x16, u i8x16 in [0, 127].
+// (relaxed_dot_i8x16_i7x16_add_s would fit, but gave wrong sums in Node 20's V8 here: not used)
+// @ts-ignore: decorator
+@inline function udot16(x: v128, u: v128, acc: v128): v128 {
+  return i32x4.add(acc, idot16(u, x));
+}
+
+// v[0] + v[1] + v[2] + v[3] of an i32x4
+// @ts-ignore: decorator
+@inline function hsum_i32(v: v128): i32 {
+  const s = i32x4.add(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
+  return i32x4.extract_lane(s, 0) + i32x4.extract_lane(s, 1);
+}
+
+// Q4_K W row at pw (nb blocks) . Q8KA x (scales at pd, 32-sums at ps, quants at pq)
+// @ts-ignore: decorator
+@inline function row_q4_k_q8(pw: usize, pd: usize, ps: usize, pq: usize, nb: i32): f32 {
+  let acc: f32 = 0, accm: f32 = 0;
+  const m4 = i8x16.splat(15);
+  for (let b = 0; b < nb; b++) {
+    let isum = i32x4.splat(0), msum: i32 = 0;
+    for (let c = 0; c < 4; c++) {
+      const v0 = v128.load(pw + 16 + 32 * c), v1 = v128.load(pw + 32 + 32 * c);
+      const sm0 = q4_k_scale_min(pw + 4, 2 * c), sm1 = q4_k_scale_min(pw + 4, 2 * c + 1);
+      const x = pq + 64 * c;
+      const lo = udot16(v128.load(x, 16), v128.and(v1, m4), udot16(v128.load(x), v128.and(v0, m4), i32x4.splat(0)));
+      const hi = udot16(v128.load(x, 48), i8x16.shr_u(v1, 4), udot16(v128.load(x, 32), i8x16.shr_u(v0, 4), i32x4.splat(0)));
+      isum = i32x4.add(isum, i32x4.add(i32x4.mul(lo, i32x4.splat(sm0 & 255)), i32x4.mul(hi, i32x4.splat(sm1 & 255))));
+      msum += <i32>(sm0 >> 8) * load<i32>(ps + 8 * c) + <i32>(sm1 >> 8) * load<i32>(ps + 8 * c + 4);
+    }
+    const dx = load<f32>(pd);
+    acc += <f32>hsum_i32(isum) * (dx * f16_to_f32(load<u16>(pw)));
+    accm += <f32>msum * (dx * f16_to_f32(load<u16>(pw, 2)));
+    pw += QK4_K_BYTES; pd += 4; ps += 32; pq += 256;
+  }
+  return acc - accm;
+}
+
+// Q6_K W row at pw (nb blocks) . Q8KA x (scales at pd, quants at pq): sub-blocks of 16 with i8 scales
+// @ts-ignore: decorator
+@inline function row_q6_k_q8(pw: usize, pd: usize, pq: usize, nb: i32): f32 {
+  let acc: f32 = 0;
+  for (let b = 0; b < nb; b++) {
+    let isum = i32x4.splat(0);
+    for (let h = 0; h < 2; h++) {
+      for (let l0 = 0; l0 < 32; l0 += 16) {
+        const ql = pw + 64 * h + l0, qh = pw + 128 + 32 * h + l0, sc = pw + 192 + 8 * h + (l0 >> 4);
+        const x = pq + 128 * h + l0;
+        const a = v128.load(ql), a2 = v128.load(ql, 32), hb = v128.load(qh);
+        isum = i32x4.add(isum, i32x4.mul(idot16(q6_k_run(a, a2, hb, 0), v128.load(x)), i32x4.splat(load<i8>(sc))));
+        isum = i32x4.add(isum, i32x4.mul(idot16(q6_k_run(a, a2, hb, 1), v128.load(x, 32)), i32x4.splat(load<i8>(sc, 2))));
+        isum = i32x4.add(isum, i32x4.mul(idot16(q6_k_run(a, a2, hb, 2), v128.load(x, 64)), i32x4.splat(load<i8>(sc, 4))));
+        isum = i32x4.add(isum, i32x4.mul(idot16(q6_k_run(a, a2, hb, 3), v128.load(x, 96)), i32x4.splat(load<i8>(sc, 6))));
+      }
+    }
+    acc += <f32>hsum_i32(isum) * (load<f32>(pd) * f16_to_f32(load<u16>(pw, 208)));
+    pw += QK6_K_BYTES; pd += 4; pq += 256;
+  }
+  return acc;
+}
+
+// gemv with Q8KA x: y[r] = W[r] . x, r in [r0, r1)
+// @ts-ignore: decorator
+@inline function gemvQ8K(t: i32, W: usize, xq: usize, y: usize, n_in: i32, r0: i32, r1: i32): void {
+  const nb = n_in >> 8, rb = <usize>nb * blockBytes(t);
+  const ps = xq + (<usize>nb << 2), pq = ps + (<usize>(n_in >> 5) << 2);
+  for (let r = r0; r < r1; r++) {
+    const pw = W + <usize>r * rb;
+    store<f32>(y + (<usize>r << 2), t == Q4_K ? row_q4_k_q8(pw, xq, ps, pq, nb) : row_q6_k_q8(pw, xq, pq, nb));
+  }
+}
+
+// gemv with Q8A x: y[r] = W[r] . x, r in [r0, r1)
+// @ts-ignore: decorator
+@inline function gemvQ8(t: i32, W: usize, xq: usize, y: usize, n_in: i32, r0: i32, r1: i32): void {
+  const nb = n_in >> blockShift(t), rb = <usize>nb * blockBytes(t);
+  const pq = xq + (<usize>(n_in >> 5) << 2);
+  for (let r = r0; r < r1; r++) store<f32>(y + (<usize>r << 2), row32_q8(t, W + <usize>r * rb, xq, pq, nb));
 }
 
 // ---------------------------------------------------------------- gemm on a decoded panel
@@ -186,13 +306,23 @@ export function gemv_q8_0(W: usize, x: usize, y: usize, n_in: i32, r0: i32, r1: 
 export function gemv_q4_0(W: usize, x: usize, y: usize, n_in: i32, r0: i32, r1: i32): void { gemv(Q4_0, W, x, y, n_in, r0, r1); }
 export function gemv_q4_k(W: usize, x: usize, y: usize, n_in: i32, r0: i32, r1: i32): void { gemv(Q4_K, W, x, y, n_in, r0, r1); }
 export function gemv_q6_k(W: usize, x: usize, y: usize, n_in: i32, r0: i32, r1: i32): void { gemv(Q6_K, W, x, y, n_in, r0, r1); }
+export function gemv_q5_0(W: usize, x: usize, y: usize, n_in: i32, r0: i32, r1: i32): void { gemv(Q5_0, W, x, y, n_in, r0, r1); }
+
+export function gemv_q8_0_q8_0(W: usize, xq: usize, y: usize, n_in: i32, r0: i32, r1: i32): void { gemvQ8(Q8_0, W, xq, y, n_in, r0, r1); }
+export function gemv_q4_0_q8_0(W: usize, xq: usize, y: usize, n_in: i32, r0: i32, r1: i32): void { gemvQ8(Q4_0, W, xq, y, n_in, r0, r1); }
+export function gemv_q5_0_q8_0(W: usize, xq: usize, y: usize, n_in: i32, r0: i32, r1: i32): void { gemvQ8(Q5_0, W, xq, y, n_in, r0, r1); }
+
+export function gemv_q4_k_q8_k(W: usize, xq: usize, y: usize, n_in: i32, r0: i32, r1: i32): void { gemvQ8K(Q4_K, W, xq, y, n_in, r0, r1); }
+export function gemv_q6_k_q8_k(W: usize, xq: usize, y: usize, n_in: i32, r0: i32, r1: i32): void { gemvQ8K(Q6_K, W, xq, y, n_in, r0, r1); }
 
 export function gemm_q8_0(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void { gemm(Q8_0, X, W, Y, S, m, n_in, n_out, n0, n1); }
 export function gemm_q4_0(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void { gemm(Q4_0, X, W, Y, S, m, n_in, n_out, n0, n1); }
 export function gemm_q4_k(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void { gemm(Q4_K, X, W, Y, S, m, n_in, n_out, n0, n1); }
 export function gemm_q6_k(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void { gemm(Q6_K, X, W, Y, S, m, n_in, n_out, n0, n1); }
+export function gemm_q5_0(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void { gemm(Q5_0, X, W, Y, S, m, n_in, n_out, n0, n1); }
 
 export function dequant_rows_q8_0(W: usize, dst: usize, n_in: i32, r0: i32, r1: i32): void { dequantRows(Q8_0, W, dst, n_in, r0, r1); }
 export function dequant_rows_q4_0(W: usize, dst: usize, n_in: i32, r0: i32, r1: i32): void { dequantRows(Q4_0, W, dst, n_in, r0, r1); }
 export function dequant_rows_q4_k(W: usize, dst: usize, n_in: i32, r0: i32, r1: i32): void { dequantRows(Q4_K, W, dst, n_in, r0, r1); }
 export function dequant_rows_q6_k(W: usize, dst: usize, n_in: i32, r0: i32, r1: i32): void { dequantRows(Q6_K, W, dst, n_in, r0, r1); }
+export function dequant_rows_q5_0(W: usize, dst: usize, n_in: i32, r0: i32, r1: i32): void { dequantRows(Q5_0, W, dst, n_in, r0, r1); }

@@ -1,76 +1,123 @@
-// End-to-end speed: prefill and decode tokens/s for real small models and a model with the exact
-// shape of SmolLM2-135M (random weights, F32 and Q8_0), each checked to generate before timing.
-// Medians of --runs runs. With --llama-bench PATH (a llama.cpp llama-bench you built yourself),
-// the same GGUF files are measured by llama.cpp in the same run and printed beside ours.
-//   node scripts/run-ts.mjs bench/e2e.ts [--runs 3] [--prompt 128] [--gen 64] [--threads 1,2] [--json] [--llama-bench PATH] [--only NAME]
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+// End-to-end speed: prefill and decode tokens/s for real small models and models with the exact
+// shape of SmolLM2-135M (random weights: F32, Q8_0, and Q4_K_M made by llama-quantize), each
+// checked to generate before timing. With --llama-bench PATH (a llama.cpp llama-bench you built
+// yourself), llama.cpp runs the same GGUF files in the same run, interleaved repetition by
+// repetition (ours, llama.cpp -mmp 0, llama.cpp mmap on, ours, ...), because this machine's memory
+// bandwidth drifts between runs and only ratios taken side by side mean anything. -mmp 0 (weights
+// copied into memory) is the fair anchor: our weights live in WASM memory. Each row reports the
+// medians and the median of the per-repetition ratios ours / llama.cpp -mmp 0.
+// llama-bench's tg test decodes from an empty context; ours decodes after the prompt.
+//   node scripts/run-ts.mjs bench/e2e.ts [--reps 3] [--prompt 128,512] [--gen 64] [--threads 1,2]
+//     [--llama-bench PATH] [--llama-quantize PATH] [--model-dir DIR] [--only NAME] [--json]
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
 import { LLM } from "../src/llm.ts";
 import { SMOLLM2_135M, syntheticGGUF } from "./synthetic.ts";
+import { llamaBenchRep, llamaQuantize, type LlamaRep } from "./llamacpp.ts";
 
 const args = process.argv.slice(2);
 const flag = (name: string, def?: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def; };
-const runs = Number(flag("--runs", "3")), nPrompt = Number(flag("--prompt", "128")), nGen = Number(flag("--gen", "64"));
+const list = (s: string) => s.split(",").map(Number);
+const reps = Number(flag("--reps", flag("--runs", "3"))), nGen = Number(flag("--gen", "64"));
+const prompts = list(flag("--prompt", "128")!), threadCounts = list(flag("--threads", "1,2")!);
 const json = args.includes("--json"), llamaBench = flag("--llama-bench"), only = flag("--only");
-const threadCounts = (flag("--threads", "1,2") ?? "1").split(",").map(Number);
+const llamaQuant = flag("--llama-quantize", llamaBench ? join(dirname(llamaBench), "llama-quantize") : undefined);
 const shared = process.env.BUDGETKV_SHARED ?? join(process.cwd(), "..", "shared");
+const modelDir = flag("--model-dir") ?? mkdtempSync(join(tmpdir(), "budgetkv-bench-"));
+mkdirSync(modelDir, { recursive: true });
 
-interface Row { model: string; threads: number; prefill_tok_s: number; decode_tok_s: number; llamacpp_prefill_tok_s?: number; llamacpp_decode_tok_s?: number; note?: string }
+interface Side { prefill: number[]; decode: number[] }
+interface Row {
+  model: string; threads: number; prompt: number; gen: number;
+  ours: Side; llamacpp_mmp0?: Side; llamacpp_mmap?: Side;
+  median: { ours_prefill: number; ours_decode: number; llamacpp_mmp0_prefill?: number; llamacpp_mmp0_decode?: number; llamacpp_mmap_prefill?: number; llamacpp_mmap_decode?: number };
+  ratio?: { prefill: number[]; decode: number[]; prefill_median: number; decode_median: number };
+  note?: string;
+}
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const tmp = mkdtempSync(join(tmpdir(), "budgetkv-bench-"));
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b), k = s.length >> 1; return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2; };
 
-const models: { name: string; source: () => string | Uint8Array; gguf?: () => string }[] = [
-  { name: "stories260K (llama2.c F32)", source: () => join(shared, "models", "stories260K.bin") },
-  { name: "stories260K (GGUF F32)", source: () => join(shared, "models", "stories260K.gguf"), gguf: () => join(shared, "models", "stories260K.gguf") },
-  { name: "TinyStories-656K (safetensors F32)", source: () => join(shared, "models", "tinystories-656k") },
-  { name: "TinyStories-656K (GGUF Q8_0)", source: () => join(shared, "models", "tinystories-656k-q8_0.gguf"), gguf: () => join(shared, "models", "tinystories-656k-q8_0.gguf") },
-  ...(["f32", "q8_0"] as const).map((t) => {
-    let path: string | undefined;
-    const file = () => (path ??= (() => { const p = join(tmp, `smollm2-135m-shape-${t}.gguf`); writeFileSync(p, syntheticGGUF(SMOLLM2_135M, t)); return p; })());
-    return { name: `SmolLM2-135M shape (${t.toUpperCase()}, random)`, source: file, gguf: file };
-  }),
+// a synthetic SmolLM2-135M-shaped file, written once into modelDir (the same seed gives the same bytes)
+function synthetic(t: "f32" | "q8_0"): string {
+  const p = join(modelDir, `smollm2-135m-shape-${t}.gguf`);
+  if (!existsSync(p)) writeFileSync(p, syntheticGGUF(SMOLLM2_135M, t));
+  return p;
+}
+
+const models: { name: string; path: () => string | undefined; gguf: boolean }[] = [
+  { name: "stories260K (llama2.c F32)", path: () => join(shared, "models", "stories260K.bin"), gguf: false },
+  { name: "stories260K (GGUF F32)", path: () => join(shared, "models", "stories260K.gguf"), gguf: true },
+  { name: "TinyStories-656K (safetensors F32)", path: () => join(shared, "models", "tinystories-656k"), gguf: false },
+  { name: "TinyStories-656K (GGUF Q8_0)", path: () => join(shared, "models", "tinystories-656k-q8_0.gguf"), gguf: true },
+  { name: "SmolLM2-135M shape (F32, random)", path: () => synthetic("f32"), gguf: true },
+  { name: "SmolLM2-135M shape (Q8_0, random)", path: () => synthetic("q8_0"), gguf: true },
+  {
+    name: "SmolLM2-135M shape (Q4_K_M by llama-quantize, random)", gguf: true,
+    path: () => (llamaQuant && existsSync(llamaQuant) ? llamaQuantize(llamaQuant, synthetic("f32"), join(modelDir, "smollm2-135m-shape-q4_k_m.gguf"), "Q4_K_M") : undefined),
+  },
 ];
 
+function push(s: Side | undefined, r: LlamaRep): string | undefined {
+  if (r.error || r.prefill_tok_s === undefined || r.decode_tok_s === undefined) return r.error ?? "llama-bench gave no pp/tg result";
+  s!.prefill.push(r.prefill_tok_s); s!.decode.push(r.decode_tok_s);
+}
+
+const f = (x?: number, d = 1) => (x === undefined ? "-" : x.toFixed(d));
 const rows: Row[] = [];
 for (const m of models) {
   if (only && !m.name.toLowerCase().includes(only.toLowerCase())) continue;
-  const src = m.source();
-  if (typeof src === "string" && !existsSync(src)) { console.error(`skip ${m.name}: ${src} is missing`); continue; }
+  const path = m.path();
+  if (path === undefined || !existsSync(path)) { console.error(`skip ${m.name}: ${path ?? "no llama-quantize (--llama-quantize PATH)"} is missing`); continue; }
   for (const threads of threadCounts) {
-    const llm = await LLM.load(src, { contextSize: Math.max(nPrompt + nGen + 8, 256), threads });
+    const llm = await LLM.load(path, { contextSize: Math.max(...prompts) + nGen + 8, threads });
     const V = llm.config.vocabSize;
-    const prompt = Array.from({ length: Math.min(nPrompt, llm.contextSize - nGen - 1) }, (_, i) => (i === 0 ? 1 : 3 + ((i * 7919) % (V - 3))));
-    // the answer first: a greedy run must produce nGen in-vocabulary tokens
-    const check = await llm.complete({ tokens: prompt }, { temperature: 0, maxTokens: nGen });
-    if (check.tokens.some((t) => t < 0 || t >= V)) throw new Error(`${m.name}: generated an out-of-vocabulary token`);
-    const pf: number[] = [], dc: number[] = [];
-    for (let r = 0; r < runs; r++) {
-      const res = await llm.complete({ tokens: prompt }, { temperature: 0, maxTokens: nGen });
-      pf.push(res.stats.prefillTokS);
-      dc.push(res.stats.decodeTokS);
-    }
-    const row: Row = { model: m.name, threads: llm.threads, prefill_tok_s: median(pf), decode_tok_s: median(dc) };
-    if (llm.threads !== threads) row.note = `asked for ${threads} threads, ran on ${llm.threads}`;
-    if (llamaBench && m.gguf) {
-      const out = spawnSync(llamaBench, ["-m", m.gguf(), "-t", String(threads), "-p", String(prompt.length), "-n", String(nGen), "-r", String(runs), "-o", "json"], { encoding: "utf8" });
-      try {
-        const res = JSON.parse(out.stdout) as { n_prompt: number; n_gen: number; avg_ts: number }[];
-        row.llamacpp_prefill_tok_s = res.find((x) => x.n_prompt > 0)?.avg_ts;
-        row.llamacpp_decode_tok_s = res.find((x) => x.n_gen > 0)?.avg_ts;
-      } catch {
-        row.note = `llama-bench failed: ${(out.stderr || out.error?.message || "").split("\n")[0]}`;
+    for (const nPrompt of prompts) {
+      const prompt = Array.from({ length: Math.min(nPrompt, llm.contextSize - nGen - 1) }, (_, i) => (i === 0 ? 1 : 3 + ((i * 7919) % (V - 3))));
+      // the answer first: a greedy run must produce nGen in-vocabulary tokens
+      const check = await llm.complete({ tokens: prompt }, { temperature: 0, maxTokens: nGen });
+      if (check.tokens.some((t) => t < 0 || t >= V)) throw new Error(`${m.name}: generated an out-of-vocabulary token`);
+      const row: Row = { model: m.name, threads: llm.threads, prompt: prompt.length, gen: nGen, ours: { prefill: [], decode: [] }, median: { ours_prefill: 0, ours_decode: 0 } };
+      const peer = llamaBench && m.gguf;
+      if (peer) { row.llamacpp_mmp0 = { prefill: [], decode: [] }; row.llamacpp_mmap = { prefill: [], decode: [] }; }
+      const notes: string[] = [];
+      if (llm.threads !== threads) notes.push(`asked for ${threads} threads, ran on ${llm.threads}`);
+      for (let r = 0; r < reps; r++) {
+        const res = await llm.complete({ tokens: prompt }, { temperature: 0, maxTokens: nGen });
+        row.ours.prefill.push(res.stats.prefillTokS);
+        row.ours.decode.push(res.stats.decodeTokS);
+        if (peer) {
+          const e0 = push(row.llamacpp_mmp0, llamaBenchRep(llamaBench, path, threads, prompt.length, nGen, 0));
+          const e1 = push(row.llamacpp_mmap, llamaBenchRep(llamaBench, path, threads, prompt.length, nGen, 1));
+          for (const e of [e0, e1]) if (e && !notes.includes(e)) notes.push(e);
+        }
       }
+      row.median.ours_prefill = median(row.ours.prefill);
+      row.median.ours_decode = median(row.ours.decode);
+      const l0 = row.llamacpp_mmp0, l1 = row.llamacpp_mmap;
+      if (l0 && l0.prefill.length === reps) {
+        row.median.llamacpp_mmp0_prefill = median(l0.prefill);
+        row.median.llamacpp_mmp0_decode = median(l0.decode);
+        const prefill = row.ours.prefill.map((x, i) => x / l0.prefill[i]), decode = row.ours.decode.map((x, i) => x / l0.decode[i]);
+        row.ratio = { prefill, decode, prefill_median: median(prefill), decode_median: median(decode) };
+      }
+      if (l1 && l1.prefill.length === reps) {
+        row.median.llamacpp_mmap_prefill = median(l1.prefill);
+        row.median.llamacpp_mmap_decode = median(l1.decode);
+      }
+      if (notes.length) row.note = notes.join("; ");
+      rows.push(row);
+      console.error(`${m.name}, ${row.threads} thread(s), prompt ${row.prompt}: prefill ${row.median.ours_prefill.toFixed(1)} tok/s, decode ${row.median.ours_decode.toFixed(1)} tok/s` +
+        (row.ratio ? `; llama.cpp -mmp 0 ${f(row.median.llamacpp_mmp0_prefill)} / ${f(row.median.llamacpp_mmp0_decode)}, mmap on ${f(row.median.llamacpp_mmap_prefill)} / ${f(row.median.llamacpp_mmap_decode)}` +
+          ` (ours / -mmp 0: prefill ${row.ratio.prefill_median.toFixed(2)}, decode ${row.ratio.decode_median.toFixed(2)}; per rep ${row.ratio.decode.map((x) => x.toFixed(2)).join(" ")})` : "") + (row.note ? ` [${row.note}]` : ""));
     }
-    rows.push(row);
     llm.dispose();
-    if (!json) console.error(`${m.name}, ${row.threads} thread(s): prefill ${row.prefill_tok_s.toFixed(1)} tok/s, decode ${row.decode_tok_s.toFixed(1)} tok/s`);
   }
 }
-if (json) console.log(JSON.stringify({ prompt_tokens: nPrompt, gen_tokens: nGen, runs, rows }, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2));
+
+if (json) console.log(JSON.stringify({ reps, prompts, gen_tokens: nGen, llama_bench: llamaBench ?? null, rows }, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2));
 else console.table(rows.map((r) => ({
-  model: r.model, threads: r.threads, "prefill tok/s": r.prefill_tok_s.toFixed(1), "decode tok/s": r.decode_tok_s.toFixed(1),
-  ...(llamaBench ? { "llama.cpp prefill": r.llamacpp_prefill_tok_s?.toFixed(1) ?? "-", "llama.cpp decode": r.llamacpp_decode_tok_s?.toFixed(1) ?? "-" } : {}),
+  model: r.model, t: r.threads, pp: r.prompt,
+  "ours pp": f(r.median.ours_prefill), ...(llamaBench ? { "lcpp pp": f(r.median.llamacpp_mmp0_prefill), "lcpp pp mmap": f(r.median.llamacpp_mmap_prefill), "pp ratio": f(r.ratio?.prefill_median, 2) } : {}),
+  "ours tg": f(r.median.ours_decode), ...(llamaBench ? { "lcpp tg": f(r.median.llamacpp_mmp0_decode), "lcpp tg mmap": f(r.median.llamacpp_mmap_decode), "tg ratio": f(r.ratio?.decode_median, 2), "tg ratios": r.ratio?.decode.map((x) => x.toFixed(2)).join(" ") ?? "-" } : {}),
 })));

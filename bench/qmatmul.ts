@@ -1,4 +1,6 @@
-// Quantized gemv benchmark: y = deq(W) x for W (n_out, n_in) in q8_0 / q4_0 / q4_k / q6_k.
+// Quantized gemv benchmark: y = deq(W) x for W (n_out, n_in) in q8_0 / q4_0 / q4_k / q6_k, with f32
+// activations (gemv_<t>) and, where the type has one, the integer-dot kernel (gemv_<t>_<a>, timed
+// with the activation row's quantization included, as the model runs it).
 // Each kernel's answer is checked against the reference first, then timed with tinybench beside
 // two peers measured in the same run: a plain JS f32 gemv loop over the already-dequantized
 // weights (4 bytes per weight) and the TypeScript reference (src/ref/qmatmul.ts).
@@ -6,8 +8,9 @@
 // Usage: node scripts/run-ts.mjs bench/qmatmul.ts [--json] [--quick]
 import { Bench } from "tinybench";
 import { createRuntime } from "../src/wasm/runtime.ts";
-import { Q_KERNEL_DTYPES, gemvQ } from "../src/wasm/ops/qmatmul.ts";
+import { Q_KERNEL_DTYPES, actRowBytes, gemvQ, gemvQInt, intDotAct, quantizeRows } from "../src/wasm/ops/qmatmul.ts";
 import * as ref from "../src/ref/qmatmul.ts";
+import * as refAct from "../src/ref/qact.ts";
 import { dequantizeRow, quantizeRow } from "../src/quant/index.ts";
 import { medianMs } from "./stats.ts";
 
@@ -67,6 +70,21 @@ for (const [n_out, n_in] of SHAPES) {
     const name = `gemv_${t} ${n_out}x${n_in} (budgetkv ${rt.build})`;
     bytes.set(name, W.length);
     bench.add(name, () => gemvQ(ty, tw, tx));
+    const act = intDotAct(t);
+    if (act !== undefined) {
+      const tq = rt.tensor("u8", [actRowBytes(act, n_in)]), ti = rt.zeros([n_out]);
+      cleanup.push(() => { tq.dispose(); ti.dispose(); });
+      // check the answer first: bit-exact with the reference's quantize-then-integer-dot
+      const xq = new Uint8Array(actRowBytes(act, n_in)), wantI = new Float32Array(n_out);
+      if (act === "q8_0") { refAct.quantize_rows_q8_0(x, xq, n_in, 1); ref.gemv_q_q8_0(t, W, xq, wantI, n_in, 0, n_out); }
+      else { refAct.quantize_rows_q8_k(x, xq, n_in, 1); ref.gemv_q_q8_k(t, W, xq, wantI, n_in, 0, n_out); }
+      quantizeRows(act, tq, tx, n_in);
+      gemvQInt(ti, tw, tq);
+      for (let r = 0; r < n_out; r++) if (!Object.is(ti.f32()[r], wantI[r])) throw new Error(`gemv_${t}_${act} ${n_out}x${n_in}: row ${r} got ${ti.f32()[r]}, reference ${wantI[r]}`);
+      const iname = `gemv_${t}_${act} ${n_out}x${n_in} (budgetkv ${rt.build}, int dot + quantize x)`;
+      bytes.set(iname, W.length);
+      bench.add(iname, () => { quantizeRows(act, tq, tx, n_in); gemvQInt(ti, tw, tq); });
+    }
     if (t === "q8_0") {
       const refName = `gemv_${t} ${n_out}x${n_in} (TS reference: dequantizeRow + f64 dot)`;
       bytes.set(refName, W.length);

@@ -27,16 +27,26 @@ import { checkVocab } from "./model/vocab-check.ts";
 import { weightHeapBytes } from "./model/weights.ts";
 import { ModelFormatError } from "./format/errors.ts";
 import { autoThreads } from "./capabilities.ts";
+import { AUTO_MIN_PARAMS } from "./wasm/auto-threads.ts";
 
 // the most threads load() starts (each one a worker with its own instance of the kernel module)
 export const MAX_THREADS = 64;
+
+// parameters in the model's 2-D weights (what the linear layers and the embedding hold)
+function linearParams(file: ModelFile): number {
+  let n = 0;
+  for (const e of file.tensors.values()) if (e.shape.length === 2) n += e.shape[0] * e.shape[1];
+  return n;
+}
 
 export interface LoadProgress { stage: "read" | "weights" | "ready"; loaded: number; total: number }
 
 export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;
   contextSize?: number;        // default: the model's context length
-  threads?: number | "auto";   // threads for the linear layers (default 1; "auto": capabilities().threads); `llm.threads` says how many run
+  threads?: number | "auto";   // threads for the linear layers (default 1; "auto": 1 for models under
+                               // 1M parameters, where the hand-off costs more than it saves, else
+                               // capabilities().threads); `llm.threads` says how many run
   build?: BuildName | "auto";  // kernel build (default: BUDGETKV_BUILD in the environment, else auto)
   runtime?: Runtime;           // share a runtime between models
   tokenizer?: TokenizerSource; // llama2.c models: tokenizer.bin (path or bytes)
@@ -107,7 +117,9 @@ export class LLM {
       let done = 0;
       const total = file.tensors.size;
       weights = await loadWeights(rt, file, () => opts.onProgress?.({ stage: "weights", loaded: ++done, total }));
-      pool = await ThreadPool.create(rt, opts.threads === "auto" ? Math.min(MAX_THREADS, autoThreads()) : opts.threads ?? 1, LINEAR_KERNELS);
+      const threads = opts.threads !== "auto" ? opts.threads ?? 1
+        : linearParams(file) < AUTO_MIN_PARAMS ? 1 : Math.min(MAX_THREADS, autoThreads());
+      pool = await ThreadPool.create(rt, threads, LINEAR_KERNELS);
       const model = new Transformer(rt, cfg, weights, { contextSize, maxChunk: opts.maxChunk, pool, checkFinite: opts.checkFinite });
       opts.onProgress?.({ stage: "ready", loaded: total, total });
       return new LLM(rt, file, cfg, tokenizer, weights, model, contextSize, (globalThis.performance ?? Date).now() - t0, pool);

@@ -151,7 +151,7 @@ for (const build of WASM_BUILDS) {
       const rt = await runtimeFor(build);
       const w41 = rt.tensor("q4_1", [2, 32]), wf = rt.zeros([2, 32]), w = rt.tensor("q8_0", [2, 32]);
       const x = rt.zeros([32]), y = rt.zeros([2]), s = rt.zeros([gemmScratchFloats(32)]), X = rt.zeros([1, 32]), Y = rt.zeros([1, 2]);
-      assert.throws(() => gemvQ(y, w41, x), /no quantized kernel for W of dtype q4_1 \(have q8_0, q4_0, q4_k, q6_k\)/);
+      assert.throws(() => gemvQ(y, w41, x), /no quantized kernel for W of dtype q4_1 \(have q8_0, q4_0, q4_k, q6_k, q5_0\)/);
       assert.throws(() => gemmQ(Y, X, wf, s), /dtype f32/);
       assert.throws(() => dequantRows(x, w41, 0), /dtype q4_1/);
       assert.throws(() => gemvQ(y, w, rt.zeros([31])), /x has 31 elements/);

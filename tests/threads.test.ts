@@ -4,6 +4,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { LLM } from "../src/llm.ts";
 import { needFiles, sharedPath } from "./helpers/shared.ts";
+import { AUTO_MIN_PARAMS, autoThreads, coreCount } from "../src/wasm/auto-threads.ts";
 
 const PROMPT = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball.";
 
@@ -38,6 +39,34 @@ describe("threads: 2 equals 1", () => {
       assert.equal((await llm.complete("", { temperature: 0, maxTokens: 4 })).tokens.length, 4);
     } finally {
       llm.dispose();
+    }
+  });
+});
+
+describe('threads: "auto"', () => {
+  it("picks one thread under AUTO_MIN_PARAMS and every core from there", async () => {
+    const cores = await coreCount();
+    assert.ok(Number.isInteger(cores) && cores >= 1, `coreCount() = ${cores}`);
+    assert.equal(await autoThreads(0), 1);
+    assert.equal(await autoThreads(AUTO_MIN_PARAMS - 1), 1);
+    assert.equal(await autoThreads(AUTO_MIN_PARAMS), cores);
+    assert.equal(await autoThreads(135e6), cores);
+  });
+
+  it("runs the tiny shared models on one thread", { skip: needFiles("models/stories260K.bin", "models/tinystories-656k-q8_0.gguf") }, async () => {
+    for (const model of ["stories260K.bin", "tinystories-656k-q8_0.gguf"]) {
+      const llm = await LLM.load(sharedPath("models", model), { threads: "auto" });
+      try {
+        assert.equal(llm.threads, 1, model);
+      } finally {
+        llm.dispose();
+      }
+    }
+  });
+
+  it("rejects other strings and non-positive counts with one clear error", async () => {
+    for (const threads of ["all", 0, 1.5] as unknown[]) {
+      await assert.rejects(LLM.load(sharedPath("models", "stories260K.bin"), { threads: threads as number }), /invalid option threads = .*: must be an integer from 1 to 64, or "auto"/);
     }
   });
 });

@@ -1,34 +1,45 @@
 // y = x @ W^T for the weight types the kernels read: f32 through gemv/gemm, quantized types
 // through the quantized kernels (weights stay quantized). One token uses the matrix-vector
-// kernel; a chunk uses the matrix-matrix one. With a thread pool, output rows are split across
-// its threads (same bits as one thread).
+// kernel; a chunk uses the matrix-matrix one. One token through q8_0, q4_0, q4_k or q6_k weights
+// quantizes its activation row once (q8_0 or q8_K blocks) and takes integer dot products, as
+// llama.cpp's CPU backend does (a chunk still multiplies dequantized panels in f32). With a thread pool, output
+// rows are split across its threads (same bits as one thread).
 import type { Runtime } from "../wasm/runtime.ts";
 import type { Tensor } from "../wasm/tensor.ts";
 import type { ThreadPool } from "../wasm/threads.ts";
 import { gemm, gemv } from "../wasm/ops/matmul.ts";
-import { gemmQ, gemvQ, gemmScratchFloats } from "../wasm/ops/qmatmul.ts";
+import { actScratchBytes, gemmQ, gemvQ, gemvQInt, gemmScratchFloats, intDotAct, quantizeRows } from "../wasm/ops/qmatmul.ts";
 import { splitLinear } from "../wasm/ops/parallel.ts";
 
 export class Linear {
   private scratch: Tensor[];  // per thread: the quantized gemm's panel buffer
+  private xq: Tensor;         // (actScratchBytes(maxIn)) u8: one activation row quantized for the integer gemv
 
   // maxIn: the widest n_in of any weight (the quantized gemm's panel scratch is sized by it)
   constructor(rt: Runtime, maxIn: number, private readonly pool?: ThreadPool) {
     this.scratch = [];
     for (let t = 0; t < (pool?.threads ?? 1); t++) this.scratch.push(rt.tensor("f32", [gemmScratchFloats(maxIn)]));
+    this.xq = rt.tensor("u8", [actScratchBytes(maxIn)]);
   }
 
   // Y (m, n_out) = X (m, n_in) @ W (n_out, n_in)^T, rows of X and Y contiguous
   apply(y: Tensor, W: Tensor, x: Tensor, m: number): void {
-    if (this.pool) splitLinear(this.pool, y, W, x, m, this.scratch);
+    if (this.pool) splitLinear(this.pool, y, W, x, m, this.scratch, this.xq);
     else if (W.dtype === "f32") {
       if (m === 1) gemv(y, W, x);
       else gemm(y, x, W, m);
     } else {
-      if (m === 1) gemvQ(y, W, x);
+      const act = m === 1 ? intDotAct(W.dtype) : undefined;
+      if (act !== undefined) {
+        quantizeRows(act, this.xq, x, W.shape[1]);
+        gemvQInt(y, W, this.xq);
+      } else if (m === 1) gemvQ(y, W, x);
       else gemmQ(y, x, W, this.scratch[0], m);
     }
   }
 
-  dispose(): void { for (const t of this.scratch) t.dispose(); }
+  dispose(): void {
+    for (const t of this.scratch) t.dispose();
+    this.xq.dispose();
+  }
 }

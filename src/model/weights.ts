@@ -1,5 +1,5 @@
 // Model weights in the kernel module's memory. Linear weights stay in their stored type when a
-// WASM kernel reads it (f32, q8_0, q4_0, q4_k, q6_k); every other type (f16, bf16, q4_1, q5_*,
+// WASM kernel reads it (f32, q8_0, q4_0, q5_0, q4_k, q6_k); every other type (f16, bf16, q4_1, q5_1,
 // q5_k) is converted to f32 once at load. Norms and biases are f32.
 import type { Runtime } from "../wasm/runtime.ts";
 import type { Tensor } from "../wasm/tensor.ts";

@@ -4,13 +4,14 @@ import type { Tensor } from "../tensor.ts";
 import type { ThreadPool } from "../threads.ts";
 import type { Kernels } from "../kernels.ts";
 import { gemm, gemv } from "./matmul.ts";
-import { QGEMM_PANEL, gemmQ, gemvQ, type QKernelDType } from "./qmatmul.ts";
+import { INT_DOT_GEMV, QGEMM_PANEL, gemmQ, gemvQ, gemvQInt, intDotAct, quantizeRows, type IntDotDType, type QKernelDType } from "./qmatmul.ts";
 
 // kernels a pool must be able to run for splitLinear
 export const LINEAR_KERNELS: (keyof Kernels)[] = [
   "gemv_f32", "gemm_f32",
-  "gemv_q8_0", "gemv_q4_0", "gemv_q4_k", "gemv_q6_k",
-  "gemm_q8_0", "gemm_q4_0", "gemm_q4_k", "gemm_q6_k",
+  "gemv_q8_0", "gemv_q4_0", "gemv_q4_k", "gemv_q6_k", "gemv_q5_0",
+  "gemm_q8_0", "gemm_q4_0", "gemm_q4_k", "gemm_q6_k", "gemm_q5_0",
+  ...Object.values(INT_DOT_GEMV),
 ];
 
 // How a kernel's arguments split across threads, by name: `at` gives each argument's position
@@ -35,7 +36,7 @@ function splitTable<A extends string>(args: readonly A[], range: A, align: numbe
 // is summed the same way whatever its range; 4 keeps a part's first y row on a 16-byte boundary).
 const ROW_ALIGN = 4;
 
-// gemv_f32, gemv_<q>(W, x, y, n_in, r0, r1): rows [r0, r1) of y
+// gemv_f32, gemv_<q>(W, x, y, n_in, r0, r1), gemv_<q>_<a>(W, xq, y, ...) (xq in the x slot): rows [r0, r1) of y
 const GEMV = splitTable(["W", "x", "y", "n_in", "r0", "r1"], "r0", ROW_ALIGN);
 // gemm_f32(X, W, Y, m, n_in, n_out, n0, n1): output columns [n0, n1) of Y
 const GEMM_F32 = splitTable(["X", "W", "Y", "m", "n_in", "n_out", "n0", "n1"], "n0", ROW_ALIGN);
@@ -43,20 +44,28 @@ const GEMM_F32 = splitTable(["X", "W", "Y", "m", "n_in", "n_out", "n0", "n1"], "
 // panels per part; S is each thread's panel scratch
 const GEMM_Q = splitTable(["X", "W", "Y", "S", "m", "n_in", "n_out", "n0", "n1"], "n0", QGEMM_PANEL, "S");
 
-const GEMV_Q = { q8_0: "gemv_q8_0", q4_0: "gemv_q4_0", q4_k: "gemv_q4_k", q6_k: "gemv_q6_k" } as const satisfies Record<QKernelDType, keyof Kernels>;
-const GEMM_Q_NAME = { q8_0: "gemm_q8_0", q4_0: "gemm_q4_0", q4_k: "gemm_q4_k", q6_k: "gemm_q6_k" } as const satisfies Record<QKernelDType, keyof Kernels>;
+const GEMV_Q = { q8_0: "gemv_q8_0", q4_0: "gemv_q4_0", q4_k: "gemv_q4_k", q6_k: "gemv_q6_k", q5_0: "gemv_q5_0" } as const satisfies Record<QKernelDType, keyof Kernels>;
+const GEMM_Q_NAME = { q8_0: "gemm_q8_0", q4_0: "gemm_q4_0", q4_k: "gemm_q4_k", q6_k: "gemm_q6_k", q5_0: "gemm_q5_0" } as const satisfies Record<QKernelDType, keyof Kernels>;
 
 function run<A extends string>(pool: ThreadPool, name: keyof Kernels, s: SplitTable<A>, total: number, scratch?: readonly Tensor[]): void {
   pool.split(name, s.nargs, s.rangeAt, total, s.align, s.scratchAt, scratch);
 }
 
 // Y (m, n_out) = X (m, n_in) @ W^T over the pool's threads; scratch[t]: thread t's panel buffer
-// for quantized gemm (gemmScratchFloats(n_in) floats each).
-export function splitLinear(pool: ThreadPool, y: Tensor, W: Tensor, x: Tensor, m: number, scratch: readonly Tensor[]): void {
+// for quantized gemm (gemmScratchFloats(n_in) floats each); xq: one quantized activation row
+// (actScratchBytes), where an integer-dot gemv's activation is quantized once, here, before the split.
+export function splitLinear(pool: ThreadPool, y: Tensor, W: Tensor, x: Tensor, m: number, scratch: readonly Tensor[], xq: Tensor): void {
   const [n_out, n_in] = W.shape;
   const a = pool.argv;
   const quant = W.dtype !== "f32";
-  if (m === 1) {
+  const act = m === 1 ? intDotAct(W.dtype) : undefined;
+  if (act !== undefined) {
+    quantizeRows(act, xq, x, n_in, 1);
+    gemvQInt(y, W, xq, 0, 0);
+    const g = GEMV.at;
+    a[g.W] = W.ptr; a[g.x] = xq.ptr; a[g.y] = y.ptr; a[g.n_in] = n_in;
+    run(pool, INT_DOT_GEMV[W.dtype as IntDotDType], GEMV, n_out);
+  } else if (m === 1) {
     if (quant) gemvQ(y, W, x, 0, 0);
     else gemv(y, W, x, 0, 0);
     const g = GEMV.at;

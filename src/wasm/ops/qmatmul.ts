@@ -5,11 +5,37 @@ import type { Heap } from "../heap.ts";
 import type { Tensor } from "../tensor.ts";
 import type { DType } from "../dtype.ts";
 import * as ref from "../../ref/qmatmul.ts";
+import * as refAct from "../../ref/qact.ts";
 import { expectDtype, f32At, u8At } from "./check.ts";
 
 // The dtypes with WASM kernels.
-export const Q_KERNEL_DTYPES = ["q8_0", "q4_0", "q4_k", "q6_k"] as const;
+export const Q_KERNEL_DTYPES = ["q8_0", "q4_0", "q4_k", "q6_k", "q5_0"] as const;
 export type QKernelDType = (typeof Q_KERNEL_DTYPES)[number];
+
+// The weight dtypes whose gemv also has an integer-dot kernel, gemv_<t>_<a>, over an activation
+// row quantized once per matmul to the type llama.cpp pairs with it (its vec_dot_type): q8_0
+// blocks (a Q8A row) for q8_0, q4_0 and q5_0, q8_K blocks (a Q8KA row) for the k-quants.
+export const INT_DOT_ACT = { q8_0: "q8_0", q4_0: "q8_0", q5_0: "q8_0", q4_k: "q8_k", q6_k: "q8_k" } as const;
+export type IntDotDType = keyof typeof INT_DOT_ACT;
+export type ActQuant = (typeof INT_DOT_ACT)[IntDotDType];
+export const INT_DOT_DTYPES = Object.keys(INT_DOT_ACT) as IntDotDType[];
+// the integer-dot gemv kernel of each weight dtype
+export const INT_DOT_GEMV = { q8_0: "gemv_q8_0_q8_0", q4_0: "gemv_q4_0_q8_0", q5_0: "gemv_q5_0_q8_0", q4_k: "gemv_q4_k_q8_k", q6_k: "gemv_q6_k_q8_k" } as const;
+export function intDotAct(dtype: DType): ActQuant | undefined {
+  return (INT_DOT_ACT as Partial<Record<DType, ActQuant>>)[dtype];
+}
+// bytes of one quantized activation row of n_in values: Q8A (n_in a multiple of 32: f32 scale per
+// 32, i8 quants) or Q8KA (a multiple of 256: f32 scale per 256, i32 sum per 32, i8 quants)
+export const q8aRowBytes = refAct.q8aRowBytes;
+export const q8kaRowBytes = refAct.q8kaRowBytes;
+const ACT_BLOCK: Record<ActQuant, number> = { q8_0: 32, q8_k: 256 };
+export function actRowBytes(a: ActQuant, n_in: number): number {
+  return a === "q8_0" ? q8aRowBytes(n_in) : q8kaRowBytes(n_in);
+}
+// bytes a buffer needs for one activation row of up to maxIn values of either kind
+export function actScratchBytes(maxIn: number): number {
+  return Math.max(q8aRowBytes(Math.ceil(maxIn / 32) * 32), q8kaRowBytes(Math.ceil(maxIn / 256) * 256));
+}
 
 // W rows the gemm kernels decode at a time; their scratch holds QGEMM_PANEL * n_in floats.
 export const QGEMM_PANEL = 32;
@@ -23,12 +49,17 @@ type Gemv = (W: number, x: number, y: number, n_in: number, r0: number, r1: numb
 type Gemm = (X: number, W: number, Y: number, S: number, m: number, n_in: number, n_out: number, n0: number, n1: number) => void;
 // dst[r - r0] = deq(W[r]), r in [r0, r1)
 type DequantRows = (W: number, dst: number, n_in: number, r0: number, r1: number) => void;
+// row i of X (m, n_in) f32 -> Q8A / Q8KA row i at Xq + i * actRowBytes(n_in)
+type QuantizeRows = (X: number, Xq: number, n_in: number, m: number) => void;
 
 export interface QmatmulKernels {
   gemv_q8_0: Gemv; gemm_q8_0: Gemm; dequant_rows_q8_0: DequantRows;
   gemv_q4_0: Gemv; gemm_q4_0: Gemm; dequant_rows_q4_0: DequantRows;
+  gemv_q5_0: Gemv; gemm_q5_0: Gemm; dequant_rows_q5_0: DequantRows;
   gemv_q4_k: Gemv; gemm_q4_k: Gemm; dequant_rows_q4_k: DequantRows;
   gemv_q6_k: Gemv; gemm_q6_k: Gemm; dequant_rows_q6_k: DequantRows;
+  quantize_rows_q8_0: QuantizeRows; gemv_q8_0_q8_0: Gemv; gemv_q4_0_q8_0: Gemv; gemv_q5_0_q8_0: Gemv;
+  quantize_rows_q8_k: QuantizeRows; gemv_q4_k_q8_k: Gemv; gemv_q6_k_q8_k: Gemv;
 }
 
 function fallbackFor(h: Heap, t: QKernelDType) {
@@ -39,8 +70,16 @@ function fallbackFor(h: Heap, t: QKernelDType) {
   };
 }
 
+function dotFallbackFor(h: Heap, t: IntDotDType) {
+  const a = INT_DOT_ACT[t], dot = a === "q8_0" ? ref.gemv_q_q8_0 : ref.gemv_q_q8_k;
+  return { [INT_DOT_GEMV[t]]: ((W, xq, y, n_in, r0, r1) => dot(t, u8At(h, W), u8At(h, xq), f32At(h, y), n_in, r0, r1)) as Gemv };
+}
+
 export function qmatmulFallback(h: Heap): QmatmulKernels {
-  return Object.assign({}, ...Q_KERNEL_DTYPES.map((t) => fallbackFor(h, t))) as QmatmulKernels;
+  return Object.assign({
+    quantize_rows_q8_0: ((X, Xq, n_in, m) => refAct.quantize_rows_q8_0(f32At(h, X), u8At(h, Xq), n_in, m)) as QuantizeRows,
+    quantize_rows_q8_k: ((X, Xq, n_in, m) => refAct.quantize_rows_q8_k(f32At(h, X), u8At(h, Xq), n_in, m)) as QuantizeRows,
+  }, ...Q_KERNEL_DTYPES.map((t) => fallbackFor(h, t)), ...INT_DOT_DTYPES.map((t) => dotFallbackFor(h, t))) as QmatmulKernels;
 }
 
 function quantized(op: string, W: Tensor): [QKernelDType, number, number] {
@@ -94,4 +133,30 @@ export function dequantRows(dst: Tensor, W: Tensor, r0: number, r1 = r0 + 1, dst
   if (!Number.isInteger(dstRow) || dstRow < 0) throw new RangeError(`dequantRows: dstRow ${dstRow} must be an integer >= 0`);
   sized("dequantRows", "dst", dst, (dstRow + r1 - r0) * n_in);
   (dst.rt.k[`dequant_rows_${t}`] as DequantRows)(W.ptr, dst.ptr + dstRow * n_in * 4, n_in, r0, r1);
+}
+
+// Xq = X (m, n_in) quantized to m activation rows of kind a     Xq: u8, at least m * actRowBytes(a, n_in) bytes
+export function quantizeRows(a: ActQuant, Xq: Tensor, X: Tensor, n_in: number, m = 1): void {
+  const op = `quantizeRows(${a})`, block = ACT_BLOCK[a];
+  if (block === undefined) throw new TypeError(`quantizeRows: unknown activation quantization ${a} (have q8_0, q8_k)`);
+  expectDtype(op, "Xq", Xq, "u8");
+  if (!Number.isInteger(n_in) || n_in <= 0 || n_in % block !== 0) throw new RangeError(`${op}: n_in ${n_in} must be a positive multiple of ${block}`);
+  if (!Number.isInteger(m) || m < 0) throw new RangeError(`${op}: m ${m} must be an integer >= 0`);
+  sized(op, "X", X, m * n_in);
+  const need = m * actRowBytes(a, n_in);
+  if (Xq.size < need) throw new RangeError(`${op}: Xq has ${Xq.size} bytes, needs ${need}`);
+  (Xq.rt.k[`quantize_rows_${a}`] as QuantizeRows)(X.ptr, Xq.ptr, n_in, m);
+}
+
+// y[r] = W[r] . xq for rows [r0, r1), integer dot products   W (n_out, n_in) of an INT_DOT_DTYPES type,
+// xq one activation row quantized to intDotAct(W.dtype) (quantizeRows), y (n_out)
+export function gemvQInt(y: Tensor, W: Tensor, xq: Tensor, r0 = 0, r1 = W.shape[0]): void {
+  const [t, n_out, n_in] = quantized("gemvQInt", W);
+  const a = intDotAct(t);
+  if (a === undefined) throw new TypeError(`gemvQInt: no integer-dot kernel for W of dtype ${t} (have ${INT_DOT_DTYPES.join(", ")})`);
+  expectDtype("gemvQInt", "xq", xq, "u8");
+  if (xq.size < actRowBytes(a, n_in)) throw new RangeError(`gemvQInt: xq has ${xq.size} bytes, needs ${actRowBytes(a, n_in)} (one ${a} activation row of ${n_in})`);
+  sized("gemvQInt", "y", y, n_out);
+  range("gemvQInt", "row", r0, r1, n_out);
+  (y.rt.k[INT_DOT_GEMV[t as IntDotDType]] as Gemv)(W.ptr, xq.ptr, y.ptr, n_in, r0, r1);
 }
