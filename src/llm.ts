@@ -2,7 +2,7 @@
 //   const llm = await LLM.load(source, { onProgress, contextSize });
 //   for await (const piece of llm.generate(prompt, opts)) ...
 //   const r = await llm.complete(prompt, opts);   // { text, tokens, finishReason, stats, kv }
-import { createRuntime, type BuildName, type Runtime } from "./wasm/runtime.ts";
+import { createRuntime, envBuild, type BuildName, type Runtime } from "./wasm/runtime.ts";
 import { openModel, type ModelSource, type ModelFile } from "./format/model-file.ts";
 import { loadWeights, type Weights } from "./model/weights.ts";
 import { Transformer } from "./model/transformer.ts";
@@ -20,7 +20,7 @@ export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;
   contextSize?: number;        // default: the model's context length
   threads?: number;            // threads for the linear layers (default 1); `llm.threads` says how many run
-  build?: BuildName | "auto";  // kernel build
+  build?: BuildName | "auto";  // kernel build (default: BUDGETKV_BUILD in the environment, else auto)
   runtime?: Runtime;           // share a runtime between models
   tokenizer?: TokenizerSource; // llama2.c models: tokenizer.bin (path or bytes)
   maxChunk?: number;           // prefill chunk size (default 64)
@@ -53,7 +53,7 @@ export class LLM {
     if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1)) {
       throw new RangeError(`invalid option threads = ${opts.threads}: must be a positive integer`);
     }
-    const rt = opts.runtime ?? (await createRuntime({ build: opts.build ?? "auto" }));
+    const rt = opts.runtime ?? (await createRuntime({ build: opts.build ?? envBuild() }));
     const file = await openModel(source, { onProgress: (loaded, total) => opts.onProgress?.({ stage: "read", loaded, total }) });
     let weights: Weights | undefined;
     let pool: ThreadPool | undefined;

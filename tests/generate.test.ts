@@ -43,6 +43,14 @@ describe("LLM.generate / complete (stories260K)", { skip: needFiles("models/stor
     const r = await llm.complete("", { temperature: 0, maxTokens: 0 });
     assert.deepEqual(r.tokens, []);
     assert.equal(r.finishReason, "length");
+    // a real sample: greedy from BOS ends when the model picks BOS again, which is not emitted
+    const bos = llm.tokenize("", { addBos: true })[0];
+    const g = await llm.complete("", { temperature: 0, maxTokens: 400 });
+    assert.equal(g.finishReason, "eos");
+    assert.ok(g.tokens.length > 20 && g.tokens.length < 400, `${g.tokens.length} tokens`);
+    assert.ok(!g.tokens.includes(bos), "BOS is the end, not a token of the text");
+    const logits = llm.engine.model.logits.toFloat32Array();
+    assert.equal(logits.indexOf(Math.max(...logits)), bos, "the greedy pick after the last token is BOS");
   });
 
   it("reports prefill and decode speeds", async () => {

@@ -86,13 +86,21 @@ describe("KV policies on stories260K", { skip: needFiles(MODEL, "models/tok512.b
     assert.equal(heap.stats.bytesInUse, before, "the generation left no block behind");
     const kv = r.kv!;
     assert.ok(kv.bytesKept < kv.bytesFull * 0.5, `${kv.bytesKept} of ${kv.bytesFull}`);
-    // the same figures seen from the allocator, during a generation
+    // the same figures seen from the allocator, during a generation: while it decodes, the heap
+    // holds exactly the kept blocks; at its peak (a prune copies one KV head's kept rows into a
+    // new block before freeing the old one) the full cache plus one head's new block
     let seen = 0;
+    heap.resetPeak();
     const g = llm.generate(PROMPT, { temperature: 0, maxTokens: 8, kv: { policy: "streaming", ratio: 0.25 } });
     for await (const _ of g) seen = Math.max(seen, heap.stats.bytesInUse - before);
+    const gr = (await g.result).kv!;
+    const peak = heap.stats.peakBytesInUse - before;
+    assert.equal(seen, gr.bytesKept, "bytes in use while decoding = the kept blocks");
+    const nBlocks = llm.engine.model.cfg.nLayers * llm.engine.model.cfg.nKvHeads;
+    assert.ok(peak >= gr.bytesFull, `peak ${peak} holds at least the full cache ${gr.bytesFull}`);
+    assert.ok(peak <= gr.bytesFull + gr.bytesKept / nBlocks + 1024, `peak ${peak} > full ${gr.bytesFull} + one kept block ${gr.bytesKept / nBlocks} + 1 KiB`);
     const full = await llm.complete(PROMPT, { temperature: 0, maxTokens: 8 });
     assert.ok(full.kv!.bytesKept - kv.bytesKept > 0);
-    void seen;
   });
 
   it("pruning during decode keeps a generation going past what the full cache can hold", async () => {
@@ -121,6 +129,30 @@ describe("KV policies on stories260K", { skip: needFiles(MODEL, "models/tok512.b
     }
     const d = await llm.complete(PROMPT, { temperature: 0, maxTokens: 60, kv: { policy: "dbudget", phase: "both", interval: 16 } });
     assert.ok(d.kv!.keptPerLayer[2] < d.kv!.keptPerLayer[0]);
+  });
+
+  it("the window records exactly its queries: the prompt's last w, then the last w of every decode interval", async () => {
+    const model = llm.engine.model, forward = model.forward;
+    const recorded: number[] = [];
+    model.forward = function (tokens, o) {
+      if (o.window) for (let i = o.window.row0; i < o.m; i++) recorded.push(o.pos0 + i);
+      return forward.call(this, tokens, o);
+    };
+    try {
+      const w = 8, decoded = 40; // maxTokens 41: the last token is sampled, not run
+      for (const [phase, interval] of [["prefill", 0], ["both", 8], ["both", 16], ["decode", 8], ["decode", 12]] as const) {
+        recorded.length = 0;
+        const kv = { policy: "h2o", budget: 40, window: w, phase, ...(interval ? { interval } : {}) };
+        const r = await llm.complete(PROMPT, { temperature: 0, maxTokens: decoded + 1, kv });
+        const want: number[] = [];
+        if (phase !== "decode") for (let p = n - w; p < n; p++) want.push(p);
+        for (let end = n + interval; interval && end <= n + decoded; end += interval) for (let p = end - w; p < end; p++) want.push(p);
+        assert.deepEqual(recorded, want, JSON.stringify(kv));
+        assert.equal(r.kv!.prunes, (phase !== "decode" ? 1 : 0) + (interval ? Math.floor(decoded / interval) : 0), JSON.stringify(kv));
+      }
+    } finally {
+      model.forward = forward;
+    }
   });
 
   it("rejects a decode-phase interval shorter than the policy's window", async () => {

@@ -5,7 +5,6 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { LLM } from "../src/llm.ts";
 import { KVController } from "../src/kv/controller.ts";
-import { prefill } from "../src/generate/session.ts";
 import { fixturePath, needFiles, sharedPath } from "./helpers/shared.ts";
 import { WASM_BUILDS, skipReason } from "./helpers/runtimes.ts";
 
@@ -23,7 +22,7 @@ for (const build of WASM_BUILDS) {
       const { rt, model } = llm.engine;
       const kvc = new KVController(rt, model, { policy }, ids.length, 1);
       try {
-        prefill(model, kvc, Int32Array.from(ids), ids.length);
+        kvc.run(Int32Array.from(ids), 0, ids.length);
         const layers = kvc.store.layers.map((heads, l) => {
           const p = [...kvc.store.positions(l, 0)];
           for (let h = 1; h < heads.length; h++) assert.deepEqual([...kvc.store.positions(l, h)], p, "one cut per layer");

@@ -40,8 +40,9 @@ export function parsePolicies(spec: string): PolicyRun[] {
     const param = value === undefined ? undefined : Number(value);
     if (value !== undefined && !Number.isFinite(param)) throw new UsageError(`--policies: "${value}" is not a number`);
     if (name === "full") { runs.push({ label: "full", family: "full", adaptive: false, kv: { policy: "full" } }); continue; }
-    const kv = f.adaptive ? { policy: name, tolerance: param } : { policy: name, ratio: param ?? (f.defaults.ratio as number) };
-    const shown = f.adaptive ? param ?? (f.defaults.tolerance as number) : kv.ratio;
+    const fallback = (k: string) => { const v = f.defaults[k]; return typeof v === "number" ? v : undefined; };
+    const kv = f.adaptive ? { policy: name, tolerance: param } : { policy: name, ratio: param ?? fallback("ratio") };
+    const shown = f.adaptive ? param ?? fallback("tolerance") : kv.ratio;
     runs.push({ label: `${name}:${shown}`, family: name, adaptive: f.adaptive, param: shown, kv });
   }
   if (!runs.some((r) => r.family === "full")) runs.unshift({ label: "full", family: "full", adaptive: false, kv: { policy: "full" } });

@@ -11,7 +11,7 @@ export const MODEL_FLAGS: FlagSpec[] = [
   { names: ["-c", "--ctx-size"], key: "ctx", type: "integer", help: "context size (default: the model's)" },
   { names: ["-t", "--threads"], key: "threads", type: "integer", help: "threads for the linear layers (default 1)" },
   { names: ["--tokenizer"], key: "tokenizer", type: "string", help: "tokenizer.bin for llama2.c models (default: found beside the model)" },
-  { names: ["--build"], key: "build", type: "string", help: "kernel build: auto, relaxed, simd, ts" },
+  { names: ["--build"], key: "build", type: "string", help: "kernel build: auto, relaxed, simd, ts (default: BUDGETKV_BUILD, else auto)" },
 ];
 
 export const KV_FLAGS: FlagSpec[] = [

@@ -5,7 +5,6 @@ import type { Transformer } from "../model/transformer.ts";
 import type { Runtime } from "../wasm/runtime.ts";
 import { KVController } from "../kv/controller.ts";
 import type { KVOptions } from "../kv/options.ts";
-import { prefill } from "../generate/session.ts";
 import type { EvalPrompt } from "./prompts.ts";
 
 export interface PolicyRun {
@@ -74,11 +73,11 @@ export class Evaluator {
     const kvc = new KVController(this.rt, m, kvOpts, L, C + 1);
     try {
       const t0 = now();
-      prefill(m, kvc, seq, L);
+      kvc.run(seq, 0, L);
       const prefillMs = now() - t0;
       for (let j = 0; j < C; j++) {
         onStep(j, m.logits.f32());
-        if (j + 1 < C) { m.forward(seq, L + j, 1, L + j, kvc.store, true, kvc.windowFor(L + j, 1)); kvc.afterDecode(L + j); }
+        if (j + 1 < C) kvc.run(seq, L + j, 1);
       }
       const r = kvc.report();
       return { kept: r.keptRatio, pruneMs: r.pruneMs, prefillMs };
@@ -93,13 +92,13 @@ export class Evaluator {
     seq.set(p.tokens);
     const kvc = new KVController(this.rt, m, kvOpts, L, G + 1);
     try {
-      prefill(m, kvc, seq, L);
+      kvc.run(seq, 0, L);
       const out: number[] = [];
       for (let j = 0; j < G; j++) {
         const next = argmax(m.logits.f32());
         out.push(next);
         seq[L + j] = next;
-        if (j + 1 < G) { m.forward(seq, L + j, 1, L + j, kvc.store, true, kvc.windowFor(L + j, 1)); kvc.afterDecode(L + j); }
+        if (j + 1 < G) kvc.run(seq, L + j, 1);
       }
       return out;
     } finally {

@@ -184,24 +184,3 @@ function readArray(r: ByteReader, fileSize: number, bad: Bad, key: string, depth
   for (let i = 0; i < n; i++) out[i] = readValue(r, type, fileSize, bad, key, depth + 1);
   return out;
 }
-
-// Typed metadata access with errors that name the key.
-export function metaNumber(h: GGUFHeader, key: string, file: string, fallback?: number): number {
-  const v = h.metadata.get(key);
-  if (v === undefined) {
-    if (fallback !== undefined) return fallback;
-    throw new ModelFormatError(file, key, undefined, "required metadata key is missing");
-  }
-  if (typeof v !== "number" || !Number.isFinite(v)) throw new ModelFormatError(file, key, v, "expected a number");
-  return v;
-}
-
-export function metaString(h: GGUFHeader, key: string, file: string, fallback?: string): string {
-  const v = h.metadata.get(key);
-  if (v === undefined) {
-    if (fallback !== undefined) return fallback;
-    throw new ModelFormatError(file, key, undefined, "required metadata key is missing");
-  }
-  if (typeof v !== "string") throw new ModelFormatError(file, key, v, "expected a string");
-  return v;
-}

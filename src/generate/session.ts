@@ -53,17 +53,6 @@ export function validateGenerate(o: GenerateOptions): void {
   if (o.stop !== undefined && !Array.isArray(o.stop)) throw new RangeError("invalid option stop: must be an array of strings");
 }
 
-// Chunked prefill of tokens[0..n) (only the last chunk computes logits), then the KV policy's
-// prefill prune.
-export function prefill(model: Transformer, kvc: KVController, tokens: ArrayLike<number>, n: number, signal?: AbortSignal): void {
-  for (let i = 0; i < n; i += model.maxChunk) {
-    const m = Math.min(model.maxChunk, n - i);
-    model.forward(tokens, i, m, i, kvc.store, i + m === n, kvc.windowFor(i, m));
-    signal?.throwIfAborted?.();
-  }
-  kvc.afterPrefill();
-}
-
 // Runs one generation, calling onPiece with each piece of text as soon as it is final.
 export async function runGeneration(ctx: ModelContext, promptTokens: number[], opts: GenerateOptions, onPiece: (text: string, token: number) => void | Promise<void>): Promise<GenerationResult> {
   validateGenerate(opts);
@@ -76,7 +65,6 @@ export async function runGeneration(ctx: ModelContext, promptTokens: number[], o
   const stop = new StopMatcher(opts.stop ?? []);
   const budget = Math.min(maxTokens, contextSize - nPrompt);
   const kvc = new KVController(ctx.rt, model, opts.kv ?? {}, nPrompt, budget);
-  const kv = kvc.store;
   const history = new Int32Array(nPrompt + budget + 1);
   history.set(promptTokens);
   let n = nPrompt;
@@ -88,9 +76,8 @@ export async function runGeneration(ctx: ModelContext, promptTokens: number[], o
   const decoder = tokenizer.decoder({ continuation: !afterBos, afterBos });
   try {
     const t0 = now();
-    prefill(model, kvc, history, nPrompt, opts.signal);
+    kvc.run(history, 0, nPrompt, { signal: opts.signal });   // prefill, then the policy's prefill prune
     const t1 = now();
-    let pos = nPrompt;
     while (tokens.length < budget) {
       if (opts.signal?.aborted) { finish = "abort"; break; }
       const next = sampler.sample(model.logits.f32(), history, n);
@@ -102,9 +89,7 @@ export async function runGeneration(ctx: ModelContext, promptTokens: number[], o
       if (piece.emit) await onPiece(piece.emit, next);
       if (piece.stopped) { finish = "stop"; break; }
       if (tokens.length === budget) break;
-      model.forward(history, n - 1, 1, pos, kv, true, kvc.windowFor(pos, 1));
-      kvc.afterDecode(pos);
-      pos++;
+      kvc.run(history, n - 1, 1);
     }
     if (finish !== "stop") {
       const rest = stop.push(decoder.flush());

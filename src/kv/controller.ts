@@ -1,52 +1,62 @@
-// Runs a KV policy over a generation: owns the store, records the query window the policy
-// reads, prunes after prefill and/or every `interval` decoded tokens, and measures what it did.
+// Runs a model over a KV cache under a policy. Callers say "run these tokens" (run()); the
+// controller chunks them, records the policy's query window as the kernels run it, prunes on
+// schedule (after the prompt and/or every `interval` decoded tokens), and measures what it did.
+//
+// Prune points are positions, not calls: nPrompt, then nPrompt + k * interval when pruning
+// during decode. A chunk never crosses one, so a run of any length prunes at the same places
+// as a token-by-token run.
 import type { Runtime } from "../wasm/runtime.ts";
-import type { Transformer, QueryWindow } from "../model/transformer.ts";
+import type { Tensor } from "../wasm/tensor.ts";
+import type { Transformer, ForwardOptions } from "../model/transformer.ts";
 import { KVStore } from "./store.ts";
+import { QueryWindow } from "./window.ts";
 import type { KVOptions, KVReport } from "./options.ts";
 import type { KVPolicy, LayerContext } from "./policy.ts";
 import { buildPolicy } from "./registry.ts";
-import { mulberry32 } from "../util/rng.ts";
 
 const now = () => (globalThis.performance ?? Date).now();
+
+export interface RunOptions {
+  logits?: boolean;        // compute the last token's logits (default true)
+  signal?: AbortSignal;    // checked between chunks
+}
+const DEFAULT_RUN: RunOptions = {};
 
 export class KVController {
   readonly store: KVStore;
   readonly policy: KVPolicy;
   private readonly phase: "prefill" | "decode" | "both";
-  private readonly interval: number;
+  private readonly interval: number;   // > 0 when pruning during decode
   private win?: QueryWindow;
+  private readonly fwd: ForwardOptions; // reused for every chunk
   private bytesFull = -1;
   private bytesKept = -1;
   private lastKept: number[] = [];
   private lastSeen = 0;
   private pruneMs = 0;
   private prunes = 0;
-  private readonly random: () => number;
 
+  // nPrompt: where the prompt ends (the prefill prune point); reserve: tokens to decode at most
   constructor(readonly rt: Runtime, readonly model: Transformer, opts: KVOptions, readonly nPrompt: number, reserve: number) {
     this.policy = buildPolicy(opts);
     this.phase = opts.phase ?? "prefill";
     if (!["prefill", "decode", "both"].includes(this.phase)) throw new RangeError(`invalid KV option phase = "${this.phase}": expected prefill, decode or both`);
-    this.interval = opts.interval ?? 0;
-    if (this.phase !== "prefill" && this.policy.name !== "full") {
-      if (!Number.isInteger(this.interval) || this.interval < Math.max(1, this.policy.window)) {
-        throw new RangeError(`invalid KV option interval = ${opts.interval}: with phase "${this.phase}" it must be an integer >= ${Math.max(1, this.policy.window)} (the policy's query window)`);
-      }
+    const pruning = this.policy.name !== "full";
+    const decoding = this.phase !== "prefill" && pruning;
+    const interval = opts.interval ?? 0;
+    if (decoding && (!Number.isInteger(interval) || interval < Math.max(1, this.policy.window))) {
+      throw new RangeError(`invalid KV option interval = ${opts.interval}: with phase "${this.phase}" it must be an integer >= ${Math.max(1, this.policy.window)} (the policy's query window)`);
     }
-    this.random = mulberry32((opts.seed as number | undefined) ?? 1);
+    this.interval = decoding ? interval : 0;
     const cfg = model.cfg;
     // when pruning during decode, blocks hold what is kept plus one interval, not the whole generation
-    const room = this.phase !== "prefill" && this.policy.name !== "full" ? Math.min(reserve, this.interval) : reserve;
+    const room = decoding ? Math.min(reserve, this.interval) : reserve;
     this.store = new KVStore(rt, cfg.nLayers, cfg.nKvHeads, cfg.headDim, nPrompt + room, room);
-    if (this.policy.name !== "full" && this.policy.window > 0) {
+    this.fwd = { start: 0, m: 1, pos0: 0, kv: this.store, logits: true };
+    if (pruning && this.policy.window > 0) {
       const w = this.policy.window;
-      const accStride = model.contextSize;
-      this.win = { from: this.phase === "decode" ? nPrompt + this.interval - w : nPrompt - w, w, acc: [], accStride };
       try {
-        for (let l = 0; l < cfg.nLayers; l++) {
-          this.win.acc.push(rt.zeros([cfg.nHeads, accStride]));
-        }
+        this.win = new QueryWindow(rt, cfg.nLayers, cfg.nHeads, model.contextSize, this.phase === "decode" ? nPrompt + this.interval - w : nPrompt - w, w);
       } catch (e) {
         this.dispose();
         throw e;
@@ -54,25 +64,54 @@ export class KVController {
     }
   }
 
-  // The window the forward pass should record into for a chunk at pos0..pos0+m, if any.
-  windowFor(pos0: number, m: number): QueryWindow | undefined {
-    const w = this.win;
-    return w && pos0 + m > w.from && pos0 < w.from + w.w ? w : undefined;
+  // Positions run so far (the next token's position).
+  get pos(): number {
+    return this.store.seen;
   }
 
-  afterPrefill(): void {
-    if (this.phase !== "decode") this.prune(this.nPrompt);
-    else this.snapshot(this.nPrompt);
+  // Runs tokens[start .. start+m) at positions pos .. pos+m-1 and returns the model's logits of
+  // the last one (model.logits, unless logits is false). Chunks are at most maxChunk tokens and
+  // end at every prune point; the window's queries are recorded and prunes happen on the way.
+  run(tokens: ArrayLike<number>, start: number, m: number, o: RunOptions = DEFAULT_RUN): Tensor {
+    if (!Number.isInteger(m) || m < 1) throw new RangeError(`KV run: m = ${m} tokens, expected an integer >= 1`);
+    if (!Number.isInteger(start) || start < 0 || start + m > tokens.length) throw new RangeError(`KV run: tokens [${start}, ${start + m}) outside the ${tokens.length} given`);
+    const end = this.pos + m, f = this.fwd;
+    for (let pos0 = this.pos; pos0 < end; pos0 = this.pos) {
+      const stop = Math.min(end, pos0 + this.model.maxChunk, this.nextPrunePoint(pos0));
+      f.start = start + (pos0 - (end - m));
+      f.m = stop - pos0;
+      f.pos0 = pos0;
+      f.logits = stop === end && o.logits !== false;
+      f.window = this.win?.recordFor(pos0, f.m);
+      this.model.forward(tokens, f);
+      this.afterChunk(stop);
+      o.signal?.throwIfAborted?.();
+    }
+    return this.model.logits;
   }
 
-  // after the forward of position pos (a decoded token)
-  afterDecode(pos: number): void {
-    if (this.phase === "prefill" || this.policy.name === "full") return;
-    const decoded = pos + 1 - this.nPrompt;
-    if (decoded > 0 && decoded % this.interval === 0) this.prune(pos + 1);
-    if (this.win && pos + 1 >= this.win.from + this.win.w) {
-      this.win.from += this.interval;
-      for (const a of this.win.acc) a.f32().fill(0);
+  // The first prune point after position p.
+  private nextPrunePoint(p: number): number {
+    if (p < this.nPrompt) return this.nPrompt;
+    if (this.interval === 0) return Infinity;
+    return this.nPrompt + (Math.floor((p - this.nPrompt) / this.interval) + 1) * this.interval;
+  }
+
+  // after the positions before `seen` have run
+  private afterChunk(seen: number): void {
+    if (seen === this.nPrompt) {
+      if (this.phase !== "decode") this.prune(seen);
+      else this.snapshot(seen);
+    } else if (this.interval > 0 && seen > this.nPrompt && (seen - this.nPrompt) % this.interval === 0) {
+      this.prune(seen);
+    }
+    const win = this.win;
+    if (!win || seen < win.from + win.w) return;
+    if (this.interval > 0) {
+      win.advance(this.interval);   // the next interval's window
+    } else {
+      win.dispose();                // read once, after the prompt: give the memory back
+      this.win = undefined;
     }
   }
 
@@ -87,9 +126,8 @@ export class KVController {
     if (this.policy.name === "full") { this.snapshot(seen); return; }
     const t0 = now();
     if (this.bytesFull < 0) this.bytesFull = this.store.bytes();
-    const cfg = this.model.cfg;
-    const recorded = this.win ? Math.min(this.win.w, seen - Math.max(0, this.win.from)) : 0;
-    for (let l = 0; l < cfg.nLayers; l++) {
+    const recorded = this.win ? this.win.recorded(seen) : 0;
+    for (let l = 0; l < this.model.cfg.nLayers; l++) {
       if (this.policy.exemptLayers.has(l)) continue;
       const sel = this.policy.select(this.layerContext(l, recorded));
       if (sel === null) continue;
@@ -102,24 +140,18 @@ export class KVController {
   }
 
   private layerContext(layer: number, recorded: number): LayerContext {
-    const cfg = this.model.cfg, store = this.store, rt = this.rt;
+    const cfg = this.model.cfg, store = this.store, name = this.policy.name;
     const heads = store.layers[layer];
     const nGroup = cfg.nHeads / cfg.nKvHeads;
     const win = this.win;
     return {
-      rt, layer, nLayers: cfg.nLayers, nHeads: cfg.nHeads, nKvHeads: cfg.nKvHeads, headDim: cfg.headDim, heads,
+      rt: this.rt, layer, nLayers: cfg.nLayers, nHeads: cfg.nHeads, nKvHeads: cfg.nKvHeads, headDim: cfg.headDim, heads,
       positions: (h) => store.positions(layer, h),
       // the sums the attention kernels accumulated while the window's queries ran
       windowScores: (h, w, mode) => {
-        if (!win) throw new Error(`KV policy ${this.policy.name} reads attention but declared no query window`);
-        if (w < Math.min(win.w, recorded)) throw new Error(`KV policy ${this.policy.name} asked for ${w} window queries; it declared ${win.w}`);
-        const b = heads[h], acc = win.acc[layer].f32();
-        const out = new Float32Array(nGroup * b.n), div = mode === "mean" && recorded > 0 ? recorded : 1;
-        for (let g = 0; g < nGroup; g++) {
-          const row = acc.subarray((h * nGroup + g) * win.accStride, (h * nGroup + g) * win.accStride + b.n);
-          for (let j = 0; j < b.n; j++) out[g * b.n + j] = row[j] / div;
-        }
-        return out;
+        if (!win) throw new Error(`KV policy ${name} reads attention but declared no query window`);
+        if (w < Math.min(win.w, recorded)) throw new Error(`KV policy ${name} asked for ${w} window queries; it declared ${win.w}`);
+        return win.scores(layer, h, nGroup, heads[h].n, mode === "mean" && recorded > 0 ? recorded : 1);
       },
       keyNorms: (h) => {
         const b = heads[h], k = b.k.f32(), d = cfg.headDim;
@@ -131,7 +163,6 @@ export class KVController {
         }
         return out;
       },
-      random: this.random,
     };
   }
 
@@ -153,6 +184,6 @@ export class KVController {
 
   dispose(): void {
     this.store.dispose();
-    if (this.win) for (const t of this.win.acc) t.dispose();
+    this.win?.dispose();
   }
 }

@@ -1,7 +1,11 @@
 // What a KV policy sees and returns. A policy is a small object that scores or cuts positions
-// for one layer; budgets, sinks, the query window and compaction are shared code.
+// for one layer (or one KV head); budgets, sinks, recency, the query window, top-k selection and
+// compaction are shared code (select.ts, controller.ts, store.ts).
 import type { KVHead } from "./store.ts";
 import type { Runtime } from "../wasm/runtime.ts";
+import type { Options, OptionSpec, Schema } from "./schema.ts";
+
+export type { OptionSpec } from "./schema.ts";
 
 export interface LayerContext {
   rt: Runtime;
@@ -20,14 +24,13 @@ export interface LayerContext {
   windowScores(h: number, w: number, mode: "sum" | "mean"): Float32Array;
   // L2 norm of each key row of KV head h: (n_h)
   keyNorms(h: number): Float32Array;
-  // uniform in [0, 1), seeded
-  random(): number;
 }
 
 // Rows to keep (ascending row indices): one list for every KV head of the layer, one list per
 // KV head, or null to keep the layer whole.
 export type Selection = Int32Array | Int32Array[] | null;
 
+// A built policy, as the controller runs it.
 export interface KVPolicy {
   readonly name: string;
   readonly adaptive: boolean;     // budget-free (tolerance) rather than a fixed budget
@@ -36,20 +39,48 @@ export interface KVPolicy {
   select(ctx: LayerContext): Selection;
 }
 
-export interface OptionSpec {
-  type: "number" | "integer" | "boolean" | "integers" | "string";
-  min?: number;
-  max?: number;
-  minExclusive?: boolean;
-  values?: readonly string[];
-  help: string;
+// What makes one policy different, built from its typed options. `h` is the KV head a call is
+// about, or undefined when the policy cuts the whole layer at once (perHead false). n is the
+// unit's row count; rows are indices into the unit's block (ascending positions).
+//
+// A fixed-budget policy keeps b rows (b from ratio/budget, or from budget()): the sinks, the
+// `recent()` newest rows, and the top (b - sinks - recent) rows by score() among the rest (ties
+// to the older row), unless pick() chooses the b rows itself. An adaptive policy (tolerance)
+// gives cut(): the non-sink rows to keep; the sinks are kept by the shared path.
+export interface Scorer {
+  readonly window?: number;       // queries whose attention the policy reads (default 0)
+  readonly perHead?: boolean;     // one selection per KV head (default: one per layer)
+  budget?(ctx: LayerContext, n: number): number;
+  recent?(b: number, n: number): number;
+  // (>= hi) higher is kept; only rows [sinks, hi) are ranked
+  score?(ctx: LayerContext, h: number | undefined, hi: number): Float32Array;
+  pick?(ctx: LayerContext, h: number | undefined, b: number): Int32Array;
+  cut?(ctx: LayerContext, h: number | undefined, sinks: number): Int32Array;
 }
 
+// The common options every policy's schema may hold, read by the shared path.
+export interface SharedOptions {
+  readonly ratio?: number;
+  readonly budget?: number;
+  readonly sinks?: number;
+  readonly tolerance?: number;
+  readonly exemptLayers?: readonly number[];
+}
+
+export interface PolicyDef<S extends Schema> {
+  readonly name: string;
+  readonly summary: string;
+  readonly adaptive?: boolean;    // budget-free: has a tolerance, and cut() instead of a budget
+  readonly options: S;
+  make(o: Options<S>): Scorer;
+}
+
+// A policy as the registry holds it: its schema (for help and validation) and how to build it.
 export interface PolicyFactory {
   readonly name: string;
   readonly summary: string;
   readonly adaptive: boolean;
-  readonly options: Record<string, OptionSpec>;
+  readonly options: Schema;
   readonly defaults: Record<string, unknown>;
   create(opts: Record<string, unknown>): KVPolicy;
 }

@@ -1,7 +1,8 @@
 // Shared selection for KV policies: budgets, sinks, recency, and top-k over scores (through
-// the topk kernel, ties broken by position).
+// the topk kernel, ties broken by position), and the path every policy's layer goes through.
 import type { Runtime } from "../wasm/runtime.ts";
 import { topk } from "../wasm/ops/aggregate.ts";
+import type { LayerContext, Scorer, Selection, SharedOptions } from "./policy.ts";
 
 // Tokens a fixed-budget policy keeps out of n: `budget` when given, else round(ratio * n).
 export function budgetOf(n: number, o: { ratio?: number; budget?: number }): number {
@@ -51,4 +52,34 @@ export function sumRows(block: Float32Array, nGroup: number, n: number, out = ne
   out.fill(0);
   for (let g = 0; g < nGroup; g++) for (let i = 0; i < n; i++) out[i] += block[g * n + i];
   return out;
+}
+
+// The shared selection path: what one layer keeps under a policy's scorer.
+// Fixed budget, per unit (the layer, or each KV head with perHead) of n rows:
+//   b = budget (ratio or count); b >= n keeps the unit whole (the whole layer when every unit is);
+//   keep the s = min(sinks, b) sink rows, the r = min(recent, b - s) newest rows, and the top
+//   b - s - r of the rest by score (ties to the older row), or the b rows pick() chooses.
+// Adaptive (tolerance <= 0 keeps everything): the sink rows plus the rows cut() keeps.
+export function selectLayer(name: string, adaptive: boolean, o: SharedOptions, sc: Scorer, ctx: LayerContext): Selection {
+  if (adaptive && !((o.tolerance ?? 0) > 0)) return null;
+  if (!sc.perHead) {
+    const n = ctx.heads[0].n;
+    if (ctx.heads.some((h) => h.n !== n)) throw new Error(`${name}: layer ${ctx.layer} was pruned per KV head; ${name} needs one cut per layer`);
+    return selectUnit(adaptive, o, sc, ctx, undefined, n);
+  }
+  const rows = ctx.heads.map((head, h) => selectUnit(adaptive, o, sc, ctx, h, head.n));
+  return rows.every((r) => r === null) ? null : rows.map((r, h) => r ?? range(0, ctx.heads[h].n));
+}
+
+function selectUnit(adaptive: boolean, o: SharedOptions, sc: Scorer, ctx: LayerContext, h: number | undefined, n: number): Int32Array | null {
+  const sinks = sinkCount(ctx.positions(h ?? 0), o.sinks ?? 0);
+  if (adaptive) return unionRows(n, range(0, sinks), sc.cut!(ctx, h, sinks));
+  const b = sc.budget ? sc.budget(ctx, n) : budgetOf(n, o);
+  if (b >= n) return null;
+  if (sc.pick) return sc.pick(ctx, h, b);
+  const s = Math.min(sinks, b);
+  const r = Math.min(sc.recent ? sc.recent(b, n) : 0, b - s);
+  const k = b - s - r, hi = n - r;
+  const top = k > 0 ? topRows(ctx.rt, sc.score!(ctx, h, hi), s, hi, k) : new Int32Array(0);
+  return unionRows(n, range(0, s), top, range(hi, n));
 }

@@ -17,8 +17,6 @@ export interface KVHead {
 
 export interface KVLayerStats {
   kept: number;        // mean rows kept over the layer's KV heads
-  full: number;        // positions seen (what a full cache would hold)
-  bytes: number;       // heap bytes held by the layer's blocks (measured)
 }
 
 export class KVStore {
@@ -113,8 +111,6 @@ export class KVStore {
   layerStats(): KVLayerStats[] {
     return this.layers.map((heads) => ({
       kept: heads.reduce((a, b) => a + b.n, 0) / heads.length,
-      full: this.seen,
-      bytes: heads.reduce((a, b) => a + this.blockBytes(b), 0),
     }));
   }
 

@@ -18,13 +18,20 @@ import type { ThreadPool } from "../wasm/threads.ts";
 import { embedRows } from "./embed.ts";
 import { copyStrided } from "../wasm/ops/copy.ts";
 
-// What KV policies read from a window of queries, positions [from, from + w): the sum of their
-// softmax weights over the cache rows, accumulated by the attention kernels as the window runs.
-export interface QueryWindow {
-  from: number;
-  w: number;
-  acc: Tensor[];     // per layer (nHeads, accStride): acc[h, j] = sum over window queries of p_h[j]
+// Rows of a chunk whose softmax weights are summed for a KV policy's query window.
+export interface WindowRecord {
+  acc: Tensor[];     // per layer (nHeads, accStride): acc[h, j] += p_h[j] for every recorded row
   accStride: number; // >= every cache row count while the window is recorded
+  row0: number;      // the chunk's rows row0 .. m-1 are recorded
+}
+
+export interface ForwardOptions {
+  start: number;          // index in tokens of the chunk's first token
+  m: number;              // tokens in the chunk, 1 .. maxChunk
+  pos0: number;           // position of the chunk's first token
+  kv: KVStore;            // the cache the chunk is appended to and attends over
+  logits?: boolean;       // compute the last token's logits (default true)
+  window?: WindowRecord;  // record these rows' attention for a KV policy
 }
 
 export class Transformer {
@@ -85,69 +92,79 @@ export class Transformer {
     }
   }
 
-  // Runs tokens[start .. start+m) at positions pos0.. through every layer, appending to kv.
-  // Returns the logits of the last token (this.logits) unless logits is false.
-  forward(tokens: ArrayLike<number>, start: number, m: number, pos0: number, kv: KVStore, logits = true, window?: QueryWindow): Tensor {
-    const cfg = this.cfg;
-    if (m < 1 || m > this.maxChunk) throw new RangeError(`forward: chunk of ${m} tokens (1..${this.maxChunk})`);
+  // Runs tokens[start .. start+m) at positions pos0 .. pos0+m-1 through every layer, appending
+  // to kv. Returns the logits of the last token (this.logits) unless logits is false.
+  forward(tokens: ArrayLike<number>, o: ForwardOptions): Tensor {
+    const cfg = this.cfg, { start, m, pos0, kv } = o, win = o.window;
+    if (!Number.isInteger(m) || m < 1 || m > this.maxChunk) throw new RangeError(`forward: chunk of ${m} tokens (1..${this.maxChunk})`);
     if (pos0 + m > this.contextSize) throw new RangeError(`forward: position ${pos0 + m} passes the context size ${this.contextSize}`);
     const { dim, nHeads, nKvHeads, normEps } = cfg;
+    const nGroup = nHeads / nKvHeads;
     const posv = this.pos.i32();
     for (let t = 0; t < m; t++) posv[t] = pos0 + t;
+    // token embeddings: x (m, dim)
     embedRows(this.x, this.w.tokEmbd, tokens, start, m);
 
     for (let l = 0; l < cfg.nLayers; l++) {
       const L = this.w.layers[l];
+      // attention rmsnorm: xb = rmsnorm(x) (m, dim)
       rmsnorm(this.xb, this.x, L.attnNorm, normEps, m);
+      // qkv projections: q (m, nHeads*headDim), k and v (m, nKvHeads*headDim), plus biases (qwen2)
       this.lin.apply(this.q, L.wq, this.xb, m);
       this.lin.apply(this.k, L.wk, this.xb, m);
       this.lin.apply(this.v, L.wv, this.xb, m);
       if (L.bq) { addRows(this.q, L.bq, 0, m); addRows(this.k, L.bk!, 0, m); addRows(this.v, L.bv!, 0, m); }
+      // per-head q/k rmsnorm (qwen3)
       if (L.qNorm) {
         rmsnorm(this.q, this.q, L.qNorm, normEps, m * nHeads);
         rmsnorm(this.k, this.k, L.kNorm!, normEps, m * nKvHeads);
       }
+      // RoPE on q and k at positions pos0 ..
       this.ropeQ.r1 = this.ropeK.r1 = m;
       rope(this.q, this.rope, this.pos, this.ropeQ);
       rope(this.k, this.rope, this.pos, this.ropeK);
+      // append k, v to the cache: every KV head's block grows by m rows
       kv.append(l, this.k, this.v, m, pos0);
 
+      // attention per KV head over its cached rows: att (m, nHeads*headDim); the window's rows
+      // add their softmax weights to the policy's accumulator as they go
       const heads = kv.layers[l];
-      // window rows of this chunk add their attention weights to the policy's accumulator
-      const acc = window && pos0 + m > window.from && pos0 < window.from + window.w ? window : undefined;
-      const nGroup = nHeads / nKvHeads;
       for (let h = 0; h < nKvHeads; h++) {
         const b = heads[h];
         if (m === 1) {
-          const o = this.dec[h];
-          o.nKv = b.n;
-          attnDecode(this.att, this.q, b.k, b.v, o);
-          if (acc) addStrided(acc.acc[l], h * nGroup * acc.accStride, acc.accStride, this.scores, 0, b.n, b.n, nGroup);
+          const d = this.dec[h];
+          d.nKv = b.n;
+          attnDecode(this.att, this.q, b.k, b.v, d);
+          if (win) addStrided(win.acc[l], h * nGroup * win.accStride, win.accStride, this.scores, 0, b.n, b.n, nGroup);
         } else {
-          const o = this.pre[h];
-          o.m = m;
-          o.nKv = b.n;
-          o.acc = acc?.acc[l];
-          if (acc) {
-            o.accFrom = Math.max(0, acc.from - pos0);
-            o.accStride = acc.accStride;
-            o.accOffset = h * nGroup * acc.accStride;
+          const p = this.pre[h];
+          p.m = m;
+          p.nKv = b.n;
+          p.acc = win?.acc[l];
+          if (win) {
+            p.accFrom = win.row0;
+            p.accStride = win.accStride;
+            p.accOffset = h * nGroup * win.accStride;
           }
-          attnPrefill(this.att, this.q, b.k, b.v, o);
+          attnPrefill(this.att, this.q, b.k, b.v, p);
         }
       }
+      // output projection and residual: x += att @ wo (m, dim)
       this.lin.apply(this.xb2, L.wo, this.att, m);
       add(this.x, this.x, this.xb2, 0, m * dim);
 
+      // ffn rmsnorm: xb = rmsnorm(x) (m, dim)
       rmsnorm(this.xb, this.x, L.ffnNorm, normEps, m);
+      // SwiGLU: hb = silu(xb @ w_gate) * (xb @ w_up) (m, hiddenDim)
       this.lin.apply(this.hb, L.wGate, this.xb, m);
       this.lin.apply(this.hb2, L.wUp, this.xb, m);
       siluMul(this.hb, this.hb, this.hb2, 0, m * cfg.hiddenDim);
+      // down projection and residual: x += hb @ w_down (m, dim)
       this.lin.apply(this.xb2, L.wDown, this.hb, m);
       add(this.x, this.x, this.xb2, 0, m * dim);
     }
-    if (logits) {
-      // final norm of the last row only
+    if (o.logits !== false) {
+      // final rmsnorm of the last row only, then the classifier: logits (vocab)
       copyStrided(this.last, 0, dim, this.x, (m - 1) * dim, dim, 1, dim);
       rmsnorm(this.last, this.last, this.w.outNorm, normEps, 1);
       this.lin.apply(this.logits, this.w.output, this.last, 1);

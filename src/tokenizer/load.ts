@@ -1,10 +1,16 @@
-// The tokenizer of a model file: embedded in GGUF metadata, tokenizer.json beside safetensors,
-// or, for llama2.c checkpoints, a tokenizer.bin given explicitly or found beside the model
-// (tokenizer.bin, then tok*.bin).
+// The one tokenizer dispatcher: the tokenizer of a model file, embedded in GGUF metadata
+// (tokenizer.ggml.model: llama -> SPM, gpt2 -> BPE), tokenizer.json beside safetensors, or, for
+// llama2.c checkpoints, a tokenizer.bin given explicitly or found beside the model
+// (tokenizer.bin, then tok*.bin). The per-format factories are exported for tests and tools.
 import type { ModelFile, ModelSource } from "../format/model-file.ts";
 import { isByteSource, openSource, type ByteSource, type SourceInput } from "../io/source.ts";
+import type { GGUFValue } from "../format/gguf.ts";
+import { ModelFormatError } from "../format/errors.ts";
+import { BpeTokenizer } from "./bpe.ts";
+import { HFTokenizerAdapter } from "./hf.ts";
+import { parseLlama2cTokenizer } from "./llama2c.ts";
+import { SpmTokenizer } from "./spm.ts";
 import type { Tokenizer } from "./types.ts";
-import { tokenizerFromGGUF, tokenizerFromHF, tokenizerFromLlama2c } from "./index.ts";
 
 export type TokenizerSource = SourceInput | ByteSource;
 
@@ -30,6 +36,29 @@ export async function loadTokenizer(file: ModelFile, explicit?: TokenizerSource,
     }
   }
   throw new Error(`${file.name}: a llama2.c checkpoint needs its tokenizer: put tokenizer.bin or tok*.bin with ${file.config.vocabSize} tokens beside it, or pass --tokenizer FILE`);
+}
+
+// From the tokenizer.ggml.* metadata of a GGUF file (see parseGGUFHeader).
+export function tokenizerFromGGUF(metadata: Map<string, GGUFValue>, name: string): Tokenizer {
+  const model = metadata.get("tokenizer.ggml.model");
+  if (model === undefined) throw new ModelFormatError(name, "tokenizer.ggml.model", undefined, "the file has no tokenizer");
+  switch (model) {
+    case "llama": return SpmTokenizer.fromGGUF(metadata, name);
+    case "gpt2": return BpeTokenizer.fromGGUF(metadata, name);
+    default:
+      throw new ModelFormatError(name, "tokenizer.ggml.model", model, "unsupported tokenizer model (budgetkv reads \"llama\" and \"gpt2\")");
+  }
+}
+
+// From a llama2.c tokenizer.bin; `vocabSize` (the checkpoint's) is checked when given.
+export function tokenizerFromLlama2c(bytes: Uint8Array, name: string, vocabSize?: number): Tokenizer {
+  return parseLlama2cTokenizer(bytes, name, vocabSize);
+}
+
+// From tokenizer.json (text or parsed) and optionally tokenizer_config.json (parsed).
+export function tokenizerFromHF(tokenizerJson: string | object, tokenizerConfig?: object): Tokenizer {
+  const json = typeof tokenizerJson === "string" ? JSON.parse(tokenizerJson) : tokenizerJson;
+  return new HFTokenizerAdapter(json, (tokenizerConfig ?? {}) as Record<string, unknown>);
 }
 
 // tokenizer.bin, then tok*.bin, in the model file's directory (paths only)

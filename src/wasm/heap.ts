@@ -12,7 +12,7 @@ export class OutOfMemoryError extends Error {
 
 export interface HeapStats {
   bytesInUse: number;      // bytes in live blocks
-  peakBytesInUse: number;  // high-water mark of bytesInUse
+  peakBytesInUse: number;  // high-water mark of bytesInUse (since creation or resetPeak)
   bytesFree: number;       // free bytes inside the memory already committed
   memoryBytes: number;     // size of the linear memory
   blocks: number;          // live blocks
@@ -46,6 +46,11 @@ export class Heap {
     let free = 0;
     for (const l of this.freeLen) free += l;
     return { bytesInUse: this.inUse, peakBytesInUse: this.peak, bytesFree: free, memoryBytes: this.u8.length, blocks: this.live.size };
+  }
+
+  // Starts a new high-water mark from what is in use now.
+  resetPeak(): void {
+    this.peak = this.inUse;
   }
 
   // Returns the byte offset of a new block of at least `bytes` bytes (64-byte aligned, not zeroed).

@@ -106,12 +106,17 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
   return new Runtime(build, memory, heap, exports, shared, bytes);
 }
 
-let defaultRt: Promise<Runtime> | undefined;
-
-// The process-wide runtime. BUDGETKV_BUILD in the environment forces a build.
-export function defaultRuntime(): Promise<Runtime> {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  const forced = env?.BUDGETKV_BUILD as BuildName | undefined;
-  defaultRt ??= createRuntime({ build: forced ?? "auto" });
-  return defaultRt;
+// The build asked for by BUDGETKV_BUILD in the environment (Node, or Deno with env access),
+// else "auto". LLM.load and the CLI use it when no build is given.
+export function envBuild(): BuildName | "auto" {
+  const g = globalThis as { process?: { env?: Record<string, string | undefined> }; Deno?: { env?: { get(k: string): string | undefined } } };
+  let v: string | undefined;
+  try {
+    v = g.process?.env?.BUDGETKV_BUILD ?? g.Deno?.env?.get("BUDGETKV_BUILD");
+  } catch {
+    v = undefined; // Deno without --allow-env: no override
+  }
+  if (v === undefined || v === "") return "auto";
+  if (v === "auto" || (BUILDS as readonly string[]).includes(v)) return v as BuildName | "auto";
+  throw new Error(`BUDGETKV_BUILD = "${v}" is not a kernel build (expected auto, ${BUILDS.join(", ")})`);
 }

@@ -1,11 +1,9 @@
 // full: the uncompressed cache.
-import type { PolicyFactory } from "../policy.ts";
+import { definePolicy } from "../define.ts";
 
-export const full: PolicyFactory = {
+export const full = definePolicy({
   name: "full",
   summary: "keep every position (the reference every other policy is measured against)",
-  adaptive: false,
   options: {},
-  defaults: {},
-  create: () => ({ name: "full", adaptive: false, window: 0, exemptLayers: new Set(), select: () => null }),
-};
+  make: () => ({ budget: (_ctx, n) => n }),
+});

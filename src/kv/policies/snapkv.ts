@@ -2,60 +2,54 @@
 // earlier position, summed over the window and averaged over the head's query group, 1-D max
 // pooled (kernel 7), then the top (budget - window) earlier positions plus the window itself.
 // PyramidKV uses the same scores with a budget falling linearly from the bottom layer to the top.
-import type { LayerContext, PolicyFactory, Selection } from "../policy.ts";
+import type { LayerContext, Scorer } from "../policy.ts";
+import { definePolicy } from "../define.ts";
+import { integer, number, withDefault } from "../schema.ts";
 import { BUDGET, EXEMPT, RATIO, WINDOW } from "./common.ts";
-import { budgetOf, range, sumRows, topRows, unionRows } from "../select.ts";
+import { budgetOf, sumRows } from "../select.ts";
 import { pool1d } from "../../wasm/ops/aggregate.ts";
 
-function snapSelect(ctx: LayerContext, window: number, kernel: number, keepOf: (n: number) => number): Selection {
-  const nGroup = ctx.nHeads / ctx.nKvHeads;
-  return ctx.heads.map((head, h) => {
-    const n = head.n;
-    const b = keepOf(n);
-    if (b >= n) return range(0, n);
-    const w = Math.min(window, n);
-    if (b <= w) return range(n - b, n);
-    const prefix = n - w;
-    const s = sumRows(ctx.windowScores(h, w, "sum"), nGroup, n).subarray(0, prefix);
-    for (let i = 0; i < prefix; i++) s[i] /= nGroup;
-    const src = ctx.rt.fromArray(s), pooled = ctx.rt.tensor("f32", [prefix]);
-    try {
-      pool1d(pooled, src, { kernel, mode: "max" });
-      return unionRows(n, topRows(ctx.rt, pooled.f32(), 0, prefix, b - w), range(prefix, n));
-    } finally {
-      src.dispose(); pooled.dispose();
-    }
-  });
+// (hi) pooled window attention on KV head h's rows [0, hi), the rows before the window
+function snapScore(ctx: LayerContext, h: number, window: number, kernel: number, hi: number): Float32Array {
+  const n = ctx.heads[h].n, nGroup = ctx.nHeads / ctx.nKvHeads;
+  const s = sumRows(ctx.windowScores(h, Math.min(window, n), "sum"), nGroup, n).subarray(0, hi);
+  for (let i = 0; i < hi; i++) s[i] /= nGroup;
+  const src = ctx.rt.fromArray(s), pooled = ctx.rt.tensor("f32", [hi]);
+  try {
+    pool1d(pooled, src, { kernel, mode: "max" });
+    return pooled.toFloat32Array();
+  } finally {
+    src.dispose(); pooled.dispose();
+  }
 }
 
-const KERNEL = { type: "integer", min: 1, help: "1-D max-pooling kernel size (odd)" } as const;
+const KERNEL = withDefault(integer("1-D max-pooling kernel size (odd)", { min: 1 }), 7);
+const SNAP = { ratio: RATIO, budget: BUDGET, window: withDefault(WINDOW, 32), kernel: KERNEL, exemptLayers: withDefault(EXEMPT, []) };
 
-export const snapkv: PolicyFactory = {
+// the window itself is the recent part of the budget; the rest is ranked by pooled attention
+const snapScorer = (o: { window: number; kernel: number }): Scorer => ({
+  window: o.window,
+  perHead: true,
+  recent: (_b, n) => Math.min(o.window, n),
+  score: (ctx, h, hi) => snapScore(ctx, h!, o.window, o.kernel, hi),
+});
+
+export const snapkv = definePolicy({
   name: "snapkv",
   summary: "SnapKV: pooled attention of the last prompt queries, per KV head, fixed budget",
-  adaptive: false,
-  options: { ratio: RATIO, budget: BUDGET, window: WINDOW, kernel: KERNEL, exemptLayers: EXEMPT },
-  defaults: { ratio: 0.5, window: 32, kernel: 7, exemptLayers: [] },
-  create: (o) => ({
-    name: "snapkv", adaptive: false, window: o.window as number, exemptLayers: new Set(o.exemptLayers as number[]),
-    select: (ctx) => snapSelect(ctx, o.window as number, o.kernel as number, (n) => budgetOf(n, o)),
-  }),
-};
+  options: SNAP,
+  make: snapScorer,
+});
 
-export const pyramidkv: PolicyFactory = {
+export const pyramidkv = definePolicy({
   name: "pyramidkv",
   summary: "PyramidKV: SnapKV scores with a per-layer budget falling linearly with depth (beta), fixed mean budget",
-  adaptive: false,
-  options: { ratio: RATIO, budget: BUDGET, window: WINDOW, kernel: KERNEL, beta: { type: "number", min: 1, help: "budget ratio bottom/top shape (PyramidKV's beta)" }, exemptLayers: EXEMPT },
-  defaults: { ratio: 0.5, window: 32, kernel: 7, beta: 20, exemptLayers: [] },
-  create: (o) => ({
-    name: "pyramidkv", adaptive: false, window: o.window as number, exemptLayers: new Set(o.exemptLayers as number[]),
-    select(ctx) {
-      const w = o.window as number;
-      return snapSelect(ctx, w, o.kernel as number, (n) => pyramidBudgets(budgetOf(n, o), n, w, o.beta as number, ctx.nLayers)[ctx.layer]);
-    },
+  options: { ...SNAP, beta: withDefault(number("budget ratio bottom/top shape (PyramidKV's beta)", { min: 1 }), 20) },
+  make: (o) => ({
+    ...snapScorer(o),
+    budget: (ctx, n) => pyramidBudgets(budgetOf(n, o), n, o.window, o.beta, ctx.nLayers)[ctx.layer],
   }),
-};
+});
 
 // PyramidKV's per-layer budgets for a mean budget C over L layers of n tokens: the window w plus
 // a share falling linearly from max at layer 0 to min = (C - w)/beta at the top, max = 2(C - w) - min.

@@ -1,27 +1,24 @@
-// TOVA: keep the positions the last query attends to most, attention averaged over all heads.
-import type { PolicyFactory } from "../policy.ts";
+// TOVA: keep the positions the last query attends to most, attention summed over all heads.
+import { definePolicy } from "../define.ts";
+import { withDefault } from "../schema.ts";
 import { BUDGET, EXEMPT, RATIO } from "./common.ts";
-import { budgetOf, sumRows, topRows } from "../select.ts";
+import { sumRows } from "../select.ts";
 
-export const tova: PolicyFactory = {
+export const tova = definePolicy({
   name: "tova",
   summary: "TOVA: keep what the last query attends to most (mean over heads), fixed budget",
-  adaptive: false,
-  options: { ratio: RATIO, budget: BUDGET, exemptLayers: EXEMPT },
-  defaults: { ratio: 0.5, exemptLayers: [] },
-  create: (o) => ({
-    name: "tova", adaptive: false, window: 1, exemptLayers: new Set(o.exemptLayers as number[]),
-    select(ctx) {
-      const n = ctx.heads[0].n;
-      const b = budgetOf(n, o);
-      if (b >= n) return null;
+  options: { ratio: RATIO, budget: BUDGET, exemptLayers: withDefault(EXEMPT, []) },
+  make: () => ({
+    window: 1,
+    // (n) the last query's attention, summed over every query head
+    score(ctx) {
+      const n = ctx.heads[0].n, nGroup = ctx.nHeads / ctx.nKvHeads;
       const total = new Float32Array(n), part = new Float32Array(n);
-      const nGroup = ctx.nHeads / ctx.nKvHeads;
       for (let h = 0; h < ctx.nKvHeads; h++) {
         sumRows(ctx.windowScores(h, 1, "sum"), nGroup, n, part);
         for (let i = 0; i < n; i++) total[i] += part[i];
       }
-      return topRows(ctx.rt, total, 0, n, b).sort();
+      return total;
     },
   }),
-};
+});

@@ -27,11 +27,6 @@ export function sameSize(op: string, ...ts: Tensor[]): void {
   }
 }
 
-export function expectShape(op: string, name: string, t: Tensor, shape: readonly number[]): void {
-  const ok = t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
-  if (!ok) throw new RangeError(`${op}: ${name} has shape [${t.shape.join(", ")}], expected [${shape.join(", ")}]`);
-}
-
 export function expectDtype(op: string, name: string, t: Tensor, a: string, b?: string, c?: string): void {
   const d = t.dtype;
   if (d !== a && d !== b && d !== c) throw new TypeError(`${op}: ${name} is ${d}, expected ${[a, b, c].filter(Boolean).join(" or ")}`);

@@ -1,5 +1,5 @@
-// Every tokenizer encodes and decodes 100 KB of text in under a second.
-// Each tokenizer is warmed up on a different 10 KB slice first (JIT), then timed on 100 KB.
+// Every tokenizer gives 100 KB of TinyStories text back from its own tokens. (Speed is measured
+// in bench/tokenizer.ts, not asserted here: wall time on a shared machine is not a test.)
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -19,24 +19,18 @@ const loaders: [string, () => Tokenizer][] = [
   ["hf (tinystories-656k)", () => tokenizerFromHF(readFileSync(sharedPath(FILES[4]), "utf8"), JSON.parse(readFileSync(sharedPath(FILES[5]), "utf8")))],
 ];
 
-describe("tokenizer speed: 100 KB in < 1 s", { skip: needFiles(...FILES) }, () => {
+describe("tokenizer round trip: decode(encode(100 KB))", { skip: needFiles(...FILES) }, () => {
   const text = () => readFileSync(sharedPath(FILES[0]), "utf8");
   for (const [name, load] of loaders) {
     it(name, () => {
-      const all = text(), tok = load();
-      tok.encode(all.slice(300_000, 310_000));
-      const big = all.slice(0, 100_000);
-      const t0 = performance.now();
+      const tok = load();
+      const big = text().slice(0, 100_000);
       // the space prefix is stripped on decode: by llama.cpp without a leading BOS, by run.c after it
       const ids = tok.encode(big, { addBos: tok.kind === "llama2c" });
-      const t1 = performance.now();
       const back = tok.decode(ids);
-      const t2 = performance.now();
       assert.ok(ids.length > 20_000);
       // llama.cpp's gpt-2 decode cleans spaces
       assert.ok(back === (tok.kind === "bpe" ? cleanSpaces(big) : big), "decode(encode(text)) gives the text back");
-      assert.ok(t1 - t0 < 1000, `encode took ${(t1 - t0).toFixed(0)} ms`);
-      assert.ok(t2 - t1 < 1000, `decode took ${(t2 - t1).toFixed(0)} ms`);
     });
   }
 });
