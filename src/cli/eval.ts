@@ -64,7 +64,7 @@ export async function evalCommand(argv: string[], io: CliIO): Promise<void> {
     const [lo, hi] = parseRange((f.promptTokens as string | undefined) ?? "96-436", maxLen);
     const task = (f.task as string | undefined) ?? "text";
     if (task !== "text" && task !== "retrieval") throw new UsageError(`--task "${task}": expected text or retrieval`);
-    const prompts = task === "text" ? textPrompts(text, llm.tokenizer, nPrompts, lo, hi, cont) : retrievalPrompts(text, llm.tokenizer, nPrompts, lo);
+    const prompts = task === "text" ? textPrompts(text, llm.tokenizer, nPrompts, lo, hi, cont) : retrievalPrompts(text, llm.tokenizer, nPrompts, hi);
     const { rt, model } = llm.engine;
     const ev = new Evaluator(rt, model, gen, (ids) => llm.detokenize(ids));
     const t0 = Date.now();
@@ -84,15 +84,18 @@ export async function evalCommand(argv: string[], io: CliIO): Promise<void> {
     if (f.svg) await writeFile(f.svg as string, tradeoffSvg(results, `${llm.file.name}: ${prompts.length} prompts, ${cont} teacher-forced tokens`));
     if (f.json) { io.out(JSON.stringify(summary, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2) + "\n"); return; }
     io.out(`${summary.model}: ${prompts.length} prompts of ${summary.prompt_tokens.min}-${summary.prompt_tokens.max} tokens, ${cont} teacher-forced, ${gen} greedy\n`);
-    io.out(`${"policy".padEnd(18)} ${"kept".padStart(6)} ${"top1".padStart(6)} ${"KL mean".padStart(9)} ${"KL max".padStart(8)} ${"greedy=".padStart(8)} ${"ppl".padStart(8)} ${"ppl full".padStart(8)}  vs fixed curves\n`);
+    const ret = task === "retrieval";
+    io.out(`${"policy".padEnd(18)} ${"kept".padStart(6)} ${"top1".padStart(6)} ${"KL mean".padStart(9)} ${"KL max".padStart(8)} ${"greedy=".padStart(8)} ${"ppl".padStart(8)} ${"ppl full".padStart(8)}${ret ? `${"found".padStart(7)} ${"needle".padStart(7)}` : ""}  vs fixed curves\n`);
     for (const r of results) {
       const vs = r.vs_curve ? Object.entries(r.vs_curve).map(([k, v]) => `${k} ${Number.isFinite(v) ? (v >= 0 ? "+" : "") + v.toFixed(3) : "n/a"}`).join(", ") : "";
-      io.out(`${r.name.padEnd(18)} ${r.kept_ratio.toFixed(3).padStart(6)} ${r.top1_agreement.toFixed(3).padStart(6)} ${r.kl_mean.toExponential(2).padStart(9)} ${r.kl_max.toFixed(3).padStart(8)} ${(100 * r.greedy_identical).toFixed(0).padStart(7)}% ${r.ppl.toFixed(3).padStart(8)} ${r.ppl_full.toFixed(3).padStart(8)}  ${vs}\n`);
+      io.out(`${r.name.padEnd(18)} ${r.kept_ratio.toFixed(3).padStart(6)} ${r.top1_agreement.toFixed(3).padStart(6)} ${r.kl_mean.toExponential(2).padStart(9)} ${r.kl_max.toFixed(3).padStart(8)} ${(100 * r.greedy_identical).toFixed(0).padStart(7)}% ${r.ppl.toFixed(3).padStart(8)} ${r.ppl_full.toFixed(3).padStart(8)}${ret ? `${pct(r.retrieval_accuracy).padStart(7)} ${pct(r.needle_kept).padStart(7)}` : ""}  ${vs}\n`);
     }
   } finally {
     llm.dispose();
   }
 }
+
+const pct = (x: number | undefined) => (x === undefined ? "n/a" : `${(100 * x).toFixed(1)}%`);
 
 function parseRange(s: string, maxLen: number): [number, number] {
   const m = /^(\d+)(?:-(\d+))?$/.exec(s);
