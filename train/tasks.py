@@ -85,8 +85,8 @@ class Tasks:
         return ids[:n], mask[:n]
 
     def copy_drill(self, rng, n):
-        # BOS + a span of 16-96 random ordinary tokens, repeated; the repeats weigh 0.1 of an answer
-        k = int(rng.integers(16, 97))
+        # BOS + a span of 8-48 random ordinary tokens, repeated; the repeats weigh 0.1 of an answer
+        k = int(rng.integers(8, 49))
         span = [int(t) for t in rng.integers(259, self.sp.get_piece_size(), k)]
         ids = [BOS] + (span * (n // k + 1))[:n - 1]
         return ids, [0] * (k + 1) + [0.1] * (n - k - 1)

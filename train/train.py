@@ -20,7 +20,7 @@ from tasks import Tasks  # noqa: E402
 
 # length curriculum: (fraction of the run, sequence length T, batch B, retrieval share, shortest
 # episode / T, copy-drill share)
-PHASES = [(0.3, 256, 16, 0.6, 0.25, 0.12), (0.25, 512, 8, 0.6, 0.25, 0.12), (0.2, 1024, 4, 0.6, 0.3, 0.0), (0.25, 2048, 2, 0.6, 0.4, 0.0)]
+PHASES = [(0.3, 256, 16, 0.6, 0.25, 0.12), (0.25, 512, 8, 0.4, 0.25, 0.4), (0.2, 1024, 4, 0.5, 0.3, 0.15), (0.25, 2048, 2, 0.6, 0.4, 0.1)]
 
 
 def phase_of(progress, phases):
