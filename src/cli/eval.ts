@@ -81,10 +81,10 @@ export async function evalCommand(argv: string[], io: CliIO): Promise<void> {
     const { rt, model } = llm.engine;
     const ev = new Evaluator(rt, model, gen, (ids) => llm.detokenize(ids));
     let prompts: EvalPrompt[];
-    if (task === "retrieval") prompts = retrievalPrompts(text, llm.tokenizer, nPrompts, lo);
+    if (task === "retrieval") prompts = retrievalPrompts(text, llm.tokenizer, nPrompts, hi);
     else if (!long) prompts = textPrompts(text, llm.tokenizer, nPrompts, lo, hi, cont, end);
     // long: the continuation compared against is the full cache's own greedy generation
-    else prompts = textPrompts(text, llm.tokenizer, nPrompts, lo, hi, 1, end).map((p) => ({ tokens: p.tokens, continuation: ev.greedy({ policy: "full" }, p, gen) }));
+    else prompts = textPrompts(text, llm.tokenizer, nPrompts, lo, hi, 1, end).map((p) => ({ tokens: p.tokens, continuation: ev.greedy({ policy: "full" }, p, gen).tokens }));
     const t0 = Date.now();
     const refs = prompts.map((p) => ev.reference(p));
     const results: PolicyResult[] = [];
@@ -108,16 +108,19 @@ export async function evalCommand(argv: string[], io: CliIO): Promise<void> {
     }
     const where = task === "retrieval" ? "" : `, ending at a ${end === "token" ? "token count" : end + " end"}`;
     io.out(`${summary.model}: ${prompts.length} prompts of ${summary.prompt_tokens.min}-${summary.prompt_tokens.max} tokens${where}, ${cont} teacher-forced, ${gen} greedy${long ? `, pruned after the prompt and every ${interval} decoded tokens` : ""}\n`);
-    io.out(`${"policy".padEnd(22)} ${"kept".padStart(6)} ${"top1".padStart(6)} ${"KL mean".padStart(9)} ${"KL max".padStart(8)} ${"greedy=".padStart(8)} ${"ppl".padStart(8)} ${"ppl full".padStart(8)}  vs fixed curves\n`);
+    const ret = task === "retrieval";
+    io.out(`${"policy".padEnd(22)} ${"kept".padStart(6)} ${"top1".padStart(6)} ${"KL mean".padStart(9)} ${"KL max".padStart(8)} ${"greedy=".padStart(8)} ${"ppl".padStart(8)} ${"ppl full".padStart(8)}${ret ? `${"found".padStart(7)} ${"needle".padStart(7)}` : ""}  vs fixed curves\n`);
     for (const r of results) {
       const vs = r.vs_curve ? Object.entries(r.vs_curve).map(([k, v]) => `${k} ${Number.isFinite(v) ? (v >= 0 ? "+" : "") + v.toFixed(3) : "n/a"}`).join(", ") : "";
-      io.out(`${r.name.padEnd(22)} ${r.kept_ratio.toFixed(3).padStart(6)} ${r.top1_agreement.toFixed(3).padStart(6)} ${r.kl_mean.toExponential(2).padStart(9)} ${r.kl_max.toFixed(3).padStart(8)} ${(100 * r.greedy_identical).toFixed(0).padStart(7)}% ${r.ppl.toFixed(3).padStart(8)} ${r.ppl_full.toFixed(3).padStart(8)}  ${vs}\n`);
+      io.out(`${r.name.padEnd(22)} ${r.kept_ratio.toFixed(3).padStart(6)} ${r.top1_agreement.toFixed(3).padStart(6)} ${r.kl_mean.toExponential(2).padStart(9)} ${r.kl_max.toFixed(3).padStart(8)} ${(100 * r.greedy_identical).toFixed(0).padStart(7)}% ${r.ppl.toFixed(3).padStart(8)} ${r.ppl_full.toFixed(3).padStart(8)}${ret ? `${pct(r.retrieval_accuracy).padStart(7)} ${pct(r.needle_kept).padStart(7)}` : ""}  ${vs}\n`);
     }
     io.out(cheapestLine(summary.model, summary.cheapest) + "\n");
   } finally {
     llm.dispose();
   }
 }
+
+const pct = (x: number | undefined) => (x === undefined ? "n/a" : `${(100 * x).toFixed(1)}%`);
 
 export function parseRange(s: string, maxLen: number): [number, number] {
   const m = /^(\d+)(?:-(\d+))?$/.exec(s);

@@ -32,6 +32,7 @@ export interface PolicyResult {
   prefill_ms_mean: number;
   bytes_saved_mean: number;        // heap bytes the prune gave back (full minus kept), mean over prompts
   retrieval_accuracy?: number;
+  needle_kept?: number;            // retrieval: share of the code's (position, layer, KV head) entries kept after the prompt
   vs_curve?: Record<string, number>; // adaptive: top-1 minus each fixed curve's at the same kept ratio
 }
 
@@ -87,14 +88,17 @@ export class Evaluator {
     }
   }
 
-  // the greedy continuation of p under kvOpts: G tokens (default genTokens)
-  greedy(kvOpts: KVOptions, p: EvalPrompt, G = this.genTokens): number[] {
+  // the greedy continuation of p under kvOpts: G tokens (default genTokens); needle: the share of
+  // the prompt's needle entries (position, layer, KV head) still in the cache after the prompt's
+  // prune (NaN without a needle)
+  greedy(kvOpts: KVOptions, p: EvalPrompt, G = this.genTokens): { tokens: number[]; needle: number } {
     const m = this.model, L = p.tokens.length;
     const seq = new Int32Array(L + G);
     seq.set(p.tokens);
     const kvc = new KVController(this.rt, m, kvOpts, L, G + 1);
     try {
       kvc.run(seq, 0, L);
+      const needle = p.needle ? needleKept(kvc, p.needle) : NaN;
       const out: number[] = [];
       for (let j = 0; j < G; j++) {
         const next = argmax(m.logits.f32());
@@ -102,7 +106,7 @@ export class Evaluator {
         seq[L + j] = next;
         if (j + 1 < G) kvc.run(seq, L + j, 1);
       }
-      return out;
+      return { tokens: out, needle };
     } finally {
       kvc.dispose();
     }
@@ -116,13 +120,13 @@ export class Evaluator {
       logp.push(lp);
       nll -= lp[p.continuation[j]];
     });
-    return { logp, greedy: this.greedy({ policy: "full" }, p), nll };
+    return { logp, greedy: this.greedy({ policy: "full" }, p).tokens, nll };
   }
 
   // Runs one policy over every prompt against the full-cache references.
   run(policy: PolicyRun, prompts: EvalPrompt[], refs: FullRef[]): PolicyResult {
     let kept = 0, agree = 0, steps = 0, klSum = 0, klMax = 0, nll = 0, nllFull = 0;
-    let identical = 0, prefixSum = 0, pruneMs = 0, prefillMs = 0, answered = 0, retrieval = 0, saved = 0;
+    let identical = 0, prefixSum = 0, pruneMs = 0, prefillMs = 0, answered = 0, retrieval = 0, saved = 0, needles = 0, needleSum = 0;
     prompts.forEach((p, i) => {
       const ref = refs[i];
       const r = this.forced(policy.kv, p, (j, logits) => {
@@ -141,7 +145,8 @@ export class Evaluator {
       pruneMs += r.pruneMs;
       prefillMs += r.prefillMs;
       saved += r.saved;
-      const g = this.greedy(policy.kv, p);
+      const { tokens: g, needle } = this.greedy(policy.kv, p);
+      if (!Number.isNaN(needle)) { needles++; needleSum += needle; }
       let k = 0;
       while (k < g.length && g[k] === ref.greedy[k]) k++;
       prefixSum += k;
@@ -166,8 +171,21 @@ export class Evaluator {
       prefill_ms_mean: prefillMs / n,
       bytes_saved_mean: saved / n,
       retrieval_accuracy: answered ? retrieval / answered : undefined,
+      needle_kept: needles ? needleSum / needles : undefined,
     };
   }
+}
+
+// share of the (position, layer, KV head) entries of positions [start, end) that the cache holds
+function needleKept(kvc: KVController, [start, end]: [number, number]): number {
+  const st = kvc.store;
+  let kept = 0;
+  for (let l = 0; l < st.nLayers; l++) {
+    for (let h = 0; h < st.nKvHeads; h++) {
+      for (const pos of st.positions(l, h)) if (pos >= start && pos < end) kept++;
+    }
+  }
+  return kept / ((end - start) * st.nLayers * st.nKvHeads);
 }
 
 // For each adaptive result: its top-1 agreement minus each fixed-budget family's curve at the

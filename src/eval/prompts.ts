@@ -9,6 +9,7 @@ export interface EvalPrompt {
   tokens: number[];        // prompt ids, BOS first
   continuation: number[];  // the text's next tokens
   answer?: string;         // retrieval: the expected answer
+  needle?: [number, number]; // retrieval: token positions [start, end) of the fact's code in tokens
 }
 
 export type PromptEnd = "sentence" | "paragraph" | "token";
@@ -75,16 +76,47 @@ export function textPrompts(text: string, tok: Tokenizer, n: number, lo: number,
   return out;
 }
 
-// Retrieval prompts: "The secret code is 4821." + filler story text + "What is the secret code?"
-export function retrievalPrompts(text: string, tok: Tokenizer, n: number, fillerTokens: number): EvalPrompt[] {
-  const paras = text.split(/\n\n+/).filter((p) => p.length > 40);
+// Retrieval prompts of at most maxTokens tokens: story paragraphs with one fact among them, asked
+// for at the end (the format train/tasks.py trains on):
+//   BOS [paragraphs]\n\nThe secret code is 4821. Remember it.\n\n[paragraphs]\n\nWhat is the secret code? The secret code is
+// The fact sits at depth 0, 1/4, 1/2, 3/4 or 1 of the paragraphs (prompt i gets depth (i mod 5) / 4);
+// `needle` is the token range of the code (the space before it and its digits).
+export function retrievalPrompts(text: string, tok: Tokenizer, n: number, maxTokens: number): EvalPrompt[] {
+  const paras = text.split(/\n\n+/).map((p) => p.trim()).filter((p) => p.length > 40);
+  if (!(n >= 1) || paras.length === 0) throw new RangeError(`eval: retrieval needs n >= 1 and a text with paragraphs (n = ${n}, ${paras.length} paragraphs)`);
+  const QUESTION = "What is the secret code? The secret code is";
   const out: EvalPrompt[] = [];
   for (let i = 0; i < n; i++) {
     const code = String(1000 + ((i * 7919) % 9000));
-    let filler = "";
-    for (let j = 0; tok.encode(filler).length < fillerTokens && j < paras.length; j++) filler += paras[(i * 13 + j) % paras.length] + "\n\n";
-    const prompt = `The secret code is ${code}. Remember it.\n\n${filler}What is the secret code? The secret code is`;
-    out.push({ tokens: tok.encode(prompt, { addBos: true }), continuation: tok.encode(` ${code}.`, { addBos: false }), answer: code });
+    const fact = `The secret code is ${code}. Remember it.`;
+    const build = (ps: string[], at: number) => [...ps.slice(0, at), fact, ...ps.slice(at)].join("\n\n") + "\n\n" + QUESTION;
+    // take paragraphs in a fixed order from a start that depends on i, skipping any that do not fit
+    const room = maxTokens - tok.encode(build([], 0), { addBos: true }).length;
+    const chosen: string[] = [];
+    let used = 0;
+    for (let j = 0, misses = 0; j < paras.length && misses < 40; j++) {
+      const p = paras[(i * 131 + j) % paras.length];
+      const k = tok.encode(p).length + 2;   // + the blank line
+      if (used + k > room) { misses++; continue; }
+      chosen.push(p);
+      used += k;
+    }
+    const at = Math.round((chosen.length * (i % 5)) / 4);
+    let tokens = tok.encode(build(chosen, at), { addBos: true });
+    while (tokens.length > maxTokens && chosen.length) {   // joined text can tokenize a little longer
+      chosen.pop();
+      tokens = tok.encode(build(chosen, Math.min(at, chosen.length)), { addBos: true });
+    }
+    if (tokens.length > maxTokens) throw new RangeError(`eval: a retrieval prompt needs ${tokens.length} tokens, more than ${maxTokens}`);
+    // the code's tokens and the answer's, as they tokenize in place; no needle when the code's
+    // tokens merge with their neighbours (then which positions hold it is not well defined)
+    const text = build(chosen, Math.min(at, chosen.length));
+    const head = [...chosen.slice(0, Math.min(at, chosen.length)), "The secret code is"].join("\n\n");
+    const start = tok.encode(head, { addBos: true }).length;
+    const withCode = tok.encode(`${head} ${code}`, { addBos: true });
+    const inPlace = withCode.join() === tokens.slice(0, withCode.length).join() && withCode.slice(0, start).join() === tok.encode(head, { addBos: true }).join();
+    const full = tok.encode(`${text} ${code}.`, { addBos: true });
+    out.push({ tokens, continuation: full.slice(tokens.length), answer: code, needle: inPlace ? [start, withCode.length] : undefined });
   }
   return out;
 }
