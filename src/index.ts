@@ -3,6 +3,7 @@ export { LLM, type LoadOptions, type LoadProgress, type Prompt } from "./llm.ts"
 export { DEFAULT_MODEL, type DefaultModel } from "./default-model.ts";
 export { VERSION } from "./version.ts";
 export { OptionError } from "./util/option-error.ts";
+export { ContextError } from "./util/context-error.ts";
 export type { GenerateOptions, GenerationResult, GenerationStats, GenerationStep, FinishReason } from "./generate/session.ts";
 export type { KVLayerStats } from "./kv/store.ts";
 export type { SamplingOptions } from "./generate/sampler.ts";

@@ -292,3 +292,19 @@ describe("generations on one model", () => {
     }
   });
 });
+
+describe("a prompt that does not fit the context", () => {
+  it("is one ContextError (a RangeError) naming both sizes", async () => {
+    const { ContextError } = await import("../src/util/context-error.ts");
+    const llm = await LLM.load(tinyGGUFWith(() => {}), { contextSize: 4 });
+    try {
+      const e = await llm.complete({ tokens: [1, 2, 3, 4, 5, 6] }, { maxTokens: 2 }).then(() => undefined, (x) => x);
+      assert.ok(e instanceof ContextError && e instanceof RangeError, String(e));
+      assert.match(e.message, /the prompt is 6 tokens, longer than the context size 4/);
+      assert.equal(e.tokens, 6);
+      assert.equal(e.contextSize, 4);
+    } finally {
+      llm.dispose();
+    }
+  });
+});

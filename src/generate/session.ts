@@ -9,6 +9,7 @@ import type { KVOptions, KVReport } from "../kv/options.ts";
 import type { KVLayerStats } from "../kv/store.ts";
 import { KVController } from "../kv/controller.ts";
 import { OptionError } from "../util/option-error.ts";
+import { ContextError } from "../util/context-error.ts";
 
 export type FinishReason = "eos" | "length" | "stop" | "abort";
 
@@ -108,7 +109,7 @@ export class TokenSeq {
 export function fitTurn(ctx: ModelContext, kvc: KVController | undefined, nNew: number, shift: boolean): void {
   const c = ctx.contextSize;
   if (!kvc || kvc.pos === 0) {
-    if (nNew > c) throw new RangeError(`the prompt is ${nNew} tokens, longer than the context size ${c}`);
+    if (nNew > c) throw new ContextError(`the prompt is ${nNew} tokens, longer than the context size ${c}`, nNew, c);
     return;
   }
   if (kvc.rows + nNew <= c) return;
@@ -116,8 +117,8 @@ export function fitTurn(ctx: ModelContext, kvc: KVController | undefined, nNew: 
     kvc.shift(c);
     if (kvc.rows + nNew <= c) return;
   }
-  throw new RangeError(`the new turn is ${nNew} tokens and the cache holds ${kvc.rows} of the context size ${c}` +
-    (shift ? "; a context shift did not free enough" : " (prune per turn with phase \"turn\", or set contextShift)"));
+  throw new ContextError(`the new turn is ${nNew} tokens and the cache holds ${kvc.rows} of the context size ${c}` +
+    (shift ? "; a context shift did not free enough" : " (prune per turn with phase \"turn\", or set contextShift)"), nNew, c);
 }
 
 // Runs the tokens of seq the cache has not seen (seq[kvc.pos ..): the prompt, or a session's

@@ -21,9 +21,10 @@ export const OUTCOMES: readonly Outcome[] = ["ok", "error", "crash", "hang", "oo
 
 export interface CaseResult { outcome: Outcome; detail: string; ms: number }
 
-// Errors a user may see: each names the file, field or value at fault. NonFiniteError is looked
-// up by name so this file runs against versions of the library without it.
-const TYPED = new Set(["ModelFormatError", "SourceError", "TokenizerError", "NonFiniteError", "ConfigError"]);
+// Errors a user may see: each names the file, field or value at fault (ContextError: a model whose
+// context is shorter than the case's prompt). NonFiniteError and ContextError are looked up by
+// name so this file runs against versions of the library without them.
+const TYPED = new Set(["ModelFormatError", "SourceError", "TokenizerError", "NonFiniteError", "ConfigError", "ContextError"]);
 export function isTyped(e: unknown): boolean {
   return e instanceof ModelFormatError || e instanceof SourceError || e instanceof TokenizerError || (e instanceof Error && TYPED.has(e.name));
 }
