@@ -68,7 +68,7 @@ class Tasks:
     def retrieval_sequence(self, rng, n, lo):
         # episodes of lo..n tokens packed into n tokens; a tail too short for one is story text
         ids, mask = [], []
-        while n - len(ids) >= 64:
+        while n - len(ids) >= 40:
             room = n - len(ids)
             target = int(rng.integers(min(lo, room), room + 1))
             e, m = self.episode(rng, target, True)
@@ -84,26 +84,46 @@ class Tasks:
             mask += [0] * len(tail)
         return ids[:n], mask[:n]
 
-    def copy_drill(self, rng, n):
-        # BOS + a span of 8-48 random ordinary tokens, repeated; the repeats weigh 0.1 of an answer
-        k = int(rng.integers(8, 49))
+    def copy_drill(self, rng, n, lo=8, hi=48, weight=0.1):
+        # BOS + a span of lo..hi random ordinary tokens, repeated; the repeats weigh `weight` of an
+        # answer. Short spans in short sequences give the copying heads a strong, early signal.
+        k = int(rng.integers(lo, hi + 1))
         span = [int(t) for t in rng.integers(259, self.sp.get_piece_size(), k)]
         ids = [BOS] + (span * (n // k + 1))[:n - 1]
-        return ids, [0] * (k + 1) + [0.1] * (n - k - 1)
+        return ids, [0] * (k + 1) + [weight] * (n - k - 1)
 
-    def batch(self, rng, B, T, p_retrieval, lo_frac, p_copy=0.0):
-        # x, y (B, T) int64 and weights mask (B, T) of the answer targets (and copy-drill repeats)
-        xs, ms = [], []
+    def skip_drill(self, rng, n, weight=0.1):
+        # BOS + triples "a b a" of random ordinary tokens: the third token repeats the one two back,
+        # so predicting it needs a previous-token head, the first half of a copying (induction) circuit
+        ids, mask = [BOS], [0]
+        while len(ids) < n:
+            a, b = (int(t) for t in rng.integers(259, self.sp.get_piece_size(), 2))
+            ids += [a, b, a]
+            mask += [0, 0, weight]
+        return ids[:n], mask[:n]
+
+    def batch(self, rng, B, ph):
+        # x, y (B, T) int64 and the loss weights (B, T) of the answer targets and drill repeats, and
+        # kinds (B,): 0 story, 1 retrieval, 2 copy drill, 3 skip drill. ph is a phase (train.PHASES).
+        T = ph["T"]
+        xs, ms, kinds = [], [], []
         for _ in range(B):
             u = rng.random()
-            if u < p_copy:
-                ids, m = self.copy_drill(rng, T + 1)
-            elif u < p_copy + p_retrieval:
-                ids, m = self.retrieval_sequence(rng, T + 1, max(64, int(lo_frac * T)))
+            if u < ph.get("copy", 0):
+                ids, m = self.copy_drill(rng, T + 1, *ph.get("span", (8, 48)), ph.get("drill_weight", 0.1))
+                kind = 2
+            elif u < ph.get("copy", 0) + ph.get("skip", 0):
+                ids, m = self.skip_drill(rng, T + 1, ph.get("drill_weight", 0.1))
+                kind = 3
+            elif u < ph.get("copy", 0) + ph.get("skip", 0) + ph["retrieval"]:
+                ids, m = self.retrieval_sequence(rng, T + 1, max(40, int(ph["lo"] * T)))
+                kind = 1
             else:
                 ids, m = self.story_stream(rng, T + 1), [0] * (T + 1)
+                kind = 0
             xs.append(ids)
             ms.append(m)
+            kinds.append(kind)
         a = np.array(xs, dtype=np.int64)
         m = np.array(ms, dtype=np.float32)
-        return a[:, :-1], a[:, 1:], m[:, 1:]
+        return a[:, :-1], a[:, 1:], m[:, 1:], np.array(kinds)

@@ -18,15 +18,27 @@ sys.path.insert(0, os.path.dirname(__file__))
 from model import Config, Llama  # noqa: E402
 from tasks import Tasks  # noqa: E402
 
-# length curriculum: (fraction of the run, sequence length T, batch B, retrieval share, shortest
-# episode / T, copy-drill share)
-PHASES = [(0.3, 256, 16, 0.6, 0.25, 0.12), (0.25, 512, 8, 0.4, 0.25, 0.4), (0.2, 1024, 4, 0.5, 0.3, 0.15), (0.25, 2048, 2, 0.6, 0.4, 0.1)]
+# The curriculum, in fractions of the run. Each phase: sequence length T, batch B, and the shares
+# of sequences that are retrieval episodes (shortest episode lo * T), copy drills (a random span of
+# `span` tokens repeated) and skip drills ("a b a" triples); the rest is story text. Copying
+# ("induction") heads are what retrieval needs and what the first run never formed: they form first
+# in short sequences with many drills (attention spread over few positions gives a strong signal)
+# and a direct reward for the previous-token head (the skip drill); the later phases lengthen the
+# context to 2,048 while the share of story text grows.
+PHASES = [
+    {"frac": 0.351, "T": 64, "B": 32, "retrieval": 0.3, "lo": 0.5, "copy": 0.35, "span": [4, 16], "skip": 0.15, "drill_weight": 1.0},
+    {"frac": 0.288, "T": 128, "B": 16, "retrieval": 0.4, "lo": 0.3, "copy": 0.2, "span": [6, 32], "skip": 0.05, "drill_weight": 0.5},
+    {"frac": 0.144, "T": 256, "B": 16, "retrieval": 0.4, "lo": 0.25, "copy": 0.1, "span": [8, 48], "drill_weight": 0.3},
+    {"frac": 0.112, "T": 512, "B": 8, "retrieval": 0.4, "lo": 0.25, "copy": 0.05, "span": [8, 48], "drill_weight": 0.3},
+    {"frac": 0.070, "T": 1024, "B": 4, "retrieval": 0.5, "lo": 0.3, "copy": 0.03, "span": [8, 48], "drill_weight": 0.3},
+    {"frac": 0.035, "T": 2048, "B": 2, "retrieval": 0.6, "lo": 0.4, "copy": 0.0},
+]
 
 
 def phase_of(progress, phases):
     acc = 0.0
     for ph in phases:
-        acc += ph[0]
+        acc += ph["frac"]
         if progress < acc:
             return ph
     return phases[-1]
@@ -114,9 +126,10 @@ def main():
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--kv-heads", type=int, default=2)
     ap.add_argument("--hidden", type=int, default=256)
-    ap.add_argument("--phases", default=None, help="JSON list of [fraction, T, B, retrieval share, shortest episode / T]")
+    ap.add_argument("--rope-theta", type=float, default=10000.0)
+    ap.add_argument("--phases", default=None, help="JSON list of phases (see PHASES)")
     ap.add_argument("--ckpt-minutes", type=float, default=5.0)
-    ap.add_argument("--probe-every", type=int, default=50)
+    ap.add_argument("--probe-every", type=int, default=200)
     ap.add_argument("--resume", action="store_true")
     a = ap.parse_args()
     if (a.steps > 0) == (a.minutes > 0):
@@ -130,7 +143,7 @@ def main():
     stories = json.load(open(os.path.join(a.data, "stories.json")))
     train_tasks, dev_tasks = Tasks(sp, stories[:-100]), Tasks(sp, stories[-100:])
     cfg = Config(vocab_size=len(vocab["tokens"]), dim=a.dim, n_layers=a.layers, n_heads=a.heads,
-                 n_kv_heads=a.kv_heads, hidden_dim=a.hidden, context_length=max(p[1] for p in phases))
+                 n_kv_heads=a.kv_heads, hidden_dim=a.hidden, context_length=max(p["T"] for p in phases), rope_theta=a.rope_theta)
     model = Llama(cfg)
     decay = [p for n, p in model.named_parameters() if p.dim() == 2]
     rest = [p for n, p in model.named_parameters() if p.dim() < 2]
@@ -167,8 +180,9 @@ def main():
 
     while progress() < 1:
         t0 = time.time()
-        _, T, B, p_ret, lo, p_copy = phase_of(progress(), phases)
-        x, y, m = train_tasks.batch(np.random.default_rng([a.seed, step]), B, T, p_ret, lo, p_copy)
+        ph = phase_of(progress(), phases)
+        T, B = ph["T"], ph["B"]
+        x, y, m, kinds = train_tasks.batch(np.random.default_rng([a.seed, step]), B, ph)
         lr = lr_at(step, progress(), a.lr)
         for g in opt.param_groups:
             g["lr"] = lr
@@ -181,11 +195,17 @@ def main():
         toks += B * T
         last = progress() >= 1 or (a.minutes and wall + time.time() - t0 >= a.minutes * 60)
         if step % 10 == 0:
-            mflat = m.reshape(-1) >= 1       # retrieval answers (copy drills weigh 0.1)
-            ans = ce[torch.from_numpy(mflat)].mean().item() if mflat.any() else float("nan")
-            lm = ce[torch.from_numpy(m.reshape(-1) == 0)].mean().item()
-            emit({"event": "train", "T": T, "lr": round(lr, 6), "lm_loss": round(lm, 4), "answer_loss": round(ans, 4),
-                  "grad_norm": round(gn, 3), "tok_per_s": round(toks / (time.time() - t_rate))})
+            # losses by kind: story text, retrieval answers, drill repeats (the targets that need copying)
+            ce2, w2 = ce.detach().view(B, T), torch.from_numpy(m)
+            def mean_where(rows, on):
+                sel = torch.from_numpy(rows)[:, None] & on
+                return round(ce2[sel].mean().item(), 4) if sel.any() else None
+            r = {"event": "train", "T": T, "lr": round(lr, 6),
+                 "lm_loss": mean_where(kinds == 0, torch.ones_like(w2, dtype=torch.bool)),
+                 "answer_loss": mean_where(kinds == 1, w2 > 0),
+                 "copy_loss": mean_where(kinds == 2, w2 > 0), "skip_loss": mean_where(kinds == 3, w2 > 0),
+                 "grad_norm": round(gn, 3), "tok_per_s": round(toks / (time.time() - t_rate))}
+            emit(r)
             toks, t_rate = 0, time.time()
         if step % a.probe_every == 0 or last:
             t1 = time.time()
