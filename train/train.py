@@ -131,6 +131,7 @@ def main():
     ap.add_argument("--ckpt-minutes", type=float, default=5.0)
     ap.add_argument("--probe-every", type=int, default=200)
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--init-from", default=None, help="start a new schedule (steps, phases, lr) from this ckpt.pt's weights and optimizer state: a second segment, e.g. a story-heavy finish")
     a = ap.parse_args()
     if (a.steps > 0) == (a.minutes > 0):
         ap.error("give exactly one of --steps and --minutes")
@@ -157,6 +158,13 @@ def main():
         opt.load_state_dict(s["opt"])
         step, wall = s["step"], s["wall"]
         print(f"resumed at step {step} ({wall / 60:.1f} min trained)", flush=True)
+    elif a.init_from:
+        s = torch.load(a.init_from)
+        if s["config"] != cfg.to_dict():
+            sys.exit(f"--init-from: the checkpoint's config {s['config']} differs from this run's {cfg.to_dict()}")
+        model.load_state_dict(s["model"])
+        opt.load_state_dict(s["opt"])
+        print(f"new schedule from {a.init_from} (its step {s['step']}, {s['wall'] / 60:.1f} min trained)", flush=True)
     n_params = sum(p.numel() for p in model.parameters())
     log = open(os.path.join(a.out, "train.log"), "a")
 
