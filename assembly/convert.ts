@@ -7,23 +7,10 @@
 //   upper half of dst, converted in place at load): i runs upwards and each group of 8 is loaded
 //   before it is stored, so a store (bytes < 4i + 32 <= 2n + 2i + 16) never reaches an unread half.
 
+import { f16x4_to_f32x4 } from "./simd";
+
 // 2^112 rebiases a half's exponent (bias 15) to f32's (bias 127)
 const REBIAS: f32 = reinterpret<f32>(0x77800000);
-
-// four halves (as u32 lanes) -> four f32
-// @ts-ignore: decorator
-@inline function f16x4_to_f32x4(h: v128): v128 {
-  const em = v128.and(h, i32x4.splat(0x7fff));
-  const sign = i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16);
-  const shifted = i32x4.shl(em, 13);
-  // finite halves: the shifted bits read as an f32 with bias 15, times 2^112 (exact,
-  // subnormal halves included since wasm keeps f32 subnormals)
-  const finite = f32x4.mul(shifted, f32x4.splat(REBIAS));
-  // inf and NaN: exponent all ones, mantissa kept
-  const special = v128.or(shifted, i32x4.splat(0x7f800000));
-  const isSpecial = i32x4.ge_s(em, i32x4.splat(0x7c00));
-  return v128.or(v128.bitselect(special, finite, isSpecial), sign);
-}
 
 // @ts-ignore: decorator
 @inline function f16_to_f32_one(h: u32): f32 {

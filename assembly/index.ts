@@ -2,7 +2,9 @@
 // Each family lives in its own file with its shape contract on top.
 export * from "./elementwise";
 // attention.ts also exports its building blocks to aggregate.ts; only its kernels are module exports
-export { attn_decode_f32, attn_prefill_f32 } from "./attention";
+export { attn_decode_f32, attn_decode_f16, attn_decode_q8_0, attn_prefill_f32, attn_prefill_f16, attn_prefill_q8_0 } from "./attention";
+// kvrows.ts also exports its row-format helpers; only its kernels are module exports
+export { kv_quantize_rows_f16, kv_quantize_rows_q8_0, kv_dequantize_rows_f16, kv_dequantize_rows_q8_0 } from "./kvrows";
 export * from "./aggregate";
 export * from "./dbudget";
 // softmax.ts also exports its row to attention.ts and aggregate.ts; only its kernel is a module export

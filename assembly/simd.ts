@@ -22,3 +22,19 @@
   const s = f32x4.max(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
   return max(f32x4.extract_lane(s, 0), f32x4.extract_lane(s, 1));
 }
+
+// four IEEE halves (as u32 lanes) -> four f32, exact (subnormals, inf, NaN payloads)
+// @ts-ignore: decorator
+@inline export function f16x4_to_f32x4(h: v128): v128 {
+  const em = v128.and(h, i32x4.splat(0x7fff));
+  const sign = i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16);
+  const shifted = i32x4.shl(em, 13);
+  // finite halves: the shifted bits read as an f32 with bias 15, times 2^112 (exact,
+  // subnormal halves included since wasm keeps f32 subnormals)
+  const finite = f32x4.mul(shifted, f32x4.splat(reinterpret<f32>(0x77800000)));
+  // inf and NaN: exponent all ones, mantissa kept
+  const special = v128.or(shifted, i32x4.splat(0x7f800000));
+  const isSpecial = i32x4.ge_s(em, i32x4.splat(0x7c00));
+  return v128.or(v128.bitselect(special, finite, isSpecial), sign);
+}
+

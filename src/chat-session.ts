@@ -11,6 +11,7 @@
 //   const s2 = await llm.restore(bytes);
 import type { ChatMessage } from "./tokenizer/chat.ts";
 import type { KVOptions } from "./kv/options.ts";
+import { checkKVType } from "./kv/kv-type.ts";
 import { KVController } from "./kv/controller.ts";
 import { fitTurn, runTurn, TokenSeq, type GenerateOptions, type GenerationResult, type ModelContext } from "./generate/session.ts";
 import { streamOf, type GenerationStream } from "./generate/stream.ts";
@@ -57,7 +58,7 @@ export class ChatSession {
   constructor(private readonly host: SessionHost, opts: SessionOptions = {}) {
     if (opts.system !== undefined && typeof opts.system !== "string") throw new RangeError("invalid session option system: must be a string");
     this.kv = { ...(opts.kv ?? {}) };
-    KVController.check(this.kv);     // a bad policy or option fails here, not at the first turn
+    KVController.check(this.kv, host.identity().headDim);     // a bad policy, type or option fails here, not at the first turn
     this.system = opts.system;
   }
 
@@ -173,8 +174,9 @@ export class ChatSession {
       this.checkUsable();
       const kvc = this.kvc;
       const header = {
-        model: this.host.identity(), kvType: "f32" as const, seen: kvc?.pos ?? 0, tokens: this.seq.toArray(),
+        model: this.host.identity(), kvType: kvc?.store.type ?? checkKVType(this.kv.type), seen: kvc?.pos ?? 0, tokens: this.seq.toArray(),
         session: {
+          policyState: kvc?.policy.state?.save() ?? null,
           kv: this.kv, system: this.system, messages: this.messages, rendered: this.rendered, lastAnswer: this.lastAnswer,
           turnsDone: this.turnsDone, prefilled: this.prefilled, kvTurns: kvc?.turns ?? 0, nPrompt: kvc?.nPrompt ?? 0,
         },
@@ -183,15 +185,20 @@ export class ChatSession {
     });
   }
 
-  // A session from save()'s bytes (LLM.restore calls this).
-  static restore(host: SessionHost, bytes: Uint8Array): ChatSession {
+  // A session from save()'s bytes (LLM.restore calls this). kvType: the KV type the caller expects;
+  // a session saved with another is one error (its rows are saved as stored, never converted).
+  static restore(host: SessionHost, bytes: Uint8Array, kvType?: unknown): ChatSession {
     const id = host.identity();
     const { header, rows } = decodeSnapshot(bytes, id);
     const st = header.session as {
       kv: KVOptions; system?: string; messages: ChatMessage[]; rendered: string; lastAnswer?: string;
-      turnsDone: number; prefilled: number; kvTurns: number; nPrompt: number;
+      turnsDone: number; prefilled: number; kvTurns: number; nPrompt: number; policyState?: unknown;
     };
-    if (!st || typeof st !== "object" || !Array.isArray(st.messages)) throw new SnapshotError("restore: not a valid budgetkv session (no session state)");
+    if (!st || typeof st !== "object" || !Array.isArray(st.messages) || !st.kv || typeof st.kv !== "object") throw new SnapshotError("restore: not a valid budgetkv session (no session state)");
+    if (checkKVType(st.kv.type) !== header.kvType) throw new SnapshotError(`restore: not a valid budgetkv session (KV rows of type ${header.kvType} for a session of type ${checkKVType(st.kv.type)})`);
+    if (kvType !== undefined && checkKVType(kvType, id.headDim) !== header.kvType) {
+      throw new SnapshotError(`restore: the session's KV cache is ${header.kvType}; it cannot be restored as ${String(kvType)} (rows are saved as stored: restore it as ${header.kvType}, or start a new session to change the type)`);
+    }
     const s = new ChatSession(host, { system: st.system, kv: st.kv });
     s.messages = st.messages;
     s.rendered = st.rendered;
@@ -212,6 +219,15 @@ export class ChatSession {
       }
       kvc.store.seen = header.seen;
       kvc.turns = st.kvTurns;
+      if (st.policyState !== undefined && st.policyState !== null) {
+        if (!kvc.policy.state) { kvc.dispose(); throw new SnapshotError(`restore: not a valid budgetkv session (policy state for KV policy "${kvc.policy.name}", which keeps none)`); }
+        try {
+          kvc.policy.state.restore(st.policyState);
+        } catch (e) {
+          kvc.dispose();
+          throw new SnapshotError(`restore: not a valid budgetkv session (${(e as Error).message})`);
+        }
+      }
       s.kvc = kvc;
     }
     return s;

@@ -9,6 +9,7 @@ export type { KVLayerStats } from "./kv/store.ts";
 export type { SamplingOptions } from "./generate/sampler.ts";
 export { SAMPLING_DEFAULTS } from "./generate/sampler.ts";
 export type { KVOptions, KVReport, ShiftRecord } from "./kv/options.ts";
+export { KV_TYPES, type KVType } from "./kv/kv-type.ts";
 export { ChatSession, type SessionOptions, type ChatInput, type TurnOptions } from "./chat-session.ts";
 export { SnapshotError } from "./kv/snapshot.ts";
 export { POLICIES, buildPolicy } from "./kv/registry.ts";

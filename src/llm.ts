@@ -17,6 +17,7 @@ import { runGeneration, type GenerateOptions, type GenerationResult, type ModelC
 import { streamOf } from "./generate/stream.ts";
 import { ChatSession, type SessionHost, type SessionOptions } from "./chat-session.ts";
 import type { ModelIdentity } from "./kv/snapshot.ts";
+import type { KVType } from "./kv/kv-type.ts";
 import { crc32 } from "./util/crc32.ts";
 import { ThreadPool } from "./wasm/threads.ts";
 import { LINEAR_KERNELS } from "./wasm/ops/parallel.ts";
@@ -199,10 +200,11 @@ export class LLM {
     return s;
   }
 
-  // A session from the bytes ChatSession.save() returned, saved from this model.
-  async restore(bytes: Uint8Array): Promise<ChatSession> {
+  // A session from the bytes ChatSession.save() returned, saved from this model. opts.kv.type, when
+  // given, must be the type the session was saved with (a different one is one SnapshotError).
+  async restore(bytes: Uint8Array, opts: { kv?: { type?: KVType } } = {}): Promise<ChatSession> {
     this.checkLive();
-    const s = await this.exclusive(async () => ChatSession.restore(this.host, bytes));
+    const s = await this.exclusive(async () => ChatSession.restore(this.host, bytes, opts?.kv?.type));
     this.sessions.add(s);
     return s;
   }

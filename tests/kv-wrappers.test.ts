@@ -27,6 +27,8 @@ function layer(rt: Runtime, attn: number[][], keys?: number[][], d = 2, vnorms?:
   return {
     rt, layer: 2, nLayers: 4, nHeads: H, nKvHeads: H, headDim: d, heads,
     positions: () => Int32Array.from({ length: n }, (_, i) => i),
+    keys: (h) => Float32Array.from(keys?.[h] ?? new Array(n * d).fill(1)),
+    values: () => { throw new Error("no values in this layer"); },
     windowScores: (h) => Float32Array.from(attn[h]),
     valueOutL1: (h) => Float32Array.from(vnorms?.[h] ?? new Array(n).fill(1)),
     queryStats: () => { throw new Error("no query statistics in this layer"); },
@@ -213,7 +215,7 @@ describe("KV wrappers and keydiff on stories260K", { skip: needFiles(MODEL, "mod
       const l = 3, h = 2, b = kvc.store.layers[l][h], hd = cfg.headDim, qDim = cfg.nHeads * hd, nGroup = cfg.nHeads / cfg.nKvHeads;
       const wo = model.w.layers[l].wo;
       assert.equal(wo.dtype, "f32");
-      const got = projectedValueL1(rt, lin, wo, b.v, b.n, h, cfg.nHeads, cfg.nKvHeads, hd);
+      const got = projectedValueL1(rt, lin, wo, b.v.f32(), b.n, h, cfg.nHeads, cfg.nKvHeads, hd);
       const W = wo.f32(), V = b.v.f32();
       for (let i = 0; i < b.n; i += 7) {
         let want = 0;

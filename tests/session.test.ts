@@ -1,5 +1,6 @@
 // Chat sessions: a KV cache kept across turns (only new tokens prefilled), pruning per turn with
 // flat memory, queued calls, dispose, context shift by pruning, save and restore.
+import { crc32 } from "../src/util/crc32.ts";
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { LLM } from "../src/llm.ts";
@@ -266,7 +267,10 @@ describe("save and restore (stories260K)", { skip: need }, () => {
   });
   after(() => { llm?.dispose(); other?.dispose(); });
 
-  const KVS: KVOptions[] = [{}, { policy: "h2o", ratio: 0.5, phase: "turn" }, { policy: "streaming", budget: 24, phase: "both", interval: 8 }];
+  // random: its generator's state is saved, so the restored session draws the same rows
+  const KVS: KVOptions[] = [{}, { policy: "h2o", ratio: 0.5, phase: "turn" }, { policy: "streaming", budget: 24, phase: "both", interval: 8 },
+    { type: "q8_0" }, { type: "f16", policy: "h2o", ratio: 0.5, phase: "turn" }, { type: "q8_0", policy: "random", ratio: 0.7, phase: "turn" },
+    { policy: "random", ratio: 0.6, phase: "both", interval: 8 }];
   for (const kv of KVS) {
     it(`restoring and continuing gives the tokens of never having saved (kv ${JSON.stringify(kv)})`, async () => {
       const s = llm.session({ kv });
@@ -300,6 +304,42 @@ describe("save and restore (stories260K)", { skip: need }, () => {
     await assert.rejects(llm.restore(new TextEncoder().encode("GGUF and then some more bytes")), /foreign file/);
     await assert.rejects(llm.restore(new Uint8Array(3)), /too short/);
     await assert.rejects(other.restore(bytes), /saved from model .*not this model/);
+  });
+
+  it("a session restores into its own KV type only; the type is in the file", async () => {
+    const s = llm.session({ kv: { type: "q8_0" } });
+    await s.chat("Lily went to the park.", GREEDY);
+    const bytes = await s.save();
+    s.dispose();
+    await assert.rejects(llm.restore(bytes, { kv: { type: "f16" } }), /KV cache is q8_0; it cannot be restored as f16/);
+    await assert.rejects(llm.restore(bytes, { kv: { type: "q4_0" as KVOptions["type"] } }), /invalid KV option type = "q4_0"/);
+    const r = await llm.restore(bytes, { kv: { type: "q8_0" } });
+    assert.equal(r.kv.type, "q8_0");
+    r.dispose();
+    const f = llm.session();
+    await f.chat("Lily went to the park.", GREEDY);
+    const fb = await f.save();
+    f.dispose();
+    assert.ok(bytes.length < fb.length * 0.45, `q8_0 session ${bytes.length} bytes vs f32 ${fb.length}`);
+    await assert.rejects(llm.restore(fb, { kv: { type: "q8_0" } }), /KV cache is f32; it cannot be restored as q8_0/);
+  });
+
+  it("a random policy's saved generator state is checked on restore", async () => {
+    const s = llm.session({ kv: { policy: "random", ratio: 0.5, phase: "turn" } });
+    await s.chat("Lily went to the park.", GREEDY);
+    const bytes = await s.save();
+    s.dispose();
+    // the same session with the state swapped for a non-u32 (the checksum recomputed)
+    const h = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
+    const text = new TextDecoder().decode(bytes.subarray(12, 12 + h));   // the JSON header (ASCII)
+    const at = 12 + text.indexOf('"policyState":');
+    assert.ok(at > 12, "the header holds the policy state");
+    const tampered = bytes.slice();
+    const digits = /"policyState":(\d+)/.exec(text)![1];
+    tampered.set(new TextEncoder().encode("-".padEnd(digits.length, "1")), at + '"policyState":'.length);
+    const dv = new DataView(tampered.buffer);
+    dv.setUint32(tampered.length - 4, crc32(tampered.subarray(0, tampered.length - 4)), true);
+    await assert.rejects(llm.restore(tampered), /saved generator state .* is not a u32/);
   });
 });
 

@@ -1,6 +1,7 @@
 // `budgetkv eval`: every KV policy against the full cache on the user's own model and text.
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { POLICIES } from "../kv/registry.ts";
+import { KV_TYPES, type KVType } from "../kv/kv-type.ts";
 import { Evaluator, compareToCurves, type PolicyResult, type PolicyRun } from "../eval/evaluate.ts";
 import { PROMPT_ENDS, retrievalPrompts, textPrompts, type EvalPrompt, type PromptEnd } from "../eval/prompts.ts";
 import { cheapest, cheapestLine } from "../eval/summary.ts";
@@ -20,11 +21,22 @@ const FLAGS: FlagSpec[] = [
   { names: ["--prompt-end"], key: "promptEnd", type: "string", help: "where prompts end: sentence (default), paragraph, or token (at the token count, mostly mid-sentence)" },
   { names: ["--task"], key: "task", type: "string", help: "text (default), retrieval, or long: the full cache's greedy continuation (--gen-tokens, default 256) teacher-forced under pruning during decode" },
   { names: ["--interval"], key: "interval", type: "integer", help: "--task long: prune after the prompt and every N decoded tokens (default 32)" },
+  { names: ["--kv-types"], key: "kvTypes", type: "string", help: "KV row types to run every policy at, e.g. f32,f16,q8_0 (default f32); all are compared with the f32 full cache" },
   { names: ["--target-top1"], key: "targetTop1", type: "number", help: "summary line: the cheapest setting with top-1 >= this (default 0.99)" },
   { names: ["--json"], key: "json", type: "boolean", help: "print one JSON object" },
   { names: ["--svg"], key: "svg", type: "string", help: "write the kept-ratio / top-1 trade-off plot here" },
 ];
-export const EVAL_USAGE = `budgetkv eval [-m MODEL] --data FILE [--prompts N] [--prompt-tokens L] [--prompt-end E] [--task T] [--gen-tokens G] --policies LIST [--json] [--svg FILE]\n${usage(FLAGS)}`;
+export const EVAL_USAGE = `budgetkv eval [-m MODEL] --data FILE [--prompts N] [--prompt-tokens L] [--prompt-end E] [--task T] [--gen-tokens G] --policies LIST [--kv-types LIST] [--json] [--svg FILE]\n${usage(FLAGS)}`;
+
+// every run at every KV type of "f32,f16,q8_0" (labels get "@type"); undefined: the runs as given (f32)
+export function withKVTypes(runs: PolicyRun[], spec: string | undefined): PolicyRun[] {
+  if (spec === undefined) return runs;
+  const types = spec.split(",").map((s) => s.trim()).filter(Boolean);
+  if (!types.length) throw new UsageError("--kv-types: expected a list such as f32,f16,q8_0");
+  for (const t of types) if (!KV_TYPES.includes(t as KVType)) throw new UsageError(`--kv-types: unknown KV type "${t}" (known: ${KV_TYPES.join(", ")})`);
+  if (new Set(types).size !== types.length) throw new UsageError(`--kv-types: "${spec}" names a type twice`);
+  return types.flatMap((t) => runs.map((r) => ({ ...r, label: `${r.label}@${t}`, kv: { ...r.kv, type: t as KVType } })));
+}
 
 // "full,dbudget,streaming:0.5,snapkv:0.5,0.6" -> runs
 export function parsePolicies(spec: string): PolicyRun[] {
@@ -57,7 +69,7 @@ export async function evalCommand(argv: string[], io: CliIO): Promise<void> {
   const { flags: f, rest } = parseFlags(argv, FLAGS);
   if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
   if (typeof f.data !== "string") throw new UsageError("--data FILE is required");
-  const runs = parsePolicies((f.policies as string | undefined) ?? "full,dbudget,nucleus,streaming:0.5,0.7,0.9,snapkv:0.5,0.7,0.9");
+  const runs = withKVTypes(parsePolicies((f.policies as string | undefined) ?? "full,dbudget,nucleus,streaming:0.5,0.7,0.9,snapkv:0.5,0.7,0.9"), f.kvTypes as string | undefined);
   const st = await stat(f.data).catch(() => undefined);
   if (!st?.isFile()) throw new Error(`cannot read --data ${f.data}: ${st ? "not a regular file" : "no such file"}`);
   const text = await readFile(f.data, "utf8").catch(() => { throw new Error(`cannot read --data ${f.data}`); });
@@ -109,10 +121,10 @@ export async function evalCommand(argv: string[], io: CliIO): Promise<void> {
     const where = task === "retrieval" ? "" : `, ending at a ${end === "token" ? "token count" : end + " end"}`;
     io.out(`${summary.model}: ${prompts.length} prompts of ${summary.prompt_tokens.min}-${summary.prompt_tokens.max} tokens${where}, ${cont} teacher-forced, ${gen} greedy${long ? `, pruned after the prompt and every ${interval} decoded tokens` : ""}\n`);
     const ret = task === "retrieval";
-    io.out(`${"policy".padEnd(22)} ${"kept".padStart(6)} ${"top1".padStart(6)} ${"KL mean".padStart(9)} ${"KL max".padStart(8)} ${"greedy=".padStart(8)} ${"ppl".padStart(8)} ${"ppl full".padStart(8)}${ret ? `${"found".padStart(7)} ${"needle".padStart(7)}` : ""}  vs fixed curves\n`);
+    io.out(`${"policy".padEnd(22)} ${"kept".padStart(6)} ${"bytes".padStart(6)} ${"top1".padStart(6)} ${"KL mean".padStart(9)} ${"KL max".padStart(8)} ${"greedy=".padStart(8)} ${"ppl".padStart(8)} ${"ppl full".padStart(8)}${ret ? `${"found".padStart(7)} ${"needle".padStart(7)}` : ""}  vs fixed curves\n`);
     for (const r of results) {
       const vs = r.vs_curve ? Object.entries(r.vs_curve).map(([k, v]) => `${k} ${Number.isFinite(v) ? (v >= 0 ? "+" : "") + v.toFixed(3) : "n/a"}`).join(", ") : "";
-      io.out(`${r.name.padEnd(22)} ${r.kept_ratio.toFixed(3).padStart(6)} ${r.top1_agreement.toFixed(3).padStart(6)} ${r.kl_mean.toExponential(2).padStart(9)} ${r.kl_max.toFixed(3).padStart(8)} ${(100 * r.greedy_identical).toFixed(0).padStart(7)}% ${r.ppl.toFixed(3).padStart(8)} ${r.ppl_full.toFixed(3).padStart(8)}${ret ? `${pct(r.retrieval_accuracy).padStart(7)} ${pct(r.needle_kept).padStart(7)}` : ""}  ${vs}\n`);
+      io.out(`${r.name.padEnd(22)} ${r.kept_ratio.toFixed(3).padStart(6)} ${r.bytes_ratio.toFixed(3).padStart(6)} ${r.top1_agreement.toFixed(3).padStart(6)} ${r.kl_mean.toExponential(2).padStart(9)} ${r.kl_max.toFixed(3).padStart(8)} ${(100 * r.greedy_identical).toFixed(0).padStart(7)}% ${r.ppl.toFixed(3).padStart(8)} ${r.ppl_full.toFixed(3).padStart(8)}${ret ? `${pct(r.retrieval_accuracy).padStart(7)} ${pct(r.needle_kept).padStart(7)}` : ""}  ${vs}\n`);
     }
     io.out(cheapestLine(summary.model, summary.cheapest) + "\n");
   } finally {

@@ -18,6 +18,7 @@ export const MODEL_FLAGS: FlagSpec[] = [
 
 export const KV_FLAGS: FlagSpec[] = [
   { names: ["--kv-policy"], key: "kvPolicy", type: "string", option: "kv.policy", help: "KV policy: full, dbudget, nucleus, threshold, streaming, h2o, snapkv, pyramidkv, tova, knorm, keydiff, expected-attention, criticalkv, headwise, random" },
+  { names: ["--kv-type"], key: "kvType", type: "string", option: "kv.type", help: "storage of the cached K and V rows: f32 (default), f16, q8_0" },
   { names: ["--kv-tolerance"], key: "kvTolerance", type: "number", option: "kv.tolerance", help: "tolerance T of adaptive policies (<= 0 keeps all)" },
   { names: ["--kv-ratio"], key: "kvRatio", type: "number", option: "kv.ratio", help: "fraction kept by fixed-budget policies" },
   { names: ["--kv-budget"], key: "kvBudget", type: "integer", option: "kv.budget", help: "tokens kept by fixed-budget policies" },
@@ -56,6 +57,7 @@ export const RUN_USAGE = `budgetkv run [-m MODEL] [-p PROMPT] [-n N] [flags]\n${
 export function kvOptions(f: Record<string, unknown>): KVOptions {
   const kv: KVOptions = {};
   if (f.kvPolicy !== undefined) kv.policy = f.kvPolicy as string;
+  if (f.kvType !== undefined) kv.type = f.kvType as KVOptions["type"];
   if (f.kvTolerance !== undefined) kv.tolerance = f.kvTolerance as number;
   if (f.kvRatio !== undefined) kv.ratio = f.kvRatio as number;
   if (f.kvBudget !== undefined) kv.budget = f.kvBudget as number;
@@ -139,7 +141,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<void> {
       };
       if (r.kv) {
         out.kv = {
-          policy: r.kv.policy, n_prompt: r.kv.nPrompt, kept_per_layer: r.kv.keptPerLayer, kept_ratio: round(r.kv.keptRatio, 4),
+          policy: r.kv.policy, type: r.kv.type, n_prompt: r.kv.nPrompt, kept_per_layer: r.kv.keptPerLayer, kept_ratio: round(r.kv.keptRatio, 4),
           bytes_full: r.kv.bytesFull, bytes_kept: r.kv.bytesKept, prune_ms: round(r.kv.pruneMs),
           shifts: r.kv.shifts,
         };

@@ -20,7 +20,9 @@ export interface PolicyResult {
   family: string;
   adaptive: boolean;
   param?: number;
+  kv_type: string;                 // storage of the K and V rows (f32, f16, q8_0)
   kept_ratio: number;
+  bytes_ratio: number;             // KV heap bytes after the prune / the f32 full cache's after prefill, mean over prompts (allocator-measured; both hold the continuation's headroom)
   top1_agreement: number;
   kl_mean: number;
   kl_max: number;
@@ -40,6 +42,7 @@ interface FullRef {
   logp: Float64Array[];   // per teacher-forced step: log-softmax (vocab)
   greedy: number[];
   nll: number;            // sum over steps
+  bytes: number;          // heap bytes of the f32 full cache after prefill
 }
 
 const now = () => (globalThis.performance ?? Date).now();
@@ -69,7 +72,7 @@ export class Evaluator {
   }
 
   // teacher-forced pass: calls onStep(step, logits) for each of the continuation's tokens
-  private forced(kvOpts: KVOptions, p: EvalPrompt, onStep: (j: number, logits: Float32Array) => void): { kept: number; pruneMs: number; prefillMs: number; saved: number } {
+  private forced(kvOpts: KVOptions, p: EvalPrompt, onStep: (j: number, logits: Float32Array) => void): { kept: number; pruneMs: number; prefillMs: number; saved: number; bytes: number } {
     const m = this.model, L = p.tokens.length, C = p.continuation.length;
     const seq = Int32Array.from([...p.tokens, ...p.continuation]);
     const kvc = new KVController(this.rt, m, kvOpts, L, C + 1);
@@ -82,7 +85,7 @@ export class Evaluator {
         if (j + 1 < C) kvc.run(seq, L + j, 1);
       }
       const r = kvc.report();
-      return { kept: r.keptRatio, pruneMs: r.pruneMs, prefillMs, saved: r.bytesFull - r.bytesKept };
+      return { kept: r.keptRatio, pruneMs: r.pruneMs, prefillMs, saved: r.bytesFull - r.bytesKept, bytes: r.bytesKept };
     } finally {
       kvc.dispose();
     }
@@ -115,18 +118,18 @@ export class Evaluator {
   reference(p: EvalPrompt): FullRef {
     const logp: Float64Array[] = [];
     let nll = 0;
-    this.forced({ policy: "full" }, p, (j, logits) => {
+    const { bytes } = this.forced({ policy: "full" }, p, (j, logits) => {
       const lp = logSoftmax(logits, new Float64Array(logits.length));
       logp.push(lp);
       nll -= lp[p.continuation[j]];
     });
-    return { logp, greedy: this.greedy({ policy: "full" }, p).tokens, nll };
+    return { logp, greedy: this.greedy({ policy: "full" }, p).tokens, nll, bytes };
   }
 
   // Runs one policy over every prompt against the full-cache references.
   run(policy: PolicyRun, prompts: EvalPrompt[], refs: FullRef[]): PolicyResult {
     let kept = 0, agree = 0, steps = 0, klSum = 0, klMax = 0, nll = 0, nllFull = 0;
-    let identical = 0, prefixSum = 0, pruneMs = 0, prefillMs = 0, answered = 0, retrieval = 0, saved = 0, needles = 0, needleSum = 0;
+    let identical = 0, prefixSum = 0, pruneMs = 0, prefillMs = 0, answered = 0, retrieval = 0, saved = 0, needles = 0, needleSum = 0, bytes = 0;
     prompts.forEach((p, i) => {
       const ref = refs[i];
       const r = this.forced(policy.kv, p, (j, logits) => {
@@ -145,6 +148,7 @@ export class Evaluator {
       pruneMs += r.pruneMs;
       prefillMs += r.prefillMs;
       saved += r.saved;
+      bytes += r.bytes / ref.bytes;
       const { tokens: g, needle } = this.greedy(policy.kv, p);
       if (!Number.isNaN(needle)) { needles++; needleSum += needle; }
       let k = 0;
@@ -158,8 +162,9 @@ export class Evaluator {
     });
     const n = prompts.length;
     return {
-      name: policy.label, family: policy.family, adaptive: policy.adaptive, param: policy.param,
+      name: policy.label, family: policy.family, adaptive: policy.adaptive, param: policy.param, kv_type: policy.kv.type ?? "f32",
       kept_ratio: kept / n,
+      bytes_ratio: bytes / n,
       top1_agreement: agree / steps,
       kl_mean: klSum / steps,
       kl_max: klMax,
@@ -190,7 +195,12 @@ function needleKept(kvc: KVController, [start, end]: [number, number]): number {
 
 // For each adaptive result: its top-1 agreement minus each fixed-budget family's curve at the
 // same kept ratio (linear interpolation between measured budgets; NaN outside the measured range).
+// Curves are per KV type: an adaptive result is placed against the fixed budgets of its own type.
 export function compareToCurves(results: PolicyResult[]): void {
+  for (const t of new Set(results.map((r) => r.kv_type))) compareType(results.filter((r) => r.kv_type === t));
+}
+
+function compareType(results: PolicyResult[]): void {
   const families = new Map<string, PolicyResult[]>();
   for (const r of results) {
     if (r.adaptive || r.family === "full") continue;
@@ -199,7 +209,7 @@ export function compareToCurves(results: PolicyResult[]): void {
     families.set(r.family, list);
   }
   const full = results.find((r) => r.family === "full");
-  if (full) for (const pts of families.values()) pts.push(full); // every curve ends at (1, 1)
+  if (full) for (const pts of families.values()) pts.push(full); // every curve ends at (1, full's top-1)
   for (const r of results) {
     if (!r.adaptive) continue;
     r.vs_curve = {};

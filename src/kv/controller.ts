@@ -23,6 +23,7 @@ import { projectedValueL1 } from "./vnorm.ts";
 import { ropeMean } from "./rope-mean.ts";
 import { Linear } from "../model/linear.ts";
 import { OptionError } from "../util/option-error.ts";
+import { type KVType, checkKVType } from "./kv-type.ts";
 
 export type KVPhase = "prefill" | "turn" | "decode" | "both";
 const PHASES: readonly KVPhase[] = ["prefill", "turn", "decode", "both"];
@@ -62,7 +63,7 @@ export class KVController {
   constructor(readonly rt: Runtime, readonly model: Transformer, readonly opts: KVOptions, nPrompt: number, reserve: number) {
     this.nPrompt = nPrompt;
     this.shiftOn = opts.contextShift === true;
-    const c = KVController.check(opts);
+    const c = KVController.check(opts, model.cfg.headDim);
     this.policy = c.policy;
     this.phase = c.phase;
     this.interval = c.interval;
@@ -70,7 +71,7 @@ export class KVController {
     const cfg = model.cfg;
     // when pruning during decode, blocks hold what is kept plus one interval, not the whole generation
     const room = decoding ? Math.min(reserve, this.interval) : reserve;
-    this.store = new KVStore(rt, cfg.nLayers, cfg.nKvHeads, cfg.headDim, Math.min(nPrompt + room, model.contextSize), room);
+    this.store = new KVStore(rt, cfg.nLayers, cfg.nKvHeads, cfg.headDim, Math.min(nPrompt + room, model.contextSize), room, c.type);
     this.store.maxCap = model.contextSize;
     this.fwd = { start: 0, m: 1, pos0: 0, kv: this.store, logits: true };
     try {
@@ -81,8 +82,9 @@ export class KVController {
     }
   }
 
-  // Validates KV options (policy, phase, interval, contextShift): one error naming the bad one.
-  static check(opts: KVOptions): { policy: KVPolicy; phase: KVPhase; interval: number } {
+  // Validates KV options (type, policy, phase, interval, contextShift): one error naming the bad one.
+  static check(opts: KVOptions, headDim?: number): { type: KVType; policy: KVPolicy; phase: KVPhase; interval: number } {
+    const type = checkKVType(opts.type, headDim);
     const policy = buildPolicy(opts);
     const phase = opts.phase ?? "prefill";
     if (!PHASES.includes(phase)) throw new OptionError("kv.phase", phase, `expected ${PHASES.join(", ")}`, `invalid KV option phase = "${phase}": expected ${PHASES.join(", ")}`);
@@ -92,7 +94,7 @@ export class KVController {
     if (decoding && (!Number.isInteger(interval) || interval < Math.max(1, policy.window))) {
       throw new OptionError("kv.interval", opts.interval, `with phase "${phase}" it must be an integer >= ${Math.max(1, policy.window)} (the policy's query window)`, `invalid KV option interval = ${opts.interval}: with phase "${phase}" it must be an integer >= ${Math.max(1, policy.window)} (the policy's query window)`);
     }
-    return { policy, phase, interval: decoding ? interval : 0 };
+    return { type, policy, phase, interval: decoding ? interval : 0 };
   }
 
   // Whether the prompt end of the current turn is a prune point.
@@ -268,8 +270,10 @@ export class KVController {
         if (w < Math.min(win.w, recorded)) throw new Error(`KV policy ${name} asked for ${w} window queries; it declared ${win.w}`);
         return win.scores(layer, h, nGroup, heads[h].n, mode === "mean" && recorded > 0 ? recorded : 1);
       },
+      keys: (h) => store.rowsF32(layer, h, "k"),
+      values: (h) => store.rowsF32(layer, h, "v"),
       keyNorms: (h) => {
-        const b = heads[h], k = b.k.f32(), d = cfg.headDim;
+        const b = heads[h], k = store.rowsF32(layer, h, "k"), d = cfg.headDim;
         const out = new Float32Array(b.n);
         for (let i = 0; i < b.n; i++) {
           let s = 0;
@@ -290,7 +294,7 @@ export class KVController {
       },
       valueOutL1: (h) => {
         this.lin ??= new Linear(this.rt, cfg.nHeads * cfg.headDim);
-        return projectedValueL1(this.rt, this.lin, this.model.w.layers[layer].wo, heads[h].v, heads[h].n, h, cfg.nHeads, cfg.nKvHeads, cfg.headDim);
+        return projectedValueL1(this.rt, this.lin, this.model.w.layers[layer].wo, store.rowsF32(layer, h, "v"), heads[h].n, h, cfg.nHeads, cfg.nKvHeads, cfg.headDim);
       },
     };
   }
@@ -302,6 +306,7 @@ export class KVController {
     const kept = this.lastKept, seen = this.lastSeen;
     return {
       policy: this.policy.name,
+      type: this.store.type,
       nPrompt: this.nPrompt,
       keptPerLayer: kept,
       keptRatio: kept.reduce((a, k) => a + Math.min(1, k / seen), 0) / kept.length,

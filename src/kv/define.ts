@@ -7,7 +7,7 @@ import { parseOptions, type Schema } from "./schema.ts";
 import { selectLayer } from "./select.ts";
 
 // options every policy accepts (scheduling, handled by the controller)
-const SCHEDULE = new Set(["policy", "phase", "interval", "contextShift"]);
+const SCHEDULE = new Set(["policy", "phase", "interval", "contextShift", "type"]);
 
 export function definePolicy<S extends Schema>(def: PolicyDef<S>): PolicyFactory {
   const adaptive = def.adaptive ?? false;
@@ -28,7 +28,7 @@ export function definePolicy<S extends Schema>(def: PolicyDef<S>): PolicyFactory
     create(given) {
       const { options: shared, scorer: sc } = scorer(given);
       return {
-        name: def.name, adaptive, window: sc.window ?? 0, queries: sc.queries ?? false, exemptLayers: new Set(shared.exemptLayers ?? []),
+        name: def.name, adaptive, window: sc.window ?? 0, queries: sc.queries ?? false, exemptLayers: new Set(shared.exemptLayers ?? []), state: sc.state,
         select: (ctx) => selectLayer(def.name, adaptive, shared, sc, ctx),
       };
     },

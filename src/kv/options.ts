@@ -1,6 +1,8 @@
 // KV cache options as users give them (API and CLI), and the report a generation returns.
+import type { KVType } from "./kv-type.ts";
 
 export interface KVOptions {
+  type?: KVType;          // storage of the cached K and V rows (default f32; kv-type.ts)
   policy?: string;        // registry name: full, dbudget, nucleus, threshold, streaming, h2o, snapkv, pyramidkv, tova, knorm, keydiff, expected-attention, criticalkv, headwise, random
   tolerance?: number;     // adaptive policies (dbudget, nucleus, threshold): T; <= 0 keeps everything
   ratio?: number;         // fixed-budget policies: fraction of the current length to keep, in (0, 1]
@@ -20,6 +22,7 @@ export interface KVOptions {
 
 export interface KVReport {
   policy: string;
+  type: KVType;             // storage of the K and V rows
   nPrompt: number;
   keptPerLayer: number[];   // rows kept per layer (mean over KV heads) after the last prune
   keptRatio: number;        // mean over layers of kept / n (exempt layers count 1.0)

@@ -22,6 +22,10 @@ export interface LayerContext {
   // (nGroup, n_h) row-major, summed or averaged over the queries (causal: a query gives 0 to
   // rows after it). w is the policy's declared window; a prompt shorter than it gives fewer.
   windowScores(h: number, w: number, mode: "sum" | "mean"): Float32Array;
+  // KV head h's key (value) rows as f32, (n_h, headDim): the rows attention reads, so for f16 and
+  // Q8_0 the rounded ones (a new array; for f32 a view valid until the next prune)
+  keys(h: number): Float32Array;
+  values(h: number): Float32Array;
   // L2 norm of each key row of KV head h: (n_h)
   keyNorms(h: number): Float32Array;
   // L1 norm of each value row of KV head h through the output projection, W_o[:, g] @ v_i,
@@ -46,7 +50,15 @@ export interface KVPolicy {
   readonly window: number;        // recorded queries the policy reads (0: none)
   readonly queries: boolean;      // the window also records its pre-RoPE query statistics
   readonly exemptLayers: ReadonlySet<number>;
+  readonly state?: PolicyState;   // what the policy remembers between prunes (saved with a session)
   select(ctx: LayerContext): Selection;
+}
+
+// State a policy carries from prune to prune (a random generator): JSON-able, so a saved
+// session holds it and a restored one continues exactly; restore() rejects what it did not save.
+export interface PolicyState {
+  save(): unknown;
+  restore(v: unknown): void;
 }
 
 // What makes one policy different, built from its typed options. `h` is the KV head a call is
@@ -61,6 +73,7 @@ export interface Scorer {
   readonly window?: number;       // queries whose attention the policy reads (default 0)
   readonly perHead?: boolean;     // one selection per KV head (default: one per layer)
   readonly queries?: boolean;     // reads queryStats() (the window records pre-RoPE queries)
+  readonly state?: PolicyState;   // state kept between prunes (default none)
   budget?(ctx: LayerContext, n: number): number;
   recent?(b: number, n: number): number;
   // (>= hi) higher is kept; only rows [sinks, hi) are ranked

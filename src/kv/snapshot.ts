@@ -1,19 +1,25 @@
 // The saved form of a chat session: a small versioned, checksummed byte format.
 //
 //   offset 0   "BKVS"                       magic
-//          4   u32 version (1)
+//          4   u32 version (2; version 1 files, always f32, are read too)
 //          8   u32 H: header bytes
 //         12   H bytes of JSON               SnapshotHeader: model identity, KV type, tokens, state
 //              zero padding to a multiple of 4
-//              per layer l, per KV head h:   u32 n; i32 pos[n]; f32 k[n, headDim]; f32 v[n, headDim]
+//              per layer l, per KV head h:   u32 n; i32 pos[n]; k rows; v rows
+//                                            (n rows of the KV type each, kvRowBytes(type, headDim)
+//                                            bytes a row, as the store holds them; then zero padding
+//                                            to a multiple of 4)
 //   end - 4    u32 CRC-32 of every byte before it
 //
-// All numbers little-endian. A truncated, corrupted or foreign file is one clear error.
+// All numbers little-endian. A truncated, corrupted or foreign file is one clear error. The rows
+// are saved as stored (no requantizing), so a session restores into the same KV type only.
 import type { KVHead } from "./store.ts";
 import { crc32 } from "../util/crc32.ts";
+import { KV_TYPES, type KVType, kvRowBytes } from "./kv-type.ts";
 
 const MAGIC = [0x42, 0x4b, 0x56, 0x53]; // "BKVS"
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
+const READS = [1, 2];
 
 // What a snapshot must match to be restored into a model.
 export interface ModelIdentity {
@@ -30,7 +36,7 @@ export interface ModelIdentity {
 
 export interface SnapshotHeader {
   model: ModelIdentity;
-  kvType: "f32";
+  kvType: KVType;
   seen: number;              // positions run
   tokens: number[];          // every token of the session (token i at position i), pending last
   session: Record<string, unknown>;  // the session's own state (options, template text, turns)
@@ -40,12 +46,17 @@ export class SnapshotError extends Error {
   constructor(msg: string) { super(msg); this.name = "SnapshotError"; }
 }
 
+const pad4 = (n: number) => (4 - (n % 4)) % 4;
+
+// bytes of one head's record holding n rows of rb bytes: n, positions, k and v rows, padding
+const headBytes = (n: number, rb: number) => 4 + 4 * n + 2 * n * rb + pad4(2 * n * rb);
+
 // layers: the store's [layer][kvHead] blocks, or undefined for a session with nothing run yet
 export function encodeSnapshot(header: SnapshotHeader, layers: readonly (readonly KVHead[])[] | undefined): Uint8Array {
   const json = new TextEncoder().encode(JSON.stringify(header));
-  const m = header.model, hd = m.headDim;
+  const m = header.model, rb = kvRowBytes(header.kvType, m.headDim);
   let body = 4 * m.nLayers * m.nKvHeads;
-  if (layers) for (const heads of layers) for (const b of heads) body += 4 * b.n * (1 + 2 * hd);
+  if (layers) { body = 0; for (const heads of layers) for (const b of heads) body += headBytes(b.n, rb); }
   const start = 12 + json.length + ((4 - (json.length % 4)) % 4);
   const out = new Uint8Array(start + body + 4);
   const dv = new DataView(out.buffer);
@@ -59,10 +70,11 @@ export function encodeSnapshot(header: SnapshotHeader, layers: readonly (readonl
     for (const b of heads) {
       dv.setUint32(o, b.n, true); o += 4;
       // the kernel memory is little-endian (WebAssembly), so its bytes are the file's
-      for (const [t, len] of [[b.pos, b.n], [b.k, b.n * hd], [b.v, b.n * hd]] as const) {
-        out.set(t.bytes().subarray(0, 4 * len), o);
-        o += 4 * len;
+      for (const [t, len] of [[b.pos, 4 * b.n], [b.k, b.n * rb], [b.v, b.n * rb]] as const) {
+        out.set(t.bytes().subarray(0, len), o);
+        o += len;
       }
+      o += pad4(2 * b.n * rb);
     }
   }
   dv.setUint32(o, crc32(out.subarray(0, o)), true);
@@ -71,8 +83,8 @@ export function encodeSnapshot(header: SnapshotHeader, layers: readonly (readonl
 
 export interface DecodedSnapshot {
   header: SnapshotHeader;
-  // rows per [layer][kvHead]
-  rows: { pos: Int32Array; k: Float32Array; v: Float32Array }[][];
+  // rows per [layer][kvHead]: k and v the bytes of n rows of header.kvType
+  rows: { pos: Int32Array; k: Uint8Array; v: Uint8Array }[][];
 }
 
 // Reads a snapshot saved from the model `expect` names (else one error saying what differs).
@@ -83,7 +95,7 @@ export function decodeSnapshot(bytes: Uint8Array, expect: ModelIdentity): Decode
   for (let i = 0; i < 4; i++) if (bytes[i] !== MAGIC[i]) throw bad("no BKVS magic: a foreign file");
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint32(4, true);
-  if (version !== SNAPSHOT_VERSION) throw new SnapshotError(`restore: session format version ${version}; this build reads version ${SNAPSHOT_VERSION}`);
+  if (!READS.includes(version)) throw new SnapshotError(`restore: session format version ${version}; this build reads versions ${READS.join(" and ")}`);
   const end = bytes.length - 4;
   if (dv.getUint32(end, true) !== crc32(bytes.subarray(0, end))) throw bad("checksum mismatch: the data is truncated or corrupted");
   const h = dv.getUint32(8, true);
@@ -95,10 +107,12 @@ export function decodeSnapshot(bytes: Uint8Array, expect: ModelIdentity): Decode
     throw bad("the header is not JSON");
   }
   const m = header?.model;
-  if (!m || !Array.isArray(header.tokens) || typeof header.seen !== "number" || header.kvType !== "f32") throw bad("the header lacks model, tokens, seen or an f32 KV type");
+  if (!m || !Array.isArray(header.tokens) || typeof header.seen !== "number" || !KV_TYPES.includes(header.kvType) || (version === 1 && header.kvType !== "f32")) {
+    throw bad("the header lacks model, tokens, seen or a known KV type");
+  }
   const diff = identityMismatch(m, expect);
   if (diff !== undefined) throw new SnapshotError(`restore: the session was saved from model "${m.name}", not this model "${expect.name}" (${diff})`);
-  const hd = m.headDim;
+  const rb = kvRowBytes(header.kvType, m.headDim);
   let o = 12 + h + ((4 - (h % 4)) % 4);
   const rows: DecodedSnapshot["rows"] = [];
   for (let l = 0; l < m.nLayers; l++) {
@@ -107,9 +121,10 @@ export function decodeSnapshot(bytes: Uint8Array, expect: ModelIdentity): Decode
     for (let kh = 0; kh < m.nKvHeads; kh++) {
       if (o + 4 > end) throw bad("KV rows run past the end");
       const n = dv.getUint32(o, true); o += 4;
-      if (o + 4 * n * (1 + 2 * hd) > end) throw bad("KV rows run past the end");
-      const take = (len: number) => { const b = bytes.slice(o, o + 4 * len); o += 4 * len; return b.buffer; };
-      const pos = new Int32Array(take(n)), k = new Float32Array(take(n * hd)), v = new Float32Array(take(n * hd));
+      if (o - 4 + headBytes(n, rb) > end) throw bad("KV rows run past the end");
+      const take = (len: number) => { const b = bytes.slice(o, o + len); o += len; return b; };
+      const pos = new Int32Array(take(4 * n).buffer), k = take(n * rb), v = take(n * rb);
+      o += pad4(2 * n * rb);
       for (let i = 0; i < n; i++) {
         if (!(pos[i] >= 0 && pos[i] < header.seen) || (i > 0 && pos[i] <= pos[i - 1])) throw bad(`layer ${l} head ${kh}: positions not ascending in [0, ${header.seen})`);
       }

@@ -3,13 +3,18 @@
 // Keys keep the RoPE of their original position, so attention reads the first n rows of each
 // block in any order. Decode appends; a prune keeps a set of rows, compacts them into right-sized
 // new blocks and frees the old ones, so the heap really gets the bytes back.
+// Rows are stored as the store's KV type (kv-type.ts): f32 blocks are f32 tensors (cap, headDim),
+// f16 and Q8_0 blocks u8 tensors (cap, rowBytes); appending rounds the new rows to the type once,
+// the attention kernels read them in place, and pruning moves them as they are (no requantizing).
 import type { Runtime } from "../wasm/runtime.ts";
 import type { Tensor } from "../wasm/tensor.ts";
-import { copyStrided, gatherRows } from "../wasm/ops/copy.ts";
+import { copyBytes, copyStrided, gatherByteRows, gatherRows } from "../wasm/ops/copy.ts";
+import { readKVRows, writeKVRows } from "../wasm/ops/kvrows.ts";
+import { type KVType, kvRowBytes } from "./kv-type.ts";
 
 export interface KVHead {
-  k: Tensor;     // (cap, headDim)
-  v: Tensor;     // (cap, headDim)
+  k: Tensor;     // (cap, headDim) f32, or (cap, rowBytes) u8 of the store's KV type
+  v: Tensor;     // as k
   pos: Tensor;   // (cap) i32: original position of each row
   n: number;     // valid rows
   cap: number;
@@ -30,8 +35,13 @@ export class KVStore {
   // no block grows past this many rows (the context size; the cache never holds more)
   maxCap = Infinity;
 
-  constructor(readonly rt: Runtime, readonly nLayers: number, readonly nKvHeads: number, readonly headDim: number, capacity: number, headroom = 0) {
+  // bytes of one key (or value) row
+  readonly rowBytes: number;
+
+  constructor(readonly rt: Runtime, readonly nLayers: number, readonly nKvHeads: number, readonly headDim: number, capacity: number, headroom = 0,
+              readonly type: KVType = "f32") {
     this.headroom = headroom;
+    this.rowBytes = kvRowBytes(type, headDim);
     this.layers = [];
     try {
       for (let l = 0; l < nLayers; l++) {
@@ -55,8 +65,8 @@ export class KVStore {
     }
     for (let h = 0; h < this.nKvHeads; h++) {
       const b = this.layers[layer][h];
-      copyStrided(b.k, b.n * hd, hd, kSrc, h * hd, rowLen, m, hd);
-      copyStrided(b.v, b.n * hd, hd, vSrc, h * hd, rowLen, m, hd);
+      writeKVRows(b.k, this.type, hd, b.n, kSrc, h * hd, rowLen, m);
+      writeKVRows(b.v, this.type, hd, b.n, vSrc, h * hd, rowLen, m);
       const pos = b.pos.i32();
       for (let t = 0; t < m; t++) pos[b.n + t] = pos0 + t;
       b.n += m;
@@ -85,8 +95,13 @@ export class KVStore {
         const old = this.layers[layer][h];
         const before = this.blockBytes(old);
         const nb = this.block(Math.max(1, Math.min(this.maxCap, keep.length + this.headroom)));
-        gatherRows(nb.k, old.k, rows, this.headDim, keep.length);
-        gatherRows(nb.v, old.v, rows, this.headDim, keep.length);
+        if (this.type === "f32") {
+          gatherRows(nb.k, old.k, rows, this.headDim, keep.length);
+          gatherRows(nb.v, old.v, rows, this.headDim, keep.length);
+        } else {
+          gatherByteRows(nb.k, old.k, rows, this.rowBytes, keep.length);
+          gatherByteRows(nb.v, old.v, rows, this.rowBytes, keep.length);
+        }
         gatherRows(nb.pos, old.pos, rows, 1, keep.length);
         nb.n = keep.length;
         this.free(old);
@@ -112,13 +127,29 @@ export class KVStore {
     return m;
   }
 
-  // Replaces one head's rows with saved ones (restore): k, v (n, headDim), pos (n) ascending.
-  setRows(layer: number, head: number, k: Float32Array, v: Float32Array, pos: Int32Array): void {
-    const n = pos.length, hd = this.headDim;
-    if (k.length !== n * hd || v.length !== n * hd) throw new RangeError(`kv setRows: ${n} positions but ${k.length / hd} key and ${v.length / hd} value rows`);
+  // A head's key or value rows as f32 (n, headDim): a view of the block for f32 (valid until the
+  // next append or prune), else a new array of the rows as stored (what attention reads), for the
+  // policies that score keys or values; allocates for f16 and Q8_0, at prune time only.
+  rowsF32(layer: number, head: number, which: "k" | "v"): Float32Array {
+    const b = this.layers[layer][head], hd = this.headDim;
+    if (this.type === "f32") return b[which].f32().subarray(0, b.n * hd);
+    const t = this.rt.tensor("f32", [Math.max(1, b.n), hd]);
+    try {
+      readKVRows(t, b[which], this.type, hd, b.n);
+      return t.f32().slice(0, b.n * hd);
+    } finally {
+      t.dispose();
+    }
+  }
+
+  // Replaces one head's rows with saved ones (restore): k, v the bytes of n rows of the store's
+  // type (n * rowBytes each, little-endian as the kernel memory), pos (n) ascending.
+  setRows(layer: number, head: number, k: Uint8Array, v: Uint8Array, pos: Int32Array): void {
+    const n = pos.length, rb = this.rowBytes;
+    if (k.length !== n * rb || v.length !== n * rb) throw new RangeError(`kv setRows: ${n} positions but ${k.length / rb} key and ${v.length / rb} value rows of ${rb} bytes`);
     const nb = this.block(Math.max(1, Math.min(this.maxCap, n + this.headroom)));
-    nb.k.f32().set(k);
-    nb.v.f32().set(v);
+    nb.k.bytes().set(k);
+    nb.v.bytes().set(v);
     nb.pos.i32().set(pos);
     nb.n = n;
     this.free(this.layers[layer][head]);
@@ -148,8 +179,13 @@ export class KVStore {
   private resize(layer: number, head: number, cap: number): void {
     const old = this.layers[layer][head];
     const nb = this.block(cap);
-    copyStrided(nb.k, 0, 0, old.k, 0, 0, 1, old.n * this.headDim);
-    copyStrided(nb.v, 0, 0, old.v, 0, 0, 1, old.n * this.headDim);
+    if (this.type === "f32") {
+      copyStrided(nb.k, 0, 0, old.k, 0, 0, 1, old.n * this.headDim);
+      copyStrided(nb.v, 0, 0, old.v, 0, 0, 1, old.n * this.headDim);
+    } else {
+      copyBytes(nb.k, 0, old.k, 0, old.n * this.rowBytes);
+      copyBytes(nb.v, 0, old.v, 0, old.n * this.rowBytes);
+    }
     copyStrided(nb.pos, 0, 0, old.pos, 0, 0, 1, old.n);
     nb.n = old.n;
     this.free(old);
@@ -157,10 +193,12 @@ export class KVStore {
   }
 
   private block(cap: number): KVHead {
-    const k = this.rt.tensor("f32", [cap, this.headDim]);
+    const shape = this.type === "f32" ? [cap, this.headDim] : [cap, this.rowBytes];
+    const dtype = this.type === "f32" ? "f32" : "u8";
+    const k = this.rt.tensor(dtype, shape);
     let v: Tensor | undefined;
     try {
-      v = this.rt.tensor("f32", [cap, this.headDim]);
+      v = this.rt.tensor(dtype, shape);
       const pos = this.rt.tensor("i32", [cap]);
       return { k, v, pos, n: 0, cap };
     } catch (e) {

@@ -5,10 +5,9 @@
 import type { Runtime } from "../wasm/runtime.ts";
 import type { Tensor } from "../wasm/tensor.ts";
 import type { Linear } from "../model/linear.ts";
-import { copyStrided } from "../wasm/ops/copy.ts";
 
-// v: (>= n, headDim) KV head h's value rows; wo: (dim, nHeads*headDim). Returns (n).
-export function projectedValueL1(rt: Runtime, lin: Linear, wo: Tensor, v: Tensor, n: number, h: number, nHeads: number, nKvHeads: number, headDim: number): Float32Array {
+// v: (>= n, headDim) KV head h's value rows as f32; wo: (dim, nHeads*headDim). Returns (n).
+export function projectedValueL1(rt: Runtime, lin: Linear, wo: Tensor, v: Float32Array, n: number, h: number, nHeads: number, nKvHeads: number, headDim: number): Float32Array {
   const out = new Float32Array(n);
   if (n === 0) return out;
   const qDim = nHeads * headDim, dim = wo.shape[0], nGroup = nHeads / nKvHeads;
@@ -18,8 +17,9 @@ export function projectedValueL1(rt: Runtime, lin: Linear, wo: Tensor, v: Tensor
     y = rt.tensor("f32", [n, dim]);  // (n, dim)
     for (let g = 0; g < nGroup; g++) {
       const col = (h * nGroup + g) * headDim;
-      x.f32().fill(0);
-      copyStrided(x, col, qDim, v, 0, headDim, n, headDim);
+      const xx = x.f32();
+      xx.fill(0);
+      for (let i = 0; i < n; i++) xx.set(v.subarray(i * headDim, (i + 1) * headDim), i * qDim + col);
       lin.apply(y, wo, x, n);
       const yy = y.f32();
       for (let i = 0; i < n; i++) {

@@ -12,7 +12,7 @@ import { add, addRows, addStrided } from "../wasm/ops/elementwise.ts";
 import { rmsnorm } from "../wasm/ops/norm.ts";
 import { rope, ropeTable } from "../wasm/ops/rope.ts";
 import { siluMul } from "../wasm/ops/activation.ts";
-import { attnDecode, attnPrefill, type AttnDecodeOptions, type AttnPrefillOptions } from "../wasm/ops/attention.ts";
+import { attnDecode, attnPrefill, attnScratchBytes, type AttnDecodeOptions, type AttnPrefillOptions } from "../wasm/ops/attention.ts";
 import type { RopeOptions } from "../wasm/ops/rope.ts";
 import { Linear } from "./linear.ts";
 import type { ThreadPool } from "../wasm/threads.ts";
@@ -56,6 +56,7 @@ export class Transformer {
   private hb2: Tensor;     // (C, hiddenDim)
   private pos: Tensor;     // (C) i32
   private scores: Tensor;  // (nGroup, contextSize) attention weights of the last decode step, per KV head
+  private qq: Tensor;      // (nGroup, q8_0 row bytes) u8: the group's queries as Q8_0 rows (a q8_0 KV cache)
   private rope: Tensor;    // (ropeRows, ropeDim/2, 2): positions 0 .. ropeRows-1
   private ropeRows: number; // contextSize, doubled when a position past it runs (context shift)
   readonly logits: Tensor; // (vocab)
@@ -87,6 +88,7 @@ export class Transformer {
     this.hb2 = rt.tensor("f32", [C, hiddenDim]);
     this.pos = rt.tensor("i32", [C]);
     this.scores = rt.tensor("f32", [nHeads / nKvHeads, this.contextSize]);
+    this.qq = rt.tensor("u8", [attnScratchBytes("q8_0", headDim, nHeads / nKvHeads)]);
     this.ropeRows = this.contextSize;
     this.rope = this.buildRope(this.ropeRows);
     this.logits = rt.tensor("f32", [cfg.vocabSize]);
@@ -100,8 +102,8 @@ export class Transformer {
     this.pre = [];
     for (let h = 0; h < nKvHeads; h++) {
       const off = h * nGroup * headDim;
-      this.dec.push({ nKv: 0, headDim, nGroup, scale, qOffset: off, outOffset: off, scores: this.scores });
-      this.pre.push({ m: 1, nKv: 0, headDim, nGroup, qStride: qDim, scale, qOffset: off, outOffset: off, scores: this.scores });
+      this.dec.push({ nKv: 0, headDim, nGroup, scale, qOffset: off, outOffset: off, scores: this.scores, type: "f32", qScratch: this.qq });
+      this.pre.push({ m: 1, nKv: 0, headDim, nGroup, qStride: qDim, scale, qOffset: off, outOffset: off, scores: this.scores, type: "f32", qScratch: this.qq });
     }
   }
 
@@ -154,12 +156,14 @@ export class Transformer {
         if (m === 1) {
           const d = this.dec[h];
           d.nKv = b.n;
+          d.type = kv.type;
           attnDecode(this.att, this.q, b.k, b.v, d);
           if (win) addStrided(win.acc[l], h * nGroup * win.accStride, win.accStride, this.scores, 0, b.n, b.n, nGroup);
         } else {
           const p = this.pre[h];
           p.m = m;
           p.nKv = b.n;
+          p.type = kv.type;
           p.acc = win?.acc[l];
           if (win) {
             p.accFrom = win.row0;
@@ -192,7 +196,7 @@ export class Transformer {
       copyStrided(this.last, 0, dim, this.x, (m - 1) * dim, dim, 1, dim);
       rmsnorm(this.last, this.last, this.w.outNorm, normEps, 1);
       this.lin.apply(this.logits, this.w.output, this.last, 1);
-      if (this.checkFinite !== "off" && firstNonFiniteF32(this.logits.f32()) >= 0) throw this.locateNonFinite(tokens, start, m, pos0);
+      if (this.checkFinite !== "off" && firstNonFiniteF32(this.logits.f32()) >= 0) throw this.locateNonFinite(tokens, start, m, pos0, kv.type);
     }
     return this.logits;
   }
@@ -200,13 +204,13 @@ export class Transformer {
   // The logits at position pos0+m-1 are not finite: replays tokens for positions 0 .. pos0+m-1
   // (tokens[start - pos0 ..]) through a fresh full cache with a check after every layer, and
   // returns the error naming the first layer whose output went non-finite (or the output head).
-  private locateNonFinite(tokens: ArrayLike<number>, start: number, m: number, pos0: number): NonFiniteError {
+  private locateNonFinite(tokens: ArrayLike<number>, start: number, m: number, pos0: number, kvType: KVStore["type"]): NonFiniteError {
     const pos = pos0 + m - 1, first = start - pos0;
     const bad = this.logits.f32()[firstNonFiniteF32(this.logits.f32())];
     const head = `non-finite logits (${bad}) at position ${pos}`;
     if (first < 0) return new NonFiniteError(`${head}; load with checkFinite: "layers" to find the layer`, pos, undefined);
     const { nLayers, nKvHeads, headDim } = this.cfg;
-    const kv = new KVStore(this.rt, nLayers, nKvHeads, headDim, pos0 + m);
+    const kv = new KVStore(this.rt, nLayers, nKvHeads, headDim, pos0 + m, 0, kvType);
     try {
       for (let i = 0; i < pos0 + m; i += this.maxChunk) {
         this.forward(tokens, { start: first + i, m: Math.min(this.maxChunk, pos0 + m - i), pos0: i, kv, logits: false, checkLayers: true });
@@ -236,7 +240,7 @@ export class Transformer {
   }
 
   dispose(): void {
-    for (const t of [this.x, this.xb, this.xb2, this.q, this.k, this.v, this.att, this.hb, this.hb2, this.pos, this.scores, this.rope, this.logits, this.last]) t.dispose();
+    for (const t of [this.x, this.xb, this.xb2, this.q, this.k, this.v, this.att, this.hb, this.hb2, this.pos, this.scores, this.qq, this.rope, this.logits, this.last]) t.dispose();
     this.lin.dispose();
   }
 }

@@ -14,10 +14,11 @@ import { type QmatmulKernels, qmatmulFallback } from "./ops/qmatmul.ts";
 import { type MatmulKernels, matmulFallback } from "./ops/matmul.ts";
 import { type ProbeKernels, probeFallback } from "./ops/probe.ts";
 import { type CopyKernels, copyFallback } from "./ops/copy.ts";
+import { type KVRowKernels, kvRowsFallback } from "./ops/kvrows.ts";
 
 export type Kernels = ElementwiseKernels & AttentionKernels & AggregateKernels & DbudgetKernels &
   SoftmaxKernels & NormKernels & RopeKernels & ActivationKernels & ConvertKernels & QmatmulKernels &
-  MatmulKernels & ProbeKernels & CopyKernels;
+  MatmulKernels & ProbeKernels & CopyKernels & KVRowKernels;
 
 export function fallbackKernels(h: Heap): Kernels {
   return {
@@ -34,5 +35,6 @@ export function fallbackKernels(h: Heap): Kernels {
     ...matmulFallback(h),
     ...probeFallback(h),
     ...copyFallback(h),
+    ...kvRowsFallback(h),
   };
 }

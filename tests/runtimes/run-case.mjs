@@ -23,3 +23,34 @@ export async function runCases(LLM, cases) {
   for (const c of cases) out.push(await runCase(LLM, c));
   return out;
 }
+
+// A chat session saved mid-conversation and restored (tests/browser-session.test.ts):
+//   case: { id, source, kv, turns: [text], saveAfter, maxTokens, build }
+//   -> { id, build, kvType, never: tokens of turns saveAfter.. without saving, restored: the same
+//        turns after save() and LLM.restore(), savedBytes }
+export async function runSessionCase(LLM, c) {
+  const llm = await LLM.load(c.source, { build: c.build, threads: 1, contextSize: 256, maxChunk: 16 });
+  const opts = { temperature: 0, maxTokens: c.maxTokens };
+  try {
+    const s = llm.session({ kv: c.kv });
+    for (const t of c.turns.slice(0, c.saveAfter)) await s.chat(t, opts);
+    const bytes = await s.save();
+    const never = [];
+    for (const t of c.turns.slice(c.saveAfter)) never.push((await s.chat(t, opts)).tokens);
+    s.dispose();
+    const r = await llm.restore(bytes, { kv: { type: c.kv.type } });
+    const restored = [];
+    for (const t of c.turns.slice(c.saveAfter)) restored.push((await r.chat(t, opts)).tokens);
+    const kvType = r.kv.type ?? "f32";
+    r.dispose();
+    return { id: c.id, build: llm.rt.build, kvType, never, restored, savedBytes: bytes.length };
+  } finally {
+    llm.dispose();
+  }
+}
+
+export async function runSessionCases(LLM, cases) {
+  const out = [];
+  for (const c of cases) out.push(await runSessionCase(LLM, c));
+  return out;
+}

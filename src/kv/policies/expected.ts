@@ -69,7 +69,7 @@ export const expectedAttention = definePolicy({
     score(ctx: LayerContext, h) {
       const b = ctx.heads[h!], d = ctx.headDim, { mean, cov } = ctx.queryStats(h!);
       const s0 = sinkCount(ctx.positions(h!), o.sinks);
-      return expectedScores(mean, o.covariance ? cov : undefined, ctx.ropeMean(o.nFuture), b.k.f32(), o.vnorm ? b.v.f32() : undefined, b.n, d, ctx.nHeads / ctx.nKvHeads, s0, o.epsilon);
+      return expectedScores(mean, o.covariance ? cov : undefined, ctx.ropeMean(o.nFuture), ctx.keys(h!), o.vnorm ? ctx.values(h!) : undefined, b.n, d, ctx.nHeads / ctx.nKvHeads, s0, o.epsilon);
     },
   }),
 });

@@ -35,6 +35,6 @@ export const keydiff = definePolicy({
   options: { ratio: RATIO, budget: BUDGET, sinks: withDefault(SINKS, 0), exemptLayers: withDefault(EXEMPT, []) },
   make: () => ({
     perHead: true,
-    score: (ctx: LayerContext, h) => keyDiffScores(ctx.heads[h!].k.f32(), ctx.heads[h!].n, ctx.headDim),
+    score: (ctx: LayerContext, h) => keyDiffScores(ctx.keys(h!), ctx.heads[h!].n, ctx.headDim),
   }),
 });

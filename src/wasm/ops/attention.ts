@@ -1,27 +1,71 @@
 // Attention over a compact KV cache: kernel signatures (assembly/attention.ts), their TypeScript
-// fallback, and the tensor-level wrappers. Offsets are element offsets into the tensors, so one
-// call per KV head can address its query group in a (n_heads * head_dim) vector and its K/V block
-// in a larger cache tensor.
+// fallback, and the tensor-level wrappers. Offsets are element offsets (values, for K and V of any
+// KV type: a whole number of rows unless f32), so one call per KV head can address its query
+// group in a (n_heads * head_dim) vector and its K/V block in a larger cache tensor.
+// K and V hold rows of one KV type (src/kv/kv-type.ts): an f32 tensor (rows, headDim) for "f32",
+// a u8 tensor (rows, rowBytes) for "f16" and "q8_0" (row formats: assembly/kvrows.ts).
 import type { Heap } from "../heap.ts";
 import type { Tensor } from "../tensor.ts";
 import * as ref from "../../ref/attention.ts";
-import { expectDtype, f32At, intAtLeast } from "./check.ts";
+import * as refkv from "../../ref/kvrows.ts";
+import { KV_TYPES, type KVType, kvRowBytes } from "../../kv/kv-type.ts";
+import { expectDtype, f32At, intAtLeast, u8At } from "./check.ts";
 
-export interface AttentionKernels {
-  attn_decode_f32(q: number, k: number, v: number, out: number, scores: number,
-                  n_kv: number, head_dim: number, n_group: number, scale: number): void;
-  attn_prefill_f32(q: number, k: number, v: number, out: number, scores: number, m: number, n_kv: number,
-                   head_dim: number, n_group: number, q_stride: number, scale: number, i0: number, i1: number, acc: number, acc_from: number, acc_stride: number): void;
-}
+type Decode = (q: number, k: number, v: number, out: number, scores: number, qs: number,
+               n_kv: number, head_dim: number, n_group: number, scale: number) => void;
+type Prefill = (q: number, k: number, v: number, out: number, scores: number, qs: number, m: number, n_kv: number,
+                head_dim: number, n_group: number, q_stride: number, scale: number, i0: number, i1: number,
+                acc: number, acc_from: number, acc_stride: number) => void;
+
+export type AttentionKernels = { [K in `attn_decode_${KVType}`]: Decode } & { [K in `attn_prefill_${KVType}`]: Prefill };
 
 export function attentionFallback(h: Heap): AttentionKernels {
-  return {
-    attn_decode_f32: (q, k, v, out, scores, n_kv, head_dim, n_group, scale) =>
+  const f32: Partial<AttentionKernels> = {
+    attn_decode_f32: (q, k, v, out, scores, _qs, n_kv, head_dim, n_group, scale) =>
       ref.attn_decode_f32(f32At(h, q), f32At(h, k), f32At(h, v), f32At(h, out), f32At(h, scores), n_kv, head_dim, n_group, scale),
-    attn_prefill_f32: (q, k, v, out, scores, m, n_kv, head_dim, n_group, q_stride, scale, i0, i1, acc, acc_from, acc_stride) =>
+    attn_prefill_f32: (q, k, v, out, scores, _qs, m, n_kv, head_dim, n_group, q_stride, scale, i0, i1, acc, acc_from, acc_stride) =>
       ref.attn_prefill_f32(f32At(h, q), f32At(h, k), f32At(h, v), f32At(h, out), f32At(h, scores),
         m, n_kv, head_dim, n_group, q_stride, scale, i0, i1, acc ? f32At(h, acc) : undefined, acc_from, acc_stride),
   };
+  for (const t of ["f16", "q8_0"] as const) {
+    f32[`attn_decode_${t}`] = (q, k, v, out, scores, _qs, n_kv, head_dim, n_group, scale) =>
+      refkv.attn_decode_kv(t, f32At(h, q), u8At(h, k), u8At(h, v), f32At(h, out), f32At(h, scores), n_kv, head_dim, n_group, scale);
+    f32[`attn_prefill_${t}`] = (q, k, v, out, scores, _qs, m, n_kv, head_dim, n_group, q_stride, scale, i0, i1, acc, acc_from, acc_stride) =>
+      refkv.attn_prefill_kv(t, f32At(h, q), u8At(h, k), u8At(h, v), f32At(h, out), f32At(h, scores),
+        m, n_kv, head_dim, n_group, q_stride, scale, i0, i1, acc ? f32At(h, acc) : undefined, acc_from, acc_stride);
+  }
+  return f32 as AttentionKernels;
+}
+
+// kernel names by KV type, so the per-token path builds no strings
+const DECODE = { f32: "attn_decode_f32", f16: "attn_decode_f16", q8_0: "attn_decode_q8_0" } as const;
+const PREFILL = { f32: "attn_prefill_f32", f16: "attn_prefill_f16", q8_0: "attn_prefill_q8_0" } as const;
+
+// Checks that the K or V block `t` holds `count` rows of KV type `type` from value `off` on and
+// returns the byte address of value off (row 0 when count is 0). No allocation: per-token path.
+export function kvSpan(op: string, name: string, t: Tensor, type: KVType, headDim: number, off: number, count: number): number {
+  if (type === "f32") return f32Span(op, name, t, off, count * headDim);
+  if (!KV_TYPES.includes(type)) throw new RangeError(`${op}: KV type "${type}", expected ${KV_TYPES.join(", ")}`);
+  expectDtype(op, name, t, "u8");
+  const rb = kvRowBytes(type, headDim);
+  if (!Number.isInteger(off) || off < 0 || off % headDim !== 0) throw new RangeError(`${op}: ${name} offset ${off} is not a whole number of ${type} rows of ${headDim}`);
+  off /= headDim;
+  if (count === 0) return t.ptr;
+  if ((off + count) * rb > t.size) throw new RangeError(`${op}: ${name} needs ${type} rows [${off}, ${off + count}) of ${rb} bytes, has ${t.size} bytes`);
+  return t.ptr + off * rb;
+}
+
+// bytes of the query scratch (AttnDecodeOptions.qScratch) a KV type needs for nGroup query heads
+export function attnScratchBytes(type: KVType, headDim: number, nGroup: number): number {
+  return type === "q8_0" ? nGroup * kvRowBytes("q8_0", headDim) : 0;
+}
+
+function scratchPtr(op: string, type: KVType, t: Tensor | undefined, headDim: number, nGroup: number): number {
+  const need = attnScratchBytes(type, headDim, nGroup);
+  if (need === 0) return 0;
+  if (!t) throw new RangeError(`${op}: KV type ${type} needs qScratch (${need} bytes)`);
+  if (t.nbytes < need) throw new RangeError(`${op}: qScratch has ${t.nbytes} bytes, KV type ${type} needs ${need}`);
+  return t.ptr;
 }
 
 // Checks that `t` is f32 and holds elements [off, off + count); returns the byte address of element off
@@ -49,8 +93,10 @@ export interface AttnDecodeOptions {
   scores: Tensor;       // (nGroup, nKv) scratch; holds the softmax weights on return
   qOffset?: number;     // element offset of the group in q
   outOffset?: number;   // element offset of the group in out
-  kOffset?: number;     // element offset of the K block in k
+  kOffset?: number;     // element offset of the K block in k (whole rows unless f32)
   vOffset?: number;     // element offset of the V block in v
+  type?: KVType;        // K and V rows (default f32)
+  qScratch?: Tensor;    // >= attnScratchBytes(type, headDim, nGroup) bytes (q8_0)
 }
 
 // out (nGroup, headDim) = attention of q (nGroup, headDim) over K, V (nKv, headDim); nKv = 0 gives 0
@@ -59,13 +105,15 @@ export function attnDecode(out: Tensor, q: Tensor, k: Tensor, v: Tensor, o: Attn
   intAtLeast(op, "nKv", o.nKv, 0);
   intAtLeast(op, "headDim", o.headDim, 1);
   intAtLeast(op, "nGroup", o.nGroup, 1);
-  const gd = o.nGroup * o.headDim, kd = o.nKv * o.headDim;
+  const gd = o.nGroup * o.headDim;
   const pq = f32Span(op, "q", q, o.qOffset ?? 0, gd);
   const po = f32Span(op, "out", out, o.outOffset ?? 0, gd);
-  const pk = f32Span(op, "k", k, o.kOffset ?? 0, kd);
-  const pv = f32Span(op, "v", v, o.vOffset ?? 0, kd);
+  const t = o.type ?? "f32";
+  const pk = kvSpan(op, "k", k, t, o.headDim, o.kOffset ?? 0, o.nKv);
+  const pv = kvSpan(op, "v", v, t, o.headDim, o.vOffset ?? 0, o.nKv);
   const ps = f32Span(op, "scores", o.scores, 0, o.nGroup * o.nKv);
-  out.rt.k.attn_decode_f32(pq, pk, pv, po, ps, o.nKv, o.headDim, o.nGroup, o.scale);
+  const pqs = scratchPtr(op, t, o.qScratch, o.headDim, o.nGroup);
+  out.rt.k[DECODE[t]](pq, pk, pv, po, ps, pqs, o.nKv, o.headDim, o.nGroup, o.scale);
 }
 
 export interface AttnPrefillOptions {
@@ -78,8 +126,10 @@ export interface AttnPrefillOptions {
   scores: Tensor;       // (nKv) scratch
   qOffset?: number;     // element offset of this KV head's group in q (and out, unless outOffset)
   outOffset?: number;
-  kOffset?: number;
+  kOffset?: number;     // element offsets of the K and V blocks (whole rows unless f32)
   vOffset?: number;
+  type?: KVType;        // K and V rows (default f32)
+  qScratch?: Tensor;    // >= attnScratchBytes(type, headDim, 1) bytes (q8_0)
   i0?: number;          // query rows [i0, i1), default all m
   i1?: number;
   // optional: rows i >= accFrom add their softmax weights into acc (nGroup, accStride) at accOffset
@@ -103,10 +153,11 @@ export function attnPrefill(out: Tensor, q: Tensor, k: Tensor, v: Tensor, o: Att
   const qOff = o.qOffset ?? 0;
   const pq = f32Span(op, "q", q, qOff, span);
   const po = f32Span(op, "out", out, o.outOffset ?? qOff, span);
-  const kd = o.nKv * o.headDim;
-  const pk = f32Span(op, "k", k, o.kOffset ?? 0, kd);
-  const pv = f32Span(op, "v", v, o.vOffset ?? 0, kd);
+  const t = o.type ?? "f32";
+  const pk = kvSpan(op, "k", k, t, o.headDim, o.kOffset ?? 0, o.nKv);
+  const pv = kvSpan(op, "v", v, t, o.headDim, o.vOffset ?? 0, o.nKv);
   const ps = f32Span(op, "scores", o.scores, 0, o.nKv);
+  const pqs = scratchPtr(op, t, o.qScratch, o.headDim, 1);
   let pa = 0, accFrom = 0, accStride = 0;
   if (o.acc) {
     accFrom = o.accFrom ?? 0;
@@ -114,5 +165,5 @@ export function attnPrefill(out: Tensor, q: Tensor, k: Tensor, v: Tensor, o: Att
     if (accStride < o.nKv) throw new RangeError(`${op}: accStride ${accStride} < nKv ${o.nKv}`);
     pa = f32Span(op, "acc", o.acc, o.accOffset ?? 0, (o.nGroup - 1) * accStride + o.nKv);
   }
-  out.rt.k.attn_prefill_f32(pq, pk, pv, po, ps, o.m, o.nKv, o.headDim, o.nGroup, o.qStride, o.scale, i0, i1, pa, accFrom, accStride);
+  out.rt.k[PREFILL[t]](pq, pk, pv, po, ps, pqs, o.m, o.nKv, o.headDim, o.nGroup, o.qStride, o.scale, i0, i1, pa, accFrom, accStride);
 }

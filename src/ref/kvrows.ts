@@ -1,0 +1,116 @@
+// Plain TypeScript references for assembly/kvrows.ts (KV rows as f16 and Q8_0) and for the
+// attention kernels over them (assembly/attention.ts attn_*_f16, attn_*_q8_0): the test oracle
+// and the fallback. Row formats are kvrows.ts's; arrays are byte buffers indexed from the kernel's
+// pointers. Quantization is exact to the kernel's bits (f32 arithmetic through Math.fround); the
+// attention sums in f64.
+import { f16ToF32, f32ToF16 } from "../quant/half.ts";
+import { roundAway } from "../quant/q8.ts";
+import { softmaxInPlace } from "./attention.ts";
+
+export type KVRowType = "f32" | "f16" | "q8_0";
+const fr = Math.fround;
+
+// bytes of one row of d values
+export function kvRowBytes(t: KVRowType, d: number): number {
+  return t === "f32" ? 4 * d : t === "f16" ? 2 * d : d + 2 * Math.ceil(d / 32);
+}
+
+// one Q8_0 row: x[xo .. xo+d) -> y[yo ..)
+export function quantizeRowQ8_0(x: Float32Array, xo: number, y: Uint8Array, yo: number, d: number): void {
+  for (let c0 = 0; c0 < d; c0 += 32) {
+    const n = Math.min(32, d - c0);
+    let amax = 0;
+    for (let c = 0; c < n; c++) amax = Math.max(amax, Math.abs(x[xo + c0 + c]));
+    const s = fr(amax / 127);
+    const h = f32ToF16(s);
+    y[yo] = h & 255; y[yo + 1] = h >> 8;
+    const finite = Number.isFinite(amax);
+    const id = s !== 0 ? fr(1 / s) : 0;
+    for (let c = 0; c < n; c++) y[yo + 2 + c] = finite ? roundAway(fr(x[xo + c0 + c] * id)) & 255 : 0;
+    yo += 2 + n;
+  }
+}
+
+// row i of x (stride xStride floats) -> row i of y, i < m
+export function kv_quantize_rows(t: "f16" | "q8_0", x: Float32Array, xStride: number, y: Uint8Array, d: number, m: number): void {
+  const rb = kvRowBytes(t, d);
+  for (let i = 0; i < m; i++) {
+    if (t === "q8_0") { quantizeRowQ8_0(x, i * xStride, y, i * rb, d); continue; }
+    for (let c = 0; c < d; c++) {
+      const h = f32ToF16(x[i * xStride + c]);
+      y[i * rb + 2 * c] = h & 255; y[i * rb + 2 * c + 1] = h >> 8;
+    }
+  }
+}
+
+// value c of the row at y[yo ..)
+function rowValue(t: KVRowType, y: Uint8Array, yo: number, d: number, c: number): number {
+  if (t === "f32") return new DataView(y.buffer, y.byteOffset).getFloat32(yo + 4 * c, true);
+  if (t === "f16") return f16ToF32(y[yo + 2 * c] | (y[yo + 2 * c + 1] << 8));
+  const b = c >> 5, p = yo + b * 34;   // every block before the last is full (34 bytes)
+  const s = f16ToF32(y[p] | (y[p + 1] << 8));
+  return ((y[p + 2 + (c & 31)] << 24) >> 24) * s;
+}
+
+// row i at y -> x (m, d)
+export function kv_dequantize_rows(t: KVRowType, y: Uint8Array, x: Float32Array, d: number, m: number): void {
+  const rb = kvRowBytes(t, d);
+  for (let i = 0; i < m; i++) for (let c = 0; c < d; c++) x[i * d + c] = rowValue(t, y, i * rb, d, c);
+}
+
+// q (d at qo) . key row at k[ko ..): f32 and f16 dot the f32 query; q8_0 dots qq (q as a Q8_0 row)
+// block by block as integers times both scales
+function dotRow(t: KVRowType, q: Float32Array, qo: number, qq: Uint8Array, k: Uint8Array, ko: number, d: number): number {
+  if (t !== "q8_0") {
+    let s = 0;
+    for (let c = 0; c < d; c++) s += q[qo + c] * rowValue(t, k, ko, d, c);
+    return s;
+  }
+  let s = 0, a = 0, b = ko;
+  for (let c0 = 0; c0 < d; c0 += 32) {
+    const n = Math.min(32, d - c0);
+    let is = 0;
+    for (let c = 0; c < n; c++) is += ((qq[a + 2 + c] << 24) >> 24) * ((k[b + 2 + c] << 24) >> 24);
+    s += is * fr(f16ToF32(qq[a] | (qq[a + 1] << 8)) * f16ToF32(k[b] | (k[b + 1] << 8)));
+    a += 2 + n; b += 2 + n;
+  }
+  return s;
+}
+
+// one query head at q[qo..qo+d): weights into s[so..so+n), output into out[oo..oo+d)
+function oneHead(t: KVRowType, q: Float32Array, qo: number, k: Uint8Array, v: Uint8Array, out: Float32Array, oo: number,
+                 s: Float32Array, so: number, n: number, d: number, scale: number): void {
+  const rb = kvRowBytes(t, d);
+  const qq = new Uint8Array(kvRowBytes("q8_0", d));
+  if (t === "q8_0") quantizeRowQ8_0(q, qo, qq, 0, d);
+  for (let j = 0; j < n; j++) s[so + j] = dotRow(t, q, qo, qq, k, j * rb, d) * fr(scale);
+  if (n > 0) softmaxInPlace(s, so, n);
+  for (let c = 0; c < d; c++) {
+    let acc = 0;
+    for (let j = 0; j < n; j++) acc += s[so + j] * rowValue(t, v, j * rb, d, c);
+    out[oo + c] = acc;
+  }
+}
+
+// q, out (n_group, head_dim); k, v (n_kv rows of type t); scores (n_group, n_kv) <- softmax weights
+export function attn_decode_kv(t: KVRowType, q: Float32Array, k: Uint8Array, v: Uint8Array, out: Float32Array, scores: Float32Array,
+                               n_kv: number, head_dim: number, n_group: number, scale: number): void {
+  for (let g = 0; g < n_group; g++) {
+    oneHead(t, q, g * head_dim, k, v, out, g * head_dim, scores, g * n_kv, n_kv, head_dim, scale);
+  }
+}
+
+// q, out (m, q_stride), group at 0; query i sees key rows [0, n_kv - m + i]; rows i in [i0, i1)
+export function attn_prefill_kv(t: KVRowType, q: Float32Array, k: Uint8Array, v: Uint8Array, out: Float32Array, scores: Float32Array,
+                                m: number, n_kv: number, head_dim: number, n_group: number, q_stride: number,
+                                scale: number, i0: number, i1: number,
+                                acc?: Float32Array, acc_from = 0, acc_stride = 0): void {
+  for (let i = i0; i < i1; i++) {
+    for (let g = 0; g < n_group; g++) {
+      const o = i * q_stride + g * head_dim;
+      const n_vis = n_kv - m + i + 1;
+      oneHead(t, q, o, k, v, out, o, scores, 0, n_vis, head_dim, scale);
+      if (acc && i >= acc_from) for (let j = 0; j < n_vis; j++) acc[g * acc_stride + j] += scores[j];
+    }
+  }
+}

@@ -1,0 +1,251 @@
+// Quantized KV rows (f16, Q8_0): the row kernels against their references bit for bit, the
+// attention kernels over quantized rows against the reference on random shapes (head_dim not a
+// multiple of 32 or of 8 included) and edge cases, and the store appending, pruning and
+// measuring quantized blocks.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { Rng } from "./helpers/rand.ts";
+import { assertClose } from "./helpers/close.ts";
+import { WASM_BUILDS, runtimeFor, skipReason } from "./helpers/runtimes.ts";
+import * as refkv from "../src/ref/kvrows.ts";
+import * as ref from "../src/ref/attention.ts";
+import { attnDecode, attnPrefill, attnScratchBytes } from "../src/wasm/ops/attention.ts";
+import { readKVRows, writeKVRows } from "../src/wasm/ops/kvrows.ts";
+import { KVStore } from "../src/kv/store.ts";
+import { checkKVType, kvRowBytes, type KVType } from "../src/kv/kv-type.ts";
+import type { Runtime } from "../src/wasm/runtime.ts";
+import { f32ToF16 } from "../src/quant/half.ts";
+import type { Tensor } from "../src/wasm/tensor.ts";
+
+// Tolerances against the reference (same quantized rows, f64 sums): as tests/attention.test.ts,
+// with the Q8_0 score a sum of per-block f32 products (< 1e-6 relative more).
+const W_ATOL = 1e-8, W_RTOL = 2e-5;
+const O_ATOL = 3e-6, O_RTOL = 2e-5;
+const QTYPES = ["f16", "q8_0"] as const;
+
+// rows (m, d) of `type` from f32 values, as a u8 tensor in the kernel memory
+function rowsOf(rt: Runtime, type: "f16" | "q8_0", x: Float32Array, m: number, d: number): { t: Tensor; bytes: Uint8Array } {
+  const bytes = new Uint8Array(Math.max(1, m) * kvRowBytes(type, d));
+  refkv.kv_quantize_rows(type, x, d, bytes, d, m);
+  return { t: rt.tensor("u8", [bytes.length]).write(bytes), bytes };
+}
+
+function headDim(rng: Rng, t: number): number {
+  const special = [8, 32, 64, 1, 3, 33, 40, 96, 31, 7];
+  return t < special.length ? special[t] : rng.int(1, 100);
+}
+
+for (const build of WASM_BUILDS) {
+  describe(`quantized KV rows (${build})`, { skip: skipReason(build) }, () => {
+    it("kv_quantize_rows and kv_dequantize_rows match the reference bit for bit (f16, q8_0; any head_dim)", async () => {
+      const rt = await runtimeFor(build);
+      const rng = new Rng(41);
+      for (const type of QTYPES) {
+        for (let t = 0; t < 60; t++) {
+          const d = headDim(rng, t), m = rng.int(1, 6), stride = d + rng.int(0, 5);
+          const scale = [1, 1e-3, 300, 1e-6][t % 4];
+          const x = rng.array(m * stride, scale);
+          if (t % 7 === 3) x.fill(0, 0, stride);               // an all-zero row: scale 0, quants 0
+          if (t % 11 === 5) x[rng.int(0, d - 1)] = 40000;      // f16 near its top
+          const src = rt.fromArray(x), dst = rt.tensor("u8", [m, kvRowBytes(type, d)]);
+          writeKVRows(dst, type, d, 0, src, 0, stride, m);
+          const want = new Uint8Array(m * kvRowBytes(type, d));
+          refkv.kv_quantize_rows(type, x, stride, want, d, m);
+          assert.deepEqual(dst.bytes(), want, `${type} d=${d} m=${m}`);
+          const back = rt.tensor("f32", [m, d]);
+          readKVRows(back, dst, type, d, m);
+          const wantBack = new Float32Array(m * d);
+          refkv.kv_dequantize_rows(type, want, wantBack, d, m);
+          assert.deepEqual(back.f32(), wantBack, `${type} d=${d} back`);
+          // the rounding error is within the type's bound: f16 half an ulp (2^-11 relative, 2^-25
+          // absolute among subnormals); Q8_0 half a quantization step s = amax / 127 of the value's
+          // block, plus |q| <= 127 times the f16 rounding of s (which underflows for tiny blocks)
+          for (let i = 0; i < m; i++) for (let c = 0; c < d; c++) {
+            const v = x[i * stride + c], got = wantBack[i * d + c];
+            let bound: number;
+            if (type === "f16") bound = Math.abs(v) * 2 ** -11 + 2 ** -25;
+            else {
+              const b0 = c - (c % 32);
+              let amax = 0;
+              for (let j = b0; j < Math.min(d, b0 + 32); j++) amax = Math.max(amax, Math.abs(x[i * stride + j]));
+              const st = amax / 127;
+              bound = st * (0.5 + 2 ** -20) + 127 * Math.max(st * 2 ** -11, 2 ** -25);
+            }
+            assert.ok(Math.abs(got - v) <= bound, `${type} d=${d}: ${v} -> ${got}, off by more than ${bound}`);
+          }
+          for (const z of [src, dst, back]) z.dispose();
+        }
+      }
+    });
+
+    it("a NaN or infinity in a Q8_0 block makes its scale non-finite and its quants 0; f16 keeps them", async () => {
+      const rt = await runtimeFor(build);
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        const x = new Float32Array(40).fill(0.5);
+        x[3] = bad;
+        const src = rt.fromArray(x);
+        const q = rt.tensor("u8", [1, kvRowBytes("q8_0", 40)]), h = rt.tensor("u8", [1, kvRowBytes("f16", 40)]);
+        writeKVRows(q, "q8_0", 40, 0, src, 0, 40, 1);
+        writeKVRows(h, "f16", 40, 0, src, 0, 40, 1);
+        const qb = q.bytes();
+        assert.ok([0x7e00, 0x7c00].includes((qb[0] | (qb[1] << 8)) & 0x7fff), `scale bits ${qb[0] | (qb[1] << 8)}`);
+        assert.ok(qb.subarray(2, 34).every((b) => b === 0));
+        // the short second block (values 32..39, all 0.5) is untouched by the first's bad value
+        assert.equal(qb[34] | (qb[35] << 8), f32ToF16(Math.fround(0.5 / 127)));
+        assert.ok(qb.subarray(36, 44).every((b) => b === 127));
+        const back = rt.tensor("f32", [1, 40]);
+        readKVRows(back, h, "f16", 40, 1);
+        assert.ok(Object.is(back.f32()[3], bad) || (Number.isNaN(bad) && Number.isNaN(back.f32()[3])));
+        for (const z of [src, q, h, back]) z.dispose();
+      }
+    });
+
+    for (const type of QTYPES) {
+      it(`attn_decode_${type} matches the reference on 200 random shapes, at offsets`, async () => {
+        const rt = await runtimeFor(build);
+        const rng = new Rng(type === "f16" ? 42 : 43);
+        for (let t = 0; t < 200; t++) {
+          const d = headDim(rng, t), nKv = t < 12 ? t % 6 : rng.int(1, t % 9 === 0 ? 300 : 90), nGroup = rng.int(1, 5);
+          const peak = rng.next() < 0.3 ? 4 : 1, scale = 1 / Math.sqrt(d), gd = nGroup * d;
+          const cap = nKv + rng.int(0, 3), kRow = rng.int(0, 3), vRow = rng.int(0, 2);
+          const qOffset = rng.int(0, 2) * gd, outOffset = rng.int(0, 7);
+          const q = rng.array(qOffset + gd + 3, peak);
+          const k = rowsOf(rt, type, rng.array((kRow + cap) * d), kRow + cap, d), v = rowsOf(rt, type, rng.array((vRow + cap) * d), vRow + cap, d);
+          const out0 = rng.array(outOffset + gd + 2, 9);
+          const tq = rt.fromArray(q), tout = rt.fromArray(out0), ts = rt.fromArray(rng.array(nGroup * nKv, 9));
+          const qs = rt.tensor("u8", [Math.max(1, attnScratchBytes(type, d, nGroup))]);
+          attnDecode(tout, tq, k.t, v.t, { nKv, headDim: d, nGroup, scale, scores: ts, qOffset, outOffset, kOffset: kRow * d, vOffset: vRow * d, type, qScratch: qs });
+          const want = out0.slice(), wantS = new Float32Array(nGroup * nKv), rb = kvRowBytes(type, d);
+          refkv.attn_decode_kv(type, q.subarray(qOffset), k.bytes.subarray(kRow * rb), v.bytes.subarray(vRow * rb), want.subarray(outOffset), wantS, nKv, d, nGroup, scale);
+          const what = `${type} nKv=${nKv} headDim=${d} nGroup=${nGroup}`;
+          assertClose(ts.f32(), wantS, W_ATOL, W_RTOL, `scores ${what}`);
+          assertClose(tout.f32(), want, O_ATOL, O_RTOL, `out ${what}`);
+          for (const x of [tq, k.t, v.t, tout, ts, qs]) x.dispose();
+        }
+      });
+
+      it(`attn_prefill_${type} matches the reference on 150 random chunks, row ranges and window sums`, async () => {
+        const rt = await runtimeFor(build);
+        const rng = new Rng(type === "f16" ? 44 : 45);
+        for (let t = 0; t < 150; t++) {
+          const d = headDim(rng, t), nKv = rng.int(1, 80), nGroup = rng.int(1, 4), scale = 1 / Math.sqrt(d);
+          const m = rng.int(0, Math.min(nKv, 24)), nKvHeads = rng.int(1, 3), kvHead = rng.int(0, nKvHeads - 1);
+          const qStride = nKvHeads * nGroup * d, qOffset = kvHead * nGroup * d;
+          const i0 = rng.int(0, m), i1 = rng.int(i0, m);
+          const q = rng.array(m * qStride, rng.next() < 0.3 ? 4 : 1);
+          const k = rowsOf(rt, type, rng.array(nKv * d), nKv, d), v = rowsOf(rt, type, rng.array(nKv * d), nKv, d);
+          const out0 = rng.array(m * qStride, 9);
+          const withAcc = t % 2 === 0, accFrom = rng.int(0, m), accStride = nKv + rng.int(0, 3);
+          const acc0 = rng.array(nGroup * accStride);
+          const tq = rt.fromArray(q), tout = rt.fromArray(out0), ts = rt.zeros([nKv]), ta = rt.fromArray(acc0);
+          const qs = rt.tensor("u8", [Math.max(1, attnScratchBytes(type, d, 1))]);
+          attnPrefill(tout, tq, k.t, v.t, { m, nKv, headDim: d, nGroup, qStride, scale, scores: ts, qOffset, i0, i1, type, qScratch: qs, ...(withAcc ? { acc: ta, accFrom, accStride } : {}) });
+          const want = out0.slice(), wantAcc = acc0.slice();
+          refkv.attn_prefill_kv(type, q.subarray(qOffset), k.bytes, v.bytes, want.subarray(qOffset), new Float32Array(nKv),
+            m, nKv, d, nGroup, qStride, scale, i0, i1, withAcc ? wantAcc : undefined, accFrom, accStride);
+          const what = `${type} m=${m} nKv=${nKv} headDim=${d} nGroup=${nGroup} rows [${i0}, ${i1})`;
+          assertClose(tout.f32(), want, O_ATOL, O_RTOL, `out ${what}`);
+          assertClose(ta.f32(), wantAcc, 1e-6, 1e-5, `acc ${what}`);
+          for (const x of [tq, k.t, v.t, tout, ts, ta, qs]) x.dispose();
+        }
+      });
+    }
+
+    it("attention over q8_0 and f16 rows stays near the f32 attention (the rounding, not a bug, is the difference)", async () => {
+      const rt = await runtimeFor(build);
+      const rng = new Rng(46);
+      for (const type of QTYPES) {
+        for (const d of [8, 64, 48]) {
+          const nKv = 200, nGroup = 3, scale = 1 / Math.sqrt(d);
+          const q = rng.array(nGroup * d, 2), kf = rng.array(nKv * d), vf = rng.array(nKv * d);
+          const k = rowsOf(rt, type, kf, nKv, d), v = rowsOf(rt, type, vf, nKv, d);
+          const tq = rt.fromArray(q), tout = rt.zeros([nGroup * d]), ts = rt.zeros([nGroup * nKv]);
+          const qs = rt.tensor("u8", [Math.max(1, attnScratchBytes(type, d, nGroup))]);
+          attnDecode(tout, tq, k.t, v.t, { nKv, headDim: d, nGroup, scale, scores: ts, type, qScratch: qs });
+          const want = new Float32Array(nGroup * d);
+          ref.attn_decode_f32(q, kf, vf, want, new Float32Array(nGroup * nKv), nKv, d, nGroup, scale);
+          assertClose(tout.f32(), want, type === "f16" ? 2e-3 : 2e-2, 0, `${type} d=${d} vs f32`);
+          for (const x of [tq, k.t, v.t, tout, ts, qs]) x.dispose();
+        }
+      }
+    });
+
+    it("a NaN key row makes the q8_0 and f16 softmax rows and outputs NaN; an empty cache gives 0", async () => {
+      const rt = await runtimeFor(build);
+      for (const type of QTYPES) {
+        const d = 40, nKv = 9, nGroup = 2;
+        const kf = new Float32Array(nKv * d).fill(0.25);
+        kf[4 * d + 35] = NaN;
+        const k = rowsOf(rt, type, kf, nKv, d), v = rowsOf(rt, type, new Float32Array(nKv * d).fill(0.5), nKv, d);
+        const tq = rt.fromArray(new Float32Array(nGroup * d).fill(1)), tout = rt.zeros([nGroup * d]), ts = rt.zeros([nGroup * nKv]);
+        const qs = rt.tensor("u8", [Math.max(1, attnScratchBytes(type, d, nGroup))]);
+        attnDecode(tout, tq, k.t, v.t, { nKv, headDim: d, nGroup, scale: 0.1, scores: ts, type, qScratch: qs });
+        assert.ok([...tout.f32()].every(Number.isNaN), `${type}: outputs ${[...tout.f32()].slice(0, 4)}`);
+        attnDecode(tout, tq, k.t, v.t, { nKv: 0, headDim: d, nGroup, scale: 0.1, scores: ts, type, qScratch: qs });
+        assert.ok([...tout.f32()].every((x) => x === 0));
+        for (const x of [tq, k.t, v.t, tout, ts, qs]) x.dispose();
+      }
+    });
+  });
+}
+
+describe("quantized KV blocks in the store", () => {
+  it("appends and prunes q8_0 and f16 rows as stored (no requantizing), bytes from the allocator", async () => {
+    const rt = await runtimeFor("simd");
+    const rng = new Rng(47);
+    const [L, H, D] = [2, 2, 40];
+    for (const type of ["f16", "q8_0"] as const) {
+      const kv = new KVStore(rt, L, H, D, 4, 2, type), f32 = new KVStore(rt, L, H, D, 4, 2, "f32");
+      const rows: Float32Array[] = [];
+      for (let step = 0; step < 5; step++) {
+        const m = rng.int(1, 4);
+        const k = rt.fromArray(rng.array(m * H * D), [m, H * D]), v = rt.fromArray(rng.array(m * H * D), [m, H * D]);
+        rows.push(k.toFloat32Array());
+        for (let l = 0; l < L; l++) { kv.append(l, k, v, m, kv.seen); f32.append(l, k, v, m, f32.seen); }
+        k.dispose(); v.dispose();
+      }
+      const n = kv.seen, rb = kvRowBytes(type, D);
+      assert.equal(kv.rowBytes, rb);
+      // head 1's key rows are the appended rows' columns D..2D, rounded once
+      const flat = Float32Array.from(rows.flatMap((a) => [...a]));
+      const want = new Uint8Array(n * rb);
+      refkv.kv_quantize_rows(type, flat.subarray(D), H * D, want, D, n);
+      assert.deepEqual(kv.layers[1][1].k.bytes().subarray(0, n * rb), want);
+      const deq = new Float32Array(n * D);
+      refkv.kv_dequantize_rows(type, want, deq, D, n);
+      assert.deepEqual(kv.rowsF32(1, 1, "k"), deq);
+      assert.ok(kv.bytes() < f32.bytes() * (type === "f16" ? 0.6 : 0.4), `${type} ${kv.bytes()} vs f32 ${f32.bytes()} bytes`);
+      // prune: the kept rows' bytes move unchanged
+      const keep = Int32Array.from([1, 3, n - 1]);
+      const heapBefore = rt.heap.stats.bytesInUse;
+      const released = kv.keep(1, keep);
+      assert.equal(heapBefore - rt.heap.stats.bytesInUse, released, "the heap got the bytes back");
+      const got = kv.layers[1][1].k.bytes();
+      keep.forEach((r, i) => assert.deepEqual(got.subarray(i * rb, (i + 1) * rb), want.subarray(r * rb, (r + 1) * rb), `row ${r}`));
+      // growth past the block keeps every row
+      const k1 = rt.fromArray(rng.array(H * D), [1, H * D]);
+      for (let g = 0; g < 20; g++) kv.append(0, k1, k1, 1, n + g);
+      assert.deepEqual(kv.layers[0][1].k.bytes().subarray(0, n * rb), (() => { const w = new Uint8Array(n * rb); refkv.kv_quantize_rows(type, flat.subarray(D), H * D, w, D, n); return w; })());
+      k1.dispose();
+      kv.dispose(); f32.dispose();
+    }
+    assert.equal(rt.heap.stats.bytesInUse, 0);
+  });
+
+  it("a KV type the library cannot hold is one clear error", () => {
+    assert.equal(checkKVType(undefined), "f32");
+    for (const t of ["q4_0", "F16", "", 8, null]) assert.throws(() => checkKVType(t), /invalid KV option type = .*expected f32, f16, q8_0/);
+    for (const t of ["f32", "f16", "q8_0"] as KVType[]) assert.equal(checkKVType(t, 8), t);
+  });
+
+  it("the attention wrappers refuse blocks of the wrong type or size", async () => {
+    const rt = await runtimeFor("simd");
+    const q = rt.zeros([8]), out = rt.zeros([8]), s = rt.zeros([4]), f = rt.zeros([4, 8]), b = rt.tensor("u8", [4, 10]), qs = rt.tensor("u8", [10]);
+    assert.throws(() => attnDecode(out, q, f, f, { nKv: 4, headDim: 8, nGroup: 1, scale: 1, scores: s, type: "q8_0", qScratch: qs }), /k is f32, expected u8/);
+    assert.throws(() => attnDecode(out, q, b, b, { nKv: 5, headDim: 8, nGroup: 1, scale: 1, scores: rt.zeros([5]), type: "q8_0", qScratch: qs }), /q8_0 rows \[0, 5\)/);
+    assert.throws(() => attnDecode(out, q, b, b, { nKv: 4, headDim: 8, nGroup: 1, scale: 1, scores: s, type: "q8_0" }), /needs qScratch/);
+    assert.throws(() => attnDecode(out, q, b, b, { nKv: 4, headDim: 8, nGroup: 1, scale: 1, scores: s, type: "q4_0" as KVType, qScratch: qs }), /KV type "q4_0"/);
+    assert.throws(() => attnDecode(out, q, b, b, { nKv: 2, headDim: 8, nGroup: 1, scale: 1, scores: s, type: "f16", kOffset: 3 }), /whole number of f16 rows/);
+    for (const x of [q, out, s, f, b, qs]) x.dispose();
+  });
+});
