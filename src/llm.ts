@@ -27,7 +27,6 @@ import { checkVocab } from "./model/vocab-check.ts";
 import { weightHeapBytes } from "./model/weights.ts";
 import { ModelFormatError } from "./format/errors.ts";
 import { autoThreads } from "./capabilities.ts";
-import { AUTO_MIN_PARAMS } from "./wasm/auto-threads.ts";
 
 // the most threads load() starts (each one a worker with its own instance of the kernel module)
 export const MAX_THREADS = 64;
@@ -117,8 +116,7 @@ export class LLM {
       let done = 0;
       const total = file.tensors.size;
       weights = await loadWeights(rt, file, () => opts.onProgress?.({ stage: "weights", loaded: ++done, total }));
-      const threads = opts.threads !== "auto" ? opts.threads ?? 1
-        : linearParams(file) < AUTO_MIN_PARAMS ? 1 : Math.min(MAX_THREADS, autoThreads());
+      const threads = opts.threads !== "auto" ? opts.threads ?? 1 : Math.min(MAX_THREADS, autoThreads(linearParams(file)));
       pool = await ThreadPool.create(rt, threads, LINEAR_KERNELS);
       const model = new Transformer(rt, cfg, weights, { contextSize, maxChunk: opts.maxChunk, pool, checkFinite: opts.checkFinite });
       opts.onProgress?.({ stage: "ready", loaded: total, total });
