@@ -28,6 +28,7 @@ describe("budgetkv bench", { skip: need }, () => {
     for (const row of rep.rows) {
       const at = `${row.kv_policy} t=${row.threads} p=${row.n_prompt}`;
       assert.equal(row.model, "stories260K.gguf");
+      assert.equal(row.model_path, MODEL);
       assert.equal(row.n_gen, 6);
       assert.equal(row.reps, 2);
       assert.equal(row.threads, row.threads_asked, at);
@@ -75,7 +76,7 @@ describe("budgetkv bench", { skip: need }, () => {
     assert.equal(table.code, 0, table.err);
     const rows = table.out.trim().split("\n");
     assert.equal(rows.length, 3);
-    assert.match(rows[0], /^\| model +\| params .*\| pp t\/s \| +tg t\/s \| kv KiB \| wasm MiB \| heap peak MiB \|$/);
+    assert.match(rows[0], /^\| model +\| params .*\| +pp t\/s \| +tg t\/s \| kv KiB \| wasm MiB \| heap peak MiB \|$/);
     // threads auto runs a 260K-parameter model on one thread
     assert.match(rows[2], /^\| stories260K\.gguf \| +[\d.]+ K \| \w+ +\| 1 +\| full \| pp8\+tg4 \| +[\d.]+ ± [\d.]+ \| +[\d.]+ ± [\d.]+ \| +[\d.]+ \| +[\d.]+ \| +[\d.]+ \|$/);
   });

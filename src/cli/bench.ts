@@ -43,7 +43,8 @@ const FLAGS: FlagSpec[] = [
 export const BENCH_USAGE = `budgetkv bench [-m MODEL,...] [-p 128,512] [-n 32] [-t 1,2] [-r 5] [--kv-policy full,snapkv --kv-ratio 0.25] [-o table|csv|json]\n${usage(FLAGS)}`;
 
 export interface BenchRow {
-  model: string;             // the file's name
+  model: string;             // the file's name, without its folder
+  model_path: string;        // as given to -m
   params: number;            // parameters in the model's tensors
   build: string;             // the kernel build that ran
   threads_asked: number | "auto";
@@ -150,7 +151,7 @@ export async function runBench(plan: Plan, progress?: (line: string) => void): P
         for (const c of cells) {
           const stats = c.llm.rt.heap.stats;
           const row: BenchRow = {
-            model: c.llm.file.name, params: paramCount(c.llm), build: c.llm.rt.build, threads_asked: c.asked, threads: c.llm.threads,
+            model: c.llm.file.name.split(/[\\/]/).pop()!, model_path: c.llm.file.name, params: paramCount(c.llm), build: c.llm.rt.build, threads_asked: c.asked, threads: c.llm.threads,
             kv_policy: c.policy, n_prompt: nPrompt, n_gen: nGen, reps: plan.reps, load_ms: c.llm.loadMs,
             prefill_tok_s: summarize(c.pp), decode_tok_s: nGen > 0 ? summarize(c.tg) : null,
             kv_bytes: c.kvBytes, kv_kept_ratio: c.kept, wasm_memory_bytes: stats.memoryBytes, heap_peak_bytes: stats.peakBytesInUse,
