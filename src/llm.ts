@@ -19,7 +19,7 @@ import { ChatSession, type SessionHost, type SessionOptions } from "./chat-sessi
 import type { ModelIdentity } from "./kv/snapshot.ts";
 import { crc32 } from "./util/crc32.ts";
 import { ThreadPool } from "./wasm/threads.ts";
-import { LINEAR_KERNELS } from "./wasm/ops/parallel.ts";
+import { POOL_KERNELS } from "./wasm/ops/parallel.ts";
 import { DEFAULT_MODEL } from "./default-model.ts";
 import { OptionError } from "./util/option-error.ts";
 import type { FiniteChecks } from "./model/finite.ts";
@@ -117,7 +117,7 @@ export class LLM {
       const total = file.tensors.size;
       weights = await loadWeights(rt, file, () => opts.onProgress?.({ stage: "weights", loaded: ++done, total }));
       const threads = opts.threads !== "auto" ? opts.threads ?? 1 : Math.min(MAX_THREADS, autoThreads(linearParams(file)));
-      pool = await ThreadPool.create(rt, threads, LINEAR_KERNELS);
+      pool = await ThreadPool.create(rt, threads, POOL_KERNELS);
       const model = new Transformer(rt, cfg, weights, { contextSize, maxChunk: opts.maxChunk, pool, checkFinite: opts.checkFinite });
       opts.onProgress?.({ stage: "ready", loaded: total, total });
       return new LLM(rt, file, cfg, tokenizer, weights, model, contextSize, (globalThis.performance ?? Date).now() - t0, pool);
