@@ -9,13 +9,13 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { LLM } from "../src/llm.ts";
 import { SMOLLM2_135M, syntheticGGUF } from "./synthetic.ts";
+import { median } from "../src/util/stats.ts";
 
 const args = process.argv.slice(2);
 const flag = (name: string, def?: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def; };
 const reps = Number(flag("--reps", "5")), nPrompt = Number(flag("--prompt", "128")), nGen = Number(flag("--gen", "64"));
 const json = args.includes("--json"), only = flag("--only");
 const shared = process.env.BUDGETKV_SHARED ?? join(process.cwd(), "..", "shared");
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const models: { name: string; source: () => string | Uint8Array }[] = [
   { name: "stories260K (GGUF F32)", source: () => join(shared, "models", "stories260K.gguf") },

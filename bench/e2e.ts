@@ -15,6 +15,7 @@ import { dirname, join } from "node:path";
 import { LLM } from "../src/llm.ts";
 import { SMOLLM2_135M, syntheticGGUF } from "./synthetic.ts";
 import { llamaBenchRep, llamaQuantize, type LlamaRep } from "./llamacpp.ts";
+import { median } from "../src/util/stats.ts";
 
 const args = process.argv.slice(2);
 const flag = (name: string, def?: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def; };
@@ -36,7 +37,6 @@ interface Row {
   note?: string;
 }
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b), k = s.length >> 1; return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2; };
 
 // a synthetic SmolLM2-135M-shaped file, written once into modelDir (the same seed gives the same bytes)
 function synthetic(t: "f32" | "q8_0"): string {

@@ -9,6 +9,7 @@
 import { LLM } from "../src/llm.ts";
 import { firstNonFiniteF32 } from "../src/model/finite.ts";
 import { SMOLLM2_135M, syntheticGGUF } from "./synthetic.ts";
+import { median } from "../src/util/stats.ts";
 
 const args = process.argv.slice(2);
 const opt = (k: string, d: string) => { const i = args.indexOf(k); return i >= 0 ? Number(args[i + 1]) : Number(d); };
@@ -37,7 +38,6 @@ for (let r = 0; r < rounds; r++) {
     if (r > 0) { speeds.get(m)!.push(res.stats.decodeTokS); cpu.get(m)!.push(c / res.tokens.length); } // round 0 warms up
   }
 }
-const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s[s.length >> 1]; };
 const off = median(cpu.get("off")!);
 console.log(`generation (16-token prompt + ${tokens} tokens), median of ${rounds - 1} interleaved rounds (same tokens in every mode):`);
 for (const m of modes) {

@@ -10,12 +10,12 @@ import { LLM } from "../src/llm.ts";
 import type { KVOptions } from "../src/kv/options.ts";
 import { textPrompts } from "../src/eval/prompts.ts";
 import { SMOLLM2_135M, syntheticGGUF } from "./synthetic.ts";
+import { median } from "../src/util/stats.ts";
 
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf("--runs") + 1] || 3) || 3;
 const json = args.includes("--json");
 const shared = process.env.BUDGETKV_SHARED ?? join(process.cwd(), "..", "shared");
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const POLICIES: [string, KVOptions][] = [
   ["full", { policy: "full" }],

@@ -20,7 +20,7 @@ import type { ModelIdentity } from "./kv/snapshot.ts";
 import type { KVType } from "./kv/kv-type.ts";
 import { crc32 } from "./util/crc32.ts";
 import { ThreadPool } from "./wasm/threads.ts";
-import { LINEAR_KERNELS } from "./wasm/ops/parallel.ts";
+import { POOL_KERNELS } from "./wasm/ops/parallel.ts";
 import { DEFAULT_MODEL } from "./default-model.ts";
 import { OptionError } from "./util/option-error.ts";
 import type { FiniteChecks } from "./model/finite.ts";
@@ -28,7 +28,6 @@ import { checkVocab } from "./model/vocab-check.ts";
 import { weightHeapBytes } from "./model/weights.ts";
 import { ModelFormatError } from "./format/errors.ts";
 import { autoThreads } from "./capabilities.ts";
-import { AUTO_MIN_PARAMS } from "./wasm/auto-threads.ts";
 
 // the most threads load() starts (each one a worker with its own instance of the kernel module)
 export const MAX_THREADS = 64;
@@ -45,7 +44,7 @@ export interface LoadProgress { stage: "read" | "weights" | "ready"; loaded: num
 export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;
   contextSize?: number;        // default: the model's context length
-  threads?: number | "auto";   // threads for the linear layers (default 1; "auto": 1 for models under
+  threads?: number | "auto";   // threads for the linear layers and prefill attention (default 1; "auto": 1 for models under
                                // 1M parameters, where the hand-off costs more than it saves, else
                                // capabilities().threads); `llm.threads` says how many run
   build?: BuildName | "auto";  // kernel build (default: BUDGETKV_BUILD in the environment, else auto)
@@ -118,9 +117,8 @@ export class LLM {
       let done = 0;
       const total = file.tensors.size;
       weights = await loadWeights(rt, file, () => opts.onProgress?.({ stage: "weights", loaded: ++done, total }));
-      const threads = opts.threads !== "auto" ? opts.threads ?? 1
-        : linearParams(file) < AUTO_MIN_PARAMS ? 1 : Math.min(MAX_THREADS, autoThreads());
-      pool = await ThreadPool.create(rt, threads, LINEAR_KERNELS);
+      const threads = opts.threads !== "auto" ? opts.threads ?? 1 : Math.min(MAX_THREADS, autoThreads(linearParams(file)));
+      pool = await ThreadPool.create(rt, threads, POOL_KERNELS);
       const model = new Transformer(rt, cfg, weights, { contextSize, maxChunk: opts.maxChunk, pool, checkFinite: opts.checkFinite });
       opts.onProgress?.({ stage: "ready", loaded: total, total });
       return new LLM(rt, file, cfg, tokenizer, weights, model, contextSize, (globalThis.performance ?? Date).now() - t0, pool);

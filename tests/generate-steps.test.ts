@@ -82,7 +82,7 @@ describe("capabilities() and threads: \"auto\"", () => {
     assert.equal(c.build, "relaxed");
     assert.equal(c.crossOriginIsolated, true);
     assert.equal(c.threads, Math.min(8, hardwareConcurrency()));
-    assert.equal(c.threads, autoThreads());
+    assert.equal(c.threads, autoThreads());   // tests/threads.test.ts checks the rule
   });
 
   it("LLM.load with threads: \"auto\" runs a model under AUTO_MIN_PARAMS on one thread, and refuses nonsense", { skip: needFiles("models/stories260K.gguf") }, async () => {

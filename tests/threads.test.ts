@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { LLM } from "../src/llm.ts";
 import { needFiles, sharedPath } from "./helpers/shared.ts";
-import { AUTO_MIN_PARAMS, autoThreads, coreCount } from "../src/wasm/auto-threads.ts";
+import { AUTO_MIN_PARAMS, MAX_AUTO_THREADS, autoThreads, capabilities, hardwareConcurrency } from "../src/capabilities.ts";
 
 const PROMPT = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball.";
 
@@ -44,13 +44,17 @@ describe("threads: 2 equals 1", () => {
 });
 
 describe('threads: "auto"', () => {
-  it("picks one thread under AUTO_MIN_PARAMS and every core from there", async () => {
-    const cores = await coreCount();
-    assert.ok(Number.isInteger(cores) && cores >= 1, `coreCount() = ${cores}`);
-    assert.equal(await autoThreads(0), 1);
-    assert.equal(await autoThreads(AUTO_MIN_PARAMS - 1), 1);
-    assert.equal(await autoThreads(AUTO_MIN_PARAMS), cores);
-    assert.equal(await autoThreads(135e6), cores);
+  it("picks one thread under AUTO_MIN_PARAMS and every core (at most MAX_AUTO_THREADS) from there: one rule, also capabilities().threads", () => {
+    const cores = hardwareConcurrency();
+    assert.ok(Number.isInteger(cores) && cores >= 1, `hardwareConcurrency() = ${cores}`);
+    const many = Math.min(MAX_AUTO_THREADS, cores);
+    assert.equal(autoThreads(0), 1);
+    assert.equal(autoThreads(AUTO_MIN_PARAMS - 1), 1);
+    assert.equal(autoThreads(NaN), 1);
+    assert.equal(autoThreads(AUTO_MIN_PARAMS), many);
+    assert.equal(autoThreads(135e6), many);
+    assert.equal(autoThreads(), many);
+    assert.equal(capabilities().threads, autoThreads());
   });
 
   it("runs the tiny shared models on one thread", { skip: needFiles("models/stories260K.bin", "models/tinystories-656k-q8_0.gguf") }, async () => {

@@ -4,7 +4,7 @@
 export interface FlagSpec {
   names: string[];           // e.g. ["-m", "--model"]
   key: string;
-  type: "string" | "number" | "integer" | "boolean" | "list";
+  type: "string" | "number" | "integer" | "boolean" | "list";   // list: comma-separated, or the flag repeated (string[])
   help: string;
   option?: string;           // the API option it sets ("topP", "kv.ratio"), so errors can name the flag
 }
@@ -30,7 +30,7 @@ export function parseFlags(argv: string[], specs: FlagSpec[]): { flags: Record<s
     const v = inline ?? argv[++i];
     if (v === undefined) throw new UsageError(`flag ${a} needs a value`);
     if (s.type === "string") flags[s.key] = v;
-    else if (s.type === "list") flags[s.key] = v;
+    else if (s.type === "list") flags[s.key] = [...((flags[s.key] as string[] | undefined) ?? []), ...v.split(",").map((x) => x.trim())];
     else {
       const x = Number(v);
       if (v.trim() === "" || !Number.isFinite(x)) throw new UsageError(`flag ${a}: "${v}" is not a number`);

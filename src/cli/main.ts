@@ -1,4 +1,4 @@
-// The budgetkv command line: run, chat, inspect, eval, calibrate. Errors print one line (no stack trace unless
+// The budgetkv command line: run, chat, inspect, eval, calibrate, bench. Errors print one line (no stack trace unless
 // BUDGETKV_DEBUG is set) and exit with status 1; usage errors exit with status 2. An invalid
 // option value is reported under the flag that set it.
 import { runCommand, RUN_FLAGS, RUN_USAGE } from "./run.ts";
@@ -6,6 +6,7 @@ import { inspectCommand, INSPECT_USAGE } from "./inspect.ts";
 import { evalCommand, EVAL_USAGE } from "./eval.ts";
 import { chatCommand, CHAT_USAGE } from "./chat.ts";
 import { calibrateCommand, CALIBRATE_USAGE } from "./calibrate.ts";
+import { benchCommand, BENCH_USAGE } from "./bench.ts";
 import { flagFor, UsageError } from "./args.ts";
 import { OptionError } from "../util/option-error.ts";
 import { VERSION } from "../version.ts";
@@ -18,6 +19,7 @@ const HELP = `budgetkv: small language models on the CPU, with a KV cache that p
   ${INSPECT_USAGE.split("\n")[0]}
   ${EVAL_USAGE.split("\n")[0]}
   ${CALIBRATE_USAGE.split("\n")[0]}
+  ${BENCH_USAGE.split("\n")[0]}
 
 budgetkv COMMAND --help lists a command's flags; budgetkv --version prints the version.`;
 
@@ -33,7 +35,8 @@ export async function main(argv: string[], io: CliIO, debug = false): Promise<nu
       case "inspect": if (wantsHelp) { io.out(INSPECT_USAGE + "\n"); return 0; } await inspectCommand(rest, io); return 0;
       case "eval": if (wantsHelp) { io.out(EVAL_USAGE + "\n"); return 0; } await evalCommand(rest, io); return 0;
       case "calibrate": if (wantsHelp) { io.out(CALIBRATE_USAGE + "\n"); return 0; } await calibrateCommand(rest, io); return 0;
-      default: throw new UsageError(`unknown command "${cmd}" (run, chat, inspect, eval, calibrate)`);
+      case "bench": if (wantsHelp) { io.out(BENCH_USAGE + "\n"); return 0; } await benchCommand(rest, io); return 0;
+      default: throw new UsageError(`unknown command "${cmd}" (run, chat, inspect, eval, calibrate, bench)`);
     }
   } catch (e) {
     const err = e as Error;

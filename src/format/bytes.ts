@@ -6,7 +6,8 @@ export class OutOfBytes extends Error {
   constructor(readonly needed: number) { super(`needed ${needed} bytes`); }
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: false });
+// ignoreBOM: a leading U+FEFF is part of the string (GGUF strings are raw bytes, as llama.cpp reads them)
+const utf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 
 export class ByteReader {
   private dv: DataView;

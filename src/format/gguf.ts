@@ -3,6 +3,7 @@
 // it is used. Tensor data is not read here; see the model loader.
 import type { DType } from "../wasm/dtype.ts";
 import { DTYPE_BLOCK, bytesFor } from "../wasm/dtype.ts";
+import { decodeUtf8Batch } from "./utf8-batch.ts";
 import { ByteReader, OutOfBytes } from "./bytes.ts";
 import { ModelFormatError } from "./errors.ts";
 
@@ -180,7 +181,23 @@ function readArray(r: ByteReader, fileSize: number, bad: Bad, key: string, depth
     const copy = new Uint8Array(raw); // aligned copy
     return type === 6 ? new Float32Array(copy.buffer) : type === 5 ? new Int32Array(copy.buffer) : new Uint32Array(copy.buffer);
   }
+  if (type === 8) return readStringArray(r, n, fileSize, bad, key);
   const out: GGUFValue[] = new Array(n);
   for (let i = 0; i < n; i++) out[i] = readValue(r, type, fileSize, bad, key, depth + 1);
   return out;
+}
+
+// n strings (a vocabulary's tokens or merges): bounds checked one by one as readString does,
+// then decoded in one batch (per-string TextDecoder calls were most of a header's parse time)
+function readStringArray(r: ByteReader, n: number, fileSize: number, bad: Bad, key: string): string[] {
+  const start = new Float64Array(n), end = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const len = r.u64();
+    if (len > fileSize - r.pos) throw bad(key, len, `string length runs past the end of the ${fileSize}-byte file`);
+    r.need(len);
+    start[i] = r.pos;
+    r.pos += len;
+    end[i] = r.pos;
+  }
+  return decodeUtf8Batch(r.bytes, start, end);
 }

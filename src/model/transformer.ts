@@ -15,6 +15,7 @@ import { siluMul } from "../wasm/ops/activation.ts";
 import { attnDecode, attnPrefill, attnScratchBytes, type AttnDecodeOptions, type AttnPrefillOptions } from "../wasm/ops/attention.ts";
 import type { RopeOptions } from "../wasm/ops/rope.ts";
 import { Linear } from "./linear.ts";
+import { splitAttnPrefill } from "../wasm/ops/parallel.ts";
 import type { ThreadPool } from "../wasm/threads.ts";
 import { embedRows } from "./embed.ts";
 import { copyStrided } from "../wasm/ops/copy.ts";
@@ -66,6 +67,10 @@ export class Transformer {
   private ropeK: RopeOptions;
   private dec: AttnDecodeOptions[];   // per KV head
   private pre: AttnPrefillOptions[];  // per KV head
+  // with a pool: prefill attention splits its query rows over the threads
+  private readonly pool?: ThreadPool;
+  private attnScratch: Tensor[] = [];  // per thread (contextSize) scores; thread 0's is `scores`
+  private cuts: Int32Array;            // (threads + 1) row bounds of a split
 
   // NaN/Inf checks (finite.ts): "logits" (default) checks each step's logits, "layers" the
   // residual stream after every layer too, "off" nothing
@@ -94,6 +99,11 @@ export class Transformer {
     this.logits = rt.tensor("f32", [cfg.vocabSize]);
     this.last = rt.tensor("f32", [1, dim]);
     this.lin = new Linear(rt, Math.max(dim, hiddenDim, qDim), opts.pool);
+    this.pool = opts.pool;
+    const threads = opts.pool?.threads ?? 1;
+    this.attnScratch = [this.scores];
+    for (let t = 1; t < threads; t++) this.attnScratch.push(rt.tensor("f32", [this.contextSize]));
+    this.cuts = new Int32Array(threads + 1);
     const ropeBase = { headDim, rotDim: cfg.ropeDim, style: cfg.ropeStyle, r0: 0, r1: 1 };
     this.ropeQ = { ...ropeBase, nHeads };
     this.ropeK = { ...ropeBase, nHeads: nKvHeads };
@@ -170,7 +180,8 @@ export class Transformer {
             p.accStride = win.accStride;
             p.accOffset = h * nGroup * win.accStride;
           }
-          attnPrefill(this.att, this.q, b.k, b.v, p);
+          if (this.pool) splitAttnPrefill(this.pool, this.att, this.q, b.k, b.v, p, this.attnScratch, this.cuts);
+          else attnPrefill(this.att, this.q, b.k, b.v, p);
         }
       }
       // output projection and residual: x += att @ wo (m, dim)
@@ -240,6 +251,8 @@ export class Transformer {
   }
 
   dispose(): void {
+    for (const t of [this.x, this.xb, this.xb2, this.q, this.k, this.v, this.att, this.hb, this.hb2, this.pos, this.scores, this.rope, this.logits, this.last]) t.dispose();
+    for (const t of this.attnScratch.slice(1)) t.dispose();
     for (const t of [this.x, this.xb, this.xb2, this.q, this.k, this.v, this.att, this.hb, this.hb2, this.pos, this.scores, this.qq, this.rope, this.logits, this.last]) t.dispose();
     this.lin.dispose();
   }

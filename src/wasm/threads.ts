@@ -8,10 +8,12 @@ import type { Runtime } from "./runtime.ts";
 import type { Kernels } from "./kernels.ts";
 import type { Tensor } from "./tensor.ts";
 
-// control block per worker (Int32): [0] job sequence (-1: exit), [1] done sequence,
-// [2] kernel index, [3] argument count, [4..] integer arguments
-const CTL_WORDS = 32;
-const SEQ = 0, DONE = 1, KERNEL = 2, NARGS = 3, ARGS = 4;
+// control block per worker: Int32 words [0] job sequence (-1: exit), [1] done sequence,
+// [2] kernel index, [3] argument count; then, from byte ARGS_BYTE, up to MAX_ARGS arguments as
+// Float64 (pointers and counts exactly, and f32 arguments such as a softmax scale)
+const SEQ = 0, DONE = 1, KERNEL = 2, NARGS = 3;
+const ARGS_BYTE = 16, MAX_ARGS = 24;
+const CTL_BYTES = ARGS_BYTE + 8 * MAX_ARGS;
 // polls of a control word before a thread blocks on it (about 50-100 microseconds)
 const SPIN = 20000;
 
@@ -22,7 +24,7 @@ const port = typeof self !== "undefined" && typeof self.postMessage === "functio
 const on = (f) => port.addEventListener ? port.addEventListener("message", (e) => f(e.data)) : port.on("message", f);
 on(async (d) => {
   const { instance } = await WebAssembly.instantiate(d.bytes, { env: { memory: d.memory } });
-  const ex = instance.exports, names = d.names, ctl = new Int32Array(d.ctl);
+  const ex = instance.exports, names = d.names, ctl = new Int32Array(d.ctl), args = new Float64Array(d.ctl, ${ARGS_BYTE}, ${MAX_ARGS});
   port.postMessage("ready");
   let seq = 0;
   for (;;) {
@@ -32,7 +34,7 @@ on(async (d) => {
     seq = Atomics.load(ctl, ${SEQ});
     if (seq < 0) return;
     const n = ctl[${NARGS}], a = [];
-    for (let i = 0; i < n; i++) a.push(ctl[${ARGS} + i]);
+    for (let i = 0; i < n; i++) a.push(args[i]);
     ex[names[ctl[${KERNEL}]]](...a);
     Atomics.store(ctl, ${DONE}, seq);
     Atomics.notify(ctl, ${DONE});
@@ -48,6 +50,7 @@ function call(f: Kernel, a: number[], n: number): void {
     case 6: f(a[0], a[1], a[2], a[3], a[4], a[5]); return;
     case 8: f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]); return;
     case 9: f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]); return;
+    case 16: f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]); return;
     default: f(...a.slice(0, n));
   }
 }
@@ -58,7 +61,7 @@ export class ThreadPool {
   private seq = 0;
   private readonly index = new Map<string, number>();
 
-  private constructor(readonly rt: Runtime, private readonly workers: WorkerLike[], private readonly ctl: Int32Array[], readonly names: string[]) {
+  private constructor(readonly rt: Runtime, private readonly workers: WorkerLike[], private readonly ctl: Int32Array[], private readonly args: Float64Array[], readonly names: string[]) {
     names.forEach((n, i) => this.index.set(n, i));
     this.dispatched = new Uint8Array(workers.length + 1);
   }
@@ -73,15 +76,16 @@ export class ThreadPool {
     if (g.document !== undefined) return undefined; // a page's main thread may not Atomics.wait
     const makeWorker = await workerFactory();
     if (!makeWorker) return undefined;
-    const workers: WorkerLike[] = [], ctl: Int32Array[] = [];
+    const workers: WorkerLike[] = [], ctl: Int32Array[] = [], args: Float64Array[] = [];
     try {
       // started together, so a large pool starts in about the time of one worker
       const ready: Promise<void>[] = [];
       for (let t = 1; t < threads; t++) {
-        const c = new Int32Array(new SharedArrayBuffer(CTL_WORDS * 4));
+        const c = new Int32Array(new SharedArrayBuffer(CTL_BYTES));
         const w = makeWorker();
         workers.push(w.worker);
         ctl.push(c);
+        args.push(new Float64Array(c.buffer, ARGS_BYTE, MAX_ARGS));
         w.worker.postMessage({ bytes: rt.moduleBytes, memory: rt.memory, names, ctl: c.buffer });
         ready.push(w.ready);
       }
@@ -91,41 +95,44 @@ export class ThreadPool {
       for (const w of workers) w.terminate();
       throw e;
     }
-    return new ThreadPool(rt, workers, ctl, names as string[]);
+    return new ThreadPool(rt, workers, ctl, args, names as string[]);
   }
 
   // Arguments of the next split(), filled in by the caller (reused: a split allocates nothing).
-  readonly argv: number[] = new Array(16).fill(0);
+  readonly argv: number[] = new Array(MAX_ARGS).fill(0);
   // which threads the current split() gave a part to (any thread count: not a 32-bit mask)
   private readonly dispatched: Uint8Array;
 
   // Runs kernel `name` with argv[0 .. nargs) over [0, total) of the range pair argv[rangeAt],
   // argv[rangeAt + 1], split in contiguous parts of `align` multiples; part 0 runs here.
   // With scratchAt >= 0, thread t gets scratch[t] at argv[scratchAt] (a buffer of its own).
-  split(name: keyof Kernels, nargs: number, rangeAt: number, total: number, align = 1, scratchAt = -1, scratch?: readonly Tensor[]): void {
+  // With cuts (threads + 1 ascending entries from 0 to total), thread t gets [cuts[t], cuts[t + 1])
+  // instead of equal parts (for work that grows along the range, as causal attention's rows do).
+  split(name: keyof Kernels, nargs: number, rangeAt: number, total: number, align = 1, scratchAt = -1, scratch?: readonly Tensor[], cuts?: Int32Array): void {
     const n = this.threads, a = this.argv;
     const k = this.index.get(name);
     if (k === undefined) throw new Error(`thread pool: kernel ${name} is not registered`);
+    if (nargs > MAX_ARGS) throw new Error(`thread pool: kernel ${name} takes ${nargs} arguments, more than ${MAX_ARGS}`);
     const step = Math.ceil(total / n / align) * align;
     const seq = ++this.seq;
     const dispatched = this.dispatched;
     for (let t = 1; t < n; t++) {
       dispatched[t] = 0;
-      const lo = Math.min(total, t * step), hi = Math.min(total, (t + 1) * step);
+      const lo = cuts ? cuts[t] : Math.min(total, t * step), hi = cuts ? cuts[t + 1] : Math.min(total, (t + 1) * step);
       if (lo >= hi) continue;
-      const c = this.ctl[t - 1];
+      const c = this.ctl[t - 1], args = this.args[t - 1];
       c[KERNEL] = k;
       c[NARGS] = nargs;
-      for (let i = 0; i < nargs; i++) c[ARGS + i] = a[i];
-      c[ARGS + rangeAt] = lo;
-      c[ARGS + rangeAt + 1] = hi;
-      if (scratchAt >= 0) c[ARGS + scratchAt] = scratch![t].ptr;
+      for (let i = 0; i < nargs; i++) args[i] = a[i];
+      args[rangeAt] = lo;
+      args[rangeAt + 1] = hi;
+      if (scratchAt >= 0) args[scratchAt] = scratch![t].ptr;
       Atomics.store(c, SEQ, seq);
       Atomics.notify(c, SEQ);
       dispatched[t] = 1;
     }
     a[rangeAt] = 0;
-    a[rangeAt + 1] = Math.min(total, step);
+    a[rangeAt + 1] = cuts ? cuts[1] : Math.min(total, step);
     if (scratchAt >= 0) a[scratchAt] = scratch![0].ptr;
     call(this.rt.k[name] as unknown as Kernel, a, nargs);
     for (let t = 1; t < n; t++) {

@@ -1,9 +1,11 @@
-// Linear layers split across worker threads by output rows. The single-thread wrappers check
-// the arguments (called on an empty range), then the pool runs the row ranges.
+// Linear layers split across worker threads by output rows, and prefill attention by query rows.
+// The single-thread wrappers check the arguments (called on an empty range), then the pool runs
+// the row ranges.
 import type { Tensor } from "../tensor.ts";
 import type { ThreadPool } from "../threads.ts";
 import type { Kernels } from "../kernels.ts";
 import { gemm, gemv } from "./matmul.ts";
+import { attnPrefill, type AttnPrefillOptions } from "./attention.ts";
 import { INT_DOT_GEMV, QGEMM_PANEL, gemmQ, gemvQ, gemvQInt, intDotAct, quantizeRows, type IntDotDType, type QKernelDType } from "./qmatmul.ts";
 
 // kernels a pool must be able to run for splitLinear
@@ -82,4 +84,55 @@ export function splitLinear(pool: ThreadPool, y: Tensor, W: Tensor, x: Tensor, m
     a[g.X] = x.ptr; a[g.W] = W.ptr; a[g.Y] = y.ptr; a[g.m] = m; a[g.n_in] = n_in; a[g.n_out] = n_out;
     run(pool, GEMM_Q_NAME[W.dtype as QKernelDType], GEMM_Q, n_out, scratch);
   }
+}
+
+// attn_prefill_f32(q, k, v, out, scores, qs (0: f32 rows need no query scratch), m, n_kv, head_dim, n_group, q_stride, scale, i0, i1, acc,
+// acc_from, acc_stride): query rows [i0, i1) of one KV head's group; scores is each thread's
+// (n_kv) buffer of its own
+const ATTN_PREFILL = splitTable(["q", "k", "v", "out", "scores", "qs", "m", "n_kv", "head_dim", "n_group", "q_stride", "scale", "i0", "i1", "acc", "acc_from", "acc_stride"], "i0", 1, "scores");
+
+// kernels a pool must be able to run for splitLinear and splitAttnPrefill
+export const POOL_KERNELS: (keyof Kernels)[] = [...LINEAR_KERNELS, "attn_prefill_f32"];
+
+// multiply-adds of one KV head's prefill below which the hand-off to the pool (tens of
+// microseconds) costs more than it saves
+export const ATTN_SPLIT_MIN_WORK = 1 << 18;
+
+// Where causal attention's query rows [0, m) split into `threads` parts of equal work: row i
+// reads nPast + i + 1 keys (nPast = nKv - m), so part t ends where the running sum of those
+// reaches (t + 1) / threads of the total. cuts (threads + 1 entries) receives the bounds.
+export function causalCuts(cuts: Int32Array, threads: number, m: number, nKv: number): void {
+  const nPast = nKv - m, total = m * nPast + (m * (m + 1)) / 2;
+  cuts[0] = 0;
+  let i = 0, sum = 0;
+  for (let t = 1; t < threads; t++) {
+    const target = (total * t) / threads;
+    while (i < m && sum + nPast + i + 1 <= target) sum += nPast + ++i;
+    cuts[t] = i;
+  }
+  cuts[threads] = m;
+}
+
+// attnPrefill (one KV head's group, all m query rows) with the rows split over the pool in parts
+// of equal work; scratch[t] is thread t's scores buffer (>= nKv floats; scratch[0] may be
+// o.scores), cuts a (threads + 1) buffer. Rows are computed as attnPrefill computes them, so the
+// result has the same bits. With an accumulator (o.acc: a policy's query window adds its softmax
+// weights to shared rows) the rows are not split: threads would add to the same cells.
+export function splitAttnPrefill(pool: ThreadPool, out: Tensor, q: Tensor, k: Tensor, v: Tensor, o: AttnPrefillOptions, scratch: readonly Tensor[], cuts: Int32Array): void {
+  const nGroup = o.nGroup, headDim = o.headDim, m = o.m;
+  const work = nGroup * headDim * (m * (o.nKv - m) + (m * (m + 1)) / 2);
+  // f32 rows only: quantized rows quantize the query into a scratch each thread would share
+  if ((o.type ?? "f32") !== "f32" || o.acc || o.i0 !== undefined || o.i1 !== undefined || work < ATTN_SPLIT_MIN_WORK || m < pool.threads) { attnPrefill(out, q, k, v, o); return; }
+  // checks every argument (an empty row range computes nothing)
+  o.i0 = 0; o.i1 = 0;
+  try { attnPrefill(out, q, k, v, o); } finally { o.i0 = undefined; o.i1 = undefined; }
+  for (let t = 0; t < pool.threads; t++) if (scratch[t].size < o.nKv) throw new RangeError(`splitAttnPrefill: scratch[${t}] holds ${scratch[t].size} floats, needs nKv = ${o.nKv}`);
+  const qOff = o.qOffset ?? 0;
+  const a = pool.argv, g = ATTN_PREFILL.at;
+  a[g.q] = q.ptr + qOff * 4; a[g.k] = k.ptr + (o.kOffset ?? 0) * 4; a[g.v] = v.ptr + (o.vOffset ?? 0) * 4;
+  a[g.out] = out.ptr + (o.outOffset ?? qOff) * 4;
+  a[g.m] = m; a[g.n_kv] = o.nKv; a[g.head_dim] = headDim; a[g.n_group] = nGroup; a[g.q_stride] = o.qStride; a[g.scale] = o.scale;
+  a[g.qs] = 0; a[g.acc] = 0; a[g.acc_from] = 0; a[g.acc_stride] = 0;
+  causalCuts(cuts, pool.threads, m, o.nKv);
+  pool.split("attn_prefill_f32", ATTN_PREFILL.nargs, ATTN_PREFILL.rangeAt, m, 1, ATTN_PREFILL.scratchAt, scratch, cuts);
 }
