@@ -14,7 +14,7 @@
 // Default: 1,000 cycles of stories260K.bin (tok512.bin beside it), 16 greedy tokens each, a new
 // runtime per load as a user's code would make. --shared-runtime loads every model into one
 // runtime, so its WebAssembly memory is one number to watch.
-import { setFlagsFromString, writeHeapSnapshot } from "node:v8";
+import { getHeapSpaceStatistics, setFlagsFromString, writeHeapSnapshot } from "node:v8";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { runInNewContext } from "node:vm";
@@ -40,7 +40,10 @@ if (v8flags) setFlagsFromString(v8flags);
 const snapshots = opt("--snapshots", "");
 if (snapshots) mkdirSync(snapshots, { recursive: true });
 
-interface Sample { cycle: number; rssMB: number; heapUsedMB: number; externalMB: number; arrayBuffersMB: number; wasmMB: number; wasmInUseKB: number; ms: number }
+interface Sample { cycle: number; rssMB: number; heapUsedMB: number; codeSpaceMB: number; heapLessCodeMB: number; externalMB: number; arrayBuffersMB: number; wasmMB: number; wasmInUseKB: number; ms: number }
+// bytes V8 holds for compiled JavaScript (its code spaces): grows as functions tier up, not with
+// the library's own objects
+const codeSpaceBytes = () => getHeapSpaceStatistics().filter((s) => s.space_name.startsWith("code")).reduce((n, s) => n + s.space_used_size, 0);
 const mb = (n: number) => Math.round((n / 2 ** 20) * 100) / 100;
 
 let rt: Runtime | undefined = shared ? await createRuntime() : undefined;
@@ -49,14 +52,15 @@ const t0 = performance.now();
 const samples: Sample[] = [];
 const sample = async (cycle: number) => {
   // R readings, each after two full GCs with the event loop run in between (finalizers, timers)
-  const all: NodeJS.MemoryUsage[] = [];
+  const all: (NodeJS.MemoryUsage & { code: number })[] = [];
   for (let r = 0; r < readings; r++) {
     await new Promise((res) => setTimeout(res, 10));
     gc(); gc();
-    all.push(process.memoryUsage());
+    all.push({ ...process.memoryUsage(), code: codeSpaceBytes() });
   }
-  const least = (k: keyof NodeJS.MemoryUsage) => Math.min(...all.map((m) => m[k]));
-  const s = { cycle, rssMB: mb(least("rss")), heapUsedMB: mb(least("heapUsed")), externalMB: mb(least("external")), arrayBuffersMB: mb(least("arrayBuffers")), wasmMB: mb(lastWasm), wasmInUseKB: Math.round(lastInUse / 1024), ms: Math.round(performance.now() - t0) };
+  const least = (k: keyof (typeof all)[number]) => Math.min(...all.map((m) => m[k]));
+  const lessCode = Math.min(...all.map((m) => m.heapUsed - m.code));
+  const s = { cycle, rssMB: mb(least("rss")), heapUsedMB: mb(least("heapUsed")), codeSpaceMB: mb(least("code")), heapLessCodeMB: mb(lessCode), externalMB: mb(least("external")), arrayBuffersMB: mb(least("arrayBuffers")), wasmMB: mb(lastWasm), wasmInUseKB: Math.round(lastInUse / 1024), ms: Math.round(performance.now() - t0) };
   samples.push(s);
   console.log(JSON.stringify(readings > 1 ? { ...s, heapUsedMBAll: all.map((m) => mb(m.heapUsed)) } : s));
   if (snapshots && marks.has(cycle)) console.log(`snapshot ${writeHeapSnapshot(join(snapshots, `cycle-${cycle}.heapsnapshot`))}`);
@@ -88,6 +92,6 @@ const what = sessions ? `chat sessions (llm.session(), one turn of ${tokens} tok
   : completions ? `generations (${tokens} tokens, a KV cache created and disposed each) on one loaded` : `load/generate(${tokens})/dispose cycles of`;
 console.log(`\n${cycles} ${what} ${model}${shared ? " in one shared runtime" : kept ? "" : ", a new runtime per load"}, ${((performance.now() - t0) / 1000).toFixed(0)} s, ${readings} reading(s) per sample${v8flags ? `, V8 flags ${v8flags}` : ""}`);
 console.log(`                 cycle ${a.cycle}   cycle ${b.cycle}   cycle ${z.cycle}   growth after warm-up`);
-for (const k of ["rssMB", "heapUsedMB", "externalMB", "arrayBuffersMB", "wasmMB", "wasmInUseKB"] as const) {
+for (const k of ["rssMB", "heapUsedMB", "codeSpaceMB", "heapLessCodeMB", "externalMB", "arrayBuffersMB", "wasmMB", "wasmInUseKB"] as const) {
   console.log(`${k.padEnd(16)} ${String(a[k]).padStart(9)} ${String(b[k]).padStart(10)} ${String(z[k]).padStart(10)}   ${pct(a[k], z[k])} %`);
 }
