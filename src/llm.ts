@@ -180,13 +180,24 @@ export class LLM {
     return this.run(prompt, opts, () => {});
   }
 
-  // A one-shot generation: a cache of its own, freed when it ends.
+  // A one-shot generation: a cache of its own, freed when it ends. dispose() while it runs
+  // aborts it: it ends at its next token with finish reason "abort".
   private run(prompt: Prompt, opts: GenerateOptions, onPiece: (p: string) => void): Promise<GenerationResult> {
     this.checkLive();
-    return this.exclusive(() => {
+    return this.exclusive(async () => {
       this.checkLive();
       const ids = this.promptTokens(prompt, opts.addBos);
-      return runGeneration(this.context(), ids, opts, (piece) => { onPiece(piece); return this.yieldNow(); });
+      const ac = new AbortController();
+      const onAbort = () => ac.abort();
+      if (opts.signal?.aborted) ac.abort();
+      else opts.signal?.addEventListener("abort", onAbort, { once: true });
+      this.running = ac;
+      try {
+        return await runGeneration(this.context(), ids, { ...opts, signal: ac.signal }, (piece) => { onPiece(piece); return this.yieldNow(); });
+      } finally {
+        opts.signal?.removeEventListener("abort", onAbort);
+        this.running = undefined;
+      }
     });
   }
 
@@ -202,17 +213,29 @@ export class LLM {
   // given, must be the type the session was saved with (a different one is one SnapshotError).
   async restore(bytes: Uint8Array, opts: { kv?: { type?: KVType } } = {}): Promise<ChatSession> {
     this.checkLive();
-    const s = await this.exclusive(async () => ChatSession.restore(this.host, bytes, opts?.kv?.type));
+    const s = await this.exclusive(async () => { this.checkLive(); return ChatSession.restore(this.host, bytes, opts?.kv?.type); });
+    if (this.disposed) { s.dispose(); throw new Error("the model was disposed"); }
     this.sessions.add(s);
     return s;
   }
 
   private readonly sessions = new Set<ChatSession>();
   private lock: Promise<unknown> = Promise.resolve();
+  private busy = false;                  // a queued call is running (its fn has not settled)
+  private running?: AbortController;     // the one-shot generation running now
 
-  // Runs fn after every call queued before it (the run state and the heap are shared).
+  // Runs fn after every call queued before it (the run state and the heap are shared). A call
+  // that starts after dispose() finds the model disposed (checkLive) and does not run.
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const p = this.lock.then(fn);
+    const p = this.lock.then(async () => {
+      this.busy = true;
+      try {
+        return await fn();
+      } finally {
+        this.busy = false;
+        if (this.disposed) this.free();   // dispose() came while fn ran: free now that it ended
+      }
+    });
     this.lock = p.catch(() => {});
     return p;
   }
@@ -280,10 +303,22 @@ export class LLM {
     return new Promise<void>((r) => setTimeout(r, 0));
   }
 
+  // Frees the weights, the run state, the thread pool and every session's cache. Calls queued
+  // behind a running one reject with "the model was disposed". A generation or turn running now
+  // ends at its next token (finish reason "abort"), and the memory is freed when it has ended:
+  // nothing it still reads is freed under it.
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     for (const s of [...this.sessions]) s.dispose();
+    this.running?.abort();
+    if (!this.busy) this.free();
+  }
+
+  private freed = false;
+  private free(): void {
+    if (this.freed) return;
+    this.freed = true;
     this.model.dispose();
     this.weights.dispose();
     this.pool?.dispose();

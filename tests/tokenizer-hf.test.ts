@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { Tokenizer as LibTokenizer } from "@huggingface/tokenizers";
 import { needFiles, sharedPath } from "./helpers/shared.ts";
 import { applyChatTemplate, tokenizerFromHF } from "../src/tokenizer/index.ts";
+import { cachedTemplateCount } from "../src/tokenizer/chat.ts";
 import type { Tokenizer } from "../src/tokenizer/types.ts";
 
 const DIR = "models/tinystories-656k";
@@ -95,5 +96,14 @@ describe("chat templates", () => {
   it("passes bos_token / eos_token to the template", () => {
     const tmpl = "{{ bos_token }}{% for m in messages %}[{{ m.role }}] {{ m.content }}{{ eos_token }}{% endfor %}";
     assert.equal(applyChatTemplate(tmpl, [{ role: "user", content: "x" }], { bos_token: "<s>", eos_token: "</s>" }), "<s>[user] x</s>");
+  });
+
+  it("keeps a bounded number of parsed templates (templates come from model files)", () => {
+    const msgs = [{ role: "user", content: "x" }];
+    for (let i = 0; i < 50; i++) assert.equal(applyChatTemplate(`${i}:{{ messages[0].content }}`, msgs), `${i}:x`);
+    assert.ok(cachedTemplateCount() <= 8, `${cachedTemplateCount()} templates cached`);
+    // the most recent ones are still served, and an evicted one parses again
+    assert.equal(applyChatTemplate("49:{{ messages[0].content }}", msgs), "49:x");
+    assert.equal(applyChatTemplate("0:{{ messages[0].content }}", msgs), "0:x");
   });
 });

@@ -174,6 +174,8 @@ export async function runTurn(ctx: ModelContext, kvc: KVController, seq: TokenSe
     if (piece.emit) await onPiece(piece.emit, next);
     if (piece.stopped) { finish = "stop"; break; }
     if (tokens.length === maxTokens) break;
+    // an abort seen while onPiece yielded: stop before running the token (within one token)
+    if (opts.signal?.aborted) { finish = "abort"; break; }
     kvc.run(seq.ids, seq.length - 1, 1);
     if (onStep) { step.generated = tokens.length; step.seen = kvc.store.seen; await onStep(step); }
   }

@@ -9,8 +9,9 @@ export function streamOf(run: (onPiece: (piece: string) => void) => Promise<Gene
   let wake: (() => void) | undefined;
   let finished = false;
   let failure: unknown;
+  // run starts now, so a generation queues on its model in call order (LLM.generate(), then
+  // LLM.complete(): the stream runs first); a throw from it rejects `result`
   const result = (async () => {
-    await Promise.resolve();
     try {
       return await run((piece) => { queue.push(piece); wake?.(); });
     } catch (e) {
