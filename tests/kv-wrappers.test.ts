@@ -262,6 +262,27 @@ describe("KV wrappers and keydiff on stories260K", { skip: needFiles(MODEL, "mod
     }
   });
 
+  it("headwise over nucleus keeps per layer exactly what nucleus keeps, layer 0 whole, split unevenly over KV heads", async () => {
+    const { rt, model } = llm.engine;
+    const ids = llm.tokenize(PROMPT, { addBos: true });
+    const kept = (kv: Record<string, unknown>) => {
+      const kvc = new KVController(rt, model, kv, n, 1);
+      try {
+        kvc.run(ids, 0, n);
+        return kvc.store.layers.map((heads) => heads.map((b) => b.n));
+      } finally {
+        kvc.dispose();
+      }
+    };
+    const plain = kept({ policy: "nucleus", tolerance: 0.05 }), hw = kept({ policy: "headwise", scorer: "nucleus", tolerance: 0.05 });
+    assert.deepEqual(hw.map((l) => l.reduce((a, b) => a + b, 0)), plain.map((l) => l.reduce((a, b) => a + b, 0)));
+    assert.deepEqual(hw[0], Array(4).fill(n), "layer 0 exempt, as nucleus's");
+    assert.ok(plain.slice(1).some((l) => l[0] < n), `nucleus pruned nothing: ${JSON.stringify(plain)}`);
+    assert.ok(hw.some((l) => new Set(l).size > 1), `every layer split evenly: ${JSON.stringify(hw)}`);
+    const dec = await llm.complete(PROMPT, { temperature: 0, maxTokens: 1, kv: { policy: "headwise", scorer: "dbudget", tolerance: 0.05 } });
+    assert.deepEqual(dec.kv!.keptPerLayer.slice(0, 2), [n, n], "dbudget's layers 0 and 1 exempt");
+  });
+
   it("values through W_o: the kernel path equals a plain sum over the f32 weights", () => {
     const { rt, model } = llm.engine, cfg = model.cfg;
     const ids = llm.tokenize(PROMPT, { addBos: true });
