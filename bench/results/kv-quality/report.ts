@@ -3,22 +3,23 @@
 // curve, every adaptive point, the target line) and prints the markdown tables of README.md:
 // where each fixed curve reaches top-1 0.99 (interpolated, the full cache as its last point),
 // each adaptive setting against the cheapest of them, headwise + SnapKV against SnapKV at 0.5.
-// Usage: node scripts/run-ts.mjs bench/results/kv-quality/report.ts [target]
+// Usage: node scripts/run-ts.mjs bench/results/kv-quality/report.ts [DIR [target]]
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { compareToCurves, type PolicyResult } from "../../../src/eval/evaluate.ts";
 import { cheapest } from "../../../src/eval/summary.ts";
 import { tradeoffSvg } from "../../../src/eval/svg.ts";
 
-const dir = dirname(fileURLToPath(import.meta.url));
-const target = Number(process.argv[2] ?? 0.99), greedyMin = 0.85;
+// (run from the repository root: the bundle run-ts.mjs makes lives elsewhere)
+const dir = process.argv[2] ?? "bench/results/kv-quality";
+const target = Number(process.argv[3] ?? 0.99), greedyMin = 0.85;
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "never");
 const pct = (x: number) => `${(100 * x).toFixed(0)} %`;
 
 interface Part { model: string; prompts: number; prompt_end: string; cont_tokens: number; gen_tokens: number; prompt_tokens: { min: number; max: number }; policies: PolicyResult[] }
 const parts = new Map<string, { head: Part; policies: PolicyResult[] }>();
 for (const file of readdirSync(dir).filter((f) => /^[^.]+\.[a-z]+\.json$/.test(f)).sort()) {
+  if (readFileSync(join(dir, file), "utf8").trim() === "") { console.error(`${file}: empty (still running?), left out`); continue; }
   const j = JSON.parse(readFileSync(join(dir, file), "utf8")) as Part;
   const name = file.split(".")[0];
   const m = parts.get(name) ?? { head: j, policies: [] as PolicyResult[] };
@@ -40,7 +41,7 @@ for (const [name, { head, policies }] of parts) {
   console.log(`| adaptive setting | kept | top-1 | greedy identical | top-1 >= ${target} and greedy >= ${pct(greedyMin)} | kept below the cheapest curve (${bestFam}, ${f3(bestReach)}) by |\n|---|---|---|---|---|---|`);
   for (const r of policies.filter((r) => r.adaptive)) {
     const ok = r.top1_agreement >= target && r.greedy_identical >= greedyMin, by = bestReach - r.kept_ratio;
-    console.log(`| ${r.name} | ${r.kept_ratio.toFixed(3)} | ${r.top1_agreement.toFixed(3)} | ${pct(r.greedy_identical)} | ${ok ? "yes" : "no"} | ${by > 0 ? `${by.toFixed(3)} (${(100 * by / bestReach).toFixed(1)} % fewer rows)` : `not below (${by.toFixed(3)})`} |`);
+    console.log(`| ${r.name} | ${r.kept_ratio.toFixed(3)} | ${r.top1_agreement.toFixed(3)} | ${pct(r.greedy_identical)} | ${ok ? "yes" : "no"} | ${!ok ? "-" : by > 0 ? `${by.toFixed(3)} (${(100 * by / bestReach).toFixed(1)} % fewer rows)` : `not below (${by.toFixed(3)})`} |`);
   }
   const at = (n: string) => policies.find((r) => r.name === n);
   const s5 = at("snapkv:0.5"), h5 = at("headwise:0.5");
