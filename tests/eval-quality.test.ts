@@ -9,6 +9,8 @@ import { main } from "../src/cli/main.ts";
 import { textPrompts } from "../src/eval/prompts.ts";
 import { cheapest, curveReach } from "../src/eval/summary.ts";
 import { calibrate } from "../src/eval/calibrate.ts";
+import { parsePolicies } from "../src/cli/eval.ts";
+import { tradeoffSvg } from "../src/eval/svg.ts";
 import type { Evaluator, PolicyResult, PolicyRun } from "../src/eval/evaluate.ts";
 import type { EvalPrompt } from "../src/eval/prompts.ts";
 import { needFiles, sharedPath } from "./helpers/shared.ts";
@@ -32,6 +34,36 @@ describe("cheapest setting with top-1 >= X", () => {
     assert.ok(Math.abs(c.curves.a - 0.9) < 1e-12);
     assert.equal(cheapest([full, ...pts], 0.99).best, undefined, "the full cache is not a setting");
     assert.deepEqual(Object.keys(cheapest([full, ...pts, point("b:0.5", "b", false, 0.5, 0.9)], 0.99).curves), ["a"], "one budget is no curve");
+  });
+});
+
+describe("eval --policies with options, and the trade-off SVG", () => {
+  it("reads options after '/', marks a wrapper over a budget-free rule adaptive, and names bad input", () => {
+    const runs = parsePolicies("snapkv:0.5,0.7,headwise/scorer=nucleus:0.01,0.005,nucleus/perHead=true/window=16/exemptLayers=0+1,nucleus/exemptLayers=1,dbudget/exemptLayers=none:0.001,headwise:0.5");
+    assert.deepEqual(runs.map((r) => [r.label, r.family, r.adaptive]), [
+      ["full", "full", false], ["snapkv:0.5", "snapkv", false], ["snapkv:0.7", "snapkv", false],
+      ["headwise/scorer=nucleus:0.01", "headwise/scorer=nucleus", true], ["headwise/scorer=nucleus:0.005", "headwise/scorer=nucleus", true],
+      ["nucleus/perHead=true/window=16/exemptLayers=0+1:0.01", "nucleus/perHead=true/window=16/exemptLayers=0+1", true],
+      ["nucleus/exemptLayers=1:0.01", "nucleus/exemptLayers=1", true], ["dbudget/exemptLayers=none:0.001", "dbudget/exemptLayers=none", true],
+      ["headwise:0.5", "headwise", false],
+    ]);
+    assert.deepEqual(runs[3].kv, { policy: "headwise", scorer: "nucleus", tolerance: 0.01 });
+    assert.deepEqual(runs[5].kv, { policy: "nucleus", perHead: true, window: 16, exemptLayers: [0, 1], tolerance: 0.01 });
+    assert.deepEqual(runs[6].kv.exemptLayers, [1], "one layer for a list option");
+    assert.deepEqual(runs[7].kv.exemptLayers, []);
+    assert.throws(() => parsePolicies("nucleus/perHead"), /"perHead" is not KEY=VALUE/);
+    assert.throws(() => parsePolicies("nucleus/window=0"), /nucleus\/window=0: .*window = 0: must be >= 1/);
+    assert.throws(() => parsePolicies("headwise/scorer=bogus:0.5"), /scorer = "bogus"/);
+    assert.throws(() => parsePolicies("nucleus/window=4/window=8"), /option window given twice/);
+  });
+
+  it("draws every fixed family as a line, every adaptive setting as a labelled point, and the target", () => {
+    const svg = tradeoffSvg([point("full", "full", false, 1, 1), point("snapkv:0.5", "snapkv", false, 0.5, 0.95), point("snapkv:0.8", "snapkv", false, 0.8, 0.985),
+      point("streaming:0.8", "streaming", false, 0.8, 0.97), point("nucleus:0.01", "nucleus", true, 0.7, 0.992)], "t", 0.99);
+    assert.equal(svg.match(/<polyline/g)?.length, 2, "one line per fixed family");
+    assert.match(svg, /snapkv \(fixed\)/);
+    assert.equal(svg.match(/>nucleus:0.01</g)?.length, 2, "the point's label and its legend entry");
+    assert.match(svg, /stroke-dasharray[^>]*\/><text[^>]*>top-1 0.99</);
   });
 });
 

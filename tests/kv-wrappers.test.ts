@@ -75,6 +75,63 @@ describe("KV wrappers and keydiff on hand-made scores", () => {
     assert.deepEqual(sel, [[0, 1, 2, 3, 10, 11], [0, 1, 2, 3, 10, 11]]);
   });
 
+  it("headwise over nucleus spends the rows nucleus keeps for the layer across KV heads", () => {
+    const a0 = [0, 6, 2, 0, 0, 0, 0, 0], a1 = [0, 1, 1, 1, 1, 1, 1, 0];
+    const ctx = layer(rt, [a0, a1]);
+    const nuc = { tolerance: 0.2, sinks: 1 };
+    // nucleus: s = (a0 + a1) / 2 = [0, 3.5, 1.5, .5, .5, .5, .5, 0], total 7; ranked 1, 2, then
+    // the .5 ties newest first 6, 5, 4, 3; evicted mass <= .2 * 7 = 1.4 first with {1, 2, 6, 5}
+    // (evicted 1.0): the layer keeps sink 0 + 4 = 5 rows in each head, 10 in all
+    assert.deepEqual(rows(buildPolicy({ policy: "nucleus", ...nuc }).select(ctx)), [0, 1, 2, 5, 6]);
+    // headwise, alpha .25: k_h = 5 - 1 sink = 4, safeguard floor(1) = row 1 in each head (head 1's
+    // ties to the older row); head 0's candidates normalized .75, .25, 0...; head 1's 1/6 for
+    // rows 1..6; the joint pool of 2 * 3 = 6: head 0 row 2 (.25), head 1 rows 2..6 (1/6)
+    const hw = buildPolicy({ policy: "headwise", scorer: "nucleus", alpha: 0.25, ...nuc });
+    assert.equal(hw.adaptive, true, "budget-free like the rule it wraps");
+    assert.deepEqual([...hw.exemptLayers], [0], "nucleus's exempt layer");
+    const sel = rows(hw.select(ctx)) as number[][];
+    assert.deepEqual(sel, [[0, 1, 2], [0, 1, 2, 3, 4, 5, 6]]);
+    assert.equal(sel[0].length + sel[1].length, 10, "the rule's budget for the layer, exactly");
+    assert.equal(buildPolicy({ policy: "headwise", scorer: "nucleus", tolerance: 0 }).select(ctx), null, "T = 0 keeps everything");
+    // perHead nucleus: head 0 alone keeps {1, 2} (evicted 0), head 1 {6, 5, 4, 3, 2} (evicted 1/6 <= .2)
+    const ph = rows(buildPolicy({ policy: "nucleus", ...nuc, perHead: true }).select(ctx)) as number[][];
+    assert.deepEqual(ph, [[0, 1, 2], [0, 2, 3, 4, 5, 6]]);
+    // headwise over it, alpha 1: each head keeps its own budget (3 and 6) from its own scores
+    assert.deepEqual(rows(buildPolicy({ policy: "headwise", scorer: "nucleus", perHead: true, alpha: 1, ...nuc }).select(ctx)), [[0, 1, 2], [0, 1, 2, 3, 4, 5]]);
+  });
+
+  it("headwise over dbudget spends the rule's newest-first cut by the last query's attention per head", () => {
+    // newest first, squares per head: head 0 r7 16, r6 9, r1 1 (base sqrt 26); head 1 r7 9, r5 16,
+    // r2 1 (base sqrt 26); prefix r7..r5: sqrt 25 in both, drop (sqrt 26 - 5) / sqrt 26 = .019 <= .05
+    // (r7, r6: (4 + 3) / 2 = 3.5, drop .31): the layer keeps sink 0 + rows 5, 6, 7 = 4 per head
+    const a0 = [0, 1, 0, 0, 0, 0, 3, 4], a1 = [0, 0, 1, 0, 0, 4, 0, 3];
+    const ctx = layer(rt, [a0, a1]);
+    const db = { tolerance: 0.05, sinks: 1 };
+    assert.deepEqual(rows(buildPolicy({ policy: "dbudget", ...db }).select(ctx)), [0, 5, 6, 7]);
+    // headwise, alpha 0: 2 * 3 rows by normalized attention: h0 r7 .5, h1 r5 .5 (tie: head 0 first),
+    // h0 r6 .375, h1 r7 .375, h0 r1 .125, h1 r2 .125
+    const sel = rows(buildPolicy({ policy: "headwise", scorer: "dbudget", alpha: 0, ...db }).select(ctx));
+    assert.deepEqual(sel, [[0, 1, 6, 7], [0, 2, 5, 7]]);
+    assert.deepEqual([...buildPolicy({ policy: "headwise", scorer: "dbudget" }).exemptLayers], [0, 1]);
+  });
+
+  it("headwise over threshold keeps the protected rows and the rule's count per layer", () => {
+    // threshold over SnapKV (window 2 = rows 10, 11 protected), T = 1.5: head 0 keeps rows 0, 1, 2
+    // (shares x m = 6, 2, 2 >= 1.5), head 1 (all 1) none: budgets 5 and 2, 7 in all
+    const h0 = [6, 2, 2, 0, 0, 0, 0, 0, 0, 0, 5, 5], h1 = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 5, 5];
+    const ctx = layer(rt, [h0, h1]);
+    const th = { window: 2, kernel: 1, tolerance: 1.5, sinks: 0 };
+    assert.deepEqual(rows(buildPolicy({ policy: "threshold", ...th }).select(ctx)), [[0, 1, 2, 10, 11], [10, 11]]);
+    // alpha 0: a pool of 3 over normalized scores (head 0 .6, .2, .2; head 1 .1 each): head 0's
+    // three again. Joint thresholds at one T over heads of equal length are already head-wise.
+    const sel = rows(buildPolicy({ policy: "headwise", scorer: "threshold", alpha: 0, ...th }).select(ctx)) as number[][];
+    assert.deepEqual(sel, [[0, 1, 2, 10, 11], [10, 11]]);
+    // T = .5: head 0 keeps 0, 1, 2 (5 rows), head 1 all 12; a pool of 3 + 10 = 13 over 20
+    // candidates: head 0's three (.6, .2, .2) and head 1's ten (.1): every head keeps what it kept
+    const half = rows(buildPolicy({ policy: "headwise", scorer: "threshold", alpha: 0, ...th, tolerance: 0.5 }).select(ctx)) as number[][];
+    assert.deepEqual(half.map((r) => r.length), [5, 12]);
+  });
+
   it("threshold evicts exactly the rows below T times a uniform share, protects sinks and recent rows", () => {
     const s = [4, 0, 2, 1, 1, 0, 2, 0, 0, 0, 5, 5]; // candidates sum 10 over 10 rows: x = s
     const ctx = layer(rt, [s, s]);
@@ -158,6 +215,8 @@ describe("KV wrappers and keydiff on hand-made scores", () => {
   it("validates options, naming the wrapper or the wrapped policy", () => {
     assert.throws(() => buildPolicy({ policy: "headwise", scorer: "bogus" }), /invalid option scorer = "bogus": expected one of snapkv/);
     assert.throws(() => buildPolicy({ policy: "headwise", scorer: "tova" }), /"headwise": scorer "tova" scores the whole layer/);
+    assert.throws(() => buildPolicy({ policy: "headwise", scorer: "nucleus", ratio: 0.5 }), /"nucleus": unknown option "ratio"|"nucleus".*ratio/);
+    assert.throws(() => buildPolicy({ policy: "headwise", scorer: "dbudget", tolerance: "x" }), /"dbudget": invalid option tolerance/);
     assert.throws(() => buildPolicy({ policy: "headwise", alpha: 2 }), /"headwise": invalid option alpha = 2: must be <= 1/);
     assert.throws(() => buildPolicy({ policy: "headwise", tolerance: 0.1 }), /"snapkv" has no option "tolerance"/);
     assert.throws(() => buildPolicy({ policy: "headwise", scorer: "knorm", window: 4 }), /"knorm" has no option "window"/);
@@ -203,6 +262,27 @@ describe("KV wrappers and keydiff on stories260K", { skip: needFiles(MODEL, "mod
       const k = await llm.complete(PROMPT, { temperature: 0, maxTokens: 1, kv: { policy, budget: 40 } });
       assert.deepEqual(k.kv!.keptPerLayer, Array(5).fill(40), policy);
     }
+  });
+
+  it("headwise over nucleus keeps per layer exactly what nucleus keeps, layer 0 whole, split unevenly over KV heads", async () => {
+    const { rt, model } = llm.engine;
+    const ids = llm.tokenize(PROMPT, { addBos: true });
+    const kept = (kv: Record<string, unknown>) => {
+      const kvc = new KVController(rt, model, kv, n, 1);
+      try {
+        kvc.run(ids, 0, n);
+        return kvc.store.layers.map((heads) => heads.map((b) => b.n));
+      } finally {
+        kvc.dispose();
+      }
+    };
+    const plain = kept({ policy: "nucleus", tolerance: 0.05 }), hw = kept({ policy: "headwise", scorer: "nucleus", tolerance: 0.05 });
+    assert.deepEqual(hw.map((l) => l.reduce((a, b) => a + b, 0)), plain.map((l) => l.reduce((a, b) => a + b, 0)));
+    assert.deepEqual(hw[0], Array(4).fill(n), "layer 0 exempt, as nucleus's");
+    assert.ok(plain.slice(1).some((l) => l[0] < n), `nucleus pruned nothing: ${JSON.stringify(plain)}`);
+    assert.ok(hw.some((l) => new Set(l).size > 1), `every layer split evenly: ${JSON.stringify(hw)}`);
+    const dec = await llm.complete(PROMPT, { temperature: 0, maxTokens: 1, kv: { policy: "headwise", scorer: "dbudget", tolerance: 0.05 } });
+    assert.deepEqual(dec.kv!.keptPerLayer.slice(0, 2), [n, n], "dbudget's layers 0 and 1 exempt");
   });
 
   it("values through W_o: the kernel path equals a plain sum over the f32 weights", () => {

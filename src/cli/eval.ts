@@ -17,7 +17,7 @@ const FLAGS: FlagSpec[] = [
   { names: ["--prompt-tokens"], key: "promptTokens", type: "string", help: "prompt length L or range LO-HI (default 96-436, clamped to the context)" },
   { names: ["--cont-tokens"], key: "contTokens", type: "integer", help: "teacher-forced continuation tokens (default 40)" },
   { names: ["--gen-tokens"], key: "genTokens", type: "integer", help: "greedy tokens compared with the full cache (default 32)" },
-  { names: ["--policies"], key: "policies", type: "string", help: "e.g. full,dbudget,nucleus,streaming:0.5,snapkv:0.5,0.6,0.7 (a number after a fixed policy is a ratio, after an adaptive one a tolerance)" },
+  { names: ["--policies"], key: "policies", type: "string", help: "e.g. full,dbudget,nucleus,streaming:0.5,snapkv:0.5,0.6,0.7 (a number after a fixed policy is a ratio, after an adaptive one a tolerance); options after /: nucleus/perHead=true:0.01, headwise/scorer=nucleus:0.01, nucleus/exemptLayers=0+1" },
   { names: ["--prompt-end"], key: "promptEnd", type: "string", help: "where prompts end: sentence (default), paragraph, or token (at the token count, mostly mid-sentence)" },
   { names: ["--task"], key: "task", type: "string", help: "text (default), retrieval, or long: the full cache's greedy continuation (--gen-tokens, default 256) teacher-forced under pruning during decode" },
   { names: ["--interval"], key: "interval", type: "integer", help: "--task long: prune after the prompt and every N decoded tokens (default 32)" },
@@ -38,31 +38,63 @@ export function withKVTypes(runs: PolicyRun[], spec: string | undefined): Policy
   return types.flatMap((t) => runs.map((r) => ({ ...r, label: `${r.label}@${t}`, kv: { ...r.kv, type: t as KVType } })));
 }
 
-// "full,dbudget,streaming:0.5,snapkv:0.5,0.6" -> runs
+// "full,dbudget,streaming:0.5,snapkv:0.5,0.6" -> runs. A policy may carry options after "/":
+// "nucleus/perHead=true/window=16:0.01", "headwise/scorer=nucleus:0.01,0.005",
+// "nucleus/exemptLayers=0+1" (a list joined by "+"; "none" for an empty list). The label and the
+// family are the name with its options.
 export function parsePolicies(spec: string): PolicyRun[] {
   const runs: PolicyRun[] = [];
   let last: string | undefined;
   for (const raw of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
-    let name: string, value: string | undefined;
+    let named: string, value: string | undefined;
     if (/^[-+]?[0-9.eE+-]+$/.test(raw)) {
       if (!last) throw new UsageError(`--policies: "${raw}" has no policy before it`);
-      name = last; value = raw;
+      named = last; value = raw;
     } else {
-      [name, value] = raw.split(":");
+      [named, value] = raw.split(":");
     }
+    const [name, ...parts] = named.split("/");
     const f = POLICIES.get(name);
     if (!f) throw new UsageError(`--policies: unknown KV policy "${name}" (known: ${[...POLICIES.keys()].join(", ")})`);
-    last = name;
+    last = named;
     const param = value === undefined ? undefined : Number(value);
     if (value !== undefined && !Number.isFinite(param)) throw new UsageError(`--policies: "${value}" is not a number`);
     if (name === "full") { runs.push({ label: "full", family: "full", adaptive: false, kv: { policy: "full" } }); continue; }
-    const fallback = (k: string) => { const v = f.defaults[k]; return typeof v === "number" ? v : undefined; };
-    const kv = f.adaptive ? { policy: name, tolerance: param } : { policy: name, ratio: param ?? fallback("ratio") };
-    const shown = f.adaptive ? param ?? fallback("tolerance") : kv.ratio;
-    runs.push({ label: `${name}:${shown}`, family: name, adaptive: f.adaptive, param: shown, kv });
+    const opts = policyOptions(named, parts);
+    const wrapped = typeof opts.scorer === "string" ? POLICIES.get(opts.scorer) : undefined;
+    // a single layer for a list option ("exemptLayers=1")
+    for (const [k, v] of Object.entries(opts)) if (typeof v === "number" && (f.options[k] ?? wrapped?.options[k])?.type === "integers") opts[k] = [v];
+    let adaptive: boolean;
+    try {
+      adaptive = f.create(opts).adaptive;
+    } catch (e) {
+      throw new UsageError(`--policies: ${named}: ${(e as Error).message}`);
+    }
+    // a wrapper's defaults may live in the policy it wraps (headwise over nucleus: its tolerance)
+    const fallback = (k: string) => { const v = opts[k] ?? f.defaults[k] ?? wrapped?.defaults[k]; return typeof v === "number" ? v : undefined; };
+    const shown = param ?? fallback(adaptive ? "tolerance" : "ratio");
+    const kv = { policy: name, ...opts, [adaptive ? "tolerance" : "ratio"]: shown };
+    runs.push({ label: `${named}:${shown}`, family: named, adaptive, param: shown, kv });
   }
   if (!runs.some((r) => r.family === "full")) runs.unshift({ label: "full", family: "full", adaptive: false, kv: { policy: "full" } });
   return runs;
+}
+
+// ["perHead=true", "window=16", "exemptLayers=0+1"] -> { perHead: true, window: 16, exemptLayers: [0, 1] }
+function policyOptions(named: string, parts: string[]): Record<string, unknown> {
+  const opts: Record<string, unknown> = {};
+  for (const part of parts) {
+    const m = /^([A-Za-z][A-Za-z0-9]*)=(.*)$/.exec(part);
+    if (!m) throw new UsageError(`--policies: ${named}: "${part}" is not KEY=VALUE`);
+    const v = m[2];
+    if (m[1] in opts) throw new UsageError(`--policies: ${named}: option ${m[1]} given twice`);
+    if (v === "true" || v === "false") opts[m[1]] = v === "true";
+    else if (v === "none") opts[m[1]] = [];
+    else if (/^[0-9]+(\+[0-9]+)+$/.test(v)) opts[m[1]] = v.split("+").map(Number);
+    else if (v !== "" && Number.isFinite(Number(v))) opts[m[1]] = Number(v);
+    else opts[m[1]] = v;
+  }
+  return opts;
 }
 
 export async function evalCommand(argv: string[], io: CliIO): Promise<void> {
@@ -112,7 +144,7 @@ export async function evalCommand(argv: string[], io: CliIO): Promise<void> {
       cont_tokens: cont, gen_tokens: gen, ...(long ? { interval } : {}), policies: results,
       cheapest: cheapest(results, target),
     };
-    if (f.svg) await writeFile(f.svg as string, tradeoffSvg(results, `${llm.file.name}: ${prompts.length} prompts, ${cont} teacher-forced tokens`));
+    if (f.svg) await writeFile(f.svg as string, tradeoffSvg(results, `${llm.file.name}: ${prompts.length} prompts, ${cont} teacher-forced tokens`, target));
     if (f.json) {
       const c = summary.cheapest, json = { ...summary, cheapest: { target, best: c.best?.name, best_adaptive: c.bestAdaptive?.name, curves: c.curves } };
       io.out(JSON.stringify(json, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2) + "\n");

@@ -1,10 +1,11 @@
 // The eval's trade-off plot: kept ratio (x) against top-1 agreement (y). Fixed-budget policies
-// are lines through their budgets; adaptive policies are labelled points.
+// are lines through their budgets; adaptive policies are labelled points; a dashed line marks the
+// top-1 target when one is given.
 import type { PolicyResult } from "./evaluate.ts";
 
 const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
-export function tradeoffSvg(results: PolicyResult[], title: string): string {
+export function tradeoffSvg(results: PolicyResult[], title: string, target?: number): string {
   const W = 720, H = 480, ml = 64, mr = 180, mt = 40, mb = 52;
   const pw = W - ml - mr, ph = H - mt - mb;
   const ys = results.map((r) => r.top1_agreement).filter(Number.isFinite);
@@ -23,6 +24,7 @@ export function tradeoffSvg(results: PolicyResult[], title: string): string {
     out.push(`<line x1="${ml}" y1="${Y(yv)}" x2="${ml + pw}" y2="${Y(yv)}" stroke="#eee"/><text x="${ml - 6}" y="${Y(yv) + 4}" text-anchor="end">${yv.toFixed(3)}</text>`);
   }
   out.push(`<rect x="${ml}" y="${mt}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
+  if (target !== undefined && target >= y0 && target <= y1) out.push(`<line x1="${ml}" y1="${Y(target)}" x2="${ml + pw}" y2="${Y(target)}" stroke="#d00" stroke-dasharray="6 4"/><text x="${ml + 4}" y="${Y(target) - 4}" fill="#d00">top-1 ${target}</text>`);
   out.push(`<text x="${ml + pw / 2}" y="${H - 12}" text-anchor="middle">kept ratio (mean over layers)</text>`);
   out.push(`<text transform="translate(16 ${mt + ph / 2}) rotate(-90)" text-anchor="middle">top-1 agreement with the full cache</text>`);
   const families = [...new Set(results.filter((r) => !r.adaptive && r.family !== "full").map((r) => r.family))];

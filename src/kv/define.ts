@@ -27,9 +27,10 @@ export function definePolicy<S extends Schema>(def: PolicyDef<S>): PolicyFactory
     name: def.name, summary: def.summary, adaptive, options: def.options, defaults, scorer,
     create(given) {
       const { options: shared, scorer: sc } = scorer(given);
+      const isAdaptive = sc.adaptive ?? adaptive;
       return {
-        name: def.name, adaptive, window: sc.window ?? 0, queries: sc.queries ?? false, exemptLayers: new Set(shared.exemptLayers ?? []), state: sc.state,
-        select: (ctx) => selectLayer(def.name, adaptive, shared, sc, ctx),
+        name: def.name, adaptive: isAdaptive, window: sc.window ?? 0, queries: sc.queries ?? false, exemptLayers: new Set(shared.exemptLayers ?? []), state: sc.state,
+        select: (ctx) => selectLayer(def.name, isAdaptive, shared, sc, ctx),
       };
     },
   };

@@ -74,6 +74,11 @@ export interface Scorer {
   readonly perHead?: boolean;     // one selection per KV head (default: one per layer)
   readonly queries?: boolean;     // reads queryStats() (the window records pre-RoPE queries)
   readonly state?: PolicyState;   // state kept between prunes (default none)
+  // score() takes a KV head even though cut() cuts the whole layer (a budget-free rule whose
+  // ranking signal exists per head, so headwise can spend its budget across heads)
+  readonly headScores?: boolean;
+  // a wrapper is budget-free when the rule it wraps is (overrides the definition's `adaptive`)
+  readonly adaptive?: boolean;
   budget?(ctx: LayerContext, n: number): number;
   recent?(b: number, n: number): number;
   // (>= hi) higher is kept; only rows [sinks, hi) are ranked

@@ -9,8 +9,7 @@ import type { LayerContext, Scorer, SharedOptions } from "../policy.ts";
 import { definePolicy } from "../define.ts";
 import { number, withDefault } from "../schema.ts";
 import { budgetOf, sinkCount } from "../select.ts";
-import { SCORER } from "./headwise.ts";
-import { innerScorer } from "./scorers.ts";
+import { SCORER, innerScorer } from "./scorers.ts";
 
 // (hi) scores over rows [0, hi) of a unit of n rows: rows [s, hi) ranked, `first` of them (the
 // best by `base`) pinned above every other, the rest (base + eps) * vnorm

@@ -7,6 +7,7 @@ import { definePolicy } from "../define.ts";
 import { boolean, withDefault } from "../schema.ts";
 import { EXEMPT, SINKS, TOLERANCE } from "./common.ts";
 import { dbudgetCut } from "../../wasm/ops/dbudget.ts";
+import { sumRows } from "../select.ts";
 
 export const dbudget = definePolicy({
   name: "dbudget",
@@ -15,6 +16,21 @@ export const dbudget = definePolicy({
   options: { tolerance: TOLERANCE, sinks: SINKS, exemptLayers: withDefault(EXEMPT, [0, 1]), sinksInNorm: withDefault(boolean("count the sink positions in both norms"), false) },
   make: (o) => ({
     window: 1,
+    // the halting signal per KV head: the last query's attention, averaged over the head's query
+    // group (positions are ranked by age, which is the same in every head; headwise over dbudget
+    // compares heads by the attention the rule measures instead)
+    headScores: true,
+    score(ctx, h, hi) {
+      const nGroup = ctx.nHeads / ctx.nKvHeads;
+      if (h === undefined) {
+        const s = new Float32Array(hi);
+        for (let k = 0; k < ctx.nKvHeads; k++) { const p = sumRows(ctx.windowScores(k, 1, "sum"), nGroup, ctx.heads[k].n); for (let i = 0; i < hi; i++) s[i] += p[i] / ctx.nHeads; }
+        return s;
+      }
+      const s = sumRows(ctx.windowScores(h, 1, "sum"), nGroup, ctx.heads[h].n);
+      for (let i = 0; i < s.length; i++) s[i] /= nGroup;
+      return s;
+    },
     cut(ctx, _h, s) {
       const n = ctx.heads[0].n, nGroup = ctx.nHeads / ctx.nKvHeads;
       // attn (nHeads, n): the last query's softmax row of every query head

@@ -6,21 +6,47 @@
 // sum_h (k_h - safeguard_h) rows go to the best candidates of all heads together, compared by
 // normalized score (each head's candidate scores shifted to >= 0 and divided by their sum, so a
 // head whose attention is spread out wins more rows than one that is concentrated).
+// Over a budget-free rule (scorer = dbudget, nucleus or threshold) the wrapper is budget-free
+// too: b_h is what the rule itself keeps in head h (the layer's cut, in every head, for a rule
+// that cuts the layer at once), and the scores are the rule's own signal per KV head (nucleus:
+// its window's mean attention; dbudget: the last query's attention; threshold: its wrapped
+// scores, over threshold's default scorer, snapkv: headwise's own `scorer` option names the rule).
+// The tolerance, window, sinks and exempt layers are the rule's.
 // Options other than scorer and alpha are the wrapped policy's (ratio, budget, window, ...).
-import type { LayerContext, Scorer, SharedOptions } from "../policy.ts";
+import type { LayerContext, PolicyFactory, Scorer, SharedOptions } from "../policy.ts";
 import { definePolicy } from "../define.ts";
 import { number, withDefault, type OptionSpec } from "../schema.ts";
 import { budgetOf, range, sinkCount, topRows, unionRows } from "../select.ts";
 import { SCORER_NAMES, innerScorer, normalizeScores } from "./scorers.ts";
+import { dbudget } from "./dbudget.ts";
+import { nucleus } from "./nucleus.ts";
+import { threshold } from "./threshold.ts";
 
-export const SCORER: OptionSpec<string, true> = { type: "string", values: SCORER_NAMES, help: `the scoring policy wrapped (${SCORER_NAMES.join(", ")})`, default: "snapkv", hasDefault: true };
+// the budget-free rules headwise can wrap: their budget is what they keep
+const RULES: ReadonlyMap<string, PolicyFactory> = new Map([dbudget, nucleus, threshold].map((f) => [f.name, f]));
+const NAMES = [...SCORER_NAMES, ...RULES.keys()];
+const WRAPPED: OptionSpec<string, true> = { type: "string", values: NAMES, help: `the scoring policy or budget-free rule wrapped (${NAMES.join(", ")})`, default: "snapkv", hasDefault: true };
+
+// b_h per KV head: the rows the budget-free rule keeps in each head (sinks included)
+function ruleBudgets(name: string, ctx: LayerContext, rule: Scorer, o: SharedOptions): number[] {
+  const kept = (h: number | undefined, n: number) => {
+    const s = sinkCount(ctx.positions(h ?? 0), o.sinks ?? 0);
+    return unionRows(n, range(0, s), rule.cut!(ctx, h, s)).length;
+  };
+  if (rule.perHead) return ctx.heads.map((head, h) => kept(h, head.n));
+  const n = ctx.heads[0].n;
+  if (ctx.heads.some((h) => h.n !== n)) throw new Error(`headwise over ${name}: layer ${ctx.layer} was pruned per KV head and ${name} cuts the whole layer at once (prune once after the prompt, or use a rule that cuts per KV head)`);
+  const b = kept(undefined, n);
+  return ctx.heads.map(() => b);
+}
 
 // Rows (per KV head, ascending) the layer keeps under head-wise allocation of sc's budgets.
-export function headwiseSelect(ctx: LayerContext, inner: Scorer, o: SharedOptions, alpha: number): Int32Array[] | null {
+// budgets: b_h per KV head (default: the wrapped fixed-budget policy's)
+export function headwiseSelect(ctx: LayerContext, inner: Scorer, o: SharedOptions, alpha: number, budgets?: number[]): Int32Array[] | null {
   const H = ctx.nKvHeads;
   const units = ctx.heads.map((head, h) => {
     const n = head.n;
-    const b = inner.budget ? inner.budget(ctx, n) : budgetOf(n, o);
+    const b = budgets ? budgets[h] : inner.budget ? inner.budget(ctx, n) : budgetOf(n, o);
     const s = Math.min(sinkCount(ctx.positions(h), o.sinks ?? 0), b);
     const r = Math.min(inner.recent ? inner.recent(b, n) : 0, b - s);
     return { n, b, s, hi: n - r, k: b - s - r };
@@ -55,13 +81,22 @@ export function headwiseSelect(ctx: LayerContext, inner: Scorer, o: SharedOption
 
 export const headwise = definePolicy({
   name: "headwise",
-  summary: "AdaKV-style head-wise budgets over a scoring policy (scorer=snapkv by default): the layer's budget goes to the best normalized scores of all KV heads jointly",
+  summary: "AdaKV-style head-wise budgets over a scoring policy (scorer=snapkv by default) or a budget-free rule (dbudget, nucleus, threshold): the layer's budget goes to the best normalized scores of all KV heads jointly",
   wraps: true,
   options: {
-    scorer: SCORER,
+    scorer: WRAPPED,
     alpha: withDefault(number("safeguard: fraction of each head's own budget it keeps from its own best rows", { min: 0, max: 1 }), 0.2),
   },
   make(o, rest) {
+    const rule = RULES.get(o.scorer);
+    if (rule) {
+      const { options, scorer } = rule.scorer(rest);
+      if (!scorer.score || !(scorer.perHead || scorer.headScores)) throw new RangeError(`KV policy "headwise": rule "${o.scorer}" has no score per KV head`);
+      return {
+        window: scorer.window, queries: scorer.queries, perHead: true, adaptive: true, shared: options,
+        layer: (ctx, shared) => headwiseSelect(ctx, scorer, shared, o.alpha, ruleBudgets(o.scorer, ctx, scorer, shared)),
+      };
+    }
     const { options, scorer } = innerScorer("headwise", o.scorer, rest, true);
     return {
       window: scorer.window, queries: scorer.queries, perHead: true, shared: options,

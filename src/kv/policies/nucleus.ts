@@ -2,7 +2,8 @@
 // s[i] = mean over all query heads and the last `window` prompt queries of their attention on
 // position i; rank the non-sink positions by s (ties: newer first) and keep the smallest set
 // whose evicted mass / total mass <= T. Layer 0 exempt, sinks kept, one cut per layer (or per
-// KV head with perHead). T <= 0 keeps everything.
+// KV head with perHead). T <= 0 keeps everything. score() is s itself (per KV head or per layer),
+// which headwise uses to spend the rows nucleus keeps across KV heads.
 import type { LayerContext } from "../policy.ts";
 import { definePolicy } from "../define.ts";
 import { boolean, withDefault } from "../schema.ts";
@@ -39,6 +40,9 @@ export const nucleus = definePolicy({
   make: (o) => ({
     window: o.window,
     perHead: o.perHead,
+    // its ranking signal, per KV head or for the layer (headwise over nucleus compares heads by it)
+    headScores: true,
+    score: (ctx, h) => meanAttention(ctx, h, o.window),
     cut(ctx, h, sinks) {
       const s = meanAttention(ctx, h, o.window), n = s.length;
       const order = topRows(ctx.rt, s, sinks, n, n - sinks, true);

@@ -1,6 +1,7 @@
 // The fixed-budget policies whose score() a wrapper (headwise, threshold, criticalkv) may reuse,
 // by name. A wrapper builds the named policy's scorer from the options it does not own.
 import type { PolicyFactory, Scorer, SharedOptions } from "../policy.ts";
+import type { OptionSpec } from "../schema.ts";
 import { h2o } from "./h2o.ts";
 import { snapkv, pyramidkv } from "./snapkv.ts";
 import { tova } from "./tova.ts";
@@ -10,6 +11,8 @@ import { expectedAttention } from "./expected.ts";
 
 export const SCORERS: ReadonlyMap<string, PolicyFactory> = new Map([snapkv, pyramidkv, h2o, tova, knorm, keydiff, expectedAttention].map((f) => [f.name, f]));
 export const SCORER_NAMES = [...SCORERS.keys()];
+
+export const SCORER: OptionSpec<string, true> = { type: "string", values: SCORER_NAMES, help: `the scoring policy wrapped (${SCORER_NAMES.join(", ")})`, default: "snapkv", hasDefault: true };
 
 // The named scorer built from `opts`; `owner` names the wrapper in errors.
 export function innerScorer(owner: string, name: string, opts: Record<string, unknown>, needPerHead = false): { options: SharedOptions; scorer: Scorer } {

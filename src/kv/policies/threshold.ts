@@ -10,8 +10,7 @@
 import { definePolicy } from "../define.ts";
 import { integer, withDefault } from "../schema.ts";
 import { EXEMPT, SINKS, TOLERANCE } from "./common.ts";
-import { SCORER } from "./headwise.ts";
-import { innerScorer, normalizeScores } from "./scorers.ts";
+import { SCORER, innerScorer, normalizeScores } from "./scorers.ts";
 
 // Candidate rows [lo, hi) kept: those whose share times their count is >= t (ascending indices).
 export function thresholdRows(scores: Float32Array, lo: number, hi: number, t: number): number[] {
@@ -35,11 +34,16 @@ export const threshold = definePolicy({
   make(o, rest) {
     for (const k of ["ratio", "budget"]) if (rest[k] !== undefined) throw new RangeError(`KV policy "threshold" is budget-free: it has no option "${k}" (give tolerance)`);
     const { options, scorer } = innerScorer("threshold", o.scorer, rest);
+    // the newest rows never evicted out of n (the wrapped policy's recent rows at its full budget)
+    const protect = (n: number) => Math.max(o.recent, scorer.recent ? scorer.recent(n, n) : 0);
     return {
       window: scorer.window, queries: scorer.queries, perHead: scorer.perHead, shared: options,
+      // for headwise over threshold: the wrapped scores and the protected rows
+      score: scorer.score,
+      recent: (_b, n) => protect(n),
       cut(ctx, h, sinks) {
         const n = ctx.heads[h ?? 0].n;
-        const r = Math.min(n - sinks, Math.max(o.recent, scorer.recent ? scorer.recent(n, n) : 0));
+        const r = Math.min(n - sinks, protect(n));
         const hi = n - r;
         const keep = hi > sinks ? thresholdRows(scorer.score!(ctx, h, hi), sinks, hi, o.tolerance) : [];
         for (let i = hi; i < n; i++) keep.push(i);
