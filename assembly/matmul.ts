@@ -20,13 +20,15 @@
 //            256x2048x2048: 38.4 / 28.4; KC 256 / 512 / 1024 / 2048 lose 5-15 % (hsum and
 //            read-modify-write of Y per block); NC 16..128 within noise. Register-only peak
 //            (probe_peak_f32) was 45-49 / 30-39 at the same time.
-//   gemv v1: 6 rows x 1 accumulator (relaxed) / 3 rows x 2 (simd) sharing each x load:
-//            576x1536: 29.7 / 23.4, 2048x8192: 8.2 / 6.3 (DRAM bound).
-//   gemv v2: one row at a time, 4 accumulators, 16 floats a trip (gemvRow below): the loop
-//            shape of llama.cpp's ggml_vec_dot_f32, whose native decode of the 135M F32 file
-//            streamed ~24 GB/s of weights here (44 tok/s, issue 10) where v1 decoded at
-//            18-19 tok/s (~10 GB/s). v2 was written while the machine was saturated, so its
-//            figures are in the commit that measures it, not here.
+//   gemv: see GEMV_ROWS below; final 576x1536: 29.7 / 23.4, 2048x8192: 8.2 / 6.3 (DRAM bound).
+//   gemv, tried and kept out (relaxed build, one decode-shaped stream: the 210 matrices of a
+//   SmolLM2-135M token plus its 49152x576 classifier, 538 MB from DRAM, median of 9 rounds
+//   timed in process CPU time because the machine was saturated; read probe 6.9 GB/s then):
+//     6 rows x 1 acc (this kernel): 6.4 GB/s per token, 2048x8192 11.5 GB/s
+//     1 row x 4 acc, 16 floats a trip (llama.cpp's ggml_vec_dot_f32 shape): 6.5, 6.3
+//     2 rows x 4 acc: 5.0, 8.3;  4 rows x 2 acc: 5.8, 10.8;  1 row x 4 + a load 4 KB ahead: 5.5, 5.5
+//   so the decode stream was at ~93 % of the probe with either of the first two, and one long
+//   row at a time loses on long rows (one stream has too few misses in flight).
 import { fmadd, hsum } from "./simd";
 
 // dot(a[k0..k1), b[k0..k1)) for a few k (the scalar tail after a vector loop)
@@ -40,41 +42,76 @@ import { fmadd, hsum } from "./simd";
   return s;
 }
 
-// One row at a time. W's rows are contiguous, so walking them in order reads the whole matrix
-// as one sequential stream, the pattern the hardware prefetcher follows best (a group of rows
-// read side by side is as many short streams that restart at every group); x (n_in floats)
-// stays in L1, so its second load per multiply-add costs no memory traffic. 4 accumulators
-// (16 floats, one 64-byte cache line per trip) hide the multiply-add latency; the plain build
-// issues 8 loads + 4 accumulators + 1 temporary = 13 <= 15 registers, so nothing spills.
-// In decode nothing stays in cache between tokens (a SmolLM2-135M token streams 538 MB of
-// weights through 210 matrices and a 49152x576 classifier), so the stream is what counts.
-// Order per row: the 4 accumulators over k < n_in & ~15, then 4-float steps into the first,
-// then (a0 + a1) + (a2 + a3), hsum, and the scalar tail: fixed by n_in alone, so a row's
-// result does not depend on r0, r1 (a split across workers gives the same bits).
+// Row groups per build (the same register budget as gemm below: accumulators + loads, +1 in
+// the plain build, <= 15). DRAM-bound shapes gain from more rows (more streams in flight);
+// L3-resident ones from fewer loop overheads. Measured (GFLOP/s relaxed / simd, min of many
+// calls on a loaded machine): 576x1536: 3 rows x 2 acc 27 / 23, 6 x 1 27 / 19, 4 x 2 20 / 22
+// (spills in simd), 4 x 1 22 / 18, 8 x 1 14 / 15, 4x3, 5x2, 3x4 ~15 (spills); 2048x8192:
+// 3 x 2 5.4-6.5, 6 x 1 5.9-7.4 (relaxed).
+const GEMV_ROWS: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 3; // rows sharing each x load
+const GEMV_ACC: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 2;  // accumulators per row (4 floats each)
+const GEMV_STEP: i32 = 4 * GEMV_ACC;                     // floats of a row per loop trip
+
+// Rows of gemv: y[r + i] = dot(W[r + i, :], x) for i < nrow (nrow <= GEMV_ROWS, a compile-time
+// constant at every call site, so unused rows fold away). Each row sums its GEMV_ACC
+// accumulators' lanes, then the scalar tail: the order does not depend on nrow, so a row's
+// result does not depend on r0, r1.
 // @ts-ignore: decorator
-@inline function gemvRow(w: usize, x: usize, n_in: i32): f32 {
-  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
-  let p = w, px = x;
-  const end16 = w + (<usize>(n_in & ~15) << 2);
-  for (; p < end16; p += 64, px += 64) {
-    a0 = fmadd(v128.load(p), v128.load(px), a0);
-    a1 = fmadd(v128.load(p, 16), v128.load(px, 16), a1);
-    a2 = fmadd(v128.load(p, 32), v128.load(px, 32), a2);
-    a3 = fmadd(v128.load(p, 48), v128.load(px, 48), a3);
+@inline function gemvRows(W: usize, x: usize, y: usize, n_in: i32, r: i32, nrow: i32): void {
+  const rs = <usize>n_in << 2;
+  const w = W + <usize>r * rs;
+  let p0 = w, p1 = w + rs, p2 = w + 2 * rs, p3 = w + 3 * rs, p4 = w + 4 * rs, p5 = w + 5 * rs, px = x;
+  let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+  let d0 = c0, d1 = c0, d2 = c0, d3 = c0, d4 = c0, d5 = c0;
+  const kt = n_in & ~(GEMV_STEP - 1);
+  const end = x + (<usize>kt << 2), step = <usize>GEMV_STEP << 2;
+  for (; px < end; px += step, p0 += step, p1 += step, p2 += step, p3 += step, p4 += step, p5 += step) {
+    const xa = v128.load(px), xb = GEMV_ACC > 1 ? v128.load(px, 16) : xa;
+    c0 = fmadd(v128.load(p0), xa, c0);
+    if (GEMV_ACC > 1) d0 = fmadd(v128.load(p0, 16), xb, d0);
+    if (nrow > 1) {
+      c1 = fmadd(v128.load(p1), xa, c1);
+      if (GEMV_ACC > 1) d1 = fmadd(v128.load(p1, 16), xb, d1);
+    }
+    if (nrow > 2) {
+      c2 = fmadd(v128.load(p2), xa, c2);
+      if (GEMV_ACC > 1) d2 = fmadd(v128.load(p2, 16), xb, d2);
+    }
+    if (nrow > 3) {
+      c3 = fmadd(v128.load(p3), xa, c3);
+      if (GEMV_ACC > 1) d3 = fmadd(v128.load(p3, 16), xb, d3);
+    }
+    if (nrow > 4) {
+      c4 = fmadd(v128.load(p4), xa, c4);
+      if (GEMV_ACC > 1) d4 = fmadd(v128.load(p4, 16), xb, d4);
+    }
+    if (nrow > 5) {
+      c5 = fmadd(v128.load(p5), xa, c5);
+      if (GEMV_ACC > 1) d5 = fmadd(v128.load(p5, 16), xb, d5);
+    }
   }
-  const kt = n_in & ~3;
-  const end4 = w + (<usize>kt << 2);
-  for (; p < end4; p += 16, px += 16) a0 = fmadd(v128.load(p), v128.load(px), a0);
-  return hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3))) + dotTail(w, x, kt, n_in);
+  const yr = y + (<usize>r << 2);
+  store<f32>(yr, hsum(f32x4.add(c0, d0)) + dotTail(w + 0 * rs, x, kt, n_in), 0);
+  if (nrow > 1) store<f32>(yr, hsum(f32x4.add(c1, d1)) + dotTail(w + 1 * rs, x, kt, n_in), 4);
+  if (nrow > 2) store<f32>(yr, hsum(f32x4.add(c2, d2)) + dotTail(w + 2 * rs, x, kt, n_in), 8);
+  if (nrow > 3) store<f32>(yr, hsum(f32x4.add(c3, d3)) + dotTail(w + 3 * rs, x, kt, n_in), 12);
+  if (nrow > 4) store<f32>(yr, hsum(f32x4.add(c4, d4)) + dotTail(w + 4 * rs, x, kt, n_in), 16);
+  if (nrow > 5) store<f32>(yr, hsum(f32x4.add(c5, d5)) + dotTail(w + 5 * rs, x, kt, n_in), 20);
 }
 
 // gemv_f32: y[r] = sum_i W[r, i] * x[i] for r in [r0, r1)
 //   W (n_out, n_in) row-major, x (n_in), y (n_out)
-// Memory-bound: every weight is read once, in address order.
+// Memory-bound: every weight is read once; GEMV_ROWS rows at a time share each x load.
 export function gemv_f32(W: usize, x: usize, y: usize, n_in: i32, r0: i32, r1: i32): void {
-  const rs = <usize>n_in << 2;
-  let w = W + <usize>r0 * rs;
-  for (let r = r0; r < r1; r++, w += rs) store<f32>(y + (<usize>r << 2), gemvRow(w, x, n_in));
+  let r = r0;
+  for (; r + GEMV_ROWS <= r1; r += GEMV_ROWS) gemvRows(W, x, y, n_in, r, GEMV_ROWS);
+  switch (r1 - r) {
+    case 1: gemvRows(W, x, y, n_in, r, 1); break;
+    case 2: gemvRows(W, x, y, n_in, r, 2); break;
+    case 3: gemvRows(W, x, y, n_in, r, 3); break;
+    case 4: gemvRows(W, x, y, n_in, r, 4); break;
+    case 5: gemvRows(W, x, y, n_in, r, 5); break;
+  }
 }
 
 // ---- gemm ----
