@@ -11,14 +11,6 @@ import { gemm, gemv } from "../wasm/ops/matmul.ts";
 import { actScratchBytes, gemmQ, gemvQ, gemvQInt, gemmScratchFloats, intDotAct, quantizeRows } from "../wasm/ops/qmatmul.ts";
 import { splitLinear } from "../wasm/ops/parallel.ts";
 
-// One token through a weight smaller than this runs on the calling thread alone: handing a
-// part to a worker (store, notify, its wake-up or spin, and the wait for it) costs a few
-// microseconds, about what streaming 64 KiB of weights takes at 15-20 GB/s, so below it the
-// pool cannot win. (An estimate from those figures, not a measured crossover: the machine was
-// too loaded to time it; bench/e2e.ts on the tiny models at 1 and 2 threads is the check.)
-// The result is the same bits either way (every row is summed in the same order).
-export const SPLIT_MIN_BYTES = 64 * 1024;
-
 export class Linear {
   private scratch: Tensor[];  // per thread: the quantized gemm's panel buffer
   private xq: Tensor;         // (actScratchBytes(maxIn)) u8: one activation row quantized for the integer gemv
@@ -32,7 +24,7 @@ export class Linear {
 
   // Y (m, n_out) = X (m, n_in) @ W (n_out, n_in)^T, rows of X and Y contiguous
   apply(y: Tensor, W: Tensor, x: Tensor, m: number): void {
-    if (this.pool && (m > 1 || W.nbytes >= SPLIT_MIN_BYTES)) splitLinear(this.pool, y, W, x, m, this.scratch, this.xq);
+    if (this.pool) splitLinear(this.pool, y, W, x, m, this.scratch, this.xq);
     else if (W.dtype === "f32") {
       if (m === 1) gemv(y, W, x);
       else gemm(y, x, W, m);
