@@ -21,6 +21,14 @@
 //            read-modify-write of Y per block); NC 16..128 within noise. Register-only peak
 //            (probe_peak_f32) was 45-49 / 30-39 at the same time.
 //   gemv: see GEMV_ROWS below; final 576x1536: 29.7 / 23.4, 2048x8192: 8.2 / 6.3 (DRAM bound).
+//   gemv, tried and kept out (relaxed build, one decode-shaped stream: the 210 matrices of a
+//   SmolLM2-135M token plus its 49152x576 classifier, 538 MB from DRAM, median of 9 rounds
+//   timed in process CPU time because the machine was saturated; read probe 6.9 GB/s then):
+//     6 rows x 1 acc (this kernel): 6.4 GB/s per token, 2048x8192 11.5 GB/s
+//     1 row x 4 acc, 16 floats a trip (llama.cpp's ggml_vec_dot_f32 shape): 6.5, 6.3
+//     2 rows x 4 acc: 5.0, 8.3;  4 rows x 2 acc: 5.8, 10.8;  1 row x 4 + a load 4 KB ahead: 5.5, 5.5
+//   so the decode stream was at ~93 % of the probe with either of the first two, and one long
+//   row at a time loses on long rows (one stream has too few misses in flight).
 import { fmadd, hsum } from "./simd";
 
 // dot(a[k0..k1), b[k0..k1)) for a few k (the scalar tail after a vector loop)

@@ -18,8 +18,9 @@ function dotBound(a: Float32Array, ao: number, b: Float32Array, bo: number, n: n
   return ((n >> 2) + 16) * U * s + 1e-30;
 }
 
-// sizes: the small odd ones first, then random ones
-const SMALL = [1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 17];
+// sizes: the small odd ones first, then random ones (15..33 around gemv's 16-float trip and its
+// 4-float steps and scalar tail)
+const SMALL = [1, 2, 3, 4, 5, 7, 8, 9, 13, 15, 16, 17, 31, 32, 33];
 function pick(rng: Rng, t: number, max: number): number {
   return t < SMALL.length * 3 ? SMALL[rng.int(0, SMALL.length - 1)] : rng.int(1, max);
 }

@@ -18,7 +18,10 @@ export function normFallback(h: Heap): NormKernels {
 // y = x / sqrt(mean(x^2) + eps) * w per row    x, y (rows, dim); w (dim); rows [r0, r1)
 export function rmsnorm(y: Tensor, x: Tensor, w: Tensor, eps: number, rows = w.size ? x.size / w.size : 0, r0 = 0, r1 = rows): void {
   const op = "rmsnorm";
-  for (const [name, t] of [["x", x], ["w", w], ["y", y]] as const) expectDtype(op, name, t, "f32");
+  // one call per tensor, no argument array: this runs twice per layer per token
+  expectDtype(op, "x", x, "f32");
+  expectDtype(op, "w", w, "f32");
+  expectDtype(op, "y", y, "f32");
   const dim = w.size;
   if (!Number.isInteger(rows) || rows < 0) throw new RangeError(`${op}: rows must be a non-negative integer, got ${rows} (x has ${x.size} elements, w ${dim})`);
   atLeast(op, "x", x, rows * dim);
