@@ -39,7 +39,7 @@ const [pack] = JSON.parse(execFileSync("npm", ["pack", "--ignore-scripts", "--js
 const files = pack.files.map((f) => f.path);
 say(`${pack.filename}: ${(pack.size / 1e6).toFixed(2)} MB packed, ${(pack.unpackedSize / 1e6).toFixed(2)} MB unpacked, ${files.length} files`);
 for (const f of ["package.json", "README.md", "LICENSE", "bin/budgetkv.mjs", "dist/budgetkv.mjs", "dist/budgetkv.browser.mjs", "dist/cli.mjs",
-  "dist/types/index.d.ts", "models/stories260K.gguf", "models/LICENSE-stories260K.txt", "models/README.md"]) expect(`the package lacks ${f}`, files.includes(f));
+  "dist/types/index.d.ts", "models/budgetkv-stories-500k-q8_0.gguf", "models/budgetkv-stories-500k.md", "models/README.md"]) expect(`the package lacks ${f}`, files.includes(f));
 const stray = files.filter((f) => /^(src|tests|bench|assembly|scripts|data)\/|\.map$/.test(f));
 expect(`the package holds development files: ${stray.slice(0, 5).join(", ")}`, stray.length === 0);
 
@@ -77,7 +77,7 @@ say("tsc strict: 0 errors with moduleResolution nodenext and bundler");
 // 5. Deno: type-check and run the Deno example against node_modules
 run(bin("deno"), ["check", "deno.ts"]);
 const deno = run(bin("deno"), ["run", "--allow-read", "deno.ts"]);
-expect(`deno run printed ${JSON.stringify(deno)}`, /^stories260K: Once upon a time, there was a little girl/.test(deno));
+expect(`deno run printed ${JSON.stringify(deno)}`, /^budgetkv-stories-500k: Once upon a time, there was a little girl/.test(deno));
 say("deno check and deno run passed");
 
 // 6. a user's bundler, platform browser, no externals: takes the self-contained browser build

@@ -1,5 +1,6 @@
-// The main job: generate with DBudgetKV on the default model (stories260K, shipped in models/),
-// then evaluate every KV policy against the full cache and draw the trade-off (tradeoff.svg).
+// The main job: generate with DBudgetKV on the default model (budgetkv-stories-500k, shipped in
+// models/), evaluate every KV policy against the full cache on story text and draw the trade-off
+// (tradeoff.svg), then ask each policy for a passkey hidden in 1,024 tokens of story text.
 // The evaluation text is the TinyStories validation split from $BUDGETKV_SHARED (default
 // ../shared) when it is there, else data/stories.txt (stories written for this project), so the
 // demo runs offline on a fresh clone.
@@ -22,3 +23,5 @@ cli(["run", "-p", "Once upon a time, there was a little girl named Lily. She lov
 cli(["eval", "--data", data, "--prompts", prompts,
   "--policies", "full,dbudget,nucleus,streaming:0.5,0.7,0.9,snapkv:0.5,0.7,0.9,h2o:0.5,0.7,0.9", "--svg", join(root, "tradeoff.svg")]);
 console.log(`\nwrote ${join(root, "tradeoff.svg")}`);
+cli(["eval", "--data", data, "--task", "retrieval", "--prompts", "10", "--prompt-tokens", "1024", "--cont-tokens", "8", "--gen-tokens", "8",
+  "--policies", "full,dbudget,nucleus,streaming:0.5,snapkv:0.5,h2o:0.5"]);

@@ -2,10 +2,10 @@
 // `LLM.load()`, `budgetkv run` without -m. Its location is resolved against this module's URL,
 // which works unchanged in Node and Deno (a file: URL) and in a page that loads the package from a
 // server (an http: URL; bundlers that understand `new URL("...", import.meta.url)` copy the file).
-// models/README.md has its provenance and licence.
+// models/README.md and models/budgetkv-stories-500k.md (its card) say how it was made.
 
 export interface DefaultModel {
-  readonly name: string;          // "stories260K"
+  readonly name: string;          // "budgetkv-stories-500k"
   readonly file: string;          // the file name under models/
   readonly license: string;       // SPDX id
   readonly trainedContext: number; // sequence length it was trained on (the file may declare more)
@@ -13,15 +13,15 @@ export interface DefaultModel {
 }
 
 export const DEFAULT_MODEL: DefaultModel = {
-  name: "stories260K",
-  file: "stories260K.gguf",
+  name: "budgetkv-stories-500k",
+  file: "budgetkv-stories-500k-q8_0.gguf",
   license: "MIT",
-  trainedContext: 512,
+  trainedContext: 2048,
   get url(): string {
     // resolved on use, not at import: a module loaded from a blob: or data: URL has no folder
     let url: URL;
     try {
-      url = new URL("../models/stories260K.gguf", import.meta.url);
+      url = new URL("../models/budgetkv-stories-500k-q8_0.gguf", import.meta.url);
     } catch {
       throw new Error(`the default model cannot be located from this module's URL (${import.meta.url}); pass LLM.load() a URL, a File or the bytes of a model`);
     }

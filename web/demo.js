@@ -5,7 +5,8 @@ const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "modu
 
 // models this server may have: the package's default model, then the test models
 const CANDIDATES = [
-  ["/models/stories260K.gguf", "stories260K (the package's default model)"],
+  ["/models/budgetkv-stories-500k-q8_0.gguf", "budgetkv-stories-500k (the package's default model, Q8_0)"],
+  ["/models/stories260K.gguf", "stories260K (in the repository)"],
   ["/shared/models/stories260K.gguf", "stories260K (GGUF F32)"],
   ["/shared/models/tinystories-656k-q8_0.gguf", "TinyStories-656K (GGUF Q8_0)"],
 ];
