@@ -1,7 +1,7 @@
 // npm install budgetkv, then: node node.mjs
 import { LLM } from "budgetkv";
 
-// no source: the model shipped in the package (stories260K); or LLM.load("model.gguf", { threads: 2 })
+// no source: the model shipped in the package (budgetkv-stories-500k); or LLM.load("model.gguf", { threads: 2 })
 const llm = await LLM.load();
 const prompt = "Once upon a time";
 process.stdout.write(prompt);

@@ -9,6 +9,7 @@
 //   for await (const piece of s.stream("And then?")) ...
 //   const bytes = s.save(); s.dispose();
 //   const s2 = await llm.restore(bytes);
+import { eitherAborted } from "./util/abort.ts";
 import type { ChatMessage } from "./tokenizer/chat.ts";
 import type { KVOptions } from "./kv/options.ts";
 import { checkKVType } from "./kv/kv-type.ts";
@@ -100,9 +101,6 @@ export class ChatSession {
       const kv = this.kv;
       const maxTokens = opts.maxTokens ?? 256;
       const ac = new AbortController();
-      const onAbort = () => ac.abort();
-      if (opts.signal?.aborted) ac.abort();
-      else opts.signal?.addEventListener("abort", onAbort, { once: true });
       this.running = ac;
       try {
         fitTurn(ctx, this.kvc, nNew, kv.contextShift === true);
@@ -112,7 +110,7 @@ export class ChatSession {
         else this.kvc.beginTurn(this.seq.length, reserve);
         let r: GenerationResult;
         try {
-          r = await runTurn(ctx, this.kvc, this.seq, { ...opts, kv, signal: ac.signal }, (piece) => { onPiece(piece); return this.host.yieldNow(); });
+          r = await runTurn(ctx, this.kvc, this.seq, { ...opts, kv, signal: eitherAborted(ac.signal, opts.signal) }, (piece) => { onPiece(piece); return this.host.yieldNow(); });
         } catch (e) {
           // the cache may hold part of the turn: the session cannot go on
           this.state = "failed";
@@ -127,7 +125,6 @@ export class ChatSession {
         this.prefilled += r.stats.promptTokens;
         return r;
       } finally {
-        opts.signal?.removeEventListener("abort", onAbort);
         this.running = undefined;
         if (this.state === "disposed") this.free();
       }

@@ -5,6 +5,7 @@
 //   const s = llm.session({ system, kv });         // a chat that keeps its KV cache (chat-session.ts)
 //   const s2 = await llm.restore(await s.save());
 // Calls queue: one model runs one generation at a time, in call order, across its sessions.
+import { eitherAborted } from "./util/abort.ts";
 import { createRuntime, envBuild, type BuildName, type Runtime } from "./wasm/runtime.ts";
 import { openModel, type ModelSource, type ModelFile } from "./format/model-file.ts";
 import { loadWeights, type Weights } from "./model/weights.ts";
@@ -188,14 +189,10 @@ export class LLM {
       this.checkLive();
       const ids = this.promptTokens(prompt, opts.addBos);
       const ac = new AbortController();
-      const onAbort = () => ac.abort();
-      if (opts.signal?.aborted) ac.abort();
-      else opts.signal?.addEventListener("abort", onAbort, { once: true });
       this.running = ac;
       try {
-        return await runGeneration(this.context(), ids, { ...opts, signal: ac.signal }, (piece) => { onPiece(piece); return this.yieldNow(); });
+        return await runGeneration(this.context(), ids, { ...opts, signal: eitherAborted(ac.signal, opts.signal) }, (piece) => { onPiece(piece); return this.yieldNow(); });
       } finally {
-        opts.signal?.removeEventListener("abort", onAbort);
         this.running = undefined;
       }
     });

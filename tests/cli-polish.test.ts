@@ -25,8 +25,8 @@ describe("command line polish", () => {
   it("a progress bar on a terminal's stderr, erased when loaded; none otherwise", async () => {
     const tty = await cli(["run", "-n", "4", "--temp", "0"], true);
     assert.equal(tty.code, 0, tty.err);
-    assert.match(tty.err, /\rloading stories260K\.gguf \[[#-]{30}\] +\d+%/);
-    assert.match(tty.err, /\rloading stories260K\.gguf \[#{30}\] 100%\r\x1b\[K/);
+    assert.match(tty.err, /\rloading budgetkv-stories-500k-q8_0\.gguf \[[#-]{30}\] +\d+%/);
+    assert.match(tty.err, /\rloading budgetkv-stories-500k-q8_0\.gguf \[#{30}\] 100%\r\x1b\[K/);
     const pipe = await cli(["run", "-n", "4", "--temp", "0"]);
     assert.doesNotMatch(pipe.err, /loading|\r/);
   });
@@ -50,9 +50,9 @@ describe("command line polish", () => {
     const room = 32 - j.prompt_tokens.length;
     assert.equal(j.tokens.length, room);
     assert.match(r.err, new RegExp(`^budgetkv: warning: -n 100 clamped to ${room}: the ${j.prompt_tokens.length}-token prompt leaves ${room} of the 32-token context \\(-c\\)$`, "m"));
-    const big = await cli(["run", "-c", "1024", "-n", "2", "--json"]);
+    const big = await cli(["run", "-c", "4096", "-n", "2", "--json"]);
     assert.equal(big.code, 0, big.err);
-    assert.match(big.err, /warning: -c 1024 is more than the 512 positions the model was trained for/);
+    assert.match(big.err, /warning: -c 4096 is more than the 2048 positions the model was trained for/);
     const quiet = await cli(["run", "-n", "2", "--json"]);
     assert.equal(quiet.err, "");
   });

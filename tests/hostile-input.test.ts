@@ -94,13 +94,13 @@ describe("tokenizer.json checked before the tokenizer library", () => {
     it(`${name}: one TokenizerError naming the field`, () => {
       const j = base();
       edit(j);
-      const t0 = performance.now();
+      // no timed assertion here (the machine's load would decide it): bounded build time is the
+      // fuzzer's per-case time limit (tests/fuzz)
       assert.throws(() => tokenizerFromHF(JSON.stringify(j)), (e: unknown) => {
         assert.ok(e instanceof TokenizerError, `${(e as Error)?.name}: ${(e as Error)?.message}`);
         assert.match((e as Error).message, pattern);
         return true;
       });
-      assert.ok(performance.now() - t0 < 1000, "the check took more than a second");
     });
   }
 
@@ -273,12 +273,13 @@ describe("generations on one model", () => {
   it("an abort stops generation within one token", { skip: needFiles("models/stories260K.bin", "models/tok512.bin") }, async () => {
     const llm = await LLM.load(sharedPath("models", "stories260K.bin"));
     try {
-      // the loop reads signal.aborted once per token: a signal that turns after 5 reads stops at 5
+      // the loop reads signal.aborted before each forward pass and again after each token is
+      // handed out (1-2 reads a token): a signal that turns at its 6th read stops within 5 tokens
       let reads = 0;
       const counting = { get aborted() { return ++reads > 5; }, throwIfAborted() {} } as unknown as AbortSignal;
       const r = await llm.complete("Once upon a time", { maxTokens: 200, temperature: 0, signal: counting });
       assert.equal(r.finishReason, "abort");
-      assert.equal(r.tokens.length, 5);
+      assert.ok(r.tokens.length >= 2 && r.tokens.length <= 5, `${r.tokens.length} tokens after 5 reads`);
       // a real controller, aborted from the stream's consumer while tokens are being produced
       const ac = new AbortController();
       const gen = llm.generate("Once upon a time", { maxTokens: 400, temperature: 0, signal: ac.signal });
