@@ -43,9 +43,18 @@ export function kv_quantize_rows(t: "f16" | "q8_0", x: Float32Array, xStride: nu
   }
 }
 
+// the little-endian f32 at byte b of y (an aligned Float32Array view when the buffer allows one:
+// the reference reads every value of the cache per token)
+const views = new WeakMap<Uint8Array, Float32Array | DataView>();
+function f32At(y: Uint8Array, b: number): number {
+  let w = views.get(y);
+  if (!w) views.set(y, w = y.byteOffset % 4 === 0 && y.byteLength % 4 === 0 ? new Float32Array(y.buffer, y.byteOffset, y.byteLength / 4) : new DataView(y.buffer, y.byteOffset, y.byteLength));
+  return w instanceof Float32Array ? w[b >> 2] : w.getFloat32(b, true);
+}
+
 // value c of the row at y[yo ..)
 function rowValue(t: KVRowType, y: Uint8Array, yo: number, d: number, c: number): number {
-  if (t === "f32") return new DataView(y.buffer, y.byteOffset).getFloat32(yo + 4 * c, true);
+  if (t === "f32") return f32At(y, yo + 4 * c);
   if (t === "f16") return f16ToF32(y[yo + 2 * c] | (y[yo + 2 * c + 1] << 8));
   const b = c >> 5, p = yo + b * 34;   // every block before the last is full (34 bytes)
   const s = f16ToF32(y[p] | (y[p + 1] << 8));
