@@ -173,7 +173,12 @@ async function main(): Promise<void> {
         const f = firsts.get(sig);
         if (f) f.n++; else firsts.set(sig, { c, r, index: i, n: 1 });
       }
-      if (++done % 500 === 0 && !args.quiet) process.stderr.write(`fuzz: ${done}/${args.cases} cases, ${firsts.size} distinct failures, ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+      // the progress line carries the counts so far, so a run killed without a chance to print
+      // its table (SIGKILL, the machine's OOM killer, a session's end) still leaves them in its log
+      if (++done % 500 === 0 && !args.quiet) {
+        const so = [...counts].sort().map(([f, k]) => `${f} ${OUTCOMES.filter((o) => k[o]).map((o) => `${o} ${k[o]}`).join(" ")}`).join("; ");
+        process.stderr.write(`fuzz: ${done}/${args.cases} cases, ${firsts.size} distinct failures, ${((performance.now() - t0) / 1000).toFixed(0)} s (${so})\n`);
+      }
     }
   };
   // SIGINT/SIGTERM: print the counts of the cases done so far (cases first .. first+done-1)
