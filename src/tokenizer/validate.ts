@@ -20,7 +20,7 @@ const MAX_ID = 1 << 24;
 const MAX_ADDED_TOKEN = 4096;
 const MAX_TOKEN = 4096;      // a vocabulary entry, a merge's piece, a special token in a template
 const MAX_PATTERN = 4096;    // a Split / Replace pattern ({Regex} or {String})
-const MAX_INSERTED = 256;    // content / prepend / replacement: inserted for each match or word
+const MAX_INSERTED = 256;    // content / prepend / replacement: inserted each time it applies
 const INSERTED = ["content", "prepend", "replacement"];
 
 function show(v: unknown): string {
@@ -149,10 +149,10 @@ function component(v: unknown, field: string, types: string[], list: string, bad
 function strings(v: unknown, field: string, bad: Bad, key = "", depth = 0): void {
   if (typeof v === "string") {
     const max = INSERTED.includes(key) ? MAX_INSERTED : key === "Regex" || key === "String" ? MAX_PATTERN : MAX_TOKEN;
-    if (v.length > max) throw bad(field, v, `longer than ${max} characters${max === MAX_INSERTED ? " (it is inserted into the text for each match)" : ""}`);
+    if (v.length > max) throw bad(field, v, `longer than ${max} characters${max === MAX_INSERTED ? " (it is inserted into the text it works on, each time it applies)" : ""}`);
     return;
   }
-  if (typeof v !== "object" || v === null || depth > 8) return; // depth: JSON is parsed bounded; Sequences recurse in component()
+  if (typeof v !== "object" || v === null || depth > 8) return; // no field the library reads lies deeper
   if (Array.isArray(v)) { v.forEach((x, i) => strings(x, `${field}[${i}]`, bad, key, depth + 1)); return; }
   for (const [k, x] of Object.entries(v)) {
     if (depth === 0 && Array.isArray(x) && (k === "normalizers" || k === "pretokenizers" || k === "processors" || k === "decoders")) continue;
