@@ -1,21 +1,27 @@
-// Long runs (issue 13): N load -> generate -> dispose cycles in one process, with the process's
-// RSS, JS heap, external/ArrayBuffer memory and the cycle's WebAssembly memory sampled after a
-// full GC at the start (after a warm-up), the middle and the end.
-//   node scripts/run-ts.mjs bench/longrun.ts [--cycles N] [--tokens T] [--model PATH] [--shared-runtime]
-//        [--warmup W] [--sessions | --completions] [--readings R] [--snapshots DIR] [--v8-flags "..."]
-// --sessions: one load, then N chat sessions, each created with llm.session(), given one short
-// turn (chat(), T tokens) and disposed.
-// --completions: one load, then N complete() calls, each creating and disposing its KV cache and
-// controller.
+// Long runs (issue 13): cycles in one process, with the process's RSS (anonymous and file-backed),
+// JS heap, V8 code space, external/ArrayBuffer memory and WebAssembly memory sampled after full GCs
+// at the end of the warm-up (start), half way (middle) and at the end.
+//   node scripts/run-ts.mjs bench/longrun.ts [--target] [--cycles N] [--warmup W] [--tokens T]
+//        [--model PATH] [--shared-runtime] [--sessions | --completions] [--readings R]
+//        [--snapshots DIR] [--v8-flags "..."]
+// Each run is W warm-up cycles, then N counted cycles; growth is measured from the end of the
+// warm-up to the end, so a run of --warmup 200 --cycles 1000 does 1,200 cycles.
+//   (default)      load -> generate(T) -> dispose: a new model (and runtime) per cycle
+//   --sessions     one load, then chat sessions: llm.session(), one turn (chat(), T tokens), dispose()
+//   --completions  one load, then complete() calls, each creating and disposing its KV cache
+//   --target       the issue's target, "heaps flat over 1,000 cycles (growth under 1 % after
+//                  warm-up)": the load cycles, then the session cycles, each W + N, with a verdict
+//                  per quantity (JS heap used after GC, WebAssembly memory, RSS)
 // --readings R: each sample is R readings, each after two full GCs; the table shows the smallest
 // (what survives every GC) and the log line all of them.
-// --snapshots DIR: a V8 heap snapshot at the warm-up, middle and end marks (compare them in
-// Chrome DevTools' Memory tab, or with bench/heapdiff.ts).
-// Default: 1,000 cycles of stories260K.bin (tok512.bin beside it), 16 greedy tokens each, a new
-// runtime per load as a user's code would make. --shared-runtime loads every model into one
-// runtime, so its WebAssembly memory is one number to watch.
-import { getHeapSpaceStatistics, setFlagsFromString, writeHeapSnapshot } from "node:v8";
-import { mkdirSync } from "node:fs";
+// --snapshots DIR: a V8 heap snapshot at the three marks (compare them in Chrome DevTools' Memory
+// tab, or with bench/heapdiff.ts).
+// --v8-flags "...": V8 flags set before the first cycle, e.g. "--no-opt --no-maglev --no-sparkplug"
+// keeps JavaScript in the interpreter, so the code space does not grow as functions tier up.
+// Default model: stories260K.bin (tok512.bin beside it), 16 greedy tokens a cycle, a new runtime
+// per load as a user's code would make (--shared-runtime: one runtime for every load).
+import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString, writeHeapSnapshot } from "node:v8";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runInNewContext } from "node:vm";
 import { LLM } from "../src/llm.ts";
@@ -27,71 +33,113 @@ const gc = runInNewContext("gc") as () => void;
 
 const args = process.argv.slice(2);
 const opt = (k: string, d: string) => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : d; };
-const cycles = Number(opt("--cycles", "1000")), tokens = Number(opt("--tokens", "16")), warmup = Number(opt("--warmup", "20"));
+const cycles = Number(opt("--cycles", "1000")), tokens = Number(opt("--tokens", "16")), warmup = Number(opt("--warmup", "100"));
 const model = opt("--model", sharedPath("models", "stories260K.bin"));
-const shared = args.includes("--shared-runtime");
-const sessions = args.includes("--sessions"), completions = args.includes("--completions");
+const sharedRt = args.includes("--shared-runtime");
 const readings = Math.max(1, Number(opt("--readings", "1")));
-// --v8-flags "...": V8 flags set before the first cycle, e.g. "--no-opt --no-maglev --no-sparkplug"
-// keeps JavaScript in the interpreter, so the JS heap's code space does not grow as functions
-// tier up (what separates V8's compiled code from the library's own objects)
 const v8flags = opt("--v8-flags", "");
 if (v8flags) setFlagsFromString(v8flags);
 const snapshots = opt("--snapshots", "");
 if (snapshots) mkdirSync(snapshots, { recursive: true });
+if (!(cycles >= 2 && warmup >= 0 && tokens >= 1)) { console.error("longrun: --cycles >= 2, --warmup >= 0, --tokens >= 1"); process.exit(2); }
+if (!existsSync(model)) { console.error(`longrun: no model at ${model} (set BUDGETKV_SHARED or --model)`); process.exit(1); }
 
-interface Sample { cycle: number; rssMB: number; heapUsedMB: number; codeSpaceMB: number; heapLessCodeMB: number; externalMB: number; arrayBuffersMB: number; wasmMB: number; wasmInUseKB: number; ms: number }
+type Kind = "load" | "sessions" | "completions";
+const kinds: Kind[] = args.includes("--target") ? ["load", "sessions"] : [args.includes("--sessions") ? "sessions" : args.includes("--completions") ? "completions" : "load"];
+
+interface Sample {
+  cycle: number; rssMB: number; rssAnonMB: number; rssFileMB: number; heapUsedMB: number; heapTotalMB: number; newSpaceMB: number; anonLessHeapMB: number;
+  codeSpaceMB: number; heapLessCodeMB: number;
+  externalMB: number; arrayBuffersMB: number; wasmMB: number; wasmInUseKB: number; ms: number;
+}
+const KEYS = ["rssMB", "rssAnonMB", "rssFileMB", "heapUsedMB", "heapTotalMB", "newSpaceMB", "anonLessHeapMB", "codeSpaceMB", "heapLessCodeMB", "externalMB", "arrayBuffersMB", "wasmMB", "wasmInUseKB"] as const;
 // bytes V8 holds for compiled JavaScript (its code spaces): grows as functions tier up, not with
 // the library's own objects
 const codeSpaceBytes = () => getHeapSpaceStatistics().filter((s) => s.space_name.startsWith("code")).reduce((n, s) => n + s.space_used_size, 0);
+// the young generation's reserved size: V8 grows its semi-spaces (up to --max-semi-space-size)
+// while a program allocates many short-lived objects, and keeps them
+const newSpaceBytes = () => getHeapSpaceStatistics().filter((s) => s.space_name === "new_space").reduce((n, s) => n + s.space_size, 0);
+// RSS split as Linux reports it: anonymous (malloc arenas, V8 heaps, WebAssembly memory) and
+// file-backed (pages of node's binary and shared libraries touched so far); NaN elsewhere
+function rssSplit(): { anon: number; file: number } {
+  try {
+    const s = readFileSync("/proc/self/status", "utf8");
+    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, "m").exec(s)?.[1] ?? NaN) * 1024;
+    return { anon: kb("RssAnon"), file: kb("RssFile") + kb("RssShmem") };
+  } catch { return { anon: NaN, file: NaN }; }
+}
 const mb = (n: number) => Math.round((n / 2 ** 20) * 100) / 100;
 
-let rt: Runtime | undefined = shared ? await createRuntime() : undefined;
-let lastWasm = 0, lastInUse = 0;
-const t0 = performance.now();
-const samples: Sample[] = [];
-const sample = async (cycle: number) => {
-  // R readings, each after two full GCs with the event loop run in between (finalizers, timers)
-  const all: (NodeJS.MemoryUsage & { code: number })[] = [];
-  for (let r = 0; r < readings; r++) {
-    await new Promise((res) => setTimeout(res, 10));
-    gc(); gc();
-    all.push({ ...process.memoryUsage(), code: codeSpaceBytes() });
+async function run(kind: Kind): Promise<Sample[]> {
+  const rt: Runtime | undefined = sharedRt ? await createRuntime() : undefined;
+  const total = warmup + cycles;
+  const marks = [warmup || 1, warmup + Math.floor(cycles / 2), total];
+  const every = Math.max(1, Math.floor(cycles / 10));
+  let lastWasm = 0, lastInUse = 0;
+  const t0 = performance.now();
+  const samples: Sample[] = [];
+  const sample = async (cycle: number) => {
+    // R readings, each after two full GCs with the event loop run in between (finalizers, timers)
+    const all: (NodeJS.MemoryUsage & { code: number; anon: number; file: number; newSpace: number; anonLessHeap: number })[] = [];
+    for (let r = 0; r < readings; r++) {
+      await new Promise((res) => setTimeout(res, 10));
+      gc(); gc();
+      const rss = rssSplit();
+      // anonymous RSS not in V8's heap (physical) nor in WebAssembly memory: malloc'd native
+      // memory (glibc arenas), compiled WebAssembly and JS code, thread stacks
+      const anonLessHeap = rss.anon - getHeapStatistics().total_physical_size - lastWasm;
+      all.push({ ...process.memoryUsage(), code: codeSpaceBytes(), newSpace: newSpaceBytes(), anonLessHeap, ...rss });
+    }
+    const least = (k: keyof (typeof all)[number]) => mb(Math.min(...all.map((m) => m[k] as number)));
+    const s: Sample = {
+      cycle, rssMB: least("rss"), rssAnonMB: least("anon"), rssFileMB: least("file"), heapUsedMB: least("heapUsed"), heapTotalMB: least("heapTotal"),
+      newSpaceMB: least("newSpace"), anonLessHeapMB: least("anonLessHeap"), codeSpaceMB: least("code"),
+      heapLessCodeMB: mb(Math.min(...all.map((m) => m.heapUsed - m.code))), externalMB: least("external"), arrayBuffersMB: least("arrayBuffers"),
+      wasmMB: mb(lastWasm), wasmInUseKB: Math.round(lastInUse / 1024), ms: Math.round(performance.now() - t0),
+    };
+    samples.push(s);
+    console.log(JSON.stringify({ kind, ...s, ...(readings > 1 ? { heapUsedMBAll: all.map((m) => mb(m.heapUsed)) } : {}) }));
+    if (snapshots && marks.includes(cycle)) console.log(`snapshot ${writeHeapSnapshot(join(snapshots, `${kind}-cycle-${cycle}.heapsnapshot`))}`);
+  };
+  const kept = kind === "load" ? undefined : await LLM.load(model, { runtime: rt });
+  for (let c = 1; c <= total; c++) {
+    const llm = kept ?? await LLM.load(model, { runtime: rt });
+    let r;
+    if (kind === "sessions") {
+      const s = llm.session({ system: "A story." });
+      r = await s.chat("Once upon a time", { maxTokens: tokens, temperature: 0, seed: c });
+      s.dispose();
+    } else {
+      r = await llm.complete("Once upon a time", { maxTokens: tokens, temperature: 0, seed: c });
+    }
+    if (r.tokens.length === 0) throw new Error("no tokens generated");
+    lastWasm = llm.rt.memory.buffer.byteLength;
+    if (!kept) llm.dispose();
+    lastInUse = llm.rt.heap.stats.bytesInUse;
+    if (marks.includes(c) || (c > warmup && (c - warmup) % every === 0)) await sample(c);
   }
-  const least = (k: keyof (typeof all)[number]) => Math.min(...all.map((m) => m[k]));
-  const lessCode = Math.min(...all.map((m) => m.heapUsed - m.code));
-  const s = { cycle, rssMB: mb(least("rss")), heapUsedMB: mb(least("heapUsed")), codeSpaceMB: mb(least("code")), heapLessCodeMB: mb(lessCode), externalMB: mb(least("external")), arrayBuffersMB: mb(least("arrayBuffers")), wasmMB: mb(lastWasm), wasmInUseKB: Math.round(lastInUse / 1024), ms: Math.round(performance.now() - t0) };
-  samples.push(s);
-  console.log(JSON.stringify(readings > 1 ? { ...s, heapUsedMBAll: all.map((m) => mb(m.heapUsed)) } : s));
-  if (snapshots && marks.has(cycle)) console.log(`snapshot ${writeHeapSnapshot(join(snapshots, `cycle-${cycle}.heapsnapshot`))}`);
-};
-const every = Math.max(1, Math.floor(cycles / 10));
-const marks = new Set([warmup, Math.floor((warmup + cycles) / 2), cycles]);
-const kept = sessions || completions ? await LLM.load(model, { runtime: rt }) : undefined;
-for (let c = 1; c <= cycles; c++) {
-  const llm = kept ?? await LLM.load(model, { runtime: rt });
-  let r;
-  if (sessions) {
-    const s = llm.session({ system: "A story." });
-    r = await s.chat("Once upon a time", { maxTokens: tokens, temperature: 0, seed: c });
-    s.dispose();
-  } else {
-    r = await llm.complete("Once upon a time", { maxTokens: tokens, temperature: 0, seed: c });
-  }
-  if (r.tokens.length === 0) throw new Error("no tokens generated");
-  lastWasm = llm.rt.memory.buffer.byteLength;
-  if (!kept) llm.dispose();
-  lastInUse = llm.rt.heap.stats.bytesInUse;
-  if (marks.has(c) || c % every === 0) await sample(c);
+  kept?.dispose();
+  const [a, b, z] = marks.map((m) => samples.find((s) => s.cycle === m)!);
+  const what = kind === "sessions" ? `chat sessions (llm.session(), one turn of ${tokens} tokens, dispose()) on one loaded`
+    : kind === "completions" ? `generations (${tokens} tokens, a KV cache created and disposed each) on one loaded` : `load/generate(${tokens})/dispose cycles of`;
+  console.log(`\n${warmup} warm-up + ${cycles} ${what} ${model}${sharedRt ? " in one shared runtime" : kept ? "" : ", a new runtime per load"}, ${((performance.now() - t0) / 1000).toFixed(0)} s, ${readings} reading(s) per sample${v8flags ? `, V8 flags ${v8flags}` : ""}`);
+  console.log(`${"".padEnd(16)} ${`cycle ${a.cycle}`.padStart(11)} ${`cycle ${b.cycle}`.padStart(11)} ${`cycle ${z.cycle}`.padStart(11)}   growth after warm-up`);
+  for (const k of KEYS) console.log(`${k.padEnd(16)} ${String(a[k]).padStart(11)} ${String(b[k]).padStart(11)} ${String(z[k]).padStart(11)}   ${growth(a[k], z[k])} %`);
+  return samples;
 }
-kept?.dispose();
-const at = (c: number) => samples.find((s) => s.cycle === c)!;
-const [a, b, z] = [...marks].sort((x, y) => x - y).map(at);
-const pct = (x: number, y: number) => (y === x ? "0.00" : ((100 * (y - x)) / x).toFixed(2));
-const what = sessions ? `chat sessions (llm.session(), one turn of ${tokens} tokens, dispose()) on one loaded`
-  : completions ? `generations (${tokens} tokens, a KV cache created and disposed each) on one loaded` : `load/generate(${tokens})/dispose cycles of`;
-console.log(`\n${cycles} ${what} ${model}${shared ? " in one shared runtime" : kept ? "" : ", a new runtime per load"}, ${((performance.now() - t0) / 1000).toFixed(0)} s, ${readings} reading(s) per sample${v8flags ? `, V8 flags ${v8flags}` : ""}`);
-console.log(`                 cycle ${a.cycle}   cycle ${b.cycle}   cycle ${z.cycle}   growth after warm-up`);
-for (const k of ["rssMB", "heapUsedMB", "codeSpaceMB", "heapLessCodeMB", "externalMB", "arrayBuffersMB", "wasmMB", "wasmInUseKB"] as const) {
-  console.log(`${k.padEnd(16)} ${String(a[k]).padStart(9)} ${String(b[k]).padStart(10)} ${String(z[k]).padStart(10)}   ${pct(a[k], z[k])} %`);
+
+const growth = (x: number, y: number) => (y === x ? "0.00" : ((100 * (y - x)) / x).toFixed(2));
+
+// the target's three quantities, start (end of warm-up) to end
+function verdict(kind: Kind, s: Sample[]): string[] {
+  const a = s.find((x) => x.cycle === (warmup || 1))!, z = s[s.length - 1];
+  return (["heapUsedMB", "wasmMB", "rssMB"] as const).map((k) => {
+    const g = (100 * (z[k] - a[k])) / a[k];
+    return `${kind.padEnd(9)} ${k.padEnd(11)} ${String(a[k]).padStart(8)} -> ${String(z[k]).padStart(8)}  ${g.toFixed(2).padStart(6)} %  ${g < 1 ? "flat (under 1 %)" : "NOT flat (1 % or more)"}`;
+  });
 }
+
+const lines: string[] = [];
+for (const kind of kinds) lines.push(...verdict(kind, await run(kind)));
+console.log(`\ntarget: heaps flat over ${cycles} cycles after ${warmup} warm-up cycles (growth under 1 %)`);
+for (const l of lines) console.log(l);

@@ -88,6 +88,16 @@ describe("tokenizer.json checked before the tokenizer library", () => {
     ["post_processor.single null", (j) => { (j.post_processor as Record<string, unknown>).single = null; }, /post_processor\.single = null: expected an array/],
     ["an unknown pre_tokenizer", (j) => { (j as Record<string, unknown>).pre_tokenizer = { type: "Nope" }; }, /pre_tokenizer\.type = "Nope": unknown type/],
     ["an unterminated regex", (j) => { (j as Record<string, unknown>).pre_tokenizer = { type: "Split", pattern: { Regex: "([a-z" }, behavior: "Isolated", invert: false }; }, /tokenizer library failed to build the tokenizer: .*(Invalid regular expression|Unterminated)/],
+    // a megabyte string where the library inserts it into the text (each encode took 5-17 s) or
+    // compiles it: one error naming the field, before the library sees it
+    ["a Prepend normalizer of a megabyte", (j) => { (j as Record<string, unknown>).normalizer = { type: "Sequence", normalizers: [{ type: "Prepend", prepend: "\u2581".repeat(1 << 20) }] }; }, /normalizer\.normalizers\[0\]\.prepend = "▁▁▁.*": longer than 256 characters \(it is inserted into the text it works on, each time it applies\)/],
+    ["a Replace normalizer's content of a megabyte", (j) => { (j as Record<string, unknown>).normalizer = { type: "Replace", pattern: { String: " " }, content: "x".repeat(1 << 20) }; }, /normalizer\.content = "xxx.*": longer than 256 characters/],
+    ["a Replace normalizer's pattern of a megabyte", (j) => { (j as Record<string, unknown>).normalizer = { type: "Replace", pattern: { String: "x".repeat(1 << 20) }, content: "" }; }, /normalizer\.pattern\.String = "xxx.*": longer than 4096 characters/],
+    ["a Split pre_tokenizer regex of a megabyte", (j) => { (j as Record<string, unknown>).pre_tokenizer = { type: "Split", pattern: { Regex: "a".repeat(1 << 20) }, behavior: "Isolated", invert: false }; }, /pre_tokenizer\.pattern\.Regex = "aaa.*": longer than 4096 characters/],
+    ["a Metaspace replacement of a megabyte", (j) => { (j as Record<string, unknown>).pre_tokenizer = { type: "Metaspace", replacement: "x".repeat(1 << 20), prepend_scheme: "always", split: true }; }, /pre_tokenizer\.replacement = "xxx.*": longer than 256 characters/],
+    ["a decoder's content of a megabyte", (j) => { (j as Record<string, unknown>).decoder = { type: "Sequence", decoders: [{ type: "Replace", pattern: { String: "\u2581" }, content: "x".repeat(1 << 20) }] }; }, /decoder\.decoders\[0\]\.content = "xxx.*": longer than 256 characters/],
+    ["a template's special token of a megabyte", (j) => { (j.post_processor.special_tokens as Record<string, unknown>) = { "<s>": { id: "<s>", ids: [0], tokens: ["s".repeat(1 << 20)] } }; }, /post_processor\.special_tokens\.<s>\.tokens\[0\] = "sss.*": longer than 4096 characters/],
+    ["a vocabulary token of a megabyte", (j) => { j.model.vocab["v".repeat(1 << 20)] = 4; }, /model\.vocab\["vvv.*"\] \(the token\) = "vvv.*": longer than 4096 characters/],
     ["a normalizer pattern that is not {Regex} or {String}", (j) => { (j as Record<string, unknown>).normalizer = { type: "Replace", pattern: 5, content: "" }; }, /normalizer\.pattern = 5/],
   ];
   for (const [name, edit, pattern] of cases) {

@@ -3,7 +3,10 @@
 // makes get_vocab loop to it, a null template loads and fails at the first encode), so each of
 // these is one TokenizerError here naming the file, the field and the value.
 // Bounds: ids lie in [0, number of entries + added tokens), so building the vocabulary is linear
-// in the file's size; regex patterns must compile; component types must be ones the library has.
+// in the file's size; component types must be ones the library has; strings are bounded (a token
+// or pattern to 4096 characters, a string a normalizer, pre-tokenizer or decoder inserts into
+// the text to 256: a megabyte Prepend or Replace content made every encode take seconds, since it
+// multiplies the text's length).
 import { TokenizerError } from "./types.ts";
 
 type Json = Record<string, unknown>;
@@ -15,6 +18,10 @@ const POST_PROCESSORS = ["TemplateProcessing", "ByteLevel", "BertProcessing", "R
 const DECODERS = ["ByteLevel", "WordPiece", "Metaspace", "BPEDecoder", "CTC", "Sequence", "Replace", "Fuse", "Strip", "ByteFallback"];
 const MAX_ID = 1 << 24;
 const MAX_ADDED_TOKEN = 4096;
+const MAX_TOKEN = 4096;      // a vocabulary entry, a merge's piece, a special token in a template
+const MAX_PATTERN = 4096;    // a Split / Replace pattern ({Regex} or {String})
+const MAX_INSERTED = 256;    // content / prepend / replacement: inserted each time it applies
+const INSERTED = ["content", "prepend", "replacement"];
 
 function show(v: unknown): string {
   if (typeof v === "string") return JSON.stringify(v.length > 60 ? v.slice(0, 60) + "..." : v);
@@ -50,7 +57,11 @@ export function validateTokenizerJson(json: unknown, file = "tokenizer.json"): n
     return id;
   };
   let maxId = -1;
-  for (const [t, id] of Object.entries(vocab)) maxId = Math.max(maxId, checkId(`model.vocab[${JSON.stringify(t.slice(0, 40))}]`, id));
+  for (const [t, id] of Object.entries(vocab)) {
+    const field = `model.vocab[${JSON.stringify(t.slice(0, 40))}]`;
+    if (t.length > MAX_TOKEN) throw bad(`${field} (the token)`, t, `longer than ${MAX_TOKEN} characters`);
+    maxId = Math.max(maxId, checkId(field, id));
+  }
   if (entries === 0) throw bad("model.vocab", vocab, "is empty");
   const merges = model.merges === undefined ? [] : model.merges;
   if (!Array.isArray(merges)) throw bad("model.merges", merges, "expected an array of \"a b\" strings or [a, b] pairs");
@@ -59,6 +70,7 @@ export function validateTokenizerJson(json: unknown, file = "tokenizer.json"): n
     const m = merges[i];
     const ok = pairs ? Array.isArray(m) && m.length === 2 && typeof m[0] === "string" && typeof m[1] === "string" : typeof m === "string" && m.includes(" ");
     if (!ok) throw bad(`model.merges[${i}]`, m, pairs ? "expected a pair of strings, as the first merge is" : "expected a string \"a b\", as the first merge is");
+    if ((pairs ? m[0].length + m[1].length + 1 : m.length) > 2 * MAX_TOKEN + 1) throw bad(`model.merges[${i}]`, pairs ? m[0] : m, `longer than two tokens of ${MAX_TOKEN} characters`);
   }
   for (const k of ["unk_token", "continuing_subword_prefix", "end_of_word_suffix"]) {
     const v = model[k];
@@ -107,9 +119,10 @@ function component(v: unknown, field: string, types: string[], list: string, bad
     });
   }
   if (v.pattern !== undefined) pattern(v.pattern, `${field}.pattern`, bad);
-  for (const k of ["content", "prepend", "replacement"]) {
+  for (const k of INSERTED) {
     if (v[k] !== undefined && typeof v[k] !== "string") throw bad(`${field}.${k}`, v[k], "expected a string");
   }
+  strings(v, field, bad);
   if (v.type === "TemplateProcessing") {
     for (const k of ["single", "pair"]) {
       const items = v[k];
@@ -127,6 +140,25 @@ function component(v: unknown, field: string, types: string[], list: string, bad
     }
     const st = v.special_tokens;
     if (st !== undefined && !isObj(st)) throw bad(`${field}.special_tokens`, st, "expected an object");
+  }
+}
+
+// Every string in a component (not in its nested Sequence items, checked on their own), object
+// keys included, within its bound: MAX_INSERTED for content / prepend / replacement, MAX_PATTERN
+// for a pattern, MAX_TOKEN for the rest (special token names and ids, type names).
+function strings(v: unknown, field: string, bad: Bad, key = "", depth = 0): void {
+  if (typeof v === "string") {
+    const max = INSERTED.includes(key) ? MAX_INSERTED : key === "Regex" || key === "String" ? MAX_PATTERN : MAX_TOKEN;
+    if (v.length > max) throw bad(field, v, `longer than ${max} characters${max === MAX_INSERTED ? " (it is inserted into the text it works on, each time it applies)" : ""}`);
+    return;
+  }
+  if (typeof v !== "object" || v === null || depth > 8) return; // no field the library reads lies deeper
+  if (Array.isArray(v)) { v.forEach((x, i) => strings(x, `${field}[${i}]`, bad, key, depth + 1)); return; }
+  for (const [k, x] of Object.entries(v)) {
+    if (depth === 0 && Array.isArray(x) && (k === "normalizers" || k === "pretokenizers" || k === "processors" || k === "decoders")) continue;
+    const at = `${field}.${k}`;
+    if (k.length > MAX_TOKEN) throw bad(`${at.slice(0, 80)}... (the key)`, k, `longer than ${MAX_TOKEN} characters`);
+    strings(x, at, bad, k, depth + 1);
   }
 }
 

@@ -5,7 +5,8 @@
 // can be stopped: past the time limit the worker is terminated, the case counted as a hang, and a
 // new worker started. Prints counts per outcome and format, and one minimal reproducer per
 // distinct failure (ops removed while the failure stays the same). Exits 1 on any crash, hang,
-// oom, nan, garbage or leak; 2 on a usage error.
+// oom, nan, garbage or leak; 2 on a usage error; 3 when the harness itself failed (its counts so
+// far are printed).
 import { Worker, isMainThread, parentPort } from "node:worker_threads";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -158,12 +159,22 @@ async function main(): Promise<void> {
   const firsts = new Map<string, { c: Case; r: CaseResult; index: number; n: number }>();
   const t0 = performance.now();
   let next = 0, done = 0, slowest = 0;
+  let harnessError: string | undefined;
   const work = async (runner: Runner) => {
     for (;;) {
       const i = args.first + next++;
       if (i >= args.first + args.cases) return;
       const c = randomCase(new Rng((args.seed * 1_000_003 + i) >>> 0), pool);
-      const r = await runner.run(c);
+      let r: CaseResult;
+      try {
+        r = await runner.run(c);
+      } catch (e) {
+        // the harness itself failed (a worker that cannot start, e.g. the machine out of memory):
+        // stop taking cases and print the counts so far, rather than die without them
+        harnessError ??= `case ${i}: ${(e as Error)?.message ?? e}`;
+        next = args.cases;
+        return;
+      }
       const fmt = byName.get(c.target)!.format;
       if (!counts.has(fmt)) counts.set(fmt, zero());
       counts.get(fmt)![r.outcome]++;
@@ -173,7 +184,12 @@ async function main(): Promise<void> {
         const f = firsts.get(sig);
         if (f) f.n++; else firsts.set(sig, { c, r, index: i, n: 1 });
       }
-      if (++done % 500 === 0 && !args.quiet) process.stderr.write(`fuzz: ${done}/${args.cases} cases, ${firsts.size} distinct failures, ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+      // the progress line carries the counts so far, so a run killed without a chance to print
+      // its table (SIGKILL, the machine's OOM killer, a session's end) still leaves them in its log
+      if (++done % 500 === 0 && !args.quiet) {
+        const so = [...counts].sort().map(([f, k]) => `${f} ${OUTCOMES.filter((o) => k[o]).map((o) => `${o} ${k[o]}`).join(" ")}`).join("; ");
+        process.stderr.write(`fuzz: ${done}/${args.cases} cases, ${firsts.size} distinct failures, ${((performance.now() - t0) / 1000).toFixed(0)} s (${so})\n`);
+      }
     }
   };
   // SIGINT/SIGTERM: print the counts of the cases done so far (cases first .. first+done-1)
@@ -184,7 +200,9 @@ async function main(): Promise<void> {
   await Promise.all(runners.map(work));
   const secs = (performance.now() - t0) / 1000;
 
-  console.log(`fuzz: ${done} cases${stopped ? ` (stopped early of ${args.cases}: cases ${args.first}..${args.first + done - 1} ran)` : ""}, seed ${args.seed}, ${secs.toFixed(1)} s (slowest case ${slowest.toFixed(0)} ms, limit ${args.timeout} ms)`);
+  if (harnessError) console.log(`fuzz: the harness failed at ${harnessError}`);
+  const early = harnessError ? ` (stopped early of ${args.cases} by the harness's failure)` : stopped ? ` (stopped early of ${args.cases}: cases ${args.first}..${args.first + done - 1} ran)` : "";
+  console.log(`fuzz: ${done} cases${early}, seed ${args.seed}, ${secs.toFixed(1)} s (slowest case ${slowest.toFixed(0)} ms, limit ${args.timeout} ms)`);
   console.log(`${"format".padEnd(8)} ${OUTCOMES.map((o) => o.padStart(7)).join(" ")}`);
   const total = zero();
   for (const [fmt, c] of [...counts].sort()) {
@@ -196,13 +214,13 @@ async function main(): Promise<void> {
     console.log(`\n${firsts.size} distinct failures (minimal reproducers; replay with npm run fuzz -- --replay 'CASE'):`);
     let k = 0;
     for (const [sig, f] of firsts) {
-      const min = await minimize(runners[0], f.c, sig);
+      const min = harnessError ? f.c : await minimize(runners[0], f.c, sig).catch(() => f.c);
       console.log(`\n[${++k}] ${sig}  (x${f.n}, first at case ${f.index})\n    ${f.r.detail.split("\n").join("\n    ")}\n    CASE ${JSON.stringify(min)}`);
       if (args.out) writeCase(args.out, `failure-${k}`, byName.get(min.target)!, min);
     }
   }
   for (const r of runners) r.stop();
-  process.exit(FAILURES.some((o) => total[o] > 0) ? 1 : 0);
+  process.exit(harnessError ? 3 : FAILURES.some((o) => total[o] > 0) ? 1 : 0);
 }
 
 if (isMainThread) await main();

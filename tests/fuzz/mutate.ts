@@ -3,13 +3,16 @@
 //   flip   xor one byte (header bytes preferred)          trunc  cut the file to `len` bytes
 //   int    write an interesting integer into a header field (count, length, offset, dim, type)
 //   float  write an interesting float into a header field or into the tensor data (NaN, Inf, ...)
-//   json   edit a JSON file (or a safetensors header) at a path: set a value, delete, or nest deep
+//   json   edit a JSON file (or a safetensors header) at a path: set a value, delete, nest deep,
+//          or grow a string to a megabyte by repeating it (a 1 MB Prepend, Replace content or
+//          pattern in tokenizer.json, a 1 MB dtype or model_type)
 import type { Field, SeedFile, Target } from "./corpus.ts";
 import type { Rng } from "../helpers/rand.ts";
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
-// special values JSON cannot hold, written as markers: a nested array `deep` levels deep, a long string
-export type JsonSpecial = { deep: number } | { long: number } | { big: string };
+// special values JSON cannot hold, written as markers: a nested array `deep` levels deep, a long
+// string, a number literal, the string already at the path repeated to at least `grow` characters
+export type JsonSpecial = { deep: number } | { long: number } | { big: string } | { grow: number };
 
 export type Op =
   | { f: string; k: "flip"; at: number; xor: number }
@@ -66,9 +69,10 @@ function applyOne(b: Uint8Array, op: Op, seed: SeedFile): Uint8Array {
   }
 }
 
-function special(s: JsonSpecial): string {
+function special(s: JsonSpecial, cur: unknown): string {
   if ("deep" in s) return "[".repeat(s.deep) + "]".repeat(s.deep);
   if ("long" in s) return JSON.stringify("x".repeat(s.long));
+  if ("grow" in s) { const u = typeof cur === "string" && cur !== "" ? cur : "x"; return JSON.stringify(u.repeat(Math.ceil(s.grow / u.length))); }
   return s.big; // a number literal past what a double holds (1e400 parses as Infinity)
 }
 
@@ -83,12 +87,13 @@ function editJson(doc: unknown, op: Extract<Op, { k: "json" }>): string {
     parent = cur; key = p;
   }
   const obj = parent as Record<string | number, unknown>;
+  const cur = obj[key];
   if (op.del) {
     if (Array.isArray(obj) && typeof key === "number") obj.splice(key, 1);
     else delete obj[key];
   } else obj[key] = op.special ? MARK : op.v;
   const text = JSON.stringify(root.r) ?? "null";
-  return op.special ? text.replace(JSON.stringify(MARK), special(op.special)) : text;
+  return op.special ? text.replace(JSON.stringify(MARK), () => special(op.special!, cur)) : text;
 }
 
 function editJsonText(b: Uint8Array, op: Extract<Op, { k: "json" }>): Uint8Array {
@@ -146,7 +151,35 @@ function randomPath(rng: Rng, doc: unknown): (string | number)[] {
   }
 }
 
+// A random string leaf of a JSON document: a top-level key first (so the few strings of a
+// tokenizer.json's normalizer are not drowned by its thousands of merges), then a string below it.
+function stringPath(rng: Rng, doc: unknown): (string | number)[] | undefined {
+  if (doc === null || typeof doc !== "object") return undefined;
+  const tops = Object.keys(doc).filter((k) => hasString((doc as Record<string, unknown>)[k], 0));
+  if (!tops.length) return undefined;
+  const path: (string | number)[] = [pick(rng, tops)];
+  let cur = (doc as Record<string, unknown>)[path[0] as string];
+  while (typeof cur !== "string") {
+    const o = cur as Record<string | number, unknown>;
+    const keys = (Array.isArray(o) ? o.map((_, i) => i) : Object.keys(o)).filter((k) => hasString(o[k], 0));
+    const k = pick(rng, keys);
+    path.push(k);
+    cur = o[k];
+  }
+  return path;
+}
+
+function hasString(v: unknown, depth: number): boolean {
+  if (typeof v === "string") return true;
+  if (v === null || typeof v !== "object" || depth > 32) return false;
+  return (Array.isArray(v) ? v : Object.values(v)).some((x) => hasString(x, depth + 1));
+}
+
 function jsonOp(rng: Rng, f: string, doc: unknown): Op {
+  if (rng.next() < 0.06) {
+    const sp = stringPath(rng, doc);
+    if (sp) return { f, k: "json", path: sp, special: { grow: 1 << 20 } };
+  }
   let path = randomPath(rng, doc);
   if (!path.length) path = ["fuzz"];
   const r = rng.next();
