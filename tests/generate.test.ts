@@ -57,6 +57,7 @@ describe("LLM.generate / complete (stories260K)", { skip: needFiles("models/stor
     const r = await llm.complete("Once upon a time", { temperature: 0, maxTokens: 16 });
     assert.equal(r.stats.promptTokens, 5);
     assert.equal(r.stats.generatedTokens, 16);
+    assert.equal(r.stats.decodeRuns, 15, "the last sampled token is not run");
     assert.ok(r.stats.prefillTokS > 0 && r.stats.decodeTokS > 0);
   });
 

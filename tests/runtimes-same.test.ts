@@ -7,33 +7,60 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { needFiles, REPO_ROOT, sharedPath } from "./helpers/shared.ts";
+import { fixturePath, needFiles, REPO_ROOT, sharedPath } from "./helpers/shared.ts";
 import { chromiumSkip, launchBrowser } from "./helpers/chromium.ts";
 
-interface Case { id: string; source: string; prompt: string; maxTokens: number; build: string; threads: number }
+interface Case { id: string; source: string; tokenizer?: string; prompt: string; maxTokens: number; build: string; threads: number }
 interface Result { id: string; build: string; threads: number; tokens: number[]; logitsBits: number[] }
 
-const MODELS = ["stories260K.gguf", "tinystories-656k-q8_0.gguf"];
-const PROMPTS = ["Once upon a time, there was a little girl named Lily.", "The cat sat on the mat and"];
-// every prompt with the default build; the first prompt also with each build forced and 2 threads
-const RUNS: { build: string; threads: number; prompts: number }[] = [
-  { build: "auto", threads: 1, prompts: 2 }, { build: "simd", threads: 1, prompts: 1 }, { build: "relaxed", threads: 1, prompts: 1 },
-  { build: "auto", threads: 2, prompts: 1 }, { build: "simd", threads: 2, prompts: 1 },
+// The golden prompts: every greedy case of the fixtures that an independent implementation
+// produced (tests/fixtures: llama.cpp, llama2.c run.c), with the ids it generated. Each runs with
+// the default build at 1 and 2 threads in every runtime; the first prompt of each model also with
+// each build forced. Every runtime must give the same tokens and logit bits, and the golden ids.
+interface Golden { model: string; tokenizer?: string; where: "shared" | "repo"; prompt: string; expect?: number[]; note: string }
+const GEN = 40; // tokens compared per case (the goldens hold 48 to 256)
+
+function goldens(): Golden[] {
+  const fx = (name: string) => JSON.parse(readFileSync(fixturePath(name), "utf8"));
+  const out: Golden[] = [];
+  const cpp = fx("llamacpp-greedy.json");
+  for (const c of cpp.stories260K.cases) if (c.tool === "llama-simple") out.push({ model: "stories260K.gguf", where: "shared", prompt: c.prompt, expect: c.generated_ids, note: "llama.cpp" });
+  for (const c of cpp.tinystories656k_q8_0.cases) if (c.tool === "llama-simple") out.push({ model: "tinystories-656k-q8_0.gguf", where: "shared", prompt: c.prompt, expect: c.generated_ids, note: "llama.cpp" });
+  // run.c's -n counts the prompt's positions; its generated ids are the continuation
+  for (const c of fx("llama2c-stories260k.json").cases) out.push({ model: "stories260K.bin", tokenizer: "tok512.bin", where: "shared", prompt: c.prompt, expect: c.generated_ids, note: "llama2.c" });
+  for (const c of fx("llama2c-babyllama-tok105.json").cases) out.push({ model: "babyllama-tok105/model5000.bin", tokenizer: "babyllama-tok105/tok105.bin", where: "shared", prompt: c.prompt, expect: c.generated_ids, note: "llama2.c" });
+  // our own model (in the repository): F32 equals llama.cpp's 48 ids on every prompt; Q8_0 parts
+  // from llama.cpp at a near tie on one prompt (tests/default-model.test.ts), so there the
+  // runtimes are compared with each other only
+  for (const [m, v] of Object.entries(fx("llamacpp-own-model.json").models as Record<string, { cases: { prompt: string; generated_ids: number[] }[] }>)) {
+    for (const c of v.cases) out.push({ model: m, where: "repo", prompt: c.prompt, expect: m.includes("f32") ? c.generated_ids : undefined, note: "llama.cpp" });
+  }
+  return out;
+}
+
+const RUNS: { build: string; threads: number; firstOnly: boolean }[] = [
+  { build: "auto", threads: 1, firstOnly: false }, { build: "auto", threads: 2, firstOnly: false },
+  { build: "simd", threads: 1, firstOnly: true }, { build: "relaxed", threads: 1, firstOnly: true }, { build: "simd", threads: 2, firstOnly: true },
 ];
 
-function cases(source: (model: string) => string, threads: (t: number) => boolean): Case[] {
+// path: where a runtime opens a model file (shared/models/... or the repository's models/...)
+function cases(path: (g: Golden, file: string) => string, threads: (t: number) => boolean): Case[] {
   const out: Case[] = [];
-  for (const m of MODELS) {
-    PROMPTS.forEach((prompt, p) => {
-      for (const r of RUNS) {
-        if (!threads(r.threads) || p >= r.prompts) continue;
-        out.push({ id: `${m} p${p} ${r.build} t${r.threads}`, source: source(m), prompt, maxTokens: 24, build: r.build, threads: r.threads });
-      }
-    });
-  }
+  const seen = new Set<string>();
+  goldens().forEach((g, i) => {
+    const first = !seen.has(g.model);
+    seen.add(g.model);
+    for (const r of RUNS) {
+      if (!threads(r.threads) || (r.firstOnly && !first)) continue;
+      out.push({
+        id: `${g.model} #${i} ${r.build} t${r.threads}`, source: path(g, g.model), tokenizer: g.tokenizer && path(g, g.tokenizer),
+        prompt: g.prompt, maxTokens: GEN, build: r.build, threads: r.threads,
+      });
+    }
+  });
   return out;
 }
 
@@ -43,14 +70,14 @@ function runChild(cmd: string, args: string[], what: string): Result[] {
   return JSON.parse(r.stdout);
 }
 
-const skip = needFiles(...MODELS.map((m) => `models/${m}`)) || chromiumSkip();
+const skip = needFiles(...[...new Set(goldens().filter((g) => g.where === "shared").flatMap((g) => [g.model, g.tokenizer ?? g.model]))].map((m) => `models/${m}`)) || chromiumSkip();
 
 describe("Node, Deno and Chromium give identical tokens and logits", () => {
-  it("every model, prompt, build and thread count", { skip, timeout: 900_000 }, async () => {
+  it("every golden prompt at 1 and 2 threads, each build forced on one prompt per model", { skip, timeout: 900_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "budgetkv-runtimes-"));
     const browser = await launchBrowser();
     try {
-      const local = cases((m) => sharedPath("models", m), () => true);
+      const local = cases((g, f) => g.where === "shared" ? sharedPath("models", f) : join(REPO_ROOT, "models", f), () => true);
       const file = join(dir, "cases.json");
       writeFileSync(file, JSON.stringify(local));
       const node = runChild(process.execPath, ["tests/runtimes/cli.mjs", "dist/budgetkv.mjs", file], "node");
@@ -64,12 +91,13 @@ describe("Node, Deno and Chromium give identical tokens and logits", () => {
       // relative URLs, resolved as fetch does: against the page (/tests/runtimes/page.html) on its
       // main thread, which runs one thread; against the worker's script in the worker, which runs two
       const here: Result[] = await page.evaluate((c: Case[]) => (window as unknown as { runHere(c: Case[]): Promise<Result[]> }).runHere(c),
-        cases((m) => `../../shared/models/${m}`, (t) => t === 1));
+        cases((g, f) => g.where === "shared" ? `../../shared/models/${f}` : `../../models/${f}`, (t) => t === 1));
       const inWorker: Result[] = await page.evaluate((c: Case[]) => (window as unknown as { runInWorker(c: Case[]): Promise<Result[]> }).runInWorker(c),
-        cases((m) => `/shared/models/${m}`, (t) => t > 1));
+        cases((g, f) => g.where === "shared" ? `/shared/models/${f}` : `/models/${f}`, (t) => t > 1));
       const chromium = [...here, ...inWorker];
 
       const byId = (rs: Result[]) => new Map(rs.map((r) => [r.id, r]));
+      const golden = goldens();
       const runtimes = { node: byId(node), deno: byId(deno), chromium: byId(chromium) };
       for (const c of local) {
         const n = runtimes.node.get(c.id)!, d = runtimes.deno.get(c.id)!, ch = runtimes.chromium.get(c.id)!;
@@ -85,6 +113,8 @@ describe("Node, Deno and Chromium give identical tokens and logits", () => {
         assert.deepEqual(ch.tokens, n.tokens, `${c.id}: chromium tokens differ from node's`);
         assert.ok(d.logitsBits.every((b, i) => b === n.logitsBits[i]) && d.logitsBits.length === n.logitsBits.length, `${c.id}: deno logits differ from node's`);
         assert.ok(ch.logitsBits.every((b, i) => b === n.logitsBits[i]) && ch.logitsBits.length === n.logitsBits.length, `${c.id}: chromium logits differ from node's`);
+        const g = golden[Number(c.id.split("#")[1].split(" ")[0])];
+        if (g.expect) assert.deepEqual(n.tokens, g.expect.slice(0, c.maxTokens), `${c.id}: tokens differ from ${g.note}'s`);
       }
       // the default is the relaxed build in all three, so "auto" equals "relaxed" bit for bit
       for (const r of node) if (r.id.includes(" auto ")) assert.equal(r.build, "relaxed", `node's default build is ${r.build}`);

@@ -43,7 +43,10 @@ function wllama() {
       const t = r.timings;
       if (!t) throw new Error("wllama returned no timings");
       if (t.prompt_n !== nPromptWanted) throw new Error(`wllama read ${t.prompt_n} prompt tokens, not ${nPromptWanted}`);
-      return { prefillTokS: t.prompt_per_second, decodeTokS: t.predicted_per_second, n: t.predicted_n, text: r.choices?.[0]?.text };
+      // llama.cpp's server counts predicted_n tokens over the time from sampling the first to the
+      // last, which is predicted_n - 1 forward passes; budgetkv's decodeTokS counts passes too
+      const passes = t.predicted_n - 1;
+      return { prefillTokS: t.prompt_per_second, decodeTokS: passes > 0 ? t.predicted_per_second * passes / t.predicted_n : 0, n: t.predicted_n, text: r.choices?.[0]?.text };
     },
     async close() { await wl?.exit().catch(() => {}); },
   };

@@ -165,7 +165,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<void> {
     const s = r.stats;
     io.err(`\nbudgetkv: load time = ${fmt(llm.loadMs)} ms\n`);
     io.err(`budgetkv: prompt eval time = ${fmt(s.prefillMs)} ms / ${s.promptTokens} tokens (${fmt(s.prefillMs / s.promptTokens)} ms per token, ${fmt(s.prefillTokS)} tokens per second)\n`);
-    io.err(`budgetkv:        eval time = ${fmt(s.decodeMs)} ms / ${s.generatedTokens} runs (${fmt(s.decodeMs / Math.max(1, s.generatedTokens))} ms per token, ${fmt(s.decodeTokS)} tokens per second)\n`);
+    io.err(`budgetkv:        eval time = ${fmt(s.decodeMs)} ms / ${s.decodeRuns} runs (${fmt(s.decodeMs / Math.max(1, s.decodeRuns))} ms per token, ${fmt(s.decodeTokS)} tokens per second)\n`);
     if (r.kv?.shifts.length) io.err(`budgetkv: ${r.kv.shifts.length} context shift(s), rows kept ${r.kv.shifts.map((x) => `${x.kept.toFixed(0)} at ${x.at} (${x.policy})`).join(", ")}\n`);
     if (r.kv && r.kv.policy !== "full") {
       io.err(`budgetkv: kv ${r.kv.policy}: kept ${(100 * r.kv.keptRatio).toFixed(1)} % of ${r.kv.nPrompt} prompt tokens (${r.kv.keptPerLayer.map((k) => k.toFixed(0)).join(" ")}), ${r.kv.bytesKept} of ${r.kv.bytesFull} bytes, prune ${fmt(r.kv.pruneMs)} ms\n`);

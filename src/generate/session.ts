@@ -42,7 +42,8 @@ export interface GenerationStats {
   prefillMs: number;
   prefillTokS: number;
   decodeMs: number;
-  decodeTokS: number;
+  decodeRuns: number;  // forward passes while decoding: the last sampled token is not run, so generatedTokens - 1 at most
+  decodeTokS: number;  // decodeRuns per second (as llama-bench's tg and llama.cpp's eval time count them)
 }
 
 export interface GenerationResult {
@@ -139,6 +140,7 @@ export async function runTurn(ctx: ModelContext, kvc: KVController, seq: TokenSe
   const promptTokens = Array.from(seq.ids.subarray(n0, seq.length));
   seq.reserve(Math.min(maxTokens, shift ? maxTokens : contextSize) + 1);
   const tokens: number[] = [];
+  let runs = 0;
   let text = "";
   let finish: FinishReason = "length";
   // the first piece after BOS loses its leading space, as the reference detokenizers do
@@ -177,6 +179,7 @@ export async function runTurn(ctx: ModelContext, kvc: KVController, seq: TokenSe
     // an abort seen while onPiece yielded: stop before running the token (within one token)
     if (opts.signal?.aborted) { finish = "abort"; break; }
     kvc.run(seq.ids, seq.length - 1, 1);
+    runs++;
     if (onStep) { step.generated = tokens.length; step.seen = kvc.store.seen; await onStep(step); }
   }
   if (finish !== "stop" && prefilled) {
@@ -192,7 +195,7 @@ export async function runTurn(ctx: ModelContext, kvc: KVController, seq: TokenSe
     stats: {
       promptTokens: nPrompt, generatedTokens: tokens.length,
       prefillMs, prefillTokS: nPrompt / (prefillMs / 1000),
-      decodeMs, decodeTokS: tokens.length / (decodeMs / 1000),
+      decodeMs, decodeRuns: runs, decodeTokS: runs > 0 ? runs / (decodeMs / 1000) : 0,
     },
     kv: kvc.report(shifts0),
   };

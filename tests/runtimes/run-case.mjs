@@ -1,11 +1,11 @@
 // One greedy generation, run unchanged in Node, Deno and Chromium (page or worker) by the
 // three-runtime test (tests/runtimes-same.test.ts). Plain JavaScript with no imports: the
 // caller passes the library's LLM class and a model source its runtime can open.
-//   case: { id, source, prompt, maxTokens, build ("auto" | "simd" | "relaxed"), threads }
+//   case: { id, source, tokenizer? (llama2.c models), prompt, maxTokens, build ("auto" | "simd" | "relaxed"), threads }
 //   -> { id, build, threads, tokens, logitsBits (the final logits' f32 bits, as uint32) }
 
 export async function runCase(LLM, c) {
-  const llm = await LLM.load(c.source, { build: c.build, threads: c.threads, contextSize: 256, maxChunk: 16 });
+  const llm = await LLM.load(c.source, { build: c.build, threads: c.threads, contextSize: 256, maxChunk: 16, tokenizer: c.tokenizer });
   try {
     const r = await llm.complete(c.prompt, { temperature: 0, maxTokens: c.maxTokens });
     const logits = llm.engine.model.logits.toFloat32Array();
