@@ -6,7 +6,7 @@
 //   node scripts/run-ts.mjs bench/attention-kv-types.ts [--rounds N] [--json]
 import { createRuntime } from "../src/wasm/runtime.ts";
 import type { Tensor } from "../src/wasm/tensor.ts";
-import { attnDecode, attnScratchBytes } from "../src/wasm/ops/attention.ts";
+import { attnDecode } from "../src/wasm/ops/attention.ts";
 import { writeKVRows } from "../src/wasm/ops/kvrows.ts";
 import { KV_TYPES, type KVType, kvRowBytes } from "../src/kv/kv-type.ts";
 import * as refkv from "../src/ref/kvrows.ts";
@@ -33,7 +33,6 @@ function setup(s: Shape, nKv: number): Map<KVType, () => void> {
   const q = rng.array(nHeads * d, 2), k = rng.array(nKvHeads * nKv * d), v = rng.array(nKvHeads * nKv * d);
   const tq = keep(rt.fromArray(q)), tkf = keep(rt.fromArray(k)), tvf = keep(rt.fromArray(v));
   const out = keep(rt.zeros([nHeads * d])), scores = keep(rt.zeros([nGroup * nKv]));
-  const qs = keep(rt.tensor("u8", [attnScratchBytes("q8_0", d, nGroup)]));
   const steps = new Map<KVType, () => void>();
   for (const t of KV_TYPES) {
     let kt = tkf, vt = tvf;
@@ -46,7 +45,7 @@ function setup(s: Shape, nKv: number): Map<KVType, () => void> {
     const step = () => {
       for (let h = 0; h < nKvHeads; h++) {
         const off = h * nGroup * d, kv = h * nKv * d;
-        attnDecode(out, tq, kt, vt, { nKv, headDim: d, nGroup, scale, scores, qOffset: off, outOffset: off, kOffset: kv, vOffset: kv, type: t, qScratch: qs });
+        attnDecode(out, tq, kt, vt, { nKv, headDim: d, nGroup, scale, scores, qOffset: off, outOffset: off, kOffset: kv, vOffset: kv, type: t });
       }
     };
     // the answer first: the kernel against the reference over the same stored rows
