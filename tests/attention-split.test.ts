@@ -1,6 +1,6 @@
 // Prefill attention split by query rows over a thread pool (splitAttnPrefill): the same bits as
 // one attnPrefill call on random shapes (odd sizes, a cache longer than the chunk), for 2 and 3
-// threads and both builds; rows cut into parts of equal causal work; the accumulator case stays
+// threads, both builds and every KV row type (f32, f16, q8_0); rows cut into parts of equal causal work; the accumulator case stays
 // on one thread.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -9,6 +9,8 @@ import { WASM_BUILDS, skipReason } from "./helpers/runtimes.ts";
 import { createRuntime, canShareMemory } from "../src/wasm/runtime.ts";
 import { ThreadPool } from "../src/wasm/threads.ts";
 import { attnPrefill, type AttnPrefillOptions } from "../src/wasm/ops/attention.ts";
+import { writeKVRows } from "../src/wasm/ops/kvrows.ts";
+import { KV_TYPES, kvRowBytes } from "../src/kv/kv-type.ts";
 import { ATTN_SPLIT_MIN_WORK, POOL_KERNELS, causalCuts, splitAttnPrefill } from "../src/wasm/ops/parallel.ts";
 
 describe("causalCuts", () => {
@@ -40,23 +42,31 @@ describe("splitAttnPrefill", () => {
         assert.ok(pool, "this runtime could not start a worker thread");
         try {
           const r = new Rng(threads);
-          for (const [m, nPast, headDim, nGroup, nHeadsKv] of [[64, 0, 64, 3, 3], [37, 91, 48, 2, 2], [129, 5, 64, 1, 1], [200, 300, 16, 4, 2], [5, 2, 8, 1, 1]]) {
+          for (const type of KV_TYPES) for (const [m, nPast, headDim, nGroup, nHeadsKv] of [[64, 0, 64, 3, 3], [37, 91, 48, 2, 2], [129, 5, 64, 1, 1], [200, 300, 16, 4, 2], [5, 2, 8, 1, 1], [300, 40, 8, 2, 1]]) {
             const qStride = nGroup * nHeadsKv * headDim, nKv = m + nPast, ctx = nKv + 3;
             const q = rt.tensor("f32", [m, qStride]).write(r.array(m * qStride));
-            const k = rt.tensor("f32", [ctx, headDim]).write(r.array(ctx * headDim));
-            const v = rt.tensor("f32", [ctx, headDim]).write(r.array(ctx * headDim));
+            // K and V rows of the KV type (f16 and q8_0 rows rounded from random f32 rows)
+            const rows = () => {
+              const f = rt.tensor("f32", [ctx, headDim]).write(r.array(ctx * headDim));
+              if (type === "f32") return f;
+              const b = rt.tensor("u8", [ctx, kvRowBytes(type, headDim)]);
+              writeKVRows(b, type, headDim, 0, f, 0, headDim, ctx);
+              f.dispose();
+              return b;
+            };
+            const k = rows(), v = rows();
             const one = rt.tensor("f32", [m, qStride]), split = rt.tensor("f32", [m, qStride]);
             const scratch = Array.from({ length: threads }, () => rt.tensor("f32", [ctx]));
             const cuts = new Int32Array(threads + 1);
             try {
               for (let h = 0; h < nHeadsKv; h++) {
-                const o: AttnPrefillOptions = { m, nKv, headDim, nGroup, qStride, scale: 1 / Math.sqrt(headDim), scores: scratch[0], qOffset: h * nGroup * headDim };
+                const o: AttnPrefillOptions = { m, nKv, headDim, nGroup, qStride, scale: 1 / Math.sqrt(headDim), scores: scratch[0], qOffset: h * nGroup * headDim, type };
                 attnPrefill(one, q, k, v, o);
                 splitAttnPrefill(pool!, split, q, k, v, o, scratch, cuts);
                 assert.equal(o.i0, undefined);
               }
               const work = nGroup * headDim * (m * nPast + (m * (m + 1)) / 2);
-              assert.deepEqual(split.toFloat32Array(), one.toFloat32Array(), `m ${m}, nKv ${nKv}, headDim ${headDim}, nGroup ${nGroup}: ${work >= ATTN_SPLIT_MIN_WORK ? "split" : "one thread"}`);
+              assert.deepEqual(split.toFloat32Array(), one.toFloat32Array(), `${type}: m ${m}, nKv ${nKv}, headDim ${headDim}, nGroup ${nGroup}: ${work >= ATTN_SPLIT_MIN_WORK ? "split" : "one thread"}`);
             } finally {
               for (const t of [q, k, v, one, split, ...scratch]) t.dispose();
             }

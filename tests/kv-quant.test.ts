@@ -9,7 +9,7 @@ import { assertClose } from "./helpers/close.ts";
 import { WASM_BUILDS, runtimeFor, skipReason } from "./helpers/runtimes.ts";
 import * as refkv from "../src/ref/kvrows.ts";
 import * as ref from "../src/ref/attention.ts";
-import { attnDecode, attnPrefill, attnScratchBytes } from "../src/wasm/ops/attention.ts";
+import { attnDecode, attnPrefill } from "../src/wasm/ops/attention.ts";
 import { readKVRows, writeKVRows } from "../src/wasm/ops/kvrows.ts";
 import { KVStore } from "../src/kv/store.ts";
 import { checkKVType, kvRowBytes, type KVType } from "../src/kv/kv-type.ts";
@@ -113,14 +113,13 @@ for (const build of WASM_BUILDS) {
           const k = rowsOf(rt, type, rng.array((kRow + cap) * d), kRow + cap, d), v = rowsOf(rt, type, rng.array((vRow + cap) * d), vRow + cap, d);
           const out0 = rng.array(outOffset + gd + 2, 9);
           const tq = rt.fromArray(q), tout = rt.fromArray(out0), ts = rt.fromArray(rng.array(nGroup * nKv, 9));
-          const qs = rt.tensor("u8", [Math.max(1, attnScratchBytes(type, d, nGroup))]);
-          attnDecode(tout, tq, k.t, v.t, { nKv, headDim: d, nGroup, scale, scores: ts, qOffset, outOffset, kOffset: kRow * d, vOffset: vRow * d, type, qScratch: qs });
+          attnDecode(tout, tq, k.t, v.t, { nKv, headDim: d, nGroup, scale, scores: ts, qOffset, outOffset, kOffset: kRow * d, vOffset: vRow * d, type });
           const want = out0.slice(), wantS = new Float32Array(nGroup * nKv), rb = kvRowBytes(type, d);
           refkv.attn_decode_kv(type, q.subarray(qOffset), k.bytes.subarray(kRow * rb), v.bytes.subarray(vRow * rb), want.subarray(outOffset), wantS, nKv, d, nGroup, scale);
           const what = `${type} nKv=${nKv} headDim=${d} nGroup=${nGroup}`;
           assertClose(ts.f32(), wantS, W_ATOL, W_RTOL, `scores ${what}`);
           assertClose(tout.f32(), want, O_ATOL, O_RTOL, `out ${what}`);
-          for (const x of [tq, k.t, v.t, tout, ts, qs]) x.dispose();
+          for (const x of [tq, k.t, v.t, tout, ts]) x.dispose();
         }
       });
 
@@ -138,15 +137,14 @@ for (const build of WASM_BUILDS) {
           const withAcc = t % 2 === 0, accFrom = rng.int(0, m), accStride = nKv + rng.int(0, 3);
           const acc0 = rng.array(nGroup * accStride);
           const tq = rt.fromArray(q), tout = rt.fromArray(out0), ts = rt.zeros([nKv]), ta = rt.fromArray(acc0);
-          const qs = rt.tensor("u8", [Math.max(1, attnScratchBytes(type, d, 1))]);
-          attnPrefill(tout, tq, k.t, v.t, { m, nKv, headDim: d, nGroup, qStride, scale, scores: ts, qOffset, i0, i1, type, qScratch: qs, ...(withAcc ? { acc: ta, accFrom, accStride } : {}) });
+          attnPrefill(tout, tq, k.t, v.t, { m, nKv, headDim: d, nGroup, qStride, scale, scores: ts, qOffset, i0, i1, type, ...(withAcc ? { acc: ta, accFrom, accStride } : {}) });
           const want = out0.slice(), wantAcc = acc0.slice();
           refkv.attn_prefill_kv(type, q.subarray(qOffset), k.bytes, v.bytes, want.subarray(qOffset), new Float32Array(nKv),
             m, nKv, d, nGroup, qStride, scale, i0, i1, withAcc ? wantAcc : undefined, accFrom, accStride);
           const what = `${type} m=${m} nKv=${nKv} headDim=${d} nGroup=${nGroup} rows [${i0}, ${i1})`;
           assertClose(tout.f32(), want, O_ATOL, O_RTOL, `out ${what}`);
           assertClose(ta.f32(), wantAcc, 1e-6, 1e-5, `acc ${what}`);
-          for (const x of [tq, k.t, v.t, tout, ts, ta, qs]) x.dispose();
+          for (const x of [tq, k.t, v.t, tout, ts, ta]) x.dispose();
         }
       });
     }
@@ -160,12 +158,48 @@ for (const build of WASM_BUILDS) {
           const q = rng.array(nGroup * d, 2), kf = rng.array(nKv * d), vf = rng.array(nKv * d);
           const k = rowsOf(rt, type, kf, nKv, d), v = rowsOf(rt, type, vf, nKv, d);
           const tq = rt.fromArray(q), tout = rt.zeros([nGroup * d]), ts = rt.zeros([nGroup * nKv]);
-          const qs = rt.tensor("u8", [Math.max(1, attnScratchBytes(type, d, nGroup))]);
-          attnDecode(tout, tq, k.t, v.t, { nKv, headDim: d, nGroup, scale, scores: ts, type, qScratch: qs });
+          attnDecode(tout, tq, k.t, v.t, { nKv, headDim: d, nGroup, scale, scores: ts, type });
           const want = new Float32Array(nGroup * d);
           ref.attn_decode_f32(q, kf, vf, want, new Float32Array(nGroup * nKv), nKv, d, nGroup, scale);
           assertClose(tout.f32(), want, type === "f16" ? 2e-3 : 2e-2, 0, `${type} d=${d} vs f32`);
-          for (const x of [tq, k.t, v.t, tout, ts, qs]) x.dispose();
+          for (const x of [tq, k.t, v.t, tout, ts]) x.dispose();
+        }
+      }
+    });
+
+    it("head_dim 8 q8_0 (one short block a row: the specialised decode over the whole group and prefill loops) matches the reference; a NaN row stays NaN", async () => {
+      const rt = await runtimeFor(build);
+      const rng = new Rng(47), d = 8;
+      for (const nKv of [0, 1, 2, 3, 4, 5, 7, 8, 13, 64, 67, 2048]) {
+        for (const nGroup of [1, 2, 3, 4]) {
+          const scale = 1 / Math.sqrt(d), gd = nGroup * d;
+          const q = rng.array(gd, 3), kf = rng.array(nKv * d), vf = rng.array(nKv * d);
+          const nan = nKv > 5 && nGroup === 3 ? rng.int(0, nKv - 1) : -1;   // a NaN in a key (odd nKv) or value row
+          if (nan >= 0) (nKv % 2 ? kf : vf)[nan * d + rng.int(0, d - 1)] = NaN;
+          const k = rowsOf(rt, "q8_0", kf, nKv, d), v = rowsOf(rt, "q8_0", vf, nKv, d);
+          const out0 = rng.array(gd, 9), tq = rt.fromArray(q), tout = rt.fromArray(out0), ts = rt.zeros([Math.max(1, nGroup * nKv)]);
+          attnDecode(tout, tq, k.t, v.t, { nKv, headDim: d, nGroup, scale, scores: ts, type: "q8_0" });
+          const want = out0.slice(), wantS = new Float32Array(nGroup * nKv);
+          refkv.attn_decode_kv("q8_0", q, k.bytes, v.bytes, want, wantS, nKv, d, nGroup, scale);
+          const what = `nKv=${nKv} nGroup=${nGroup}${nan >= 0 ? ` NaN in ${nKv % 2 ? "key" : "value"} row ${nan}` : ""}`;
+          if (nan >= 0) {
+            assert.ok([...tout.f32()].every(Number.isNaN), `decode ${what}: outputs ${[...tout.f32()].slice(0, 4)}`);
+            if (nKv % 2) assert.ok([...ts.f32().subarray(0, nGroup * nKv)].every(Number.isNaN), `decode ${what}: weights`);
+          } else {
+            assertClose(ts.f32().subarray(0, nGroup * nKv), wantS, W_ATOL, W_RTOL, `decode scores ${what}`);
+            assertClose(tout.f32(), want, O_ATOL, O_RTOL, `decode out ${what}`);
+          }
+          // prefill: the last m rows as a causal chunk, every query row
+          const m = Math.min(nKv, 9);
+          if (nan < 0 && m > 0) {
+            const qp = rng.array(m * gd, 3), tqp = rt.fromArray(qp), top = rt.zeros([m * gd]), tsp = rt.zeros([nKv]);
+            attnPrefill(top, tqp, k.t, v.t, { m, nKv, headDim: d, nGroup, qStride: gd, scale, scores: tsp, type: "q8_0" });
+            const wantP = new Float32Array(m * gd);
+            refkv.attn_prefill_kv("q8_0", qp, k.bytes, v.bytes, wantP, new Float32Array(nKv), m, nKv, d, nGroup, gd, scale, 0, m);
+            assertClose(top.f32(), wantP, O_ATOL, O_RTOL, `prefill out ${what} m=${m}`);
+            for (const x of [tqp, top, tsp]) x.dispose();
+          }
+          for (const x of [tq, k.t, v.t, tout, ts]) x.dispose();
         }
       }
     });
@@ -178,12 +212,11 @@ for (const build of WASM_BUILDS) {
         kf[4 * d + 35] = NaN;
         const k = rowsOf(rt, type, kf, nKv, d), v = rowsOf(rt, type, new Float32Array(nKv * d).fill(0.5), nKv, d);
         const tq = rt.fromArray(new Float32Array(nGroup * d).fill(1)), tout = rt.zeros([nGroup * d]), ts = rt.zeros([nGroup * nKv]);
-        const qs = rt.tensor("u8", [Math.max(1, attnScratchBytes(type, d, nGroup))]);
-        attnDecode(tout, tq, k.t, v.t, { nKv, headDim: d, nGroup, scale: 0.1, scores: ts, type, qScratch: qs });
+        attnDecode(tout, tq, k.t, v.t, { nKv, headDim: d, nGroup, scale: 0.1, scores: ts, type });
         assert.ok([...tout.f32()].every(Number.isNaN), `${type}: outputs ${[...tout.f32()].slice(0, 4)}`);
-        attnDecode(tout, tq, k.t, v.t, { nKv: 0, headDim: d, nGroup, scale: 0.1, scores: ts, type, qScratch: qs });
+        attnDecode(tout, tq, k.t, v.t, { nKv: 0, headDim: d, nGroup, scale: 0.1, scores: ts, type });
         assert.ok([...tout.f32()].every((x) => x === 0));
-        for (const x of [tq, k.t, v.t, tout, ts, qs]) x.dispose();
+        for (const x of [tq, k.t, v.t, tout, ts]) x.dispose();
       }
     });
   });
@@ -240,12 +273,11 @@ describe("quantized KV blocks in the store", () => {
 
   it("the attention wrappers refuse blocks of the wrong type or size", async () => {
     const rt = await runtimeFor("simd");
-    const q = rt.zeros([8]), out = rt.zeros([8]), s = rt.zeros([4]), f = rt.zeros([4, 8]), b = rt.tensor("u8", [4, 10]), qs = rt.tensor("u8", [10]);
-    assert.throws(() => attnDecode(out, q, f, f, { nKv: 4, headDim: 8, nGroup: 1, scale: 1, scores: s, type: "q8_0", qScratch: qs }), /k is f32, expected u8/);
-    assert.throws(() => attnDecode(out, q, b, b, { nKv: 5, headDim: 8, nGroup: 1, scale: 1, scores: rt.zeros([5]), type: "q8_0", qScratch: qs }), /q8_0 rows \[0, 5\)/);
-    assert.throws(() => attnDecode(out, q, b, b, { nKv: 4, headDim: 8, nGroup: 1, scale: 1, scores: s, type: "q8_0" }), /needs qScratch/);
-    assert.throws(() => attnDecode(out, q, b, b, { nKv: 4, headDim: 8, nGroup: 1, scale: 1, scores: s, type: "q4_0" as KVType, qScratch: qs }), /KV type "q4_0"/);
+    const q = rt.zeros([8]), out = rt.zeros([8]), s = rt.zeros([4]), f = rt.zeros([4, 8]), b = rt.tensor("u8", [4, 10]);
+    assert.throws(() => attnDecode(out, q, f, f, { nKv: 4, headDim: 8, nGroup: 1, scale: 1, scores: s, type: "q8_0" }), /k is f32, expected u8/);
+    assert.throws(() => attnDecode(out, q, b, b, { nKv: 5, headDim: 8, nGroup: 1, scale: 1, scores: rt.zeros([5]), type: "q8_0" }), /q8_0 rows \[0, 5\)/);
+    assert.throws(() => attnDecode(out, q, b, b, { nKv: 4, headDim: 8, nGroup: 1, scale: 1, scores: s, type: "q4_0" as KVType }), /KV type "q4_0"/);
     assert.throws(() => attnDecode(out, q, b, b, { nKv: 2, headDim: 8, nGroup: 1, scale: 1, scores: s, type: "f16", kOffset: 3 }), /whole number of f16 rows/);
-    for (const x of [q, out, s, f, b, qs]) x.dispose();
+    for (const x of [q, out, s, f, b]) x.dispose();
   });
 });

@@ -12,7 +12,7 @@ import { add, addRows, addStrided } from "../wasm/ops/elementwise.ts";
 import { rmsnorm } from "../wasm/ops/norm.ts";
 import { rope, ropeTable } from "../wasm/ops/rope.ts";
 import { siluMul } from "../wasm/ops/activation.ts";
-import { attnDecode, attnPrefill, attnScratchBytes, type AttnDecodeOptions, type AttnPrefillOptions } from "../wasm/ops/attention.ts";
+import { attnDecode, attnPrefill, type AttnDecodeOptions, type AttnPrefillOptions } from "../wasm/ops/attention.ts";
 import type { RopeOptions } from "../wasm/ops/rope.ts";
 import { Linear } from "./linear.ts";
 import { splitAttnPrefill } from "../wasm/ops/parallel.ts";
@@ -57,7 +57,6 @@ export class Transformer {
   private hb2: Tensor;     // (C, hiddenDim)
   private pos: Tensor;     // (C) i32
   private scores: Tensor;  // (nGroup, contextSize) attention weights of the last decode step, per KV head
-  private qq: Tensor;      // (nGroup, q8_0 row bytes) u8: the group's queries as Q8_0 rows (a q8_0 KV cache)
   private rope: Tensor;    // (ropeRows, ropeDim/2, 2): positions 0 .. ropeRows-1
   private ropeRows: number; // contextSize, doubled when a position past it runs (context shift)
   readonly logits: Tensor; // (vocab)
@@ -93,7 +92,6 @@ export class Transformer {
     this.hb2 = rt.tensor("f32", [C, hiddenDim]);
     this.pos = rt.tensor("i32", [C]);
     this.scores = rt.tensor("f32", [nHeads / nKvHeads, this.contextSize]);
-    this.qq = rt.tensor("u8", [attnScratchBytes("q8_0", headDim, nHeads / nKvHeads)]);
     this.ropeRows = this.contextSize;
     this.rope = this.buildRope(this.ropeRows);
     this.logits = rt.tensor("f32", [cfg.vocabSize]);
@@ -112,8 +110,8 @@ export class Transformer {
     this.pre = [];
     for (let h = 0; h < nKvHeads; h++) {
       const off = h * nGroup * headDim;
-      this.dec.push({ nKv: 0, headDim, nGroup, scale, qOffset: off, outOffset: off, scores: this.scores, type: "f32", qScratch: this.qq });
-      this.pre.push({ m: 1, nKv: 0, headDim, nGroup, qStride: qDim, scale, qOffset: off, outOffset: off, scores: this.scores, type: "f32", qScratch: this.qq });
+      this.dec.push({ nKv: 0, headDim, nGroup, scale, qOffset: off, outOffset: off, scores: this.scores, type: "f32" });
+      this.pre.push({ m: 1, nKv: 0, headDim, nGroup, qStride: qDim, scale, qOffset: off, outOffset: off, scores: this.scores, type: "f32" });
     }
   }
 
@@ -253,7 +251,7 @@ export class Transformer {
   dispose(): void {
     for (const t of [this.x, this.xb, this.xb2, this.q, this.k, this.v, this.att, this.hb, this.hb2, this.pos, this.scores, this.rope, this.logits, this.last]) t.dispose();
     for (const t of this.attnScratch.slice(1)) t.dispose();
-    for (const t of [this.x, this.xb, this.xb2, this.q, this.k, this.v, this.att, this.hb, this.hb2, this.pos, this.scores, this.qq, this.rope, this.logits, this.last]) t.dispose();
+    for (const t of [this.x, this.xb, this.xb2, this.q, this.k, this.v, this.att, this.hb, this.hb2, this.pos, this.scores, this.rope, this.logits, this.last]) t.dispose();
     this.lin.dispose();
   }
 }

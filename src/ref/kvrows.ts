@@ -67,21 +67,20 @@ export function kv_dequantize_rows(t: KVRowType, y: Uint8Array, x: Float32Array,
   for (let i = 0; i < m; i++) for (let c = 0; c < d; c++) x[i * d + c] = rowValue(t, y, i * rb, d, c);
 }
 
-// q (d at qo) . key row at k[ko ..): f32 and f16 dot the f32 query; q8_0 dots qq (q as a Q8_0 row)
-// block by block as integers times both scales
-function dotRow(t: KVRowType, q: Float32Array, qo: number, qq: Uint8Array, k: Uint8Array, ko: number, d: number): number {
+// q (d at qo, f32) . key row at k[ko ..); q8_0 block by block: s_b * sum_c q_c * k_c
+function dotRow(t: KVRowType, q: Float32Array, qo: number, k: Uint8Array, ko: number, d: number): number {
   if (t !== "q8_0") {
     let s = 0;
     for (let c = 0; c < d; c++) s += q[qo + c] * rowValue(t, k, ko, d, c);
     return s;
   }
-  let s = 0, a = 0, b = ko;
+  let s = 0, b = ko;
   for (let c0 = 0; c0 < d; c0 += 32) {
     const n = Math.min(32, d - c0);
-    let is = 0;
-    for (let c = 0; c < n; c++) is += ((qq[a + 2 + c] << 24) >> 24) * ((k[b + 2 + c] << 24) >> 24);
-    s += is * fr(f16ToF32(qq[a] | (qq[a + 1] << 8)) * f16ToF32(k[b] | (k[b + 1] << 8)));
-    a += 2 + n; b += 2 + n;
+    let bs = 0;
+    for (let c = 0; c < n; c++) bs += q[qo + c0 + c] * ((k[b + 2 + c] << 24) >> 24);
+    s += bs * f16ToF32(k[b] | (k[b + 1] << 8));
+    b += 2 + n;
   }
   return s;
 }
@@ -90,9 +89,7 @@ function dotRow(t: KVRowType, q: Float32Array, qo: number, qq: Uint8Array, k: Ui
 function oneHead(t: KVRowType, q: Float32Array, qo: number, k: Uint8Array, v: Uint8Array, out: Float32Array, oo: number,
                  s: Float32Array, so: number, n: number, d: number, scale: number): void {
   const rb = kvRowBytes(t, d);
-  const qq = new Uint8Array(kvRowBytes("q8_0", d));
-  if (t === "q8_0") quantizeRowQ8_0(q, qo, qq, 0, d);
-  for (let j = 0; j < n; j++) s[so + j] = dotRow(t, q, qo, qq, k, j * rb, d) * fr(scale);
+  for (let j = 0; j < n; j++) s[so + j] = dotRow(t, q, qo, k, j * rb, d) * fr(scale);
   if (n > 0) softmaxInPlace(s, so, n);
   for (let c = 0; c < d; c++) {
     let acc = 0;

@@ -11,9 +11,9 @@ import * as refkv from "../../ref/kvrows.ts";
 import { KV_TYPES, type KVType, kvRowBytes } from "../../kv/kv-type.ts";
 import { expectDtype, f32At, intAtLeast, u8At } from "./check.ts";
 
-type Decode = (q: number, k: number, v: number, out: number, scores: number, qs: number,
+type Decode = (q: number, k: number, v: number, out: number, scores: number,
                n_kv: number, head_dim: number, n_group: number, scale: number) => void;
-type Prefill = (q: number, k: number, v: number, out: number, scores: number, qs: number, m: number, n_kv: number,
+type Prefill = (q: number, k: number, v: number, out: number, scores: number, m: number, n_kv: number,
                 head_dim: number, n_group: number, q_stride: number, scale: number, i0: number, i1: number,
                 acc: number, acc_from: number, acc_stride: number) => void;
 
@@ -21,16 +21,16 @@ export type AttentionKernels = { [K in `attn_decode_${KVType}`]: Decode } & { [K
 
 export function attentionFallback(h: Heap): AttentionKernels {
   const f32: Partial<AttentionKernels> = {
-    attn_decode_f32: (q, k, v, out, scores, _qs, n_kv, head_dim, n_group, scale) =>
+    attn_decode_f32: (q, k, v, out, scores, n_kv, head_dim, n_group, scale) =>
       ref.attn_decode_f32(f32At(h, q), f32At(h, k), f32At(h, v), f32At(h, out), f32At(h, scores), n_kv, head_dim, n_group, scale),
-    attn_prefill_f32: (q, k, v, out, scores, _qs, m, n_kv, head_dim, n_group, q_stride, scale, i0, i1, acc, acc_from, acc_stride) =>
+    attn_prefill_f32: (q, k, v, out, scores, m, n_kv, head_dim, n_group, q_stride, scale, i0, i1, acc, acc_from, acc_stride) =>
       ref.attn_prefill_f32(f32At(h, q), f32At(h, k), f32At(h, v), f32At(h, out), f32At(h, scores),
         m, n_kv, head_dim, n_group, q_stride, scale, i0, i1, acc ? f32At(h, acc) : undefined, acc_from, acc_stride),
   };
   for (const t of ["f16", "q8_0"] as const) {
-    f32[`attn_decode_${t}`] = (q, k, v, out, scores, _qs, n_kv, head_dim, n_group, scale) =>
+    f32[`attn_decode_${t}`] = (q, k, v, out, scores, n_kv, head_dim, n_group, scale) =>
       refkv.attn_decode_kv(t, f32At(h, q), u8At(h, k), u8At(h, v), f32At(h, out), f32At(h, scores), n_kv, head_dim, n_group, scale);
-    f32[`attn_prefill_${t}`] = (q, k, v, out, scores, _qs, m, n_kv, head_dim, n_group, q_stride, scale, i0, i1, acc, acc_from, acc_stride) =>
+    f32[`attn_prefill_${t}`] = (q, k, v, out, scores, m, n_kv, head_dim, n_group, q_stride, scale, i0, i1, acc, acc_from, acc_stride) =>
       refkv.attn_prefill_kv(t, f32At(h, q), u8At(h, k), u8At(h, v), f32At(h, out), f32At(h, scores),
         m, n_kv, head_dim, n_group, q_stride, scale, i0, i1, acc ? f32At(h, acc) : undefined, acc_from, acc_stride);
   }
@@ -53,19 +53,6 @@ export function kvSpan(op: string, name: string, t: Tensor, type: KVType, headDi
   if (count === 0) return t.ptr;
   if ((off + count) * rb > t.size) throw new RangeError(`${op}: ${name} needs ${type} rows [${off}, ${off + count}) of ${rb} bytes, has ${t.size} bytes`);
   return t.ptr + off * rb;
-}
-
-// bytes of the query scratch (AttnDecodeOptions.qScratch) a KV type needs for nGroup query heads
-export function attnScratchBytes(type: KVType, headDim: number, nGroup: number): number {
-  return type === "q8_0" ? nGroup * kvRowBytes("q8_0", headDim) : 0;
-}
-
-function scratchPtr(op: string, type: KVType, t: Tensor | undefined, headDim: number, nGroup: number): number {
-  const need = attnScratchBytes(type, headDim, nGroup);
-  if (need === 0) return 0;
-  if (!t) throw new RangeError(`${op}: KV type ${type} needs qScratch (${need} bytes)`);
-  if (t.nbytes < need) throw new RangeError(`${op}: qScratch has ${t.nbytes} bytes, KV type ${type} needs ${need}`);
-  return t.ptr;
 }
 
 // Checks that `t` is f32 and holds elements [off, off + count); returns the byte address of element off
@@ -96,7 +83,6 @@ export interface AttnDecodeOptions {
   kOffset?: number;     // element offset of the K block in k (whole rows unless f32)
   vOffset?: number;     // element offset of the V block in v
   type?: KVType;        // K and V rows (default f32)
-  qScratch?: Tensor;    // >= attnScratchBytes(type, headDim, nGroup) bytes (q8_0)
 }
 
 // out (nGroup, headDim) = attention of q (nGroup, headDim) over K, V (nKv, headDim); nKv = 0 gives 0
@@ -112,8 +98,7 @@ export function attnDecode(out: Tensor, q: Tensor, k: Tensor, v: Tensor, o: Attn
   const pk = kvSpan(op, "k", k, t, o.headDim, o.kOffset ?? 0, o.nKv);
   const pv = kvSpan(op, "v", v, t, o.headDim, o.vOffset ?? 0, o.nKv);
   const ps = f32Span(op, "scores", o.scores, 0, o.nGroup * o.nKv);
-  const pqs = scratchPtr(op, t, o.qScratch, o.headDim, o.nGroup);
-  out.rt.k[DECODE[t]](pq, pk, pv, po, ps, pqs, o.nKv, o.headDim, o.nGroup, o.scale);
+  out.rt.k[DECODE[t]](pq, pk, pv, po, ps, o.nKv, o.headDim, o.nGroup, o.scale);
 }
 
 export interface AttnPrefillOptions {
@@ -129,7 +114,6 @@ export interface AttnPrefillOptions {
   kOffset?: number;     // element offsets of the K and V blocks (whole rows unless f32)
   vOffset?: number;
   type?: KVType;        // K and V rows (default f32)
-  qScratch?: Tensor;    // >= attnScratchBytes(type, headDim, 1) bytes (q8_0)
   i0?: number;          // query rows [i0, i1), default all m
   i1?: number;
   // optional: rows i >= accFrom add their softmax weights into acc (nGroup, accStride) at accOffset
@@ -157,7 +141,6 @@ export function attnPrefill(out: Tensor, q: Tensor, k: Tensor, v: Tensor, o: Att
   const pk = kvSpan(op, "k", k, t, o.headDim, o.kOffset ?? 0, o.nKv);
   const pv = kvSpan(op, "v", v, t, o.headDim, o.vOffset ?? 0, o.nKv);
   const ps = f32Span(op, "scores", o.scores, 0, o.nKv);
-  const pqs = scratchPtr(op, t, o.qScratch, o.headDim, 1);
   let pa = 0, accFrom = 0, accStride = 0;
   if (o.acc) {
     accFrom = o.accFrom ?? 0;
@@ -165,5 +148,5 @@ export function attnPrefill(out: Tensor, q: Tensor, k: Tensor, v: Tensor, o: Att
     if (accStride < o.nKv) throw new RangeError(`${op}: accStride ${accStride} < nKv ${o.nKv}`);
     pa = f32Span(op, "acc", o.acc, o.accOffset ?? 0, (o.nGroup - 1) * accStride + o.nKv);
   }
-  out.rt.k[PREFILL[t]](pq, pk, pv, po, ps, pqs, o.m, o.nKv, o.headDim, o.nGroup, o.qStride, o.scale, i0, i1, pa, accFrom, accStride);
+  out.rt.k[PREFILL[t]](pq, pk, pv, po, ps, o.m, o.nKv, o.headDim, o.nGroup, o.qStride, o.scale, i0, i1, pa, accFrom, accStride);
 }

@@ -5,7 +5,7 @@ import type { Tensor } from "../tensor.ts";
 import type { ThreadPool } from "../threads.ts";
 import type { Kernels } from "../kernels.ts";
 import { gemm, gemv } from "./matmul.ts";
-import { attnPrefill, type AttnPrefillOptions } from "./attention.ts";
+import { attnPrefill, kvSpan, type AttnPrefillOptions } from "./attention.ts";
 import { INT_DOT_GEMV, QGEMM_PANEL, gemmQ, gemvQ, gemvQInt, intDotAct, quantizeRows, type IntDotDType, type QKernelDType } from "./qmatmul.ts";
 
 // kernels a pool must be able to run for splitLinear
@@ -86,13 +86,14 @@ export function splitLinear(pool: ThreadPool, y: Tensor, W: Tensor, x: Tensor, m
   }
 }
 
-// attn_prefill_f32(q, k, v, out, scores, qs (0: f32 rows need no query scratch), m, n_kv, head_dim, n_group, q_stride, scale, i0, i1, acc,
-// acc_from, acc_stride): query rows [i0, i1) of one KV head's group; scores is each thread's
-// (n_kv) buffer of its own
-const ATTN_PREFILL = splitTable(["q", "k", "v", "out", "scores", "qs", "m", "n_kv", "head_dim", "n_group", "q_stride", "scale", "i0", "i1", "acc", "acc_from", "acc_stride"], "i0", 1, "scores");
+// attn_prefill_<t>(q, k, v, out, scores, m, n_kv, head_dim, n_group, q_stride, scale, i0, i1, acc,
+// acc_from, acc_stride), t = f32, f16, q8_0: query rows [i0, i1) of one KV head's group; scores is
+// each thread's (n_kv) buffer of its own (the only scratch: the query stays f32 for every KV type)
+const ATTN_PREFILL = splitTable(["q", "k", "v", "out", "scores", "m", "n_kv", "head_dim", "n_group", "q_stride", "scale", "i0", "i1", "acc", "acc_from", "acc_stride"], "i0", 1, "scores");
 
 // kernels a pool must be able to run for splitLinear and splitAttnPrefill
-export const POOL_KERNELS: (keyof Kernels)[] = [...LINEAR_KERNELS, "attn_prefill_f32"];
+const ATTN_PREFILL_NAME = { f32: "attn_prefill_f32", f16: "attn_prefill_f16", q8_0: "attn_prefill_q8_0" } as const;
+export const POOL_KERNELS: (keyof Kernels)[] = [...LINEAR_KERNELS, ...Object.values(ATTN_PREFILL_NAME)];
 
 // multiply-adds of one KV head's prefill below which the hand-off to the pool (tens of
 // microseconds) costs more than it saves
@@ -121,18 +122,20 @@ export function causalCuts(cuts: Int32Array, threads: number, m: number, nKv: nu
 export function splitAttnPrefill(pool: ThreadPool, out: Tensor, q: Tensor, k: Tensor, v: Tensor, o: AttnPrefillOptions, scratch: readonly Tensor[], cuts: Int32Array): void {
   const nGroup = o.nGroup, headDim = o.headDim, m = o.m;
   const work = nGroup * headDim * (m * (o.nKv - m) + (m * (m + 1)) / 2);
-  // f32 rows only: quantized rows quantize the query into a scratch each thread would share
-  if ((o.type ?? "f32") !== "f32" || o.acc || o.i0 !== undefined || o.i1 !== undefined || work < ATTN_SPLIT_MIN_WORK || m < pool.threads) { attnPrefill(out, q, k, v, o); return; }
+  if (o.acc || o.i0 !== undefined || o.i1 !== undefined || work < ATTN_SPLIT_MIN_WORK || m < pool.threads) { attnPrefill(out, q, k, v, o); return; }
   // checks every argument (an empty row range computes nothing)
   o.i0 = 0; o.i1 = 0;
   try { attnPrefill(out, q, k, v, o); } finally { o.i0 = undefined; o.i1 = undefined; }
   for (let t = 0; t < pool.threads; t++) if (scratch[t].size < o.nKv) throw new RangeError(`splitAttnPrefill: scratch[${t}] holds ${scratch[t].size} floats, needs nKv = ${o.nKv}`);
   const qOff = o.qOffset ?? 0;
   const a = pool.argv, g = ATTN_PREFILL.at;
-  a[g.q] = q.ptr + qOff * 4; a[g.k] = k.ptr + (o.kOffset ?? 0) * 4; a[g.v] = v.ptr + (o.vOffset ?? 0) * 4;
+  const type = o.type ?? "f32";
+  a[g.q] = q.ptr + qOff * 4;
+  a[g.k] = kvSpan("splitAttnPrefill", "k", k, type, headDim, o.kOffset ?? 0, o.nKv);
+  a[g.v] = kvSpan("splitAttnPrefill", "v", v, type, headDim, o.vOffset ?? 0, o.nKv);
   a[g.out] = out.ptr + (o.outOffset ?? qOff) * 4;
   a[g.m] = m; a[g.n_kv] = o.nKv; a[g.head_dim] = headDim; a[g.n_group] = nGroup; a[g.q_stride] = o.qStride; a[g.scale] = o.scale;
-  a[g.qs] = 0; a[g.acc] = 0; a[g.acc_from] = 0; a[g.acc_stride] = 0;
+  a[g.acc] = 0; a[g.acc_from] = 0; a[g.acc_stride] = 0;
   causalCuts(cuts, pool.threads, m, o.nKv);
-  pool.split("attn_prefill_f32", ATTN_PREFILL.nargs, ATTN_PREFILL.rangeAt, m, 1, ATTN_PREFILL.scratchAt, scratch, cuts);
+  pool.split(ATTN_PREFILL_NAME[type], ATTN_PREFILL.nargs, ATTN_PREFILL.rangeAt, m, 1, ATTN_PREFILL.scratchAt, scratch, cuts);
 }
