@@ -92,7 +92,10 @@ function enableRelaxedSimdInNode(): void {
 }
 
 // The builds this runtime validates, fastest first.
+let available: BuildName[] | undefined;
+
 export function availableBuilds(): BuildName[] {
+  if (available) return [...available];
   const out: BuildName[] = [];
   if (typeof WebAssembly === "object") {
     enableRelaxedSimdInNode();
@@ -100,7 +103,24 @@ export function availableBuilds(): BuildName[] {
     for (const b of ["relaxed", "simd"] as const) if (WebAssembly.validate(wasmBytes(b, shared) as BufferSource)) out.push(b);
   }
   out.push("ts");
-  return out;
+  available = out;
+  return [...out];
+}
+
+// One compiled module per build and memory kind for the life of the program: every runtime
+// instantiates it with its own memory, so loading a model compiles nothing (before, each load
+// compiled the bytes again, and V8's code space grew a little with every load).
+let kernelNames: (keyof Kernels)[] | undefined;
+const compiled = new Map<string, Promise<WebAssembly.Module>>();
+function compiledModule(build: BuildName, shared: boolean, bytes: Uint8Array): Promise<WebAssembly.Module> {
+  const key = `${build}/${shared}`;
+  let m = compiled.get(key);
+  if (!m) {
+    m = WebAssembly.compile(bytes as BufferSource);
+    m.catch(() => compiled.delete(key));
+    compiled.set(key, m);
+  }
+  return m;
 }
 
 export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
@@ -116,14 +136,15 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
   }
   if (build === "relaxed") enableRelaxedSimdInNode();
   const bytes = wasmBytes(build, shared);
-  if (!WebAssembly.validate(bytes as BufferSource)) {
+  if (!compiled.has(`${build}/${shared}`) && !WebAssembly.validate(bytes as BufferSource)) {
     throw new Error(`the "${build}" kernel build does not validate in this runtime` +
       (build === "relaxed" ? " (Node before 20.16 needs --experimental-wasm-relaxed-simd)" : " (WebAssembly SIMD is not supported)"));
   }
-  const { instance } = await WebAssembly.instantiate(bytes as BufferSource, { env: { memory } });
+  const instance = await WebAssembly.instantiate(await compiledModule(build, shared, bytes), { env: { memory } });
   const exports = instance.exports as unknown as Kernels & { heap_base(): number };
   const heap = new Heap(memory, exports.heap_base(), opts.limitBytes);
-  const expected = Object.keys(fallbackKernels(heap)) as (keyof Kernels)[];
+  kernelNames ??= Object.keys(fallbackKernels(heap)) as (keyof Kernels)[];
+  const expected = kernelNames;
   const missing = expected.filter((name) => typeof exports[name] !== "function");
   if (missing.length) throw new Error(`kernel build "${build}" lacks kernels: ${missing.join(", ")}`);
   return new Runtime(build, memory, heap, exports, shared, bytes);
