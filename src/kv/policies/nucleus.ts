@@ -17,7 +17,7 @@ import type { LayerContext } from "../policy.ts";
 import { definePolicy } from "../define.ts";
 import { boolean, integer, number, withDefault, type OptionSpec } from "../schema.ts";
 import { EXEMPT, SINKS, TOLERANCE, WINDOW } from "./common.ts";
-import { sumRows, topRows } from "../select.ts";
+import { range, topRows, unionRows } from "../select.ts";
 import { nucleusCut } from "../../wasm/ops/dbudget.ts";
 import { pool1d } from "../../wasm/ops/aggregate.ts";
 
@@ -76,6 +76,7 @@ export const nucleus = definePolicy({
     perHead: withDefault(boolean("one cut per KV head instead of per layer"), false),
     signal: SIGNAL,
     kernel: withDefault(integer("1-D max-pooling kernel over positions before ranking (odd; 1: none)", { min: 1 }), 1),
+    recent: withDefault(integer("newest rows always kept (their mass counts as kept)", { min: 0 }), 0),
     flat: withDefault(number("keep a layer whole when its signal's normalized entropy is >= this (0: off)", { min: 0, max: 1 }), 0),
   },
   make: (o) => {
@@ -91,11 +92,13 @@ export const nucleus = definePolicy({
       score: (ctx, h) => signalOf(ctx, h),
       cut(ctx, h, sinks) {
         const s = signalOf(ctx, h), n = s.length;
-        if (o.flat > 0 && flatness(s, sinks) >= o.flat) return Int32Array.from({ length: n - sinks }, (_, i) => sinks + i);
-        const order = topRows(ctx.rt, s, sinks, n, n - sinks, true);
+        if (o.flat > 0 && flatness(s, sinks) >= o.flat) return range(sinks, n);
+        // the newest `recent` rows are kept; their mass counts as kept
+        const hi = Math.max(sinks, n - o.recent);
+        const order = topRows(ctx.rt, s, sinks, hi, hi - sinks, true);
         const t = ctx.rt.fromArray(s);
         try {
-          return order.subarray(0, nucleusCut(t, order, o.tolerance));
+          return unionRows(n, order.subarray(0, nucleusCut(t, order, o.tolerance)), range(hi, n));
         } finally {
           t.dispose();
         }
