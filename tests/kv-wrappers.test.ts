@@ -87,6 +87,8 @@ describe("KV wrappers and keydiff on hand-made scores", () => {
     const nuc = (o: Record<string, unknown>) => rows(buildPolicy({ policy: "nucleus", tolerance: 0.25, sinks: 1, ...o }).select(ctx));
     // mean: s = [0, 3.5, 1.5, .5, .5, .5, .5, 0], total 7, evict <= 1.75: keep 1, 2, 6 (ties newest first)
     assert.deepEqual(nuc({ signal: "mean" }), [0, 1, 2, 6]);
+    // recent 2: rows 6, 7 kept, their mass counted as kept; rows 1..5 ranked: keep 1, 2 (evicted 1.5)
+    assert.deepEqual(nuc({ signal: "mean", recent: 2 }), [0, 1, 2, 6, 7]);
     // mean+last: s = a0/4 + l0/4 + a1/2 = [0, 2, 1, .5, 2.5, .5, .5, 0], total 7.5, evict <= 1.875:
     // keep 4, 1, 2 (evicted 1.5): row 4, which only the last query reads, is kept
     assert.deepEqual(nuc({}), [0, 1, 2, 4]);
