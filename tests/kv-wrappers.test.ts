@@ -91,14 +91,15 @@ describe("KV wrappers and keydiff on hand-made scores", () => {
     assert.deepEqual(nuc({ signal: "mean", recent: 2 }), [0, 1, 2, 6, 7]);
     // mean+last: s = a0/4 + l0/4 + a1/2 = [0, 2, 1, .5, 2.5, .5, .5, 0], total 7.5, evict <= 1.875:
     // keep 4, 1, 2 (evicted 1.5): row 4, which only the last query reads, is kept
-    assert.deepEqual(nuc({}), [0, 1, 2, 4]);
+    assert.deepEqual(nuc({ signal: "mean+last" }), [0, 1, 2, 4]);
+    assert.deepEqual(nuc({}), [0, 1, 2, 6], "the default signal is the window mean");
     // last: s = [0, .5, .5, .5, 4.5, .5, .5, 0], total 7, evict <= 1.75: keep 4, 6, 5
     assert.deepEqual(nuc({ signal: "last" }), [0, 4, 5, 6]);
-    assert.equal(buildPolicy({ policy: "nucleus", signal: "mean" }).lastQuery, false, "the first rule needs no last query");
-    assert.equal(buildPolicy({ policy: "nucleus" }).lastQuery, true);
+    assert.equal(buildPolicy({ policy: "nucleus" }).lastQuery, false, "the window mean needs no last query");
+    assert.equal(buildPolicy({ policy: "nucleus", signal: "mean+last" }).lastQuery, true);
     // pooling: one peak at row 4; kernel 3 gives rows 3, 4, 5 its score (total 24, evict <= 7.2)
     const peak = layer(rt, [l0, l0]);
-    const pk = (o: Record<string, unknown>) => rows(buildPolicy({ policy: "nucleus", tolerance: 0.3, sinks: 1, signal: "mean", ...o }).select(peak));
+    const pk = (o: Record<string, unknown>) => rows(buildPolicy({ policy: "nucleus", tolerance: 0.3, sinks: 1, ...o }).select(peak));
     assert.deepEqual(pk({}), [0, 4]);
     assert.deepEqual(pk({ kernel: 3 }), [0, 3, 4, 5]);
     assert.throws(() => buildPolicy({ policy: "nucleus", kernel: 4 }), /kernel = 4: must be odd/);

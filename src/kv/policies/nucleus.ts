@@ -1,10 +1,10 @@
 // nucleus: budget-free top-p over attention mass (docs: shared/docs/dbudgetkv.md, last section).
 // s[i] = the signal's attention on position i, averaged over all query heads (of the layer, or of
 // one KV head's group with perHead):
-//   signal "mean":      the mean attention of the last `window` prompt queries (the first rule);
+//   signal "mean":      the mean attention of the last `window` prompt queries (default);
 //   signal "mean+last": (mean + the last query's attention) / 2, so a position that only the last
-//                       query needs (a passkey the question asks for) carries at least half its
-//                       weight instead of 1/window of it (default);
+//                       query needs carries at least half its weight instead of 1/window of it
+//                       (measured: no help on passkey retrieval, see bench/results/kv-quality);
 //   signal "last":      the last query's attention alone.
 // Rank the non-sink positions by s (ties: newer first) and keep the smallest set whose evicted
 // mass / total mass <= T. Sinks kept, one cut per layer (or per KV head with perHead). T <= 0
@@ -23,7 +23,7 @@ import { pool1d } from "../../wasm/ops/aggregate.ts";
 
 const SIGNALS = ["mean", "mean+last", "last"];
 type Signal = "mean" | "mean+last" | "last";
-const SIGNAL: OptionSpec<string, true> = { type: "string", values: SIGNALS, help: `ranking signal: ${SIGNALS.join(", ")} (the window's mean attention, its average with the last query's, or the last query's)`, default: "mean+last", hasDefault: true };
+const SIGNAL: OptionSpec<string, true> = { type: "string", values: SIGNALS, help: `ranking signal: ${SIGNALS.join(", ")} (the window's mean attention, its average with the last query's, or the last query's)`, default: "mean", hasDefault: true };
 
 // (n) KV head h's group's signal, averaged over the group (summed into out, scaled by `scale`)
 function headSignal(ctx: LayerContext, h: number, w: number, signal: Signal, scale: number, out: Float32Array): void {
@@ -69,7 +69,7 @@ export function flatness(s: Float32Array, lo: number): number {
 
 export const nucleus = definePolicy({
   name: "nucleus",
-  summary: "nucleus (ours): budget-free; keep the smallest set holding 1 - T of the attention mass (window mean and last query)",
+  summary: "nucleus (ours): budget-free; keep the smallest set holding 1 - T of the window's attention mass",
   adaptive: true,
   options: {
     tolerance: TOLERANCE, window: withDefault(WINDOW, 32), sinks: SINKS, exemptLayers: withDefault(EXEMPT, [0]),
