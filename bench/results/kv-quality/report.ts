@@ -72,12 +72,13 @@ function families(policies: PolicyResult[]): [string, PolicyResult[]][] {
   return [...m].filter(([, pts]) => pts.length >= 2);
 }
 
-// Retrieval parts (retrieval/MODEL.LENGTH.FIRST.json, cases [FIRST, FIRST + n)): per length and
+// Retrieval parts (retrieval/MODEL.LENGTH.FIRST[.TAG].json, cases [FIRST, FIRST + n); a tagged
+// part holds more policies on the same cases, without the full cache): per length and
 // policy, the share found, the share right wherever the full cache is right, the kept ratio
 // (mean over cases) and the needle entries kept.
 const rdir = join(dir, "retrieval");
 const byLen = new Map<string, Map<string, { found: boolean[]; kept: number; needle: number; n: number }>>();
-const lens = new Map<string, { min: number; max: number; cases: number[] }>();
+const lens = new Map<string, { min: number; max: number }>();
 for (const file of (() => { try { return readdirSync(rdir); } catch { return []; } })().filter((f) => f.endsWith(".json")).sort((a, b) => Number(a.split(".")[2]) - Number(b.split(".")[2]))) {
   const text = readFileSync(join(rdir, file), "utf8").trim();
   if (text === "") { console.error(`retrieval/${file}: empty (still running?), left out`); continue; }
@@ -85,10 +86,12 @@ for (const file of (() => { try { return readdirSync(rdir); } catch { return [];
   const [model, len] = file.split(".");
   const key = `${model} ${len}`;
   const m = byLen.get(key) ?? new Map();
-  const l = lens.get(key) ?? { min: Infinity, max: 0, cases: [] };
-  l.min = Math.min(l.min, j.prompt_tokens.min); l.max = Math.max(l.max, j.prompt_tokens.max); l.cases.push(j.prompts);
+  const l = lens.get(key) ?? { min: Infinity, max: 0 };
+  l.min = Math.min(l.min, j.prompt_tokens.min); l.max = Math.max(l.max, j.prompt_tokens.max);
   lens.set(key, l);
+  const tagged = file.split(".").length > 4;
   for (const r of j.policies) {
+    if (tagged && r.family === "full") continue;   // the eval always runs the full cache; the untagged part holds it
     const e = m.get(r.name) ?? { found: [], kept: 0, needle: 0, n: 0 };
     const n = r.retrieval_found?.length ?? 0;
     e.found.push(...(r.retrieval_found ?? []));
@@ -99,7 +102,7 @@ for (const file of (() => { try { return readdirSync(rdir); } catch { return [];
 }
 for (const [key, m] of byLen) {
   const l = lens.get(key)!, full = m.get("full");
-  console.log(`### Retrieval, ${key.split(" ")[0]}, prompts of ${l.min}-${l.max} tokens: ${l.cases.reduce((a, b) => a + b, 0)} cases\n`);
+  console.log(`### Retrieval, ${key.split(" ")[0]}, prompts of ${l.min}-${l.max} tokens: ${Math.max(...[...m.values()].map((e) => e.found.length))} cases\n`);
   console.log("| policy | kept | found | right wherever the full cache is right | needle entries kept |\n|---|---|---|---|---|");
   for (const [name, e] of m) {
     const fullRight = full ? full.found.map((x, i) => x ? i : -1).filter((i) => i >= 0) : [];
