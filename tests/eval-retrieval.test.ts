@@ -43,6 +43,12 @@ describe("retrieval prompts", { skip: needFiles("data/tinystories_val.txt") }, (
 
   it("reject n < 1 with one clear error", () => {
     assert.throws(() => retrievalPrompts(text, llm.tokenizer, 0, 256), /retrieval needs n >= 1/);
+    assert.throws(() => retrievalPrompts(text, llm.tokenizer, 1, 256, -1), /first case must be an integer >= 0/);
+  });
+
+  it("cases first .. first+n-1 are the same cases a longer run makes (a run split in parts)", () => {
+    const all = retrievalPrompts(text, llm.tokenizer, 5, 400), part = retrievalPrompts(text, llm.tokenizer, 2, 400, 3);
+    assert.deepEqual(part.map((p) => [p.tokens.join(), p.answer, p.needle]), all.slice(3).map((p) => [p.tokens.join(), p.answer, p.needle]));
   });
 
   it("needle_kept is 1 for the full cache and drops when streaming evicts the needle at depth 0", () => {
@@ -52,6 +58,7 @@ describe("retrieval prompts", { skip: needFiles("data/tinystories_val.txt") }, (
     const refs = ps.map((p) => ev.reference(p));
     const full = ev.run({ label: "full", family: "full", adaptive: false, kv: { policy: "full" } }, ps, refs);
     assert.equal(full.needle_kept, 1);
+    assert.deepEqual(full.retrieval_found, [full.retrieval_accuracy === 1], "one verdict per case");
     const stream = ev.run({ label: "streaming:0.3", family: "streaming", adaptive: false, param: 0.3, kv: { policy: "streaming", ratio: 0.3 } }, ps, refs);
     assert.ok(stream.kept_ratio < 0.5);
     assert.ok(stream.needle_kept! < 1, `streaming kept ${stream.needle_kept} of the needle`);

@@ -155,6 +155,34 @@ describe("KV policies on stories260K", { skip: needFiles(MODEL, "models/tok512.b
     }
   });
 
+  it("a policy reading the last query gets exactly the last query's row: nucleus signal=last over a window of 8 cuts as over a window of 1", async () => {
+    const model = llm.engine.model, forward = model.forward;
+    const single: number[] = [];
+    model.forward = function (tokens, o) {
+      if (o.window && o.m === 1) single.push(o.pos0);
+      return forward.call(this, tokens, o);
+    };
+    try {
+      for (const sched of [{ phase: "prefill" }, { phase: "both", interval: 16 }] as const) {
+        const base = { policy: "nucleus", tolerance: 0.05, exemptLayers: [], ...sched };
+        const one = await llm.complete(PROMPT, { temperature: 0, maxTokens: 41, kv: { ...base, signal: "mean", window: 1 } });
+        single.length = 0;
+        const last = await llm.complete(PROMPT, { temperature: 0, maxTokens: 41, kv: { ...base, signal: "last", window: 8 } });
+        assert.deepEqual(last.kv!.keptPerLayer, one.kv!.keptPerLayer, JSON.stringify(sched));
+        assert.deepEqual(last.tokens, one.tokens, JSON.stringify(sched));
+        assert.ok(last.kv!.keptPerLayer.some((k) => k < n), `nothing pruned: ${last.kv!.keptPerLayer}`);
+        // the prompt's last query ran alone (and, decoding, every token does)
+        assert.equal(single[0], n - 1, JSON.stringify(sched));
+        // the window's sums are unchanged by keeping the last row apart: mean+last with the last
+        // row weighted like the others is plain mean on a prompt whose window is one query
+        const mixed = await llm.complete(PROMPT, { temperature: 0, maxTokens: 41, kv: { ...base, signal: "mean+last", window: 1 } });
+        assert.deepEqual(mixed.kv!.keptPerLayer, one.kv!.keptPerLayer, JSON.stringify(sched));
+      }
+    } finally {
+      model.forward = forward;
+    }
+  });
+
   it("rejects a decode-phase interval shorter than the policy's window", async () => {
     await assert.rejects(llm.complete(PROMPT, { maxTokens: 4, kv: { policy: "snapkv", phase: "both", interval: 8 } }), /interval = 8: .* >= 32/);
   });

@@ -21,7 +21,7 @@ import { needFiles, sharedPath } from "./helpers/shared.ts";
 // A layer of nKvHeads heads (one query head each) of n rows at positions 0..n-1, whose window
 // attention is `attn[h]`, whose keys are `keys[h]` ((n, d) row-major) and whose values through
 // W_o have L1 norms `vnorms[h]`.
-function layer(rt: Runtime, attn: number[][], keys?: number[][], d = 2, vnorms?: number[][]): LayerContext {
+function layer(rt: Runtime, attn: number[][], keys?: number[][], d = 2, vnorms?: number[][], lastAttn?: number[][]): LayerContext {
   const H = attn.length, n = attn[0].length;
   const heads = attn.map((_, h) => ({ n, k: { f32: () => Float32Array.from(keys?.[h] ?? new Array(n * d).fill(1)) } }) as unknown as KVHead);
   return {
@@ -30,6 +30,8 @@ function layer(rt: Runtime, attn: number[][], keys?: number[][], d = 2, vnorms?:
     keys: (h) => Float32Array.from(keys?.[h] ?? new Array(n * d).fill(1)),
     values: () => { throw new Error("no values in this layer"); },
     windowScores: (h) => Float32Array.from(attn[h]),
+    // the last query's attention: the window's unless a test gives it (layer.last)
+    lastScores: (h) => Float32Array.from((lastAttn ?? attn)[h]),
     valueOutL1: (h) => Float32Array.from(vnorms?.[h] ?? new Array(n).fill(1)),
     queryStats: () => { throw new Error("no query statistics in this layer"); },
     ropeMean: () => { throw new Error("no RoPE in this layer"); },
@@ -65,6 +67,49 @@ describe("KV wrappers and keydiff on hand-made scores", () => {
     // alpha 1: every head keeps its own budget, as the wrapped policy would
     const own = rows(buildPolicy({ policy: "headwise", alpha: 1, ...snap }).select(ctx)) as number[][];
     assert.deepEqual(own, plain);
+  });
+
+  it("headwise divides a head's scores by their total over all its rows: a head looking at its window gives up candidates", () => {
+    // head 0 puts 160 of 180 on its window (candidates 2/180 each), head 1 spreads 12 evenly
+    // (1/12 each): the joint pool of 8 (alpha 0) goes to head 1. Over candidates alone (the first
+    // version) every candidate is worth .1 and the ties go to head 0.
+    const a = [2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 80, 80], b = Array(12).fill(1);
+    const ctx = layer(rt, [a, b]);
+    assert.deepEqual(rows(buildPolicy({ policy: "headwise", alpha: 0, ...snap }).select(ctx)), [[10, 11], [0, 1, 2, 3, 4, 5, 6, 7, 10, 11]]);
+    assert.deepEqual(rows(buildPolicy({ policy: "headwise", alpha: 0, norm: "candidates", ...snap }).select(ctx)), [[0, 1, 2, 3, 4, 5, 6, 7, 10, 11], [10, 11]]);
+    assert.throws(() => buildPolicy({ policy: "headwise", norm: "max" }), /norm = "max"/);
+  });
+
+  it("nucleus ranks by the window mean, the last query or both, pools over neighbours, and keeps a flat layer whole", () => {
+    const a0 = [0, 6, 2, 0, 0, 0, 0, 0], a1 = [0, 1, 1, 1, 1, 1, 1, 0];
+    const l0 = [0, 0, 0, 0, 8, 0, 0, 0];
+    const ctx = layer(rt, [a0, a1], undefined, 2, undefined, [l0, a1]);
+    const nuc = (o: Record<string, unknown>) => rows(buildPolicy({ policy: "nucleus", tolerance: 0.25, sinks: 1, ...o }).select(ctx));
+    // mean: s = [0, 3.5, 1.5, .5, .5, .5, .5, 0], total 7, evict <= 1.75: keep 1, 2, 6 (ties newest first)
+    assert.deepEqual(nuc({ signal: "mean" }), [0, 1, 2, 6]);
+    // recent 2: rows 6, 7 kept, their mass counted as kept; rows 1..5 ranked: keep 1, 2 (evicted 1.5)
+    assert.deepEqual(nuc({ signal: "mean", recent: 2 }), [0, 1, 2, 6, 7]);
+    // mean+last: s = a0/4 + l0/4 + a1/2 = [0, 2, 1, .5, 2.5, .5, .5, 0], total 7.5, evict <= 1.875:
+    // keep 4, 1, 2 (evicted 1.5): row 4, which only the last query reads, is kept
+    assert.deepEqual(nuc({ signal: "mean+last" }), [0, 1, 2, 4]);
+    assert.deepEqual(nuc({}), [0, 1, 2, 6], "the default signal is the window mean");
+    // last: s = [0, .5, .5, .5, 4.5, .5, .5, 0], total 7, evict <= 1.75: keep 4, 6, 5
+    assert.deepEqual(nuc({ signal: "last" }), [0, 4, 5, 6]);
+    assert.equal(buildPolicy({ policy: "nucleus" }).lastQuery, false, "the window mean needs no last query");
+    assert.equal(buildPolicy({ policy: "nucleus", signal: "mean+last" }).lastQuery, true);
+    // pooling: one peak at row 4; kernel 3 gives rows 3, 4, 5 its score (total 24, evict <= 7.2)
+    const peak = layer(rt, [l0, l0]);
+    const pk = (o: Record<string, unknown>) => rows(buildPolicy({ policy: "nucleus", tolerance: 0.3, sinks: 1, ...o }).select(peak));
+    assert.deepEqual(pk({}), [0, 4]);
+    assert.deepEqual(pk({ kernel: 3 }), [0, 3, 4, 5]);
+    assert.throws(() => buildPolicy({ policy: "nucleus", kernel: 4 }), /kernel = 4: must be odd/);
+    // flat: a uniform layer (normalized entropy 1) is kept whole with flat .95, cut without
+    const uniform = layer(rt, [Array(8).fill(1), Array(8).fill(1)]);
+    assert.equal(rows(buildPolicy({ policy: "nucleus", tolerance: 0.25, sinks: 1, flat: 0.95 }).select(uniform))!.length, 8);
+    assert.ok(rows(buildPolicy({ policy: "nucleus", tolerance: 0.25, sinks: 1 }).select(uniform))!.length < 8);
+    // ... and the peaked layer is still cut with flat .95
+    assert.deepEqual(pk({ flat: 0.95 }), [0, 4]);
+    assert.throws(() => buildPolicy({ policy: "nucleus", signal: "max" }), /signal = "max"/);
   });
 
   it("headwise with alpha 0 ranks every candidate jointly by its normalized score", () => {

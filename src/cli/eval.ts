@@ -19,6 +19,7 @@ const FLAGS: FlagSpec[] = [
   { names: ["--gen-tokens"], key: "genTokens", type: "integer", help: "greedy tokens compared with the full cache (default 32)" },
   { names: ["--policies"], key: "policies", type: "string", help: "e.g. full,dbudget,nucleus,streaming:0.5,snapkv:0.5,0.6,0.7 (a number after a fixed policy is a ratio, after an adaptive one a tolerance); options after /: nucleus/perHead=true:0.01, headwise/scorer=nucleus:0.01, nucleus/exemptLayers=0+1" },
   { names: ["--prompt-end"], key: "promptEnd", type: "string", help: "where prompts end: sentence (default), paragraph, or token (at the token count, mostly mid-sentence)" },
+  { names: ["--first"], key: "first", type: "integer", help: "--task retrieval: index of the first case (default 0; to split a run into parts)" },
   { names: ["--task"], key: "task", type: "string", help: "text (default), retrieval, or long: the full cache's greedy continuation (--gen-tokens, default 256) teacher-forced under pruning during decode" },
   { names: ["--interval"], key: "interval", type: "integer", help: "--task long: prune after the prompt and every N decoded tokens (default 32)" },
   { names: ["--kv-types"], key: "kvTypes", type: "string", help: "KV row types to run every policy at, e.g. f32,f16,q8_0 (default f32); all are compared with the f32 full cache" },
@@ -112,6 +113,7 @@ export async function evalCommand(argv: string[], io: CliIO): Promise<void> {
   const gen = (f.genTokens as number | undefined) ?? (long ? 256 : 32);
   const cont = long ? gen : (f.contTokens as number | undefined) ?? 40;
   if (nPrompts < 1 || cont < 1 || gen < 1) throw new UsageError("--prompts, --cont-tokens and --gen-tokens must be >= 1");
+  if (f.first !== undefined && ((f.first as number) < 0 || task !== "retrieval")) throw new UsageError(`--first ${f.first}: only with --task retrieval, and >= 0`);
   const end = ((f.promptEnd as string | undefined) ?? "sentence") as PromptEnd;
   if (!PROMPT_ENDS.includes(end)) throw new UsageError(`--prompt-end "${end}": expected ${PROMPT_ENDS.join(", ")}`);
   const target = (f.targetTop1 as number | undefined) ?? 0.99;
@@ -125,7 +127,7 @@ export async function evalCommand(argv: string[], io: CliIO): Promise<void> {
     const { rt, model } = llm.engine;
     const ev = new Evaluator(rt, model, gen, (ids) => llm.detokenize(ids));
     let prompts: EvalPrompt[];
-    if (task === "retrieval") prompts = retrievalPrompts(text, llm.tokenizer, nPrompts, hi);
+    if (task === "retrieval") prompts = retrievalPrompts(text, llm.tokenizer, nPrompts, hi, (f.first as number | undefined) ?? 0);
     else if (!long) prompts = textPrompts(text, llm.tokenizer, nPrompts, lo, hi, cont, end);
     // long: the continuation compared against is the full cache's own greedy generation
     else prompts = textPrompts(text, llm.tokenizer, nPrompts, lo, hi, 1, end).map((p) => ({ tokens: p.tokens, continuation: ev.greedy({ policy: "full" }, p, gen).tokens }));

@@ -34,6 +34,7 @@ export interface PolicyResult {
   prefill_ms_mean: number;
   bytes_saved_mean: number;        // heap bytes the prune gave back (full minus kept), mean over prompts
   retrieval_accuracy?: number;
+  retrieval_found?: boolean[];      // retrieval: per prompt, whether the greedy answer holds the code
   needle_kept?: number;            // retrieval: share of the code's (position, layer, KV head) entries kept after the prompt
   vs_curve?: Record<string, number>; // adaptive: top-1 minus each fixed curve's at the same kept ratio
 }
@@ -130,6 +131,7 @@ export class Evaluator {
   run(policy: PolicyRun, prompts: EvalPrompt[], refs: FullRef[]): PolicyResult {
     let kept = 0, agree = 0, steps = 0, klSum = 0, klMax = 0, nll = 0, nllFull = 0;
     let identical = 0, prefixSum = 0, pruneMs = 0, prefillMs = 0, answered = 0, retrieval = 0, saved = 0, needles = 0, needleSum = 0, bytes = 0;
+    const found: boolean[] = [];
     prompts.forEach((p, i) => {
       const ref = refs[i];
       const r = this.forced(policy.kv, p, (j, logits) => {
@@ -157,7 +159,9 @@ export class Evaluator {
       if (k === g.length) identical++;
       if (p.answer !== undefined) {
         answered++;
-        if (this.decode ? this.decode(g).includes(p.answer) : g.slice(0, p.continuation.length).join() === p.continuation.join()) retrieval++;
+        const ok = this.decode ? this.decode(g).includes(p.answer) : g.slice(0, p.continuation.length).join() === p.continuation.join();
+        if (ok) retrieval++;
+        found.push(ok);
       }
     });
     const n = prompts.length;
@@ -177,6 +181,7 @@ export class Evaluator {
       bytes_saved_mean: saved / n,
       retrieval_accuracy: answered ? retrieval / answered : undefined,
       needle_kept: needles ? needleSum / needles : undefined,
+      retrieval_found: answered ? found : undefined,
     };
   }
 }

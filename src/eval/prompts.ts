@@ -81,12 +81,14 @@ export function textPrompts(text: string, tok: Tokenizer, n: number, lo: number,
 //   BOS [paragraphs]\n\nThe secret code is 4821. Remember it.\n\n[paragraphs]\n\nWhat is the secret code? The secret code is
 // The fact sits at depth 0, 1/4, 1/2, 3/4 or 1 of the paragraphs (prompt i gets depth (i mod 5) / 4);
 // `needle` is the token range of the code (the space before it and its digits).
-export function retrievalPrompts(text: string, tok: Tokenizer, n: number, maxTokens: number): EvalPrompt[] {
+// first: the index of the first case (cases first .. first+n-1, so a run can be split in parts)
+export function retrievalPrompts(text: string, tok: Tokenizer, n: number, maxTokens: number, first = 0): EvalPrompt[] {
   const paras = text.split(/\n\n+/).map((p) => p.trim()).filter((p) => p.length > 40);
   if (!(n >= 1) || paras.length === 0) throw new RangeError(`eval: retrieval needs n >= 1 and a text with paragraphs (n = ${n}, ${paras.length} paragraphs)`);
   const QUESTION = "What is the secret code? The secret code is";
   const out: EvalPrompt[] = [];
-  for (let i = 0; i < n; i++) {
+  if (!(Number.isInteger(first) && first >= 0)) throw new RangeError(`eval: retrieval's first case must be an integer >= 0 (got ${first})`);
+  for (let i = first; i < first + n; i++) {
     const code = String(1000 + ((i * 7919) % 9000));
     const fact = `The secret code is ${code}. Remember it.`;
     const build = (ps: string[], at: number) => [...ps.slice(0, at), fact, ...ps.slice(at)].join("\n\n") + "\n\n" + QUESTION;

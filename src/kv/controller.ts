@@ -113,7 +113,7 @@ export class KVController {
     const atPrompt = this.prunesAtPrompt();
     if (!atPrompt && this.interval === 0) return this.armShiftWindow(start);
     const from = atPrompt ? this.nPrompt - w : this.nPrompt + this.interval - w;
-    this.win = new QueryWindow(this.rt, cfg.nLayers, cfg.nHeads, this.model.contextSize, Math.max(start, from), w, this.policy.queries, cfg.headDim);
+    this.win = new QueryWindow(this.rt, cfg.nLayers, cfg.nHeads, this.model.contextSize, Math.max(start, from), w, this.policy.queries, cfg.headDim, this.policy.lastQuery);
   }
 
   // A new turn of a session: its prompt ends at position nPrompt (after the tokens run so far);
@@ -144,7 +144,7 @@ export class KVController {
       this.win.advance(from - this.win.from);   // zeroed, moved: no allocation per shift
     } else {
       const cfg = this.model.cfg;
-      this.win = new QueryWindow(this.rt, cfg.nLayers, cfg.nHeads, this.model.contextSize, from, w, this.policy.queries, cfg.headDim);
+      this.win = new QueryWindow(this.rt, cfg.nLayers, cfg.nHeads, this.model.contextSize, from, w, this.policy.queries, cfg.headDim, this.policy.lastQuery);
       this.shiftWin = true;
     }
   }
@@ -190,13 +190,17 @@ export class KVController {
     if (!Number.isInteger(start) || start < 0 || start + m > tokens.length) throw new RangeError(`KV run: tokens [${start}, ${start + m}) outside the ${tokens.length} given`);
     const end = this.pos + m, f = this.fwd;
     for (let pos0 = this.pos; pos0 < end; pos0 = this.pos) {
-      const stop = Math.min(end, pos0 + this.model.maxChunk, this.nextPrunePoint(pos0));
+      let stop = Math.min(end, pos0 + this.model.maxChunk, this.nextPrunePoint(pos0));
+      // a policy that reads the last query alone: the window's final query runs as its own chunk
+      const win = this.win;
+      if (win?.keepsLast && stop - 1 > pos0 && stop === Math.min(win.from + win.w, this.nextPrunePoint(pos0))) stop--;
       f.start = start + (pos0 - (end - m));
       f.m = stop - pos0;
       f.pos0 = pos0;
       f.logits = stop === end && o.logits !== false;
-      f.window = this.win?.recordFor(pos0, f.m);
+      f.window = win?.recordFor(pos0, f.m);
       this.model.forward(tokens, f);
+      win?.settle();
       this.afterChunk(stop);
       o.signal?.throwIfAborted?.();
     }
@@ -269,6 +273,10 @@ export class KVController {
         if (!win) throw new Error(`KV policy ${name} reads attention but declared no query window`);
         if (w < Math.min(win.w, recorded)) throw new Error(`KV policy ${name} asked for ${w} window queries; it declared ${win.w}`);
         return win.scores(layer, h, nGroup, heads[h].n, mode === "mean" && recorded > 0 ? recorded : 1);
+      },
+      lastScores: (h) => {
+        if (!win?.keepsLast) throw new Error(`KV policy ${name} reads the last query's attention but did not declare lastQuery`);
+        return win.lastScores(layer, h, nGroup, heads[h].n);
       },
       keys: (h) => store.rowsF32(layer, h, "k"),
       values: (h) => store.rowsF32(layer, h, "v"),

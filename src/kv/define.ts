@@ -29,7 +29,7 @@ export function definePolicy<S extends Schema>(def: PolicyDef<S>): PolicyFactory
       const { options: shared, scorer: sc } = scorer(given);
       const isAdaptive = sc.adaptive ?? adaptive;
       return {
-        name: def.name, adaptive: isAdaptive, window: sc.window ?? 0, queries: sc.queries ?? false, exemptLayers: new Set(shared.exemptLayers ?? []), state: sc.state,
+        name: def.name, adaptive: isAdaptive, window: sc.window ?? 0, queries: sc.queries ?? false, lastQuery: sc.lastQuery ?? false, exemptLayers: new Set(shared.exemptLayers ?? []), state: sc.state,
         select: (ctx) => selectLayer(def.name, isAdaptive, shared, sc, ctx),
       };
     },

@@ -22,6 +22,9 @@ export interface LayerContext {
   // (nGroup, n_h) row-major, summed or averaged over the queries (causal: a query gives 0 to
   // rows after it). w is the policy's declared window; a prompt shorter than it gives fewer.
   windowScores(h: number, w: number, mode: "sum" | "mean"): Float32Array;
+  // attention of the window's last query (the last prompt token, or the interval's last decoded
+  // one) from every query head in KV head h's group: (nGroup, n_h), for a policy with lastQuery
+  lastScores(h: number): Float32Array;
   // KV head h's key (value) rows as f32, (n_h, headDim): the rows attention reads, so for f16 and
   // Q8_0 the rounded ones (a new array; for f32 a view valid until the next prune)
   keys(h: number): Float32Array;
@@ -49,6 +52,7 @@ export interface KVPolicy {
   readonly adaptive: boolean;     // budget-free (tolerance) rather than a fixed budget
   readonly window: number;        // recorded queries the policy reads (0: none)
   readonly queries: boolean;      // the window also records its pre-RoPE query statistics
+  readonly lastQuery: boolean;    // the window also keeps its last query's attention apart
   readonly exemptLayers: ReadonlySet<number>;
   readonly state?: PolicyState;   // what the policy remembers between prunes (saved with a session)
   select(ctx: LayerContext): Selection;
@@ -73,6 +77,7 @@ export interface Scorer {
   readonly window?: number;       // queries whose attention the policy reads (default 0)
   readonly perHead?: boolean;     // one selection per KV head (default: one per layer)
   readonly queries?: boolean;     // reads queryStats() (the window records pre-RoPE queries)
+  readonly lastQuery?: boolean;   // reads lastScores() (the window keeps its last query apart)
   readonly state?: PolicyState;   // state kept between prunes (default none)
   // score() takes a KV head even though cut() cuts the whole layer (a budget-free rule whose
   // ranking signal exists per head, so headwise can spend its budget across heads)

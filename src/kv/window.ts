@@ -7,17 +7,25 @@ import type { WindowRecord } from "../model/transformer.ts";
 
 export class QueryWindow {
   readonly acc: Tensor[] = [];   // per layer (nHeads, accStride): acc[h, j] = sum over window queries of p_h[j]
+  // with lastQuery, per layer (nHeads, accStride): p_h[j] of the last single-row chunk recorded
+  // (the controller runs a window's final query alone, so after it this is that query's row)
+  readonly last: Tensor[] = [];
   private readonly rec: WindowRecord; // handed to forward(), updated in place (no allocation per token)
+  private readonly lastRec?: WindowRecord; // records a single-row chunk into `last`
+  private pending = false;         // `last` holds a row not yet added to acc
 
   // queries: also sum the window's pre-RoPE queries and their outer products (headDim d)
-  constructor(rt: Runtime, nLayers: number, nHeads: number, readonly accStride: number, public from: number, readonly w: number, queries = false, readonly d = 0) {
+  // lastQuery: also keep the last query's attention apart (lastScores)
+  constructor(rt: Runtime, nLayers: number, nHeads: number, readonly accStride: number, public from: number, readonly w: number, queries = false, readonly d = 0, lastQuery = false) {
     this.rec = { acc: this.acc, accStride, row0: 0 };
     if (queries) {
       this.rec.qSum = Array.from({ length: nLayers }, () => new Float64Array(nHeads * d));
       this.rec.qOuter = Array.from({ length: nLayers }, () => new Float64Array(nHeads * d * d));
     }
+    if (lastQuery) this.lastRec = { acc: this.last, accStride, row0: 0, qSum: this.rec.qSum, qOuter: this.rec.qOuter };
     try {
       for (let l = 0; l < nLayers; l++) this.acc.push(rt.zeros([nHeads, accStride]));
+      if (lastQuery) for (let l = 0; l < nLayers; l++) this.last.push(rt.zeros([nHeads, accStride]));
     } catch (e) {
       this.dispose();
       throw e;
@@ -26,10 +34,40 @@ export class QueryWindow {
 
   // What forward() should record for a chunk at positions pos0 .. pos0+m-1 (which the caller
   // ends at or before the window's end), or undefined when the chunk has no window query.
+  // With lastQuery, a single-row chunk is recorded into `last` (zeroed first; settle() adds it
+  // to acc once the chunk has run).
   recordFor(pos0: number, m: number): WindowRecord | undefined {
     if (pos0 + m <= this.from || pos0 >= this.from + this.w) return undefined;
+    if (this.lastRec && m === 1) {
+      for (const t of this.last) t.f32().fill(0);
+      this.pending = true;
+      return this.lastRec;
+    }
     this.rec.row0 = Math.max(0, this.from - pos0);
     return this.rec;
+  }
+
+  // After a chunk: a row recorded into `last` joins the window's sums (nothing allocated).
+  settle(): void {
+    if (!this.pending) return;
+    this.pending = false;
+    for (let l = 0; l < this.acc.length; l++) {
+      const a = this.acc[l].f32(), b = this.last[l].f32();
+      for (let i = 0; i < a.length; i++) a[i] += b[i];
+    }
+  }
+
+  // Whether the last query is kept apart (the controller then runs it as its own chunk).
+  get keepsLast(): boolean {
+    return this.lastRec !== undefined;
+  }
+
+  // (nGroup, n) attention of the last recorded query, KV head h's group, layer `layer`
+  lastScores(layer: number, h: number, nGroup: number, n: number): Float32Array {
+    if (!this.lastRec) throw new Error("query window: the last query was not kept apart (lastQuery)");
+    const last = this.last[layer].f32(), out = new Float32Array(nGroup * n);
+    for (let g = 0; g < nGroup; g++) out.set(last.subarray((h * nGroup + g) * this.accStride, (h * nGroup + g) * this.accStride + n), g * n);
+    return out;
   }
 
   // Queries recorded by the time `seen` positions have run.
@@ -65,13 +103,16 @@ export class QueryWindow {
 
   advance(by: number): void {
     this.from += by;
+    this.pending = false;
     for (const a of this.acc) a.f32().fill(0);
+    for (const a of this.last) a.f32().fill(0);
     for (const a of this.rec.qSum ?? []) a.fill(0);
     for (const a of this.rec.qOuter ?? []) a.fill(0);
   }
 
   dispose(): void {
-    for (const t of this.acc) t.dispose();
+    for (const t of [...this.acc, ...this.last]) t.dispose();
     this.acc.length = 0;
+    this.last.length = 0;
   }
 }

@@ -4,8 +4,11 @@
 // KV heads jointly: each head keeps its sinks and recent rows (the wrapped policy's), a safeguard
 // of floor(alpha * k_h) of its own best candidates (k_h = b_h - sinks - recent), and the other
 // sum_h (k_h - safeguard_h) rows go to the best candidates of all heads together, compared by
-// normalized score (each head's candidate scores shifted to >= 0 and divided by their sum, so a
-// head whose attention is spread out wins more rows than one that is concentrated).
+// normalized score: each head's scores shifted to >= 0 and divided by their sum over all the
+// head's rows, sinks and recent rows included (norm "total", default: as AdaKV compares attention
+// weights, a head whose queries look mostly at its recent rows or sinks gives its candidates low
+// scores and so few rows), or over its candidates alone (norm "candidates", the first version:
+// every head's candidates then carry the same total, whatever the head attends to).
 // Over a budget-free rule (scorer = dbudget, nucleus or threshold) the wrapper is budget-free
 // too: b_h is what the rule itself keeps in head h (the layer's cut, in every head, for a rule
 // that cuts the layer at once), and the scores are the rule's own signal per KV head (nucleus:
@@ -25,6 +28,8 @@ import { threshold } from "./threshold.ts";
 // the budget-free rules headwise can wrap: their budget is what they keep
 const RULES: ReadonlyMap<string, PolicyFactory> = new Map([dbudget, nucleus, threshold].map((f) => [f.name, f]));
 const NAMES = [...SCORER_NAMES, ...RULES.keys()];
+type Norm = "total" | "candidates";
+const NORM: OptionSpec<string, true> = { type: "string", values: ["total", "candidates"], help: "what a head's scores are divided by before heads are compared: their sum over all its rows (total) or over its candidates", default: "total", hasDefault: true };
 const WRAPPED: OptionSpec<string, true> = { type: "string", values: NAMES, help: `the scoring policy or budget-free rule wrapped (${NAMES.join(", ")})`, default: "snapkv", hasDefault: true };
 
 // b_h per KV head: the rows the budget-free rule keeps in each head (sinks included)
@@ -42,7 +47,7 @@ function ruleBudgets(name: string, ctx: LayerContext, rule: Scorer, o: SharedOpt
 
 // Rows (per KV head, ascending) the layer keeps under head-wise allocation of sc's budgets.
 // budgets: b_h per KV head (default: the wrapped fixed-budget policy's)
-export function headwiseSelect(ctx: LayerContext, inner: Scorer, o: SharedOptions, alpha: number, budgets?: number[]): Int32Array[] | null {
+export function headwiseSelect(ctx: LayerContext, inner: Scorer, o: SharedOptions, alpha: number, budgets?: number[], normBy: Norm = "total"): Int32Array[] | null {
   const H = ctx.nKvHeads;
   const units = ctx.heads.map((head, h) => {
     const n = head.n;
@@ -57,8 +62,9 @@ export function headwiseSelect(ctx: LayerContext, inner: Scorer, o: SharedOption
   let pool = 0, total = 0;
   for (let h = 0; h < H; h++) {
     const u = units[h];
-    const raw = u.hi > u.s ? inner.score!(ctx, h, u.hi) : new Float32Array(u.hi);
-    const x = normalizeScores(raw, u.s, u.hi);
+    let x: Float64Array;
+    if (normBy === "total") x = u.hi > u.s ? normalizeScores(inner.score!(ctx, h, u.n), 0, u.n).slice(u.s, u.hi) : new Float64Array(0);
+    else x = normalizeScores(u.hi > u.s ? inner.score!(ctx, h, u.hi) : new Float32Array(u.hi), u.s, u.hi);
     const g = Math.min(u.k, Math.floor(alpha * u.k));
     const top = topRows(ctx.rt, Float32Array.from(x), 0, x.length, g);
     for (const i of top) x[i] = -1;
@@ -86,6 +92,7 @@ export const headwise = definePolicy({
   options: {
     scorer: WRAPPED,
     alpha: withDefault(number("safeguard: fraction of each head's own budget it keeps from its own best rows", { min: 0, max: 1 }), 0.2),
+    norm: NORM,
   },
   make(o, rest) {
     const rule = RULES.get(o.scorer);
@@ -93,14 +100,14 @@ export const headwise = definePolicy({
       const { options, scorer } = rule.scorer(rest);
       if (!scorer.score || !(scorer.perHead || scorer.headScores)) throw new RangeError(`KV policy "headwise": rule "${o.scorer}" has no score per KV head`);
       return {
-        window: scorer.window, queries: scorer.queries, perHead: true, adaptive: true, shared: options,
-        layer: (ctx, shared) => headwiseSelect(ctx, scorer, shared, o.alpha, ruleBudgets(o.scorer, ctx, scorer, shared)),
+        window: scorer.window, queries: scorer.queries, lastQuery: scorer.lastQuery, perHead: true, adaptive: true, shared: options,
+        layer: (ctx, shared) => headwiseSelect(ctx, scorer, shared, o.alpha, ruleBudgets(o.scorer, ctx, scorer, shared), o.norm as Norm),
       };
     }
     const { options, scorer } = innerScorer("headwise", o.scorer, rest, true);
     return {
-      window: scorer.window, queries: scorer.queries, perHead: true, shared: options,
-      layer: (ctx, shared) => headwiseSelect(ctx, scorer, shared, o.alpha),
+      window: scorer.window, queries: scorer.queries, lastQuery: scorer.lastQuery, perHead: true, shared: options,
+      layer: (ctx, shared) => headwiseSelect(ctx, scorer, shared, o.alpha, undefined, o.norm as Norm),
     };
   },
 });

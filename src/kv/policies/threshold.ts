@@ -37,7 +37,7 @@ export const threshold = definePolicy({
     // the newest rows never evicted out of n (the wrapped policy's recent rows at its full budget)
     const protect = (n: number) => Math.max(o.recent, scorer.recent ? scorer.recent(n, n) : 0);
     return {
-      window: scorer.window, queries: scorer.queries, perHead: scorer.perHead, shared: options,
+      window: scorer.window, queries: scorer.queries, lastQuery: scorer.lastQuery, perHead: scorer.perHead, shared: options,
       // for headwise over threshold: the wrapped scores and the protected rows
       score: scorer.score,
       recent: (_b, n) => protect(n),
