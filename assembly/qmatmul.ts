@@ -22,7 +22,7 @@
 //       y = sum_b f32(isum_b) * (d_x d_w) - sum_b f32(msum_b) * (d_x dmin_w), two scalar f32 sums in
 //       block order (product rounded, then added). Both builds give the same bits.
 import { fmadd, hsum } from "./simd";
-import { QK4_0_BYTES, QK4_K_BYTES, QK5_0_BYTES, QK6_K_BYTES, QK8_0_BYTES, deq16, dot16, f16_to_f32, q4_0_hi, q4_0_lo, q4_k_scale_min, q5_0_hi, q5_0_lo, q6_k_run, sum16 } from "./qblocks";
+import { QK4_0_BYTES, QK4_K_BYTES, QK5_0_BYTES, QK6_K_BYTES, QK8_0_BYTES, deq16, dot16, f16_to_f32, q4_0_hi, q4_0_lo, q4_k_scale_min, q5_0_hi, q5_0_hi_u, q5_0_lo, q5_0_lo_u, q6_k_run, q6_k_run_u, sum16 } from "./qblocks";
 import { gemm_f32 } from "./matmul";
 
 const GEMM_PANEL: i32 = 32; // W rows per decoded panel (the f32 gemm's NC); src/wasm/ops/qmatmul.ts QGEMM_PANEL
@@ -169,12 +169,50 @@ const DEQ: i32 = 1;
     i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w), i16x8.extend_high_i8x16_s(x)));
 }
 
+// ---- the relaxed build's integer dot (4-, 5- and 6-bit weights only)
+// i16x8.relaxed_dot_i8x16_i7x16_s(x, u) gives pair sums x[2j] u[2j] + x[2j+1] u[2j+1] with x
+// signed and u's bytes read as signed or unsigned (x86: pmaddubsw, u the unsigned operand, pairs
+// saturated; ARM: sdot or smull/saddlp). With every byte of u in [0, 127] both readings agree and
+// no pair can saturate (|pair| <= 2 * 128 * 127 < 2^15), so the result is exact and the same on
+// every engine. The weights' unsigned quants (nibbles 0..15, Q5_0's 0..31, Q6_K's 0..63) go in
+// u and the offset (8, 16, 32) is taken off afterwards from x's pair sums:
+//   sum (u - o) x = sum u x - o sum x, per i16 pair, exact in i16 (|o sum x| <= 32 * 256).
+// Q8_0's quants are signed 8-bit on both sides, outside i7: Q8_0 keeps idot16 in both builds.
+// The i32 lanes that feed f32 sums hold exactly the integers of idot16's lanes (Q4_0, Q5_0), or
+// only their block total is used (Q4_K, Q6_K), so the relaxed build gives the simd build's bits.
+const RELAXED_IDOT: bool = ASC_FEATURE_RELAXED_SIMD;
+
+// i16x8 pair sums of (u - o) x over 16 bytes: u in [0, 127] (unsigned quants), o = 1 << sh
+// @ts-ignore: decorator
+@inline function rdot16(x: v128, u: v128, sh: i32): v128 {
+  return i16x8.sub(i16x8.relaxed_dot_i8x16_i7x16_s(x, u), i16x8.shl(i16x8.extadd_pairwise_i8x16_s(x), sh));
+}
+
+// Q4_0, Q5_0 block: the stored quants of values 0..15 (half 0) or 16..31 (half 1), 0..31
+// @ts-ignore: decorator
+@inline function run32u(t: i32, pw: usize, half: i32): v128 {
+  if (t == Q5_0) return half == 0 ? q5_0_lo_u(pw) : q5_0_hi_u(pw);
+  const v = v128.load(pw + 2);
+  return half == 0 ? v128.and(v, i8x16.splat(15)) : i8x16.shr_u(v, 4);
+}
+
+// Q4_0, Q5_0 block at pw . 32 Q8A quants at pq as idot16's i32x4 lanes: lane k sums values
+// 2k, 2k + 1, 2k + 8, 2k + 9 of both halves. The two halves' pair sums add in i16 (|.| <= 2 * 16
+// * 128 * 2 = 8192), then pairs k and k + 4 widen and add.
+// @ts-ignore: decorator
+@inline function rblock32(t: i32, pw: usize, pq: usize): v128 {
+  const sh = t == Q4_0 ? 3 : 4; // offset 8 or 16
+  const p = i16x8.add(rdot16(v128.load(pq), run32u(t, pw, 0), sh), rdot16(v128.load(pq, 16), run32u(t, pw, 1), sh));
+  return i32x4.add(i32x4.extend_low_i16x8_s(p), i32x4.extend_high_i16x8_s(p));
+}
+
 // Q8_0, Q4_0, Q5_0 W row at pw (nb blocks) . Q8A x (scales at pd, quants at pq)
 // @ts-ignore: decorator
 @inline function row32_q8(t: i32, pw: usize, pd: usize, pq: usize, nb: i32): f32 {
   let acc = f32x4.splat(0);
   for (let b = 0; b < nb; b++) {
-    const s = i32x4.add(idot16(run32(t, pw, 0), v128.load(pq)), idot16(run32(t, pw, 1), v128.load(pq, 16)));
+    const s = RELAXED_IDOT && t != Q8_0 ? rblock32(t, pw, pq)
+      : i32x4.add(idot16(run32(t, pw, 0), v128.load(pq)), idot16(run32(t, pw, 1), v128.load(pq, 16)));
     const d = f16_to_f32(load<u16>(pw)) * load<f32>(pd);
     acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(d)));
     pw += blockBytes(t); pd += 4; pq += 32;
@@ -182,8 +220,7 @@ const DEQ: i32 = 1;
   return hsum(acc);
 }
 
-// acc + i32x4 partial sums of x[i] * u[i], i < 16: x signed i8x16, u i8x16 in [0, 127].
-// (relaxed_dot_i8x16_i7x16_add_s would fit, but gave wrong sums in Node 20's V8 here: not used)
+// acc + i32x4 partial sums of x[i] * u[i], i < 16: x signed i8x16, u i8x16 in [0, 127] (simd build)
 // @ts-ignore: decorator
 @inline function udot16(x: v128, u: v128, acc: v128): v128 {
   return i32x4.add(acc, idot16(u, x));
@@ -207,9 +244,15 @@ const DEQ: i32 = 1;
       const v0 = v128.load(pw + 16 + 32 * c), v1 = v128.load(pw + 32 + 32 * c);
       const sm0 = q4_k_scale_min(pw + 4, 2 * c), sm1 = q4_k_scale_min(pw + 4, 2 * c + 1);
       const x = pq + 64 * c;
-      const lo = udot16(v128.load(x, 16), v128.and(v1, m4), udot16(v128.load(x), v128.and(v0, m4), i32x4.splat(0)));
-      const hi = udot16(v128.load(x, 48), i8x16.shr_u(v1, 4), udot16(v128.load(x, 32), i8x16.shr_u(v0, 4), i32x4.splat(0)));
-      isum = i32x4.add(isum, i32x4.add(i32x4.mul(lo, i32x4.splat(sm0 & 255)), i32x4.mul(hi, i32x4.splat(sm1 & 255))));
+      if (RELAXED_IDOT) { // pair sums of the 32 products (|.| <= 2 * 2 * 128 * 15), then times the 6-bit scale
+        const lo = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(x), v128.and(v0, m4)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(x, 16), v128.and(v1, m4)));
+        const hi = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(x, 32), i8x16.shr_u(v0, 4)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(x, 48), i8x16.shr_u(v1, 4)));
+        isum = i32x4.add(isum, i32x4.add(i32x4.dot_i16x8_s(lo, i16x8.splat(<i16>(sm0 & 255))), i32x4.dot_i16x8_s(hi, i16x8.splat(<i16>(sm1 & 255)))));
+      } else {
+        const lo = udot16(v128.load(x, 16), v128.and(v1, m4), udot16(v128.load(x), v128.and(v0, m4), i32x4.splat(0)));
+        const hi = udot16(v128.load(x, 48), i8x16.shr_u(v1, 4), udot16(v128.load(x, 32), i8x16.shr_u(v0, 4), i32x4.splat(0)));
+        isum = i32x4.add(isum, i32x4.add(i32x4.mul(lo, i32x4.splat(sm0 & 255)), i32x4.mul(hi, i32x4.splat(sm1 & 255))));
+      }
       msum += <i32>(sm0 >> 8) * load<i32>(ps + 8 * c) + <i32>(sm1 >> 8) * load<i32>(ps + 8 * c + 4);
     }
     const dx = load<f32>(pd);
@@ -231,10 +274,17 @@ const DEQ: i32 = 1;
         const ql = pw + 64 * h + l0, qh = pw + 128 + 32 * h + l0, sc = pw + 192 + 8 * h + (l0 >> 4);
         const x = pq + 128 * h + l0;
         const a = v128.load(ql), a2 = v128.load(ql, 32), hb = v128.load(qh);
-        isum = i32x4.add(isum, i32x4.mul(idot16(q6_k_run(a, a2, hb, 0), v128.load(x)), i32x4.splat(load<i8>(sc))));
-        isum = i32x4.add(isum, i32x4.mul(idot16(q6_k_run(a, a2, hb, 1), v128.load(x, 32)), i32x4.splat(load<i8>(sc, 2))));
-        isum = i32x4.add(isum, i32x4.mul(idot16(q6_k_run(a, a2, hb, 2), v128.load(x, 64)), i32x4.splat(load<i8>(sc, 4))));
-        isum = i32x4.add(isum, i32x4.mul(idot16(q6_k_run(a, a2, hb, 3), v128.load(x, 96)), i32x4.splat(load<i8>(sc, 6))));
+        if (RELAXED_IDOT) { // per run: pair sums of (q - 32) x (|.| <= 2 * 32 * 128), times the i8 scale
+          isum = i32x4.add(isum, i32x4.dot_i16x8_s(rdot16(v128.load(x), q6_k_run_u(a, a2, hb, 0), 5), i16x8.splat(load<i8>(sc))));
+          isum = i32x4.add(isum, i32x4.dot_i16x8_s(rdot16(v128.load(x, 32), q6_k_run_u(a, a2, hb, 1), 5), i16x8.splat(load<i8>(sc, 2))));
+          isum = i32x4.add(isum, i32x4.dot_i16x8_s(rdot16(v128.load(x, 64), q6_k_run_u(a, a2, hb, 2), 5), i16x8.splat(load<i8>(sc, 4))));
+          isum = i32x4.add(isum, i32x4.dot_i16x8_s(rdot16(v128.load(x, 96), q6_k_run_u(a, a2, hb, 3), 5), i16x8.splat(load<i8>(sc, 6))));
+        } else {
+          isum = i32x4.add(isum, i32x4.mul(idot16(q6_k_run(a, a2, hb, 0), v128.load(x)), i32x4.splat(load<i8>(sc))));
+          isum = i32x4.add(isum, i32x4.mul(idot16(q6_k_run(a, a2, hb, 1), v128.load(x, 32)), i32x4.splat(load<i8>(sc, 2))));
+          isum = i32x4.add(isum, i32x4.mul(idot16(q6_k_run(a, a2, hb, 2), v128.load(x, 64)), i32x4.splat(load<i8>(sc, 4))));
+          isum = i32x4.add(isum, i32x4.mul(idot16(q6_k_run(a, a2, hb, 3), v128.load(x, 96)), i32x4.splat(load<i8>(sc, 6))));
+        }
       }
     }
     acc += <f32>hsum_i32(isum) * (load<f32>(pd) * f16_to_f32(load<u16>(pw, 208)));
