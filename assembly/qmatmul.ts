@@ -183,6 +183,7 @@ const DEQ: i32 = 1;
 const RELAXED_IDOT: bool = ASC_FEATURE_RELAXED_SIMD;
 
 // i16x8 pair sums of (u - o) x over 16 bytes: u in [0, 127] (unsigned quants), o = 1 << sh
+// (|.| <= 2 * 128 * 63 before the offset comes off)
 // @ts-ignore: decorator
 @inline function rdot16(x: v128, u: v128, sh: i32): v128 {
   return i16x8.sub(i16x8.relaxed_dot_i8x16_i7x16_s(x, u), i16x8.shl(i16x8.extadd_pairwise_i8x16_s(x), sh));
@@ -196,14 +197,39 @@ const RELAXED_IDOT: bool = ASC_FEATURE_RELAXED_SIMD;
   return half == 0 ? v128.and(v, i8x16.splat(15)) : i8x16.shr_u(v, 4);
 }
 
-// Q4_0, Q5_0 block at pw . 32 Q8A quants at pq as idot16's i32x4 lanes: lane k sums values
-// 2k, 2k + 1, 2k + 8, 2k + 9 of both halves. The two halves' pair sums add in i16 (|.| <= 2 * 16
-// * 128 * 2 = 8192), then pairs k and k + 4 widen and add.
+// the offset pair sums o * (x[2j] + x[2j+1]) of a 32-value block's two halves x0, x1 added
+// (o = 8 for Q4_0, 16 for Q5_0; |.| <= 16 * 4 * 128 = 8192): shared by every W row of a block
 // @ts-ignore: decorator
-@inline function rblock32(t: i32, pw: usize, pq: usize): v128 {
-  const sh = t == Q4_0 ? 3 : 4; // offset 8 or 16
-  const p = i16x8.add(rdot16(v128.load(pq), run32u(t, pw, 0), sh), rdot16(v128.load(pq, 16), run32u(t, pw, 1), sh));
-  return i32x4.add(i32x4.extend_low_i16x8_s(p), i32x4.extend_high_i16x8_s(p));
+@inline function roff32(t: i32, x0: v128, x1: v128): v128 {
+  return i16x8.shl(i16x8.add(i16x8.extadd_pairwise_i8x16_s(x0), i16x8.extadd_pairwise_i8x16_s(x1)), t == Q4_0 ? 3 : 4);
+}
+
+// acc + f32(sumi) * (d_w * dx) for the Q4_0 / Q5_0 block at pw and x quants x0, x1 (xo = roff32),
+// with sumi as idot16's i32x4 lanes: lane k sums values 2k, 2k + 1, 2k + 8, 2k + 9 of both
+// halves. The halves' pair sums add in i16 (|.| <= 2 * 2 * 128 * 31 before the offset is taken
+// off, wrapping arithmetic, the exact result within 8192), then pairs k and k + 4 widen and add.
+// @ts-ignore: decorator
+@inline function rstep32(t: i32, pw: usize, x0: v128, x1: v128, xo: v128, dx: f32, acc: v128): v128 {
+  const u = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x0, run32u(t, pw, 0)), i16x8.relaxed_dot_i8x16_i7x16_s(x1, run32u(t, pw, 1)));
+  const p = i16x8.sub(u, xo);
+  const s = i32x4.add(i32x4.extend_low_i16x8_s(p), i32x4.extend_high_i16x8_s(p));
+  return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(f16_to_f32(load<u16>(pw)) * dx)));
+}
+
+// relaxed build, Q4_0 / Q5_0: four W rows (at pw, pw + rb, ...) . Q8A x at once, sharing each
+// block's x loads and offset sums; y[0..3] at py. Each row's sums are row32_q8's, in its order.
+// @ts-ignore: decorator
+@inline function rows4_32r(t: i32, pw: usize, rb: usize, pd: usize, pq: usize, nb: i32, py: usize): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const x0 = v128.load(pq), x1 = v128.load(pq, 16), xo = roff32(t, x0, x1), dx = load<f32>(pd);
+    a0 = rstep32(t, pw, x0, x1, xo, dx, a0);
+    a1 = rstep32(t, pw + rb, x0, x1, xo, dx, a1);
+    a2 = rstep32(t, pw + 2 * rb, x0, x1, xo, dx, a2);
+    a3 = rstep32(t, pw + 3 * rb, x0, x1, xo, dx, a3);
+    pw += blockBytes(t); pd += 4; pq += 32;
+  }
+  store<f32>(py, hsum(a0)); store<f32>(py, hsum(a1), 4); store<f32>(py, hsum(a2), 8); store<f32>(py, hsum(a3), 12);
 }
 
 // Q8_0, Q4_0, Q5_0 W row at pw (nb blocks) . Q8A x (scales at pd, quants at pq)
@@ -211,10 +237,14 @@ const RELAXED_IDOT: bool = ASC_FEATURE_RELAXED_SIMD;
 @inline function row32_q8(t: i32, pw: usize, pd: usize, pq: usize, nb: i32): f32 {
   let acc = f32x4.splat(0);
   for (let b = 0; b < nb; b++) {
-    const s = RELAXED_IDOT && t != Q8_0 ? rblock32(t, pw, pq)
-      : i32x4.add(idot16(run32(t, pw, 0), v128.load(pq)), idot16(run32(t, pw, 1), v128.load(pq, 16)));
-    const d = f16_to_f32(load<u16>(pw)) * load<f32>(pd);
-    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(d)));
+    if (RELAXED_IDOT && t != Q8_0) {
+      const x0 = v128.load(pq), x1 = v128.load(pq, 16);
+      acc = rstep32(t, pw, x0, x1, roff32(t, x0, x1), load<f32>(pd), acc);
+    } else {
+      const s = i32x4.add(idot16(run32(t, pw, 0), v128.load(pq)), idot16(run32(t, pw, 1), v128.load(pq, 16)));
+      const d = f16_to_f32(load<u16>(pw)) * load<f32>(pd);
+      acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(d)));
+    }
     pw += blockBytes(t); pd += 4; pq += 32;
   }
   return hsum(acc);
@@ -309,7 +339,9 @@ const RELAXED_IDOT: bool = ASC_FEATURE_RELAXED_SIMD;
 @inline function gemvQ8(t: i32, W: usize, xq: usize, y: usize, n_in: i32, r0: i32, r1: i32): void {
   const nb = n_in >> blockShift(t), rb = <usize>nb * blockBytes(t);
   const pq = xq + (<usize>(n_in >> 5) << 2);
-  for (let r = r0; r < r1; r++) store<f32>(y + (<usize>r << 2), row32_q8(t, W + <usize>r * rb, xq, pq, nb));
+  let r = r0;
+  if (RELAXED_IDOT && t != Q8_0) for (; r + 4 <= r1; r += 4) rows4_32r(t, W + <usize>r * rb, rb, xq, pq, nb, y + (<usize>r << 2));
+  for (; r < r1; r++) store<f32>(y + (<usize>r << 2), row32_q8(t, W + <usize>r * rb, xq, pq, nb));
 }
 
 // ---------------------------------------------------------------- gemm on a decoded panel
