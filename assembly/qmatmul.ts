@@ -21,7 +21,7 @@
 //       over its sub-blocks j (and for q4_k msum_b = sum_j m_j * s32_j), exact in i32; then
 //       y = sum_b f32(isum_b) * (d_x d_w) - sum_b f32(msum_b) * (d_x dmin_w), two scalar f32 sums in
 //       block order (product rounded, then added). Both builds give the same bits.
-import { fmadd, hsum } from "./simd";
+import { f16x4_to_f32x4, fmadd, hsum } from "./simd";
 import { QK4_0_BYTES, QK4_K_BYTES, QK5_0_BYTES, QK6_K_BYTES, QK8_0_BYTES, deq16, dot16, f16_to_f32, q4_0_hi, q4_0_lo, q4_k_scale_min, q5_0_hi, q5_0_hi_u, q5_0_lo, q5_0_lo_u, q6_k_run, q6_k_run_u, sum16 } from "./qblocks";
 import { gemm_f32 } from "./matmul";
 
@@ -204,29 +204,34 @@ const RELAXED_IDOT: bool = ASC_FEATURE_RELAXED_SIMD;
   return i16x8.shl(i16x8.add(i16x8.extadd_pairwise_i8x16_s(x0), i16x8.extadd_pairwise_i8x16_s(x1)), t == Q4_0 ? 3 : 4);
 }
 
-// acc + f32(sumi) * (d_w * dx) for the Q4_0 / Q5_0 block at pw and x quants x0, x1 (xo = roff32),
+// acc + f32(sumi) * d for the Q4_0 / Q5_0 block at pw and x quants x0, x1 (xo = roff32), d the
+// f32x4 splat of d_w * dx,
 // with sumi as idot16's i32x4 lanes: lane k sums values 2k, 2k + 1, 2k + 8, 2k + 9 of both
 // halves. The halves' pair sums add in i16 (|.| <= 2 * 2 * 128 * 31 before the offset is taken
 // off, wrapping arithmetic, the exact result within 8192), then pairs k and k + 4 widen and add.
 // @ts-ignore: decorator
-@inline function rstep32(t: i32, pw: usize, x0: v128, x1: v128, xo: v128, dx: f32, acc: v128): v128 {
+@inline function rstep32(t: i32, pw: usize, x0: v128, x1: v128, xo: v128, d: v128, acc: v128): v128 {
   const u = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x0, run32u(t, pw, 0)), i16x8.relaxed_dot_i8x16_i7x16_s(x1, run32u(t, pw, 1)));
   const p = i16x8.sub(u, xo);
   const s = i32x4.add(i32x4.extend_low_i16x8_s(p), i32x4.extend_high_i16x8_s(p));
-  return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(f16_to_f32(load<u16>(pw)) * dx)));
+  return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), d));
 }
 
 // relaxed build, Q4_0 / Q5_0: four W rows (at pw, pw + rb, ...) . Q8A x at once, sharing each
-// block's x loads and offset sums; y[0..3] at py. Each row's sums are row32_q8's, in its order.
+// block's x loads and offset sums, the four f16 scales widened at once (f16x4_to_f32x4, exact as
+// f16_to_f32); y[0..3] at py. Each row's sums are row32_q8's, in its order.
 // @ts-ignore: decorator
 @inline function rows4_32r(t: i32, pw: usize, rb: usize, pd: usize, pq: usize, nb: i32, py: usize): void {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   for (let b = 0; b < nb; b++) {
-    const x0 = v128.load(pq), x1 = v128.load(pq, 16), xo = roff32(t, x0, x1), dx = load<f32>(pd);
-    a0 = rstep32(t, pw, x0, x1, xo, dx, a0);
-    a1 = rstep32(t, pw + rb, x0, x1, xo, dx, a1);
-    a2 = rstep32(t, pw + 2 * rb, x0, x1, xo, dx, a2);
-    a3 = rstep32(t, pw + 3 * rb, x0, x1, xo, dx, a3);
+    const x0 = v128.load(pq), x1 = v128.load(pq, 16), xo = roff32(t, x0, x1);
+    let h = i32x4.replace_lane(i32x4.splat(load<u16>(pw)), 1, load<u16>(pw + rb));
+    h = i32x4.replace_lane(i32x4.replace_lane(h, 2, load<u16>(pw + 2 * rb)), 3, load<u16>(pw + 3 * rb));
+    const d = f32x4.mul(f16x4_to_f32x4(h), f32x4.splat(load<f32>(pd))); // lane j: row j's d_w * dx
+    a0 = rstep32(t, pw, x0, x1, xo, i32x4.shuffle(d, d, 0, 0, 0, 0), a0);
+    a1 = rstep32(t, pw + rb, x0, x1, xo, i32x4.shuffle(d, d, 1, 1, 1, 1), a1);
+    a2 = rstep32(t, pw + 2 * rb, x0, x1, xo, i32x4.shuffle(d, d, 2, 2, 2, 2), a2);
+    a3 = rstep32(t, pw + 3 * rb, x0, x1, xo, i32x4.shuffle(d, d, 3, 3, 3, 3), a3);
     pw += blockBytes(t); pd += 4; pq += 32;
   }
   store<f32>(py, hsum(a0)); store<f32>(py, hsum(a1), 4); store<f32>(py, hsum(a2), 8); store<f32>(py, hsum(a3), 12);
@@ -239,7 +244,7 @@ const RELAXED_IDOT: bool = ASC_FEATURE_RELAXED_SIMD;
   for (let b = 0; b < nb; b++) {
     if (RELAXED_IDOT && t != Q8_0) {
       const x0 = v128.load(pq), x1 = v128.load(pq, 16);
-      acc = rstep32(t, pw, x0, x1, roff32(t, x0, x1), load<f32>(pd), acc);
+      acc = rstep32(t, pw, x0, x1, roff32(t, x0, x1), f32x4.splat(f16_to_f32(load<u16>(pw)) * load<f32>(pd)), acc);
     } else {
       const s = i32x4.add(idot16(run32(t, pw, 0), v128.load(pq)), idot16(run32(t, pw, 1), v128.load(pq, 16)));
       const d = f16_to_f32(load<u16>(pw)) * load<f32>(pd);
@@ -264,26 +269,33 @@ const RELAXED_IDOT: bool = ASC_FEATURE_RELAXED_SIMD;
 }
 
 // Q4_K W row at pw (nb blocks) . Q8KA x (scales at pd, 32-sums at ps, quants at pq)
+// The 12 scale bytes decode four sub-blocks at a time in u32 lanes (q4_k_scale_min's fields):
+// scales of sub-blocks 0-3 in sc03, 4-7 in sc47, mins in mn03, mn47, one byte each.
 // @ts-ignore: decorator
 @inline function row_q4_k_q8(pw: usize, pd: usize, ps: usize, pq: usize, nb: i32): f32 {
   let acc: f32 = 0, accm: f32 = 0;
   const m4 = i8x16.splat(15);
   for (let b = 0; b < nb; b++) {
     let isum = i32x4.splat(0), msum: i32 = 0;
+    const u0 = load<u32>(pw, 4), u1 = load<u32>(pw, 8), u2 = load<u32>(pw, 12);
+    const sc03 = u0 & 0x3f3f3f3f, sc47 = (u2 & 0x0f0f0f0f) | (((u0 >> 6) & 0x03030303) << 4);
+    const mn03 = u1 & 0x3f3f3f3f, mn47 = ((u2 >> 4) & 0x0f0f0f0f) | (((u1 >> 6) & 0x03030303) << 4);
     for (let c = 0; c < 4; c++) {
       const v0 = v128.load(pw + 16 + 32 * c), v1 = v128.load(pw + 32 + 32 * c);
-      const sm0 = q4_k_scale_min(pw + 4, 2 * c), sm1 = q4_k_scale_min(pw + 4, 2 * c + 1);
+      const sh = <u32>(c & 1) << 4; // sub-blocks 2c, 2c + 1: bytes 2(c & 1), 2(c & 1) + 1 of the c < 2 or c >= 2 word
+      const sc = (c < 2 ? sc03 : sc47) >> sh, mn = (c < 2 ? mn03 : mn47) >> sh;
+      const s0 = sc & 255, s1 = (sc >> 8) & 255, m0 = mn & 255, m1 = (mn >> 8) & 255;
       const x = pq + 64 * c;
       if (RELAXED_IDOT) { // pair sums of the 32 products (|.| <= 2 * 2 * 128 * 15), then times the 6-bit scale
         const lo = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(x), v128.and(v0, m4)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(x, 16), v128.and(v1, m4)));
         const hi = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(x, 32), i8x16.shr_u(v0, 4)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(x, 48), i8x16.shr_u(v1, 4)));
-        isum = i32x4.add(isum, i32x4.add(i32x4.dot_i16x8_s(lo, i16x8.splat(<i16>(sm0 & 255))), i32x4.dot_i16x8_s(hi, i16x8.splat(<i16>(sm1 & 255)))));
+        isum = i32x4.add(isum, i32x4.add(i32x4.dot_i16x8_s(lo, i16x8.splat(<i16>s0)), i32x4.dot_i16x8_s(hi, i16x8.splat(<i16>s1))));
       } else {
         const lo = udot16(v128.load(x, 16), v128.and(v1, m4), udot16(v128.load(x), v128.and(v0, m4), i32x4.splat(0)));
         const hi = udot16(v128.load(x, 48), i8x16.shr_u(v1, 4), udot16(v128.load(x, 32), i8x16.shr_u(v0, 4), i32x4.splat(0)));
-        isum = i32x4.add(isum, i32x4.add(i32x4.mul(lo, i32x4.splat(sm0 & 255)), i32x4.mul(hi, i32x4.splat(sm1 & 255))));
+        isum = i32x4.add(isum, i32x4.add(i32x4.mul(lo, i32x4.splat(s0)), i32x4.mul(hi, i32x4.splat(s1))));
       }
-      msum += <i32>(sm0 >> 8) * load<i32>(ps + 8 * c) + <i32>(sm1 >> 8) * load<i32>(ps + 8 * c + 4);
+      msum += <i32>m0 * load<i32>(ps + 8 * c) + <i32>m1 * load<i32>(ps + 8 * c + 4);
     }
     const dx = load<f32>(pd);
     acc += <f32>hsum_i32(isum) * (dx * f16_to_f32(load<u16>(pw)));
