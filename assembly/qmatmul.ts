@@ -13,14 +13,17 @@
 // llama.cpp's vec_dot_<t>_q8_0 reads it):
 //   gemv_<t>_q8_0(W, xq, y, n_in, r0, r1)   y[r] = sum over blocks b of sumi_b * (d_w[b] * d_x[b])
 //       xq: one Q8A row (qact.ts); sumi_b = sum of w quant * x quant over block b, exact in i32
-//       (i32x4.dot_i16x8_s). Lane k of an f32x4 accumulates blocks' lane-k partial sums as
+//       (i32x4.dot_i16x8_s; the relaxed build's q4_0 and q5_0 reach the same i32 lanes through
+//       i16x8.relaxed_dot_i8x16_i7x16_s, below). Four W rows at a time share each x block.
+//       Lane k of an f32x4 accumulates blocks' lane-k partial sums as
 //       acc + f32(sumi) * d with the product rounded before the add (no fma in either build),
 //       then hsum: the same bits as src/ref/qmatmul.ts gemv_q_q8_0. For q8_0, q4_0 and q5_0.
 //   gemv_<t>_q8_k(W, xq, y, n_in, r0, r1)   the k-quants (q4_k, q6_k) with xq one Q8KA row (qact.ts),
 //       as ggml's vec_dot_<t>_q8_K: per 256-block b the integer sum isum_b = sum_j sc_j * (w_j . x_j)
 //       over its sub-blocks j (and for q4_k msum_b = sum_j m_j * s32_j), exact in i32; then
 //       y = sum_b f32(isum_b) * (d_x d_w) - sum_b f32(msum_b) * (d_x dmin_w), two scalar f32 sums in
-//       block order (product rounded, then added). Both builds give the same bits.
+//       block order (product rounded, then added). Both builds give the same bits (the relaxed
+//       build forms the same integers with i16x8.relaxed_dot_i8x16_i7x16_s).
 import { f16x4_to_f32x4, fmadd, hsum } from "./simd";
 import { QK4_0_BYTES, QK4_K_BYTES, QK5_0_BYTES, QK6_K_BYTES, QK8_0_BYTES, deq16, dot16, f16_to_f32, q4_0_hi, q4_0_lo, q4_k_scale_min, q5_0_hi, q5_0_hi_u, q5_0_lo, q5_0_lo_u, q6_k_run, q6_k_run_u, sum16 } from "./qblocks";
 import { gemm_f32 } from "./matmul";
@@ -204,34 +207,49 @@ const RELAXED_IDOT: bool = ASC_FEATURE_RELAXED_SIMD;
   return i16x8.shl(i16x8.add(i16x8.extadd_pairwise_i8x16_s(x0), i16x8.extadd_pairwise_i8x16_s(x1)), t == Q4_0 ? 3 : 4);
 }
 
-// acc + f32(sumi) * d for the Q4_0 / Q5_0 block at pw and x quants x0, x1 (xo = roff32), d the
-// f32x4 splat of d_w * dx,
-// with sumi as idot16's i32x4 lanes: lane k sums values 2k, 2k + 1, 2k + 8, 2k + 9 of both
-// halves. The halves' pair sums add in i16 (|.| <= 2 * 2 * 128 * 31 before the offset is taken
-// off, wrapping arithmetic, the exact result within 8192), then pairs k and k + 4 widen and add.
+// One block of x, prepared once for all the W rows that read it (e0..e3, by build and type):
+//   relaxed build, Q4_0 / Q5_0: the quants x0, x1 of the two halves and roff32(x0, x1);
+//   otherwise: the halves widened to i16x8, x0 low and high, x1 low and high (as idot16 widens).
 // @ts-ignore: decorator
-@inline function rstep32(t: i32, pw: usize, x0: v128, x1: v128, xo: v128, d: v128, acc: v128): v128 {
-  const u = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x0, run32u(t, pw, 0)), i16x8.relaxed_dot_i8x16_i7x16_s(x1, run32u(t, pw, 1)));
-  const p = i16x8.sub(u, xo);
-  const s = i32x4.add(i32x4.extend_low_i16x8_s(p), i32x4.extend_high_i16x8_s(p));
+@inline function rel32(t: i32): bool { return RELAXED_IDOT && t != Q8_0; }
+
+// acc + f32(sumi) * d for the Q8_0 / Q4_0 / Q5_0 block at pw . the x block e0..e3, d the f32x4
+// splat of d_w * dx, sumi as idot16's i32x4 lanes: lane k sums values 2k, 2k + 1, 2k + 8, 2k + 9
+// of both halves. Relaxed (Q4_0, Q5_0): the halves' pair sums add in i16 (|.| <= 2 * 2 * 128 * 31
+// before the offset comes off; wrapping arithmetic, the exact result within 8192), then pairs k
+// and k + 4 widen and add. Otherwise: idot16's dot_i16x8_s on the widened halves.
+// @ts-ignore: decorator
+@inline function step32(t: i32, pw: usize, e0: v128, e1: v128, e2: v128, e3: v128, d: v128, acc: v128): v128 {
+  let s: v128;
+  if (RELAXED_IDOT && t != Q8_0) { // rel32(t), spelled out: the simd build must not see the relaxed op
+    const u = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(e0, run32u(t, pw, 0)), i16x8.relaxed_dot_i8x16_i7x16_s(e1, run32u(t, pw, 1)));
+    const p = i16x8.sub(u, e2);
+    s = i32x4.add(i32x4.extend_low_i16x8_s(p), i32x4.extend_high_i16x8_s(p));
+  } else {
+    const w0 = run32(t, pw, 0), w1 = run32(t, pw, 1);
+    s = i32x4.add(i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w0), e0), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w0), e1)),
+      i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w1), e2), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w1), e3)));
+  }
   return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), d));
 }
 
-// relaxed build, Q4_0 / Q5_0: four W rows (at pw, pw + rb, ...) . Q8A x at once, sharing each
-// block's x loads and offset sums, the four f16 scales widened at once (f16x4_to_f32x4, exact as
-// f16_to_f32); y[0..3] at py. Each row's sums are row32_q8's, in its order.
+// Q8_0, Q4_0, Q5_0: four W rows (at pw, pw + rb, ...) . Q8A x (scales at pd, quants at pq) at
+// once, sharing each block's x loads and preparation, the four f16 scales widened at once
+// (f16x4_to_f32x4, exact as f16_to_f32); y[0..3] at py. Each row's sums are row32_q8's, in order.
 // @ts-ignore: decorator
-@inline function rows4_32r(t: i32, pw: usize, rb: usize, pd: usize, pq: usize, nb: i32, py: usize): void {
+@inline function rows4_32_q8(t: i32, pw: usize, rb: usize, pd: usize, pq: usize, nb: i32, py: usize): void {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   for (let b = 0; b < nb; b++) {
-    const x0 = v128.load(pq), x1 = v128.load(pq, 16), xo = roff32(t, x0, x1);
+    const x0 = v128.load(pq), x1 = v128.load(pq, 16);
+    const e0 = rel32(t) ? x0 : i16x8.extend_low_i8x16_s(x0), e1 = rel32(t) ? x1 : i16x8.extend_high_i8x16_s(x0);
+    const e2 = rel32(t) ? roff32(t, x0, x1) : i16x8.extend_low_i8x16_s(x1), e3 = rel32(t) ? x1 : i16x8.extend_high_i8x16_s(x1);
     let h = i32x4.replace_lane(i32x4.splat(load<u16>(pw)), 1, load<u16>(pw + rb));
     h = i32x4.replace_lane(i32x4.replace_lane(h, 2, load<u16>(pw + 2 * rb)), 3, load<u16>(pw + 3 * rb));
     const d = f32x4.mul(f16x4_to_f32x4(h), f32x4.splat(load<f32>(pd))); // lane j: row j's d_w * dx
-    a0 = rstep32(t, pw, x0, x1, xo, i32x4.shuffle(d, d, 0, 0, 0, 0), a0);
-    a1 = rstep32(t, pw + rb, x0, x1, xo, i32x4.shuffle(d, d, 1, 1, 1, 1), a1);
-    a2 = rstep32(t, pw + 2 * rb, x0, x1, xo, i32x4.shuffle(d, d, 2, 2, 2, 2), a2);
-    a3 = rstep32(t, pw + 3 * rb, x0, x1, xo, i32x4.shuffle(d, d, 3, 3, 3, 3), a3);
+    a0 = step32(t, pw, e0, e1, e2, e3, i32x4.shuffle(d, d, 0, 0, 0, 0), a0);
+    a1 = step32(t, pw + rb, e0, e1, e2, e3, i32x4.shuffle(d, d, 1, 1, 1, 1), a1);
+    a2 = step32(t, pw + 2 * rb, e0, e1, e2, e3, i32x4.shuffle(d, d, 2, 2, 2, 2), a2);
+    a3 = step32(t, pw + 3 * rb, e0, e1, e2, e3, i32x4.shuffle(d, d, 3, 3, 3, 3), a3);
     pw += blockBytes(t); pd += 4; pq += 32;
   }
   store<f32>(py, hsum(a0)); store<f32>(py, hsum(a1), 4); store<f32>(py, hsum(a2), 8); store<f32>(py, hsum(a3), 12);
@@ -242,14 +260,10 @@ const RELAXED_IDOT: bool = ASC_FEATURE_RELAXED_SIMD;
 @inline function row32_q8(t: i32, pw: usize, pd: usize, pq: usize, nb: i32): f32 {
   let acc = f32x4.splat(0);
   for (let b = 0; b < nb; b++) {
-    if (RELAXED_IDOT && t != Q8_0) {
-      const x0 = v128.load(pq), x1 = v128.load(pq, 16);
-      acc = rstep32(t, pw, x0, x1, roff32(t, x0, x1), f32x4.splat(f16_to_f32(load<u16>(pw)) * load<f32>(pd)), acc);
-    } else {
-      const s = i32x4.add(idot16(run32(t, pw, 0), v128.load(pq)), idot16(run32(t, pw, 1), v128.load(pq, 16)));
-      const d = f16_to_f32(load<u16>(pw)) * load<f32>(pd);
-      acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(d)));
-    }
+    const x0 = v128.load(pq), x1 = v128.load(pq, 16);
+    const e0 = rel32(t) ? x0 : i16x8.extend_low_i8x16_s(x0), e1 = rel32(t) ? x1 : i16x8.extend_high_i8x16_s(x0);
+    const e2 = rel32(t) ? roff32(t, x0, x1) : i16x8.extend_low_i8x16_s(x1), e3 = rel32(t) ? x1 : i16x8.extend_high_i8x16_s(x1);
+    acc = step32(t, pw, e0, e1, e2, e3, f32x4.splat(f16_to_f32(load<u16>(pw)) * load<f32>(pd)), acc);
     pw += blockBytes(t); pd += 4; pq += 32;
   }
   return hsum(acc);
@@ -352,7 +366,7 @@ const RELAXED_IDOT: bool = ASC_FEATURE_RELAXED_SIMD;
   const nb = n_in >> blockShift(t), rb = <usize>nb * blockBytes(t);
   const pq = xq + (<usize>(n_in >> 5) << 2);
   let r = r0;
-  if (RELAXED_IDOT && t != Q8_0) for (; r + 4 <= r1; r += 4) rows4_32r(t, W + <usize>r * rb, rb, xq, pq, nb, y + (<usize>r << 2));
+  for (; r + 4 <= r1; r += 4) rows4_32_q8(t, W + <usize>r * rb, rb, xq, pq, nb, y + (<usize>r << 2));
   for (; r < r1; r++) store<f32>(y + (<usize>r << 2), row32_q8(t, W + <usize>r * rb, xq, pq, nb));
 }
 
