@@ -14,7 +14,7 @@
 //   gemv_<t>_q8_0(W, xq, y, n_in, r0, r1)   y[r] = sum over blocks b of sumi_b * (d_w[b] * d_x[b])
 //       xq: one Q8A row (qact.ts); sumi_b = sum of w quant * x quant over block b, exact in i32
 //       (i32x4.dot_i16x8_s; the relaxed build's q4_0 and q5_0 reach the same i32 lanes through
-//       i16x8.relaxed_dot_i8x16_i7x16_s, below). Four W rows at a time share each x block.
+//       i16x8.relaxed_dot_i8x16_i7x16_s, below). q4_0 and q5_0 take four W rows at a time.
 //       Lane k of an f32x4 accumulates blocks' lane-k partial sums as
 //       acc + f32(sumi) * d with the product rounded before the add (no fma in either build),
 //       then hsum: the same bits as src/ref/qmatmul.ts gemv_q_q8_0. For q8_0, q4_0 and q5_0.
@@ -366,7 +366,9 @@ const RELAXED_IDOT: bool = ASC_FEATURE_RELAXED_SIMD;
   const nb = n_in >> blockShift(t), rb = <usize>nb * blockBytes(t);
   const pq = xq + (<usize>(n_in >> 5) << 2);
   let r = r0;
-  for (; r + 4 <= r1; r += 4) rows4_32_q8(t, W + <usize>r * rb, rb, xq, pq, nb, y + (<usize>r << 2));
+  // Q8_0 stays one row at a time: four rows measured 2x slower on the 49152 x 576 output head
+  // (30 MB, streamed from memory), the same on L2-sized matrices
+  if (t != Q8_0) for (; r + 4 <= r1; r += 4) rows4_32_q8(t, W + <usize>r * rb, rb, xq, pq, nb, y + (<usize>r << 2));
   for (; r < r1; r++) store<f32>(y + (<usize>r << 2), row32_q8(t, W + <usize>r * rb, xq, pq, nb));
 }
 

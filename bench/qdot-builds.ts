@@ -32,7 +32,7 @@ function rand(n: number, seed: number): Float32Array {
 }
 
 const rts: Runtime[] = await Promise.all(BUILDS.map((build) => createRuntime({ build })));
-interface Row { kernel: string; shape: string; relaxed_ms: number; simd_ms: number; ratio: number; ratios: number[]; cpu_ratio: number; cpu_ratios: number[]; relaxed_weight_gb_s: number }
+interface Row { kernel: string; shape: string; relaxed_ms: number; simd_ms: number; relaxed_cpu_ms: number; simd_cpu_ms: number; ratio: number; ratios: number[]; cpu_ratio: number; cpu_ratios: number[]; relaxed_weight_gb_s: number }
 const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 const rows: Row[] = [];
 for (const [n_out, n_in] of SHAPES) {
@@ -71,7 +71,7 @@ for (const [n_out, n_in] of SHAPES) {
     const ratios = ms[0].map((v, i) => ms[1][i] / v); // speed relaxed / simd
     const cpuRatios = cpu[0].map((v, i) => cpu[1][i] / v);
     const row: Row = {
-      kernel: `gemv_${t}_${a}`, shape: `${n_out}x${n_in}`, relaxed_ms: median(ms[0]), simd_ms: median(ms[1]),
+      kernel: `gemv_${t}_${a}`, shape: `${n_out}x${n_in}`, relaxed_ms: median(ms[0]), simd_ms: median(ms[1]), relaxed_cpu_ms: median(cpu[0]), simd_cpu_ms: median(cpu[1]),
       ratio: median(ratios), ratios: ratios.map((r) => +r.toFixed(3)), cpu_ratio: median(cpuRatios), cpu_ratios: cpuRatios.map((r) => +r.toFixed(3)), relaxed_weight_gb_s: W.length / (median(ms[0]) * 1e6),
     };
     rows.push(row);
