@@ -67,16 +67,20 @@ export const QK6_K_BYTES: i32 = 210;
   const b = i8x16.shuffle(v, v, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
   return v128.and(i8x16.eq(v128.and(b, m), m), i8x16.splat(16));
 }
-// values 0..15 (pw: the block)
+// values 0..15 (pw: the block) as stored, unsigned 0..31 (the _u forms) or minus 16
 // @ts-ignore: decorator
-@inline export function q5_0_lo(pw: usize): v128 {
-  return i8x16.sub(v128.or(v128.and(v128.load(pw + 6), i8x16.splat(15)), q5_0_bits(<u32>load<u16>(pw + 2))), i8x16.splat(16));
+@inline export function q5_0_lo_u(pw: usize): v128 {
+  return v128.or(v128.and(v128.load(pw + 6), i8x16.splat(15)), q5_0_bits(<u32>load<u16>(pw + 2)));
 }
+// @ts-ignore: decorator
+@inline export function q5_0_lo(pw: usize): v128 { return i8x16.sub(q5_0_lo_u(pw), i8x16.splat(16)); }
 // values 16..31
 // @ts-ignore: decorator
-@inline export function q5_0_hi(pw: usize): v128 {
-  return i8x16.sub(v128.or(i8x16.shr_u(v128.load(pw + 6), 4), q5_0_bits(<u32>load<u16>(pw + 4))), i8x16.splat(16));
+@inline export function q5_0_hi_u(pw: usize): v128 {
+  return v128.or(i8x16.shr_u(v128.load(pw + 6), 4), q5_0_bits(<u32>load<u16>(pw + 4)));
 }
+// @ts-ignore: decorator
+@inline export function q5_0_hi(pw: usize): v128 { return i8x16.sub(q5_0_hi_u(pw), i8x16.splat(16)); }
 
 // ---- Q4_K: 6-bit scale (low byte) and min (high byte) of sub-block j from the 12 bytes at ps
 // @ts-ignore: decorator
@@ -87,15 +91,20 @@ export const QK6_K_BYTES: i32 = 210;
 }
 
 // ---- Q6_K: with a = ql[l0..l0+15], a2 = ql[l0+32..], hb = qh[l0..] (l0 = 0 or 16 in a half),
-// run `which` (0..3) is values l0 + 32*which .. +15 of the half, as signed i8x16 q - 32:
-// low nibbles of a / a2, then high nibbles, with 2-bit fields 0, 1, 2, 3 of hb on top.
+// run `which` (0..3) is values l0 + 32*which .. +15 of the half, as stored (q6_k_run_u: 0..63)
+// or as signed i8x16 q - 32 (q6_k_run): low nibbles of a / a2, then high nibbles, with 2-bit
+// fields 0, 1, 2, 3 of hb on top.
 // @ts-ignore: decorator
 @inline export function q6_k_run(a: v128, a2: v128, hb: v128, which: i32): v128 {
+  return i8x16.sub(q6_k_run_u(a, a2, hb, which), i8x16.splat(32));
+}
+// @ts-ignore: decorator
+@inline export function q6_k_run_u(a: v128, a2: v128, hb: v128, which: i32): v128 {
   const m4 = i8x16.splat(15), m2 = i8x16.splat(0x30);
   let q: v128;
   if (which == 0) q = v128.or(v128.and(a, m4), v128.and(i8x16.shl(hb, 4), m2));
   else if (which == 1) q = v128.or(v128.and(a2, m4), v128.and(i8x16.shl(hb, 2), m2));
   else if (which == 2) q = v128.or(i8x16.shr_u(a, 4), v128.and(hb, m2));
   else q = v128.or(i8x16.shr_u(a2, 4), v128.and(i8x16.shr_u(hb, 2), m2));
-  return i8x16.sub(q, i8x16.splat(32));
+  return q;
 }

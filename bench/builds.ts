@@ -4,24 +4,41 @@
 // same prompt. Each build's greedy tokens are checked first (in vocabulary, the asked-for count);
 // how many of the two builds' tokens agree is reported (they may part at a near-tie).
 // Kernel figures per build: npm run bench (its columns are per build, same run).
+// With --llama-quantize PATH (llama.cpp's tool, built by the user) a Q4_K_M file of the same shape
+// joins the list (written once into --model-dir, default a fresh temporary directory).
 //   node scripts/run-ts.mjs bench/builds.ts [--reps 5] [--prompt 128] [--gen 64] [--only NAME] [--json]
-import { existsSync } from "node:fs";
+//     [--llama-quantize PATH] [--model-dir DIR]
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LLM } from "../src/llm.ts";
 import { SMOLLM2_135M, syntheticGGUF } from "./synthetic.ts";
 import { median } from "../src/util/stats.ts";
+import { llamaQuantize } from "./llamacpp.ts";
 
 const args = process.argv.slice(2);
 const flag = (name: string, def?: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def; };
 const reps = Number(flag("--reps", "5")), nPrompt = Number(flag("--prompt", "128")), nGen = Number(flag("--gen", "64"));
 const json = args.includes("--json"), only = flag("--only");
 const shared = process.env.BUDGETKV_SHARED ?? join(process.cwd(), "..", "shared");
+const llamaQuant = flag("--llama-quantize");
 
-const models: { name: string; source: () => string | Uint8Array }[] = [
+// the SmolLM2-135M-shaped F32 file quantized to Q4_K_M by llama-quantize (undefined without it)
+function q4km(): string | undefined {
+  if (!llamaQuant || !existsSync(llamaQuant)) return undefined;
+  const dir = flag("--model-dir") ?? mkdtempSync(join(tmpdir(), "budgetkv-bench-"));
+  mkdirSync(dir, { recursive: true });
+  const f32 = join(dir, "smollm2-135m-shape-f32.gguf");
+  if (!existsSync(f32)) writeFileSync(f32, syntheticGGUF(SMOLLM2_135M, "f32"));
+  return llamaQuantize(llamaQuant, f32, join(dir, "smollm2-135m-shape-q4_k_m.gguf"), "Q4_K_M");
+}
+
+const models: { name: string; source: () => string | Uint8Array | undefined }[] = [
   { name: "stories260K (GGUF F32)", source: () => join(shared, "models", "stories260K.gguf") },
   { name: "TinyStories-656K (GGUF Q8_0)", source: () => join(shared, "models", "tinystories-656k-q8_0.gguf") },
   { name: "SmolLM2-135M shape (F32, random)", source: () => syntheticGGUF(SMOLLM2_135M, "f32") },
   { name: "SmolLM2-135M shape (Q8_0, random)", source: () => syntheticGGUF(SMOLLM2_135M, "q8_0") },
+  { name: "SmolLM2-135M shape (Q4_K_M by llama-quantize, random)", source: q4km },
 ];
 const BUILDS = ["relaxed", "simd"] as const;
 
@@ -30,6 +47,7 @@ const rows: Row[] = [];
 for (const m of models) {
   if (only && !m.name.toLowerCase().includes(only.toLowerCase())) continue;
   const src = m.source();
+  if (src === undefined) { console.error(`skip ${m.name}: no llama-quantize (--llama-quantize PATH)`); continue; }
   if (typeof src === "string" && !existsSync(src)) { console.error(`skip ${m.name}: ${src} is missing`); continue; }
   const llms = await Promise.all(BUILDS.map((build) => LLM.load(src, { build, contextSize: nPrompt + nGen + 8 })));
   try {

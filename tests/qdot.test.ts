@@ -130,6 +130,33 @@ for (const build of WASM_BUILDS) {
         assert.ok(worst > 0.01, `largest |int - f32| / bound = ${worst}`);
       });
 
+      // The relaxed build's 4/5/6-bit kernels use i16 pair sums (relaxed_dot_i8x16_i7x16_s): the
+      // largest products must neither saturate nor wrap. Raw random quant bytes (every nibble,
+      // 5th and 6th bit, Q4_K's 6-bit scales and Q6_K's i8 scales) against x quants at -128, -127
+      // and 127 (beyond what the quantizers write), scales 1: both builds equal the reference.
+      it(`gemv_${t}_${a} is bit-exact with the reference at extreme quants`, async () => {
+        const rt = await runtimeFor(build);
+        const rng = new Rng(700 + INT_DOT_DTYPES.indexOf(t));
+        const scaleAt = t === "q6_k" ? [208] : t === "q4_k" ? [0, 2] : [0];
+        for (let i = 0; i < 24; i++) {
+          const n_in = block * (1 + (i % 3)), n_out = 1 + (i % 5), rb = ref.rowBytes(t, n_in), bb = rb / (n_in / block);
+          const W = new Uint8Array(n_out * rb).map(() => rng.int(0, 255));
+          for (let p = 0; p < W.length; p += bb) for (const at of scaleAt) { W[p + at] = 0; W[p + at + 1] = 0x3c; } // f16 1.0
+          const xq = new Uint8Array(actRowBytes(a, n_in)), nb = n_in / block, dv = new DataView(xq.buffer);
+          for (let b = 0; b < nb; b++) dv.setFloat32(4 * b, 1, true);
+          const qo = xq.length - n_in, pick = [-128, -127, 127][i % 3];
+          for (let k = 0; k < n_in; k++) xq[qo + k] = (i % 2 === 0 ? pick : [-128, 127, -127, rng.int(-128, 127)][rng.int(0, 3)]) & 255;
+          if (a === "q8_k") for (let j = 0; j < n_in / 32; j++) dv.setInt32(4 * nb + 4 * j, rng.int(-4096, 4096), true);
+          const want = new Float32Array(n_out).fill(SENTINEL);
+          refGemv(t, W, xq, want, n_in, 0, n_out);
+          const tw = rt.tensor(t, [n_out, n_in]).write(W), tq = rt.tensor("u8", [xq.length]).write(xq);
+          const ty = rt.fromArray(new Float32Array(n_out).fill(SENTINEL));
+          gemvQInt(ty, tw, tq);
+          assert.deepEqual(bits(ty.f32()), bits(want), `${t} ${n_out}x${n_in}, x ${i % 2 === 0 ? pick : "mixed"}`);
+          tw.dispose(); tq.dispose(); ty.dispose();
+        }
+      });
+
       it(`${t}: NaN in x or in a weight scale gives NaN outputs`, async () => {
         const rt = await runtimeFor(build);
         const rng = new Rng(9);
