@@ -21,6 +21,16 @@ const SPIN = 20000;
 const WORKER_SOURCE = `
 const port = typeof self !== "undefined" && typeof self.postMessage === "function" && typeof require === "undefined"
   ? self : require("node:worker_threads").parentPort;
+// f(a[0], ..., a[n-1]) without building an argument array (nothing allocated per dispatch)
+const run = (f, a, n) => {
+  switch (n) {
+    case 6: return f(a[0], a[1], a[2], a[3], a[4], a[5]);
+    case 8: return f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+    case 9: return f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]);
+    case 16: return f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]);
+    default: return f(...Array.prototype.slice.call(a, 0, n));
+  }
+};
 const on = (f) => port.addEventListener ? port.addEventListener("message", (e) => f(e.data)) : port.on("message", f);
 on(async (d) => {
   const { instance } = await WebAssembly.instantiate(d.bytes, { env: { memory: d.memory } });
@@ -33,9 +43,7 @@ on(async (d) => {
     Atomics.wait(ctl, ${SEQ}, seq);
     seq = Atomics.load(ctl, ${SEQ});
     if (seq < 0) return;
-    const n = ctl[${NARGS}], a = [];
-    for (let i = 0; i < n; i++) a.push(args[i]);
-    ex[names[ctl[${KERNEL}]]](...a);
+    run(ex[names[ctl[${KERNEL}]]], args, ctl[${NARGS}]);
     Atomics.store(ctl, ${DONE}, seq);
     Atomics.notify(ctl, ${DONE});
   }

@@ -33,6 +33,22 @@ for F in 0 50 100 150; do
     --task retrieval --prompts 50 --first $F --prompt-tokens 1024 --cont-tokens 8 --gen-tokens 8 \
     --policies "$C:0.005" --json > "$OUT/retrieval/own.1024.$F.t005.json" &
 done
+# after the round: T 0.002 and 0.001 on all 200 retrieval cases at both lengths, and our model's
+# text at T 0.001 and 0.0005 (part d)
+for F in 0 50 100 150; do
+  nice -n 15 node bin/budgetkv.mjs eval -m models/budgetkv-stories-500k-q8_0.gguf --data "$S/data/tinystories_val.txt" \
+    --task retrieval --prompts 50 --first $F --prompt-tokens 1024 --cont-tokens 8 --gen-tokens 8 \
+    --policies "$C:0.002,0.001" --json > "$OUT/retrieval/own.1024.$F.t002.json" &
+done
+nice -n 15 node bin/budgetkv.mjs eval -m models/budgetkv-stories-500k-q8_0.gguf --data "$S/data/tinystories_val.txt" \
+  --task retrieval --prompts 50 --first 0 --prompt-tokens 2039 --cont-tokens 8 --gen-tokens 8 \
+  --policies "$C:0.002,0.001" --json > "$OUT/retrieval/own.2039.0.t002.json" &
+for F in 50 100 150; do
+  nice -n 15 node bin/budgetkv.mjs eval -m models/budgetkv-stories-500k-q8_0.gguf --data "$S/data/tinystories_val.txt" \
+    --task retrieval --prompts 50 --first $F --prompt-tokens 2039 --cont-tokens 8 --gen-tokens 8 \
+    --policies "full,$C:0.01,0.002,0.001" --json > "$OUT/retrieval/own.2039.$F.json" &
+done
+part budgetkv-stories-500k models/budgetkv-stories-500k-q8_0.gguf 96-436 d "$C:0.001,0.0005"
 for M in "stories260K $S/models/stories260K.bin 96-256" "tinystories-656k $S/models/tinystories-656k 64-192" \
          "babyllama $S/models/babyllama-tok105/model5000.bin 64-192" "budgetkv-stories-500k models/budgetkv-stories-500k-q8_0.gguf 96-436"; do
   part $M a "streaming:0.7,0.8,0.9,h2o:0.7,0.8,0.9,tova:0.7,0.8,0.9"
