@@ -249,7 +249,6 @@ export class Transformer {
   }
 
   dispose(): void {
-    for (const t of [this.x, this.xb, this.xb2, this.q, this.k, this.v, this.att, this.hb, this.hb2, this.pos, this.scores, this.rope, this.logits, this.last]) t.dispose();
     for (const t of this.attnScratch.slice(1)) t.dispose();
     for (const t of [this.x, this.xb, this.xb2, this.q, this.k, this.v, this.att, this.hb, this.hb2, this.pos, this.scores, this.rope, this.logits, this.last]) t.dispose();
     this.lin.dispose();
