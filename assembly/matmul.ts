@@ -20,15 +20,9 @@
 //            256x2048x2048: 38.4 / 28.4; KC 256 / 512 / 1024 / 2048 lose 5-15 % (hsum and
 //            read-modify-write of Y per block); NC 16..128 within noise. Register-only peak
 //            (probe_peak_f32) was 45-49 / 30-39 at the same time.
-//   gemv: see GEMV_ROWS below; final 576x1536: 29.7 / 23.4, 2048x8192: 8.2 / 6.3 (DRAM bound).
-//   gemv, tried and kept out (relaxed build, one decode-shaped stream: the 210 matrices of a
-//   SmolLM2-135M token plus its 49152x576 classifier, 538 MB from DRAM, median of 9 rounds
-//   timed in process CPU time because the machine was saturated; read probe 6.9 GB/s then):
-//     6 rows x 1 acc (this kernel): 6.4 GB/s per token, 2048x8192 11.5 GB/s
-//     1 row x 4 acc, 16 floats a trip (llama.cpp's ggml_vec_dot_f32 shape): 6.5, 6.3
-//     2 rows x 4 acc: 5.0, 8.3;  4 rows x 2 acc: 5.8, 10.8;  1 row x 4 + a load 4 KB ahead: 5.5, 5.5
-//   so the decode stream was at ~93 % of the probe with either of the first two, and one long
-//   row at a time loses on long rows (one stream has too few misses in flight).
+//   gemv: see GEMV_STREAMS below. An earlier version read consecutive rows side by side; timed
+//   on a saturated machine (probe 6.9 GB/s) it looked at ~93 % of the probe, but on a quiet one
+//   it reaches only ~55 % of it, which far-apart streams recover.
 import { fmadd, hsum } from "./simd";
 
 // dot(a[k0..k1), b[k0..k1)) for a few k (the scalar tail after a vector loop)
@@ -42,30 +36,33 @@ import { fmadd, hsum } from "./simd";
   return s;
 }
 
-// Row groups per build (the same register budget as gemm below: accumulators + loads, +1 in
-// the plain build, <= 15). DRAM-bound shapes gain from more rows (more streams in flight);
-// L3-resident ones from fewer loop overheads. Measured (GFLOP/s relaxed / simd, min of many
-// calls on a loaded machine): 576x1536: 3 rows x 2 acc 27 / 23, 6 x 1 27 / 19, 4 x 2 20 / 22
-// (spills in simd), 4 x 1 22 / 18, 8 x 1 14 / 15, 4x3, 5x2, 3x4 ~15 (spills); 2048x8192:
-// 3 x 2 5.4-6.5, 6 x 1 5.9-7.4 (relaxed).
-const GEMV_ROWS: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 3; // rows sharing each x load
-const GEMV_ACC: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 2;  // accumulators per row (4 floats each)
-const GEMV_STEP: i32 = 4 * GEMV_ACC;                     // floats of a row per loop trip
+// Streams per build. gemv reads GEMV_STREAMS rows at once, sharing each x load, and the rows are
+// taken far apart: [r0, r1) is cut into GEMV_STREAMS slices of q rows, and step i reads row i of
+// every slice, so each stream walks its slice as one long contiguous run. Rows are short in
+// decode (576-1536 floats), and consecutive rows read side by side made short streams that start
+// cold: on the decode stream of a SmolLM2-135M-shaped model (its 210 matrices and the 49152x576
+// classifier, 538 MB, quiet machine, read probe 9.4 / 10.8 GB/s simd / relaxed), consecutive rows
+// gave 5.3 / 6.2 GB/s (3 rows x 2 acc simd, 6 x 1 relaxed) and far-apart streams 9.6 / 10.6
+// (3 x 2, 4 x 1): the probe's rate. One row alone (4 accumulators, llama.cpp's shape) gave
+// 6.7 / 7.4. Register budget as gemm's below: accumulators + loads (+1 in the plain build) <= 15.
+const GEMV_STREAMS: i32 = ASC_FEATURE_RELAXED_SIMD ? 4 : 3; // rows sharing each x load
+const GEMV_ACC: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 2;     // accumulators per row (4 floats each)
+const GEMV_STEP: i32 = 4 * GEMV_ACC;                        // floats of a row per loop trip
 
-// Rows of gemv: y[r + i] = dot(W[r + i, :], x) for i < nrow (nrow <= GEMV_ROWS, a compile-time
-// constant at every call site, so unused rows fold away). Each row sums its GEMV_ACC
-// accumulators' lanes, then the scalar tail: the order does not depend on nrow, so a row's
-// result does not depend on r0, r1.
+// Rows of gemv: y[r + i * gap] = dot(W[r + i * gap, :], x) for i < nrow (nrow <= GEMV_STREAMS, a
+// compile-time constant at every call site, so unused rows fold away). Each row sums its
+// GEMV_ACC accumulators' lanes, then the scalar tail: the order depends on neither nrow nor gap,
+// so a row's result does not depend on r0, r1 (a split across workers gives the same bits).
 // @ts-ignore: decorator
-@inline function gemvRows(W: usize, x: usize, y: usize, n_in: i32, r: i32, nrow: i32): void {
-  const rs = <usize>n_in << 2;
+@inline function gemvRows(W: usize, x: usize, y: usize, n_in: i32, r: i32, gap: i32, nrow: i32): void {
+  const rs = <usize>n_in << 2, gs = <usize>gap * rs;
   const w = W + <usize>r * rs;
-  let p0 = w, p1 = w + rs, p2 = w + 2 * rs, p3 = w + 3 * rs, p4 = w + 4 * rs, p5 = w + 5 * rs, px = x;
-  let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
-  let d0 = c0, d1 = c0, d2 = c0, d3 = c0, d4 = c0, d5 = c0;
+  let p0 = w, p1 = w + gs, p2 = w + 2 * gs, p3 = w + 3 * gs, px = x;
+  let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
+  let d0 = c0, d1 = c0, d2 = c0, d3 = c0;
   const kt = n_in & ~(GEMV_STEP - 1);
   const end = x + (<usize>kt << 2), step = <usize>GEMV_STEP << 2;
-  for (; px < end; px += step, p0 += step, p1 += step, p2 += step, p3 += step, p4 += step, p5 += step) {
+  for (; px < end; px += step, p0 += step, p1 += step, p2 += step, p3 += step) {
     const xa = v128.load(px), xb = GEMV_ACC > 1 ? v128.load(px, 16) : xa;
     c0 = fmadd(v128.load(p0), xa, c0);
     if (GEMV_ACC > 1) d0 = fmadd(v128.load(p0, 16), xb, d0);
@@ -81,36 +78,26 @@ const GEMV_STEP: i32 = 4 * GEMV_ACC;                     // floats of a row per 
       c3 = fmadd(v128.load(p3), xa, c3);
       if (GEMV_ACC > 1) d3 = fmadd(v128.load(p3, 16), xb, d3);
     }
-    if (nrow > 4) {
-      c4 = fmadd(v128.load(p4), xa, c4);
-      if (GEMV_ACC > 1) d4 = fmadd(v128.load(p4, 16), xb, d4);
-    }
-    if (nrow > 5) {
-      c5 = fmadd(v128.load(p5), xa, c5);
-      if (GEMV_ACC > 1) d5 = fmadd(v128.load(p5, 16), xb, d5);
-    }
   }
-  const yr = y + (<usize>r << 2);
-  store<f32>(yr, hsum(f32x4.add(c0, d0)) + dotTail(w + 0 * rs, x, kt, n_in), 0);
-  if (nrow > 1) store<f32>(yr, hsum(f32x4.add(c1, d1)) + dotTail(w + 1 * rs, x, kt, n_in), 4);
-  if (nrow > 2) store<f32>(yr, hsum(f32x4.add(c2, d2)) + dotTail(w + 2 * rs, x, kt, n_in), 8);
-  if (nrow > 3) store<f32>(yr, hsum(f32x4.add(c3, d3)) + dotTail(w + 3 * rs, x, kt, n_in), 12);
-  if (nrow > 4) store<f32>(yr, hsum(f32x4.add(c4, d4)) + dotTail(w + 4 * rs, x, kt, n_in), 16);
-  if (nrow > 5) store<f32>(yr, hsum(f32x4.add(c5, d5)) + dotTail(w + 5 * rs, x, kt, n_in), 20);
+  const yr = y + (<usize>r << 2), ys = <usize>gap << 2;
+  store<f32>(yr, hsum(f32x4.add(c0, d0)) + dotTail(w, x, kt, n_in));
+  if (nrow > 1) store<f32>(yr + ys, hsum(f32x4.add(c1, d1)) + dotTail(w + gs, x, kt, n_in));
+  if (nrow > 2) store<f32>(yr + 2 * ys, hsum(f32x4.add(c2, d2)) + dotTail(w + 2 * gs, x, kt, n_in));
+  if (nrow > 3) store<f32>(yr + 3 * ys, hsum(f32x4.add(c3, d3)) + dotTail(w + 3 * gs, x, kt, n_in));
 }
 
 // gemv_f32: y[r] = sum_i W[r, i] * x[i] for r in [r0, r1)
 //   W (n_out, n_in) row-major, x (n_in), y (n_out)
-// Memory-bound: every weight is read once; GEMV_ROWS rows at a time share each x load.
+// Memory-bound: every weight is read once, GEMV_STREAMS far-apart rows at a time (see above);
+// the last (r1 - r0) mod GEMV_STREAMS rows go together at the end.
 export function gemv_f32(W: usize, x: usize, y: usize, n_in: i32, r0: i32, r1: i32): void {
-  let r = r0;
-  for (; r + GEMV_ROWS <= r1; r += GEMV_ROWS) gemvRows(W, x, y, n_in, r, GEMV_ROWS);
+  const q = (r1 - r0) / GEMV_STREAMS;
+  for (let i = 0; i < q; i++) gemvRows(W, x, y, n_in, r0 + i, q, GEMV_STREAMS);
+  const r = r0 + q * GEMV_STREAMS;
   switch (r1 - r) {
-    case 1: gemvRows(W, x, y, n_in, r, 1); break;
-    case 2: gemvRows(W, x, y, n_in, r, 2); break;
-    case 3: gemvRows(W, x, y, n_in, r, 3); break;
-    case 4: gemvRows(W, x, y, n_in, r, 4); break;
-    case 5: gemvRows(W, x, y, n_in, r, 5); break;
+    case 1: gemvRows(W, x, y, n_in, r, 1, 1); break;
+    case 2: gemvRows(W, x, y, n_in, r, 1, 2); break;
+    case 3: gemvRows(W, x, y, n_in, r, 1, 3); break;
   }
 }
 
