@@ -18,7 +18,9 @@
 // (integer 0.70x) on a loaded machine. One path for every head_dim: the integer one is not
 // better in quality and barely faster, and needs a query scratch.
 // head_dim 8 (rows of one short block, stories260K): a specialised loop, four rows per step, and in
-// decode each key and value row converted once for the whole query group.
+// decode each key and value row converted once for the whole query group. f16 rows are read four
+// at a time (dot4_f16, axpy4_f16) like f32's; Q8_0 keys arrive centered by the store (kv/store.ts),
+// which changes no kernel: softmax ignores the constant q . mu.
 //
 // Non-finite inputs: a NaN anywhere in a visible score row makes that query head's weights and
 // output NaN (the row max is NaN); a non-finite Q8_0 block does so too (kvrows.ts). Pointers are
