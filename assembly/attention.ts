@@ -18,7 +18,9 @@
 // (integer 0.70x) on a loaded machine. One path for every head_dim: the integer one is not
 // better in quality and barely faster, and needs a query scratch.
 // head_dim 8 (rows of one short block, stories260K): a specialised loop, four rows per step, and in
-// decode each key and value row converted once for the whole query group.
+// decode each key and value row converted once for the whole query group. f16 rows are read four
+// at a time (dot4_f16, axpy4_f16) like f32's; Q8_0 keys arrive centered by the store (kv/store.ts),
+// which changes no kernel: softmax ignores the constant q . mu.
 //
 // Non-finite inputs: a NaN anywhere in a visible score row makes that query head's weights and
 // output NaN (the row max is NaN); a non-finite Q8_0 block does so too (kvrows.ts). Pointers are
@@ -165,6 +167,64 @@ export function attn_weighted_sum(w: usize, v: usize, out: usize, n: i32, d: i32
   for (; c < d; c++) {
     const o = out + (<usize>c << 2);
     store<f32>(o, load<f32>(o) + w * f16_to_f32(<u32>load<u16>(v + (<usize>c << 1))));
+  }
+}
+
+// the four dots q . k0 .. q . k3 (f16 rows `row` bytes apart) as one f32x4; q loaded once
+// @ts-ignore: decorator
+@inline function dot4_f16(q: usize, k0: usize, row: usize, d: i32): v128 {
+  const k1 = k0 + row, k2 = k1 + row, k3 = k2 + row;
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let c = 0;
+  for (; c + 4 <= d; c += 4) {
+    const qv = v128.load(q + (<usize>c << 2)), o = <usize>c << 1;
+    a0 = fmadd(qv, f16x4_to_f32x4(v128.load16x4_u(k0 + o)), a0);
+    a1 = fmadd(qv, f16x4_to_f32x4(v128.load16x4_u(k1 + o)), a1);
+    a2 = fmadd(qv, f16x4_to_f32x4(v128.load16x4_u(k2 + o)), a2);
+    a3 = fmadd(qv, f16x4_to_f32x4(v128.load16x4_u(k3 + o)), a3);
+  }
+  let r = hsum4(a0, a1, a2, a3);
+  if (c < d) {
+    let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
+    for (; c < d; c++) {
+      const qs = load<f32>(q + (<usize>c << 2)), o = <usize>c << 1;
+      t0 += qs * f16_to_f32(<u32>load<u16>(k0 + o));
+      t1 += qs * f16_to_f32(<u32>load<u16>(k1 + o));
+      t2 += qs * f16_to_f32(<u32>load<u16>(k2 + o));
+      t3 += qs * f16_to_f32(<u32>load<u16>(k3 + o));
+    }
+    let t = f32x4.splat(t0);
+    t = f32x4.replace_lane(t, 1, t1);
+    t = f32x4.replace_lane(t, 2, t2);
+    r = f32x4.add(r, f32x4.replace_lane(t, 3, t3));
+  }
+  return r;
+}
+
+// out (d) += sum_i w_i v_i over four f16 rows `row` bytes apart: each 4 outputs loaded and stored once
+// @ts-ignore: decorator
+@inline function axpy4_f16(w: usize, v0: usize, row: usize, out: usize, d: i32): void {
+  const v1 = v0 + row, v2 = v1 + row, v3 = v2 + row;
+  const w0 = load<f32>(w), w1 = load<f32>(w, 4), w2 = load<f32>(w, 8), w3 = load<f32>(w, 12);
+  const wv0 = f32x4.splat(w0), wv1 = f32x4.splat(w1), wv2 = f32x4.splat(w2), wv3 = f32x4.splat(w3);
+  let c = 0;
+  for (; c + 4 <= d; c += 4) {
+    const po = out + (<usize>c << 2), o = <usize>c << 1;
+    let acc = v128.load(po);
+    acc = fmadd(wv0, f16x4_to_f32x4(v128.load16x4_u(v0 + o)), acc);
+    acc = fmadd(wv1, f16x4_to_f32x4(v128.load16x4_u(v1 + o)), acc);
+    acc = fmadd(wv2, f16x4_to_f32x4(v128.load16x4_u(v2 + o)), acc);
+    acc = fmadd(wv3, f16x4_to_f32x4(v128.load16x4_u(v3 + o)), acc);
+    v128.store(po, acc);
+  }
+  for (; c < d; c++) {
+    const po = out + (<usize>c << 2), o = <usize>c << 1;
+    let acc = load<f32>(po);
+    acc += w0 * f16_to_f32(<u32>load<u16>(v0 + o));
+    acc += w1 * f16_to_f32(<u32>load<u16>(v1 + o));
+    acc += w2 * f16_to_f32(<u32>load<u16>(v2 + o));
+    acc += w3 * f16_to_f32(<u32>load<u16>(v3 + o));
+    store<f32>(po, acc);
   }
 }
 
@@ -445,6 +505,8 @@ function weighted_sum_q8_0_d8_group(w: usize, srow: usize, v: usize, out: usize,
     for (; j + 4 <= n; j += 4) v128.store(s + (<usize>j << 2), f32x4.mul(dot4_q8_0(q, k + <usize>j * row, row, d), sv));
     for (; j < n; j++) store<f32>(s + (<usize>j << 2), dot_q8_0(q, k + <usize>j * row, d) * scale);
   } else {
+    const sv = f32x4.splat(scale);
+    for (; j + 4 <= n; j += 4) v128.store(s + (<usize>j << 2), f32x4.mul(dot4_f16(q, k + <usize>j * row, row, d), sv));
     for (; j < n; j++) store<f32>(s + (<usize>j << 2), dot_f16(q, k + <usize>j * row, d) * scale);
   }
 }
@@ -460,6 +522,7 @@ function weighted_sum_q8_0_d8_group(w: usize, srow: usize, v: usize, out: usize,
     for (; j + 4 <= n; j += 4) axpy4_q8_0(w + (<usize>j << 2), v + <usize>j * row, row, out, d);
     for (; j < n; j++) axpy_q8_0(load<f32>(w + (<usize>j << 2)), v + <usize>j * row, out, d);
   } else {
+    for (; j + 4 <= n; j += 4) axpy4_f16(w + (<usize>j << 2), v + <usize>j * row, row, out, d);
     for (; j < n; j++) axpy_f16(load<f32>(w + (<usize>j << 2)), v + <usize>j * row, out, d);
   }
 }

@@ -16,7 +16,7 @@ import { checkKVType } from "./kv/kv-type.ts";
 import { KVController } from "./kv/controller.ts";
 import { fitTurn, runTurn, TokenSeq, type GenerateOptions, type GenerationResult, type ModelContext } from "./generate/session.ts";
 import { streamOf, type GenerationStream } from "./generate/stream.ts";
-import { decodeSnapshot, encodeSnapshot, SnapshotError, type ModelIdentity } from "./kv/snapshot.ts";
+import { decodeSnapshot, encodeKeyMeans, encodeSnapshot, SnapshotError, type ModelIdentity } from "./kv/snapshot.ts";
 
 export interface SessionOptions {
   system?: string;     // the system prompt, sent with the first turn
@@ -177,6 +177,7 @@ export class ChatSession {
           kv: this.kv, system: this.system, messages: this.messages, rendered: this.rendered, lastAnswer: this.lastAnswer,
           turnsDone: this.turnsDone, prefilled: this.prefilled, kvTurns: kvc?.turns ?? 0, nPrompt: kvc?.nPrompt ?? 0,
         },
+        keyMeans: encodeKeyMeans(kvc?.store.keyMeans()),
       };
       return encodeSnapshot(header, kvc?.store.layers);
     });
@@ -186,7 +187,7 @@ export class ChatSession {
   // a session saved with another is one error (its rows are saved as stored, never converted).
   static restore(host: SessionHost, bytes: Uint8Array, kvType?: unknown): ChatSession {
     const id = host.identity();
-    const { header, rows } = decodeSnapshot(bytes, id);
+    const { header, rows, keyMeans } = decodeSnapshot(bytes, id);
     const st = header.session as {
       kv: KVOptions; system?: string; messages: ChatMessage[]; rendered: string; lastAnswer?: string;
       turnsDone: number; prefilled: number; kvTurns: number; nPrompt: number; policyState?: unknown;
@@ -209,6 +210,7 @@ export class ChatSession {
       try {
         if (rows.length !== id.nLayers) throw new SnapshotError(`restore: ${rows.length} layers of KV rows for a model of ${id.nLayers}`);
         rows.forEach((heads, l) => heads.forEach((r, h) => kvc.store.setRows(l, h, r.k, r.v, r.pos)));
+        if (header.kvType === "q8_0") kvc.store.setKeyMeans(keyMeans);   // key rows are stored minus these (kv/store.ts)
         if (kvc.rows > ctx.contextSize) throw new SnapshotError(`restore: the session holds ${kvc.rows} KV rows, more than this model's context size ${ctx.contextSize}`);
       } catch (e) {
         kvc.dispose();

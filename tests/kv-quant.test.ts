@@ -13,6 +13,7 @@ import { attnDecode, attnPrefill } from "../src/wasm/ops/attention.ts";
 import { readKVRows, writeKVRows } from "../src/wasm/ops/kvrows.ts";
 import { KVStore } from "../src/kv/store.ts";
 import { checkKVType, kvRowBytes, type KVType } from "../src/kv/kv-type.ts";
+import { decodeSnapshot, encodeKeyMeans, encodeSnapshot } from "../src/kv/snapshot.ts";
 import type { Runtime } from "../src/wasm/runtime.ts";
 import { f32ToF16 } from "../src/quant/half.ts";
 import type { Tensor } from "../src/wasm/tensor.ts";
@@ -58,8 +59,9 @@ for (const build of WASM_BUILDS) {
           refkv.kv_dequantize_rows(type, want, wantBack, d, m);
           assert.deepEqual(back.f32(), wantBack, `${type} d=${d} back`);
           // the rounding error is within the type's bound: f16 half an ulp (2^-11 relative, 2^-25
-          // absolute among subnormals); Q8_0 half a quantization step s = amax / 127 of the value's
-          // block, plus |q| <= 127 times the f16 rounding of s (which underflows for tiny blocks)
+          // absolute among subnormals); Q8_0 half a quantization step s <= amax / 125 of the value's
+          // block (the least-squares scale search), plus |q| <= 127 times the f16 rounding of s
+          // (which underflows for tiny blocks)
           for (let i = 0; i < m; i++) for (let c = 0; c < d; c++) {
             const v = x[i * stride + c], got = wantBack[i * d + c];
             let bound: number;
@@ -68,7 +70,7 @@ for (const build of WASM_BUILDS) {
               const b0 = c - (c % 32);
               let amax = 0;
               for (let j = b0; j < Math.min(d, b0 + 32); j++) amax = Math.max(amax, Math.abs(x[i * stride + j]));
-              const st = amax / 127;
+              const st = amax / 125;
               bound = st * (0.5 + 2 ** -20) + 127 * Math.max(st * 2 ** -11, 2 ** -25);
             }
             assert.ok(Math.abs(got - v) <= bound, `${type} d=${d}: ${v} -> ${got}, off by more than ${bound}`);
@@ -239,13 +241,17 @@ describe("quantized KV blocks in the store", () => {
       }
       const n = kv.seen, rb = kvRowBytes(type, D);
       assert.equal(kv.rowBytes, rb);
-      // head 1's key rows are the appended rows' columns D..2D, rounded once
+      // head 1's key rows are the appended rows' columns D..2D, rounded once; q8_0 keys minus mu,
+      // the mean of head 1's keys in the first append
       const flat = Float32Array.from(rows.flatMap((a) => [...a]));
+      const mu = type === "q8_0" ? new Float32Array(D).map((_, c) => rows[0].reduce((a, _x, i) => (i % (H * D) === D + c ? a + rows[0][i] : a), 0) / (rows[0].length / (H * D))) : undefined;
       const want = new Uint8Array(n * rb);
-      refkv.kv_quantize_rows(type, flat.subarray(D), H * D, want, D, n);
+      refkv.kv_quantize_rows(type, flat.subarray(D), H * D, want, D, n, mu);
       assert.deepEqual(kv.layers[1][1].k.bytes().subarray(0, n * rb), want);
+      assert.deepEqual(kv.keyMeans()?.subarray((1 * H + 1) * D, (1 * H + 2) * D), mu);
       const deq = new Float32Array(n * D);
       refkv.kv_dequantize_rows(type, want, deq, D, n);
+      if (mu) deq.forEach((x, i) => { deq[i] = Math.fround(x + mu[i % D]); });
       assert.deepEqual(kv.rowsF32(1, 1, "k"), deq);
       assert.ok(kv.bytes() < f32.bytes() * (type === "f16" ? 0.6 : 0.4), `${type} ${kv.bytes()} vs f32 ${f32.bytes()} bytes`);
       // prune: the kept rows' bytes move unchanged
@@ -258,11 +264,85 @@ describe("quantized KV blocks in the store", () => {
       // growth past the block keeps every row
       const k1 = rt.fromArray(rng.array(H * D), [1, H * D]);
       for (let g = 0; g < 20; g++) kv.append(0, k1, k1, 1, n + g);
-      assert.deepEqual(kv.layers[0][1].k.bytes().subarray(0, n * rb), (() => { const w = new Uint8Array(n * rb); refkv.kv_quantize_rows(type, flat.subarray(D), H * D, w, D, n); return w; })());
+      assert.deepEqual(kv.layers[0][1].k.bytes().subarray(0, n * rb), (() => { const w = new Uint8Array(n * rb); refkv.kv_quantize_rows(type, flat.subarray(D), H * D, w, D, n, mu); return w; })());
       k1.dispose();
       kv.dispose(); f32.dispose();
     }
     assert.equal(rt.heap.stats.bytesInUse, 0);
+  });
+
+  it("q8_0 key centering: the store's keys minus the first append's mean give the f32 attention, closer than uncentered rows", async () => {
+    // keys with a large shared part (as stories260K's slowest RoPE pair): softmax ignores q . mu,
+    // and the rows quantized without it keep far more of the rest
+    const rt = await runtimeFor("simd");
+    const rng = new Rng(48);
+    for (const d of [8, 64]) {
+      const n = 300, nGroup = 2, scale = 1 / Math.sqrt(d), offset = rng.array(d, 20);
+      const kf = rng.array(n * d), vf = rng.array(n * d), q = rng.array(nGroup * d, 2);
+      for (let i = 0; i < n * d; i++) kf[i] += offset[i % d];
+      const kv = new KVStore(rt, 1, 1, d, n, 0, "q8_0");
+      const tk = rt.fromArray(kf, [n, d]), tv = rt.fromArray(vf, [n, d]);
+      kv.append(0, tk, tv, 200, 0);        // the first append sets mu; the next rows use it too
+      const tk2 = rt.fromArray(kf.subarray(200 * d), [n - 200, d]), tv2 = rt.fromArray(vf.subarray(200 * d), [n - 200, d]);
+      kv.append(0, tk2, tv2, n - 200, 200);
+      const b = kv.layers[0][0], tq = rt.fromArray(q), tout = rt.zeros([nGroup * d]), ts = rt.zeros([nGroup * n]);
+      attnDecode(tout, tq, b.k, b.v, { nKv: n, headDim: d, nGroup, scale, scores: ts, type: "q8_0" });
+      const exact = new Float32Array(nGroup * d), plain = new Float32Array(nGroup * d);
+      ref.attn_decode_f32(q, kf, vf, exact, new Float32Array(nGroup * n), n, d, nGroup, scale);
+      const rb = kvRowBytes("q8_0", d), kb = new Uint8Array(n * rb), vb = new Uint8Array(n * rb);
+      refkv.kv_quantize_rows("q8_0", kf, d, kb, d, n);
+      refkv.kv_quantize_rows("q8_0", vf, d, vb, d, n);
+      refkv.attn_decode_kv("q8_0", q, kb, vb, plain, new Float32Array(nGroup * n), n, d, nGroup, scale);
+      const err = (a: Float32Array) => Math.max(...a.map((x, i) => Math.abs(x - exact[i])));
+      const centered = err(tout.f32()), uncentered = err(plain);
+      assert.ok(centered < uncentered / 2, `d=${d}: centered error ${centered} vs uncentered ${uncentered}`);
+      assert.ok(centered < 2e-2, `d=${d}: centered error ${centered}`);
+      // the keys read back for the policies are the keys, mean included
+      assertClose(kv.rowsF32(0, 0, "k"), kf, 0.1, 0, `d=${d} keys read back`);
+      for (const x of [tk, tv, tk2, tv2, tq, tout, ts]) x.dispose();
+      kv.dispose();
+    }
+    assert.equal(rt.heap.stats.bytesInUse, 0);
+  });
+
+  it("key means: only q8_0 stores keep them, set at the first append or by setKeyMeans (restore), checked", async () => {
+    const rt = await runtimeFor("simd");
+    const f = new KVStore(rt, 2, 1, 8, 4, 0, "f16");
+    assert.equal(f.keyMeans(), undefined);
+    assert.throws(() => f.setKeyMeans(undefined), /a f16 store keeps no key means/);
+    f.dispose();
+    const kv = new KVStore(rt, 2, 1, 8, 4, 0, "q8_0");
+    assert.equal(kv.keyMeans(), undefined, "nothing appended yet");
+    assert.throws(() => kv.setKeyMeans([1, 2]), /2 values for 16/);
+    assert.throws(() => kv.setKeyMeans(new Float32Array(16).fill(NaN)), /value 0 is NaN, not finite/);
+    const mu = Float32Array.from({ length: 16 }, (_, i) => i);
+    kv.setKeyMeans(mu);
+    const x = rt.fromArray(new Float32Array(8).fill(3), [1, 8]);
+    kv.append(1, x, x, 1, 0);    // keeps the restored means: no new mean from this append
+    assert.deepEqual(kv.keyMeans(), mu);
+    const want = new Uint8Array(10);
+    refkv.kv_quantize_rows("q8_0", new Float32Array(8).fill(3), 8, want, 8, 1, mu.subarray(8));
+    assert.deepEqual(kv.layers[1][0].k.bytes().subarray(0, 10), want);
+    // a NaN in the first keys gives a mean of 0 in that channel
+    const nk = new KVStore(rt, 1, 1, 8, 4, 0, "q8_0");
+    const bad = rt.fromArray(Float32Array.from({ length: 16 }, (_, i) => (i === 9 ? NaN : 1)), [2, 8]);
+    nk.append(0, bad, bad, 2, 0);
+    assert.deepEqual(Array.from(nk.keyMeans()!), [1, 0, 1, 1, 1, 1, 1, 1]);
+    for (const z of [x, bad]) z.dispose();
+    kv.dispose(); nk.dispose();
+    assert.equal(rt.heap.stats.bytesInUse, 0);
+  });
+
+  it("a q8_0 snapshot carries the key means; bad ones are one clear error", () => {
+    const model = { name: "m", arch: "llama", dim: 8, nLayers: 1, nHeads: 1, nKvHeads: 1, headDim: 8, vocabSize: 4, weights: "0" };
+    const mu = Float32Array.from([0.5, -1, 2, 3, 4, 5, 6, 7.25].map(Math.fround));
+    const header = { model, kvType: "q8_0" as KVType, seen: 0, tokens: [], session: {}, keyMeans: encodeKeyMeans(mu) };
+    assert.deepEqual(decodeSnapshot(encodeSnapshot(header, undefined), model).keyMeans, mu);
+    for (const km of [encodeKeyMeans(mu.subarray(0, 2)), "not base64!", encodeKeyMeans(new Float32Array(8).fill(Infinity))]) {
+      assert.throws(() => decodeSnapshot(encodeSnapshot({ ...header, keyMeans: km }, undefined), model), /keyMeans is not one finite f32 per layer, KV head and channel/);
+    }
+    assert.throws(() => decodeSnapshot(encodeSnapshot({ ...header, kvType: "f16" }, undefined), model), /keyMeans is not/);
+    assert.equal(decodeSnapshot(encodeSnapshot({ ...header, keyMeans: undefined }, undefined), model).header.keyMeans, undefined);
   });
 
   it("a KV type the library cannot hold is one clear error", () => {

@@ -17,19 +17,42 @@ describe("kvrows", () => {
     expect<u32>(f32_to_f16(NaN) & 0x7fff).toBe(0x7e00);
   });
 
-  it("a 40-value Q8_0 row: a full block and a short one, quants of x / (amax / 127) rounded half away", () => {
+  it("a 40-value Q8_0 row: a full block and a short one; each block's scale gives no more squared error than ggml's amax / 127", () => {
     const d = 40;
     expect<usize>(kv_row_bytes(KV_Q8_0, d)).toBe(44);
     const x = new StaticArray<f32>(d);
-    for (let i = 0; i < d; i++) x[i] = <f32>(i - 16) * 0.25;  // block 0 amax 4 (i = 0), block 1 amax 5.75
+    for (let i = 0; i < d; i++) x[i] = <f32>(i - 16) * 0.25 + <f32>0.01 * <f32>(i % 3);  // block 0 amax 4, block 1 amax 5.76
     const y = new StaticArray<u8>(44);
-    kv_quantize_rows_q8_0(ptr(x), d, ptr(y), d, 1);
-    expect<i8>(<i8>y[2]).toBe(-127);
-    expect<i8>(<i8>y[2 + 16]).toBe(0);
-    expect<i8>(<i8>y[2 + 18]).toBe(16);                        // 0.5 * 127 / 4 = 15.875
-    expect<i8>(<i8>y[36 + 7]).toBe(127);                       // the last value is the second block's amax
+    kv_quantize_rows_q8_0(ptr(x), d, ptr(y), d, 1, 0);
     const back = new StaticArray<f32>(d);
     kv_dequantize_rows_q8_0(ptr(y), ptr(back), d, 1);
+    for (let b = 0; b < 2; b++) {
+      const c0 = 32 * b, n = b == 0 ? 32 : 8;
+      let amax: f32 = 0;
+      for (let c = 0; c < n; c++) amax = max(amax, abs(x[c0 + c]));
+      const s: f32 = amax / 127, sh = f16_to_f32(f32_to_f16(s));
+      let eg: f32 = 0, e: f32 = 0;
+      for (let c = 0; c < n; c++) {
+        const g = x[c0 + c] - <f32>nearest(x[c0 + c] / s) * sh;
+        eg += g * g;
+        const r = x[c0 + c] - back[c0 + c];
+        e += r * r;
+      }
+      expect<bool>(e <= eg * <f32>1.0001).toBe(true);
+      const st = f16_to_f32(<u32>load<u16>(ptr(y) + <usize>(34 * b)));
+      expect<bool>(st >= sh * <f32>0.999 && st <= sh * <f32>1.02).toBe(true);  // amax / 127 .. amax / 125
+    }
     for (let i = 0; i < d; i++) expect<bool>(abs(back[i] - x[i]) <= <f32>0.03).toBe(true);
+  });
+
+  it("mu is subtracted from every row before quantizing", () => {
+    const d = 8;
+    const x = new StaticArray<f32>(2 * d), mu = new StaticArray<f32>(d);
+    for (let i = 0; i < 2 * d; i++) x[i] = <f32>100 + <f32>(i % d) * 0.5;
+    for (let c = 0; c < d; c++) mu[c] = <f32>100;
+    const y = new StaticArray<u8>(20), back = new StaticArray<f32>(2 * d);
+    kv_quantize_rows_q8_0(ptr(x), d, ptr(y), d, 2, ptr(mu));
+    kv_dequantize_rows_q8_0(ptr(y), ptr(back), d, 2);
+    for (let i = 0; i < 2 * d; i++) expect<bool>(abs(back[i] - (x[i] - <f32>100)) <= <f32>0.02).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 // The saved form of a chat session: a small versioned, checksummed byte format.
 //
 //   offset 0   "BKVS"                       magic
-//          4   u32 version (2; version 1 files, always f32, are read too)
+//          4   u32 version (3; versions 1, always f32, and 2, without key means, are read too)
 //          8   u32 H: header bytes
 //         12   H bytes of JSON               SnapshotHeader: model identity, KV type, tokens, state
 //              zero padding to a multiple of 4
@@ -12,14 +12,16 @@
 //   end - 4    u32 CRC-32 of every byte before it
 //
 // All numbers little-endian. A truncated, corrupted or foreign file is one clear error. The rows
-// are saved as stored (no requantizing), so a session restores into the same KV type only.
+// are saved as stored (no requantizing), so a session restores into the same KV type only. A
+// Q8_0 cache's key rows are stored minus their head's key mean (store.ts), so the header carries
+// the means (keyMeans, version 3); a version 2 file's Q8_0 keys were stored uncentered (means 0).
 import type { KVHead } from "./store.ts";
 import { crc32 } from "../util/crc32.ts";
 import { KV_TYPES, type KVType, kvRowBytes } from "./kv-type.ts";
 
 const MAGIC = [0x42, 0x4b, 0x56, 0x53]; // "BKVS"
-export const SNAPSHOT_VERSION = 2;
-const READS = [1, 2];
+export const SNAPSHOT_VERSION = 3;
+const READS = [1, 2, 3];
 
 // What a snapshot must match to be restored into a model.
 export interface ModelIdentity {
@@ -40,6 +42,16 @@ export interface SnapshotHeader {
   seen: number;              // positions run
   tokens: number[];          // every token of the session (token i at position i), pending last
   session: Record<string, unknown>;  // the session's own state (options, template text, turns)
+  keyMeans?: string;         // q8_0: the store's key means (nLayers, nKvHeads, headDim), f32 little-endian, base64
+}
+
+// the key means as the header's keyMeans string (undefined stays undefined)
+export function encodeKeyMeans(mu: Float32Array | undefined): string | undefined {
+  if (!mu) return undefined;
+  const b = new Uint8Array(mu.buffer, mu.byteOffset, mu.byteLength);
+  let s = "";
+  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+  return btoa(s);
 }
 
 export class SnapshotError extends Error {
@@ -83,6 +95,7 @@ export function encodeSnapshot(header: SnapshotHeader, layers: readonly (readonl
 
 export interface DecodedSnapshot {
   header: SnapshotHeader;
+  keyMeans?: Float32Array;   // header.keyMeans decoded
   // rows per [layer][kvHead]: k and v the bytes of n rows of header.kvType
   rows: { pos: Int32Array; k: Uint8Array; v: Uint8Array }[][];
 }
@@ -110,6 +123,14 @@ export function decodeSnapshot(bytes: Uint8Array, expect: ModelIdentity): Decode
   if (!m || !Array.isArray(header.tokens) || typeof header.seen !== "number" || !KV_TYPES.includes(header.kvType) || (version === 1 && header.kvType !== "f32")) {
     throw bad("the header lacks model, tokens, seen or a known KV type");
   }
+  let keyMeans: Float32Array | undefined;
+  if (header.keyMeans !== undefined) {
+    const n = m.nLayers * m.nKvHeads * m.headDim;
+    let raw = "";
+    try { raw = header.kvType === "q8_0" && typeof header.keyMeans === "string" ? atob(header.keyMeans) : ""; } catch { /* not base64 */ }
+    if (raw.length === 4 * n) keyMeans = new Float32Array(Uint8Array.from(raw, (ch) => ch.charCodeAt(0)).buffer);
+    if (!keyMeans || !keyMeans.every(Number.isFinite)) throw bad("keyMeans is not one finite f32 per layer, KV head and channel of a q8_0 cache");
+  }
   const diff = identityMismatch(m, expect);
   if (diff !== undefined) throw new SnapshotError(`restore: the session was saved from model "${m.name}", not this model "${expect.name}" (${diff})`);
   const rb = kvRowBytes(header.kvType, m.headDim);
@@ -132,7 +153,7 @@ export function decodeSnapshot(bytes: Uint8Array, expect: ModelIdentity): Decode
     }
   }
   if (o !== end) throw bad(`${end - o} bytes after the KV rows`);
-  return { header, rows };
+  return { header, rows, keyMeans };
 }
 
 // Whether two identities name the same model; the first field that differs, or undefined.

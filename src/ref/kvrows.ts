@@ -15,27 +15,52 @@ export function kvRowBytes(t: KVRowType, d: number): number {
   return t === "f32" ? 4 * d : t === "f16" ? 2 * d : d + 2 * Math.ceil(d / 32);
 }
 
-// one Q8_0 row: x[xo .. xo+d) -> y[yo ..)
-export function quantizeRowQ8_0(x: Float32Array, xo: number, y: Uint8Array, yo: number, d: number): void {
+// scale candidates per Q8_0 block: amax / (127 - i / 10), i < Q8_SCALES (assembly/kvrows.ts)
+export const Q8_SCALES = 21;
+const clampQ = (q: number) => Math.max(-127, Math.min(127, q));
+
+// squared error (f32, in order) of the values v quantized with scale s stored as f16(s)
+function q8BlockErr(v: Float32Array, s: number): number {
+  const id = fr(1 / s), sh = f16ToF32(f32ToF16(s));
+  let e = 0;
+  for (let c = 0; c < v.length; c++) {
+    const r = fr(v[c] - fr(clampQ(roundAway(fr(v[c] * id))) * sh));
+    e = fr(e + fr(r * r));
+  }
+  return e;
+}
+
+// one Q8_0 row: x[xo .. xo+d) minus mu (d values, if given) -> y[yo ..); the block's scale is the
+// candidate with the least squared error (kvrows.ts)
+export function quantizeRowQ8_0(x: Float32Array, xo: number, y: Uint8Array, yo: number, d: number, mu?: Float32Array): void {
+  const v = new Float32Array(32);
   for (let c0 = 0; c0 < d; c0 += 32) {
-    const n = Math.min(32, d - c0);
+    const n = Math.min(32, d - c0), b = v.subarray(0, n);
     let amax = 0;
-    for (let c = 0; c < n; c++) amax = Math.max(amax, Math.abs(x[xo + c0 + c]));
-    const s = fr(amax / 127);
+    for (let c = 0; c < n; c++) { b[c] = mu ? fr(x[xo + c0 + c] - mu[c0 + c]) : x[xo + c0 + c]; amax = Math.max(amax, Math.abs(b[c])); }
+    let s = fr(amax / 127);
+    const finite = Number.isFinite(amax);
+    if (finite && amax >= fr(1e-30)) {
+      let best = q8BlockErr(b, s);
+      for (let i = 1; i < Q8_SCALES; i++) {
+        const si = fr(amax / fr(fr(1270 - i) / 10));
+        const e = q8BlockErr(b, si);
+        if (e < best) { best = e; s = si; }
+      }
+    }
     const h = f32ToF16(s);
     y[yo] = h & 255; y[yo + 1] = h >> 8;
-    const finite = Number.isFinite(amax);
     const id = s !== 0 ? fr(1 / s) : 0;
-    for (let c = 0; c < n; c++) y[yo + 2 + c] = finite ? roundAway(fr(x[xo + c0 + c] * id)) & 255 : 0;
+    for (let c = 0; c < n; c++) y[yo + 2 + c] = finite ? clampQ(roundAway(fr(b[c] * id))) & 255 : 0;
     yo += 2 + n;
   }
 }
 
-// row i of x (stride xStride floats) -> row i of y, i < m
-export function kv_quantize_rows(t: "f16" | "q8_0", x: Float32Array, xStride: number, y: Uint8Array, d: number, m: number): void {
+// row i of x (stride xStride floats) -> row i of y, i < m; q8_0: of x - mu when mu is given
+export function kv_quantize_rows(t: "f16" | "q8_0", x: Float32Array, xStride: number, y: Uint8Array, d: number, m: number, mu?: Float32Array): void {
   const rb = kvRowBytes(t, d);
   for (let i = 0; i < m; i++) {
-    if (t === "q8_0") { quantizeRowQ8_0(x, i * xStride, y, i * rb, d); continue; }
+    if (t === "q8_0") { quantizeRowQ8_0(x, i * xStride, y, i * rb, d, mu); continue; }
     for (let c = 0; c < d; c++) {
       const h = f32ToF16(x[i * xStride + c]);
       y[i * rb + 2 * c] = h & 255; y[i * rb + 2 * c + 1] = h >> 8;

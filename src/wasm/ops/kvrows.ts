@@ -9,20 +9,22 @@ import { expectDtype, f32At, u8At } from "./check.ts";
 import { copyStrided } from "./copy.ts";
 
 type Quantize = (x: number, x_stride: number, y: number, d: number, m: number) => void;
+// mu: pointer to d f32 subtracted from every row first, 0 = none
+type QuantizeCentered = (x: number, x_stride: number, y: number, d: number, m: number, mu: number) => void;
 type Dequantize = (y: number, x: number, d: number, m: number) => void;
-export type KVRowKernels = { [K in `kv_quantize_rows_${"f16" | "q8_0"}`]: Quantize } & { [K in `kv_dequantize_rows_${"f16" | "q8_0"}`]: Dequantize };
+export type KVRowKernels = { kv_quantize_rows_f16: Quantize; kv_quantize_rows_q8_0: QuantizeCentered } & { [K in `kv_dequantize_rows_${"f16" | "q8_0"}`]: Dequantize };
 
 export function kvRowsFallback(h: Heap): KVRowKernels {
   const k: Partial<KVRowKernels> = {};
+  k.kv_quantize_rows_f16 = (x, xs, y, d, m) => ref.kv_quantize_rows("f16", f32At(h, x), xs, u8At(h, y), d, m);
+  k.kv_quantize_rows_q8_0 = (x, xs, y, d, m, mu) => ref.kv_quantize_rows("q8_0", f32At(h, x), xs, u8At(h, y), d, m, mu ? f32At(h, mu).subarray(0, d) : undefined);
   for (const t of ["f16", "q8_0"] as const) {
-    k[`kv_quantize_rows_${t}`] = (x, xs, y, d, m) => ref.kv_quantize_rows(t, f32At(h, x), xs, u8At(h, y), d, m);
     k[`kv_dequantize_rows_${t}`] = (y, x, d, m) => ref.kv_dequantize_rows(t, u8At(h, y), f32At(h, x), d, m);
   }
   return k as KVRowKernels;
 }
 
-// kernel names by KV type, so appending a token builds no strings
-const QUANTIZE = { f16: "kv_quantize_rows_f16", q8_0: "kv_quantize_rows_q8_0" } as const;
+// kernel names by KV type, so reading rows builds no strings
 const DEQUANTIZE = { f16: "kv_dequantize_rows_f16", q8_0: "kv_dequantize_rows_q8_0" } as const;
 
 function rowsIn(op: string, t: Tensor, type: KVType, headDim: number, row0: number, n: number, what: string): void {
@@ -33,14 +35,23 @@ function rowsIn(op: string, t: Tensor, type: KVType, headDim: number, row0: numb
 
 // rows dstRow .. dstRow+m-1 of dst (KV rows of `type`) = the f32 rows src[srcOff + i*srcStride ..
 // + headDim), i < m, rounded to the type. src: f32; dst: f32 (rows, headDim) or u8 (rows, rowBytes).
-export function writeKVRows(dst: Tensor, type: KVType, headDim: number, dstRow: number, src: Tensor, srcOff: number, srcStride: number, m: number): void {
+// mu (q8_0 only): the f32 values at mu.ptr + 4 * muOff .. + headDim are subtracted from every row
+// before it is quantized (the store's key centering).
+export function writeKVRows(dst: Tensor, type: KVType, headDim: number, dstRow: number, src: Tensor, srcOff: number, srcStride: number, m: number,
+                            mu?: Tensor, muOff = 0): void {
   const op = "writeKVRows";
   if (m <= 0) return;
   rowsIn(op, dst, type, headDim, dstRow, m, "dst");
   if (type === "f32") { copyStrided(dst, dstRow * headDim, headDim, src, srcOff, srcStride, m, headDim); return; }
   expectDtype(op, "src", src, "f32");
   if (srcOff < 0 || srcOff + (m - 1) * srcStride + headDim > src.size) throw new RangeError(`${op}: src rows outside its ${src.size} elements`);
-  dst.rt.k[QUANTIZE[type]](src.ptr + 4 * srcOff, srcStride, dst.ptr + dstRow * kvRowBytes(type, headDim), headDim, m);
+  const y = dst.ptr + dstRow * kvRowBytes(type, headDim);
+  if (type === "f16") { if (mu) throw new RangeError(`${op}: mu is for q8_0 rows only`); dst.rt.k.kv_quantize_rows_f16(src.ptr + 4 * srcOff, srcStride, y, headDim, m); return; }
+  if (mu) {
+    expectDtype(op, "mu", mu, "f32");
+    if (!Number.isInteger(muOff) || muOff < 0 || muOff + headDim > mu.size) throw new RangeError(`${op}: mu [${muOff}, ${muOff + headDim}) outside its ${mu.size} elements`);
+  }
+  dst.rt.k.kv_quantize_rows_q8_0(src.ptr + 4 * srcOff, srcStride, y, headDim, m, mu ? mu.ptr + 4 * muOff : 0);
 }
 
 // dst (n, headDim) f32 = rows 0 .. n-1 of src (KV rows of `type`) as f32
