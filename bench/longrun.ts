@@ -21,6 +21,9 @@
 // tab, or with bench/heapdiff.ts).
 // --v8-flags "...": V8 flags set before the first cycle, e.g. "--no-opt --no-maglev --no-sparkplug"
 // keeps JavaScript in the interpreter, so the code space does not grow as functions tier up.
+// --model: a llama2.c .bin (its tokenizer found beside it), a .gguf, or a Hugging Face folder
+// (config.json, model.safetensors, tokenizer.json); the three kinds are
+// stories260K.bin, stories260K.gguf and tinystories-656k in ../shared/models.
 // Default model: stories260K.bin (tok512.bin beside it), 16 greedy tokens a cycle, a new runtime
 // per load as a user's code would make (--shared-runtime: one runtime for every load).
 import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString, writeHeapSnapshot } from "node:v8";
