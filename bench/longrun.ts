@@ -3,7 +3,7 @@
 // at the end of the warm-up (start), half way (middle) and at the end.
 //   node scripts/run-ts.mjs bench/longrun.ts [--target] [--cycles N] [--warmup W] [--tokens T]
 //        [--model PATH] [--shared-runtime] [--sessions | --completions] [--readings R]
-//        [--snapshots DIR] [--v8-flags "..."]
+//        [--snapshots DIR] [--v8-flags "..."] [--every K]
 // Each run is W warm-up cycles, then N counted cycles; growth is measured from the end of the
 // warm-up to the end, so a run of --warmup 200 --cycles 1000 does 1,200 cycles.
 //   (default)      load -> generate(T) -> dispose: a new model (and runtime) per cycle
@@ -14,10 +14,16 @@
 //                  per quantity (JS heap used after GC, WebAssembly memory, RSS)
 // --readings R: each sample is R readings, each after two full GCs; the table shows the smallest
 // (what survives every GC) and the log line all of them.
+// --every K: a sample every K counted cycles (default: a tenth of them). Besides the growth from
+// start to end, the verdict gives the trend: the least-squares line through every sample after the
+// warm-up, as growth over the counted cycles (less sensitive to one noisy sample).
 // --snapshots DIR: a V8 heap snapshot at the three marks (compare them in Chrome DevTools' Memory
 // tab, or with bench/heapdiff.ts).
 // --v8-flags "...": V8 flags set before the first cycle, e.g. "--no-opt --no-maglev --no-sparkplug"
 // keeps JavaScript in the interpreter, so the code space does not grow as functions tier up.
+// --model: a llama2.c .bin (its tokenizer found beside it), a .gguf, or a Hugging Face folder
+// (config.json, model.safetensors, tokenizer.json); the issue's three kinds are
+// stories260K.bin, stories260K.gguf and tinystories-656k in ../shared/models.
 // Default model: stories260K.bin (tok512.bin beside it), 16 greedy tokens a cycle, a new runtime
 // per load as a user's code would make (--shared-runtime: one runtime for every load).
 import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString, writeHeapSnapshot } from "node:v8";
@@ -74,7 +80,7 @@ async function run(kind: Kind): Promise<Sample[]> {
   const rt: Runtime | undefined = sharedRt ? await createRuntime() : undefined;
   const total = warmup + cycles;
   const marks = [warmup || 1, warmup + Math.floor(cycles / 2), total];
-  const every = Math.max(1, Math.floor(cycles / 10));
+  const every = Math.max(1, Number(opt("--every", String(Math.floor(cycles / 10)))));
   let lastWasm = 0, lastInUse = 0;
   const t0 = performance.now();
   const samples: Sample[] = [];
@@ -130,12 +136,24 @@ async function run(kind: Kind): Promise<Sample[]> {
 
 const growth = (x: number, y: number) => (y === x ? "0.00" : ((100 * (y - x)) / x).toFixed(2));
 
-// the target's three quantities, start (end of warm-up) to end
+// least-squares slope of y over x
+function slope(xs: number[], ys: number[]): number {
+  const n = xs.length, mx = xs.reduce((p, q) => p + q, 0) / n, my = ys.reduce((p, q) => p + q, 0) / n;
+  let sxy = 0, sxx = 0;
+  for (let i = 0; i < n; i++) { sxy += (xs[i] - mx) * (ys[i] - my); sxx += (xs[i] - mx) ** 2; }
+  return sxx > 0 ? sxy / sxx : 0;
+}
+
+// the target's three quantities, start (end of warm-up) to end, and the trend over the counted
+// cycles; flat when both are under 1 %
 function verdict(kind: Kind, s: Sample[]): string[] {
   const a = s.find((x) => x.cycle === (warmup || 1))!, z = s[s.length - 1];
+  const after = s.filter((x) => x.cycle >= (warmup || 1));
   return (["heapUsedMB", "wasmMB", "rssMB"] as const).map((k) => {
     const g = (100 * (z[k] - a[k])) / a[k];
-    return `${kind.padEnd(9)} ${k.padEnd(11)} ${String(a[k]).padStart(8)} -> ${String(z[k]).padStart(8)}  ${g.toFixed(2).padStart(6)} %  ${g < 1 ? "flat (under 1 %)" : "NOT flat (1 % or more)"}`;
+    const t = (100 * slope(after.map((x) => x.cycle), after.map((x) => x[k])) * (z.cycle - a.cycle)) / a[k];
+    const flat = g < 1 && t < 1;
+    return `${kind.padEnd(9)} ${k.padEnd(11)} ${String(a[k]).padStart(8)} -> ${String(z[k]).padStart(8)}  ${g.toFixed(2).padStart(6)} %  trend ${t.toFixed(2).padStart(6)} %  ${flat ? "flat (under 1 %)" : "NOT flat (1 % or more)"}`;
   });
 }
 

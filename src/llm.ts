@@ -101,11 +101,16 @@ export class LLM {
     if (opts.checkFinite !== undefined && !["logits", "layers", "off"].includes(opts.checkFinite)) {
       throw new OptionError("checkFinite", opts.checkFinite, `must be "logits", "layers" or "off"`);
     }
-    const rt = opts.runtime ?? (await createRuntime({ build: opts.build ?? envBuild() }));
+    const build = opts.build ?? envBuild();
     const file = await openModel(source, { onProgress: (loaded, total) => opts.onProgress?.({ stage: "read", loaded, total }) });
     let weights: Weights | undefined;
     let pool: ThreadPool | undefined;
     try {
+      const threads = opts.threads !== "auto" ? opts.threads ?? 1 : Math.min(MAX_THREADS, autoThreads(linearParams(file)));
+      // shared memory only for worker threads: V8 keeps a few bytes for every shared memory the
+      // process ever created (a weak list it does not compact), so one per load would grow the
+      // heap over many loads; one thread needs none
+      const rt = opts.runtime ?? (await createRuntime({ build, shared: threads > 1 ? undefined : false }));
       const tokenizer = await loadTokenizer(file, opts.tokenizer, source);
       const cfg = file.config;
       checkVocab(cfg, tokenizer, file.name);
@@ -118,7 +123,6 @@ export class LLM {
       let done = 0;
       const total = file.tensors.size;
       weights = await loadWeights(rt, file, () => opts.onProgress?.({ stage: "weights", loaded: ++done, total }));
-      const threads = opts.threads !== "auto" ? opts.threads ?? 1 : Math.min(MAX_THREADS, autoThreads(linearParams(file)));
       pool = await ThreadPool.create(rt, threads, POOL_KERNELS);
       const model = new Transformer(rt, cfg, weights, { contextSize, maxChunk: opts.maxChunk, pool, checkFinite: opts.checkFinite });
       opts.onProgress?.({ stage: "ready", loaded: total, total });

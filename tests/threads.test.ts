@@ -16,6 +16,10 @@ describe("threads: 2 equals 1", () => {
       try {
         assert.equal(one.threads, 1);
         assert.equal(two.threads, 2, "this runtime could not start a worker thread");
+        // shared memory only where workers use it: V8 keeps a few bytes per shared memory ever
+        // created, so a shared one per one-thread load grew the heap over many loads
+        assert.equal(one.rt.shared, false, "a one-thread load took shared memory");
+        assert.equal(two.rt.shared, true);
         const prompt = { tokens: model.endsWith(".gguf") ? [1, ...one.tokenize(" Once upon a time, Lily saw a cat.", { addBos: false })] : one.tokenize(PROMPT, { addBos: true }) };
         const a = await one.complete(prompt, { temperature: 0, maxTokens: 48 });
         const la = one.engine.model.logits.toFloat32Array();

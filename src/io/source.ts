@@ -171,10 +171,14 @@ function mapFolder(files: Map<string, Blob>, name: string): Folder {
 
 type FS = typeof import("node:fs/promises");
 
+// imported once: a dynamic import() per file opened cost a little of Node's module-loader state
+// each time
+let fsModule: Promise<FS> | undefined;
 async function loadFs(path: string): Promise<FS> {
   try {
-    return await import("node:fs/promises");
+    return await (fsModule ??= import("node:fs/promises"));
   } catch {
+    fsModule = undefined;
     throw new SourceError(path, "file paths can only be opened in Node or Deno; pass a File, Blob, URL or bytes");
   }
 }

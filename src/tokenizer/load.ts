@@ -62,11 +62,13 @@ export function tokenizerFromHF(tokenizerJson: string | object, tokenizerConfig?
   return new HFTokenizerAdapter(json as Record<string, unknown>, (tokenizerConfig ?? {}) as Record<string, unknown>);
 }
 
+// imported once (a dynamic import() per load cost a little of Node's module-loader state each time)
+let nodeModules: Promise<[typeof import("node:fs/promises"), typeof import("node:path")]> | undefined;
+
 // tokenizer.bin, then tok*.bin, in the model file's directory (paths only)
 async function besideCandidates(src: ModelSource | undefined): Promise<string[]> {
   if (typeof src !== "string" || /^https?:\/\//i.test(src)) return [];
-  const { readdir } = await import("node:fs/promises");
-  const { dirname, join } = await import("node:path");
+  const [{ readdir }, { dirname, join }] = await (nodeModules ??= Promise.all([import("node:fs/promises"), import("node:path")]));
   const dir = dirname(src);
   const names = await readdir(dir).catch(() => [] as string[]);
   const picks = [...(names.includes("tokenizer.bin") ? ["tokenizer.bin"] : []), ...names.filter((n) => /^tok.*\.bin$/.test(n)).sort()];

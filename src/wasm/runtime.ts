@@ -63,16 +63,20 @@ function wasmBytes(build: "relaxed" | "simd", shared: boolean): Uint8Array {
   return shared ? bytes : unshareMemoryImports(bytes);
 }
 
-// Whether this runtime can create shared WebAssembly memory (browsers: only when cross-origin isolated).
+// Whether this runtime can create shared WebAssembly memory (browsers: only when cross-origin
+// isolated). Probed once: V8 lists every shared memory ever created in a weak list that it does
+// not compact (about 10 bytes of JS heap each, for the life of the process), so a probe per
+// load grew the heap with every load.
+let shareable: boolean | undefined;
 export function canShareMemory(): boolean {
+  if (shareable !== undefined) return shareable;
   const g = globalThis as { crossOriginIsolated?: boolean; SharedArrayBuffer?: unknown };
-  if (typeof g.SharedArrayBuffer === "undefined") return false;
-  if (g.crossOriginIsolated === false) return false;
+  if (typeof g.SharedArrayBuffer === "undefined" || g.crossOriginIsolated === false) return (shareable = false);
   try {
     new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true } as WebAssembly.MemoryDescriptor);
-    return true;
+    return (shareable = true);
   } catch {
-    return false;
+    return (shareable = false);
   }
 }
 

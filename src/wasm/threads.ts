@@ -165,6 +165,8 @@ export class ThreadPool {
   }
 }
 
+let workerUrl: string | undefined;
+
 // new worker running WORKER_SOURCE, with a promise for its "ready" message
 async function workerFactory(): Promise<(() => { worker: WorkerLike; ready: Promise<void> }) | undefined> {
   const g = globalThis as { Worker?: new (url: string, o?: object) => WorkerLike & { onmessage: unknown; onerror: unknown }; process?: { versions?: { node?: string } }; Deno?: unknown };
@@ -177,7 +179,9 @@ async function workerFactory(): Promise<(() => { worker: WorkerLike; ready: Prom
     };
   }
   if (typeof g.Worker !== "function") return undefined;
-  const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" }));
+  // one object URL for the page's life: a URL per pool was never revoked, so each load with
+  // threads kept one more Blob of the worker's source
+  const url = (workerUrl ??= URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" })));
   return () => {
     const worker = new g.Worker!(url, { type: "module" });
     const ready = new Promise<void>((res, rej) => { worker.onmessage = () => res(); worker.onerror = (e: unknown) => rej(e); });
