@@ -2,16 +2,17 @@
 // classifier included; a tied one is token_embd) multiplied once by one activation row through
 // the integer-dot gemv the model decodes with (gemv_<t>_<a>, the row quantized beforehand,
 // outside the timing), as one token does. Two kernel modules run side by side in one process:
-// this checkout's (the chosen build, as npm run build:wasm embedded it) and a baseline built from another checkout (--base DIR
-// holding kernels-simd.wasm and kernels-relaxed.wasm, e.g. a copy of main's build/). Each has
-// its own memory with its own copy of the weights. The answers are checked first (every row of
-// every matrix bit-identical between the two modules), then rounds alternate A B, B A, ... and
-// report the weight bytes read per second (median of the rounds), the per-round ratio new / base
-// and their median (wall clock and process CPU time), and the read probe (probe_sum_f32 over the same bytes) in the same rounds.
+// this checkout's (the chosen build, as npm run build:wasm embedded it) and a baseline built
+// from another checkout (--base DIR holding kernels-simd.wasm and kernels-relaxed.wasm, e.g. a
+// copy of main's build/). Each has its own memory with its own copy of the weights. The answers
+// are checked first (every row of every matrix bit-identical between the modules), then rounds
+// alternate A B, B A, ... and report the weight bytes read per second (median of the rounds),
+// the per-round ratio new / base and its median (wall clock and process CPU time), and the read
+// probe (probe_sum_f32 over the same bytes) in the same rounds.
 // --also DIR (repeatable) adds more modules (kernel variants built elsewhere) to the rotation.
 // This machine's speed drifts between runs: only the ratios of one run mean anything.
 //   node scripts/run-ts.mjs bench/qdecode-stream.ts --base DIR [--also DIR ...] [--build simd|relaxed]
-//        [--rounds 9] [--only DTYPE] [--json] MODEL.gguf ...
+//        [--rounds 9] [--only DTYPE] [--f32-act] [--json] MODEL.gguf ...
 import { readFileSync, openSync, readSync, fstatSync, closeSync } from "node:fs";
 import { join } from "node:path";
 import { KERNELS_RELAXED_BASE64, KERNELS_SIMD_BASE64 } from "../src/wasm/generated/kernels-wasm.ts";
@@ -24,6 +25,8 @@ const args = process.argv.slice(2);
 const flag = (name: string, def?: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def; };
 const build = flag("--build", "relaxed")!, rounds = Number(flag("--rounds", "9")), base = flag("--base"), json = args.includes("--json");
 const only = flag("--only"); // one weight dtype only (e.g. q5_0)
+// --f32-act: the f32-activation gemv_<t> (x as f32, no quantized row) instead of the integer dot
+const f32Act = args.includes("--f32-act");
 const also = args.flatMap((a, i) => args[i - 1] === "--also" ? [a] : []);
 const models = args.filter((a, i) => a.endsWith(".gguf") && !["--base", "--build", "--rounds", "--also", "--only"].includes(args[i - 1]));
 if (!base || models.length === 0) throw new Error("usage: qdecode-stream.ts --base DIR [--build simd|relaxed] [--rounds 9] [--json] MODEL.gguf ...");
@@ -71,7 +74,7 @@ for (const file of models) {
       const f = new Float32Array(m.mem.buffer, x, nIn);
       for (let i = 0; i < nIn; i++) f[i] = Math.sin(0.37 * i + 1) * (1 + (i % 7));
       m.k[`quantize_rows_${a}`](x, xq, nIn, 1);
-      xqs[j].set(key, xq);
+      xqs[j].set(key, f32Act ? x : xq);
     }
   }
   for (const t of use) {
@@ -81,7 +84,7 @@ for (const file of models) {
     for (const [j, m] of insts.entries()) {
       const W = alloc(m, t.nbytes), y = alloc(m, 4 * n_out);
       new Uint8Array(m.mem.buffer, W, t.nbytes).set(buf);
-      per[j].push({ gemv: INT_DOT_GEMV[dt], W, xq: xqs[j].get(`${INT_DOT_ACT[dt]} ${n_in}`)!, y, n_in, n_out });
+      per[j].push({ gemv: f32Act ? `gemv_${dt}` : INT_DOT_GEMV[dt], W, xq: xqs[j].get(`${INT_DOT_ACT[dt]} ${n_in}`)!, y, n_in, n_out });
     }
     bytes += t.nbytes;
   }
@@ -116,14 +119,14 @@ for (const file of models) {
   const types: Record<string, number> = {};
   for (const t of use) types[t.dtype!] = (types[t.dtype!] ?? 0) + t.nbytes;
   const row = {
-    model: file.split("/").pop(), build, matrices: use.length, weight_mb: +(bytes / 1e6).toFixed(1),
+    model: file.split("/").pop(), build, kernels: f32Act ? "gemv_<t> (f32 x)" : "gemv_<t>_<a> (integer dot)", matrices: use.length, weight_mb: +(bytes / 1e6).toFixed(1),
     mb_by_type: Object.fromEntries(Object.entries(types).map(([k, v]) => [k, +(v / 1e6).toFixed(1)])),
     probe_gb_s: +median(probe).toFixed(2),
     modules: insts.map((m, j) => ({ module: m.name, gb_s: +median(gbs[j]).toFixed(2), ...(j > 0 ? { ratio_to_base: +median(ratios[j]).toFixed(3), cpu_ratio_to_base: +median(cpuRatios[j]).toFixed(3), ratios: ratios[j].map((v) => +v.toFixed(3)) } : {}) })),
   };
   out.push(row);
   if (!json) {
-    console.log(`${row.model} (${build}, ${row.weight_mb} MB ${JSON.stringify(row.mb_by_type)}): probe ${row.probe_gb_s} GB/s`);
+    console.log(`${row.model} (${build}, ${row.kernels}, ${row.weight_mb} MB ${JSON.stringify(row.mb_by_type)}): probe ${row.probe_gb_s} GB/s`);
     for (const m of row.modules) console.log(`  ${m.module}: ${m.gb_s} GB/s${m.ratio_to_base ? `, / base x${m.ratio_to_base} wall, x${m.cpu_ratio_to_base} CPU time (wall rounds ${m.ratios!.join(" ")})` : ""}`);
   }
 }
