@@ -37,7 +37,7 @@ type K = Record<string, (...a: number[]) => number>;
 interface Inst { name: string; k: K; mem: WebAssembly.Memory; top: number }
 async function instance(name: string, bytes: Uint8Array): Promise<Inst> {
   const mem = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
-  const { instance: i } = await WebAssembly.instantiate(bytes, { env: { memory: mem } });
+  const i = await WebAssembly.instantiate(await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>), { env: { memory: mem } });
   const k = i.exports as unknown as K;
   return { name, k, mem, top: (k.heap_base() + 63) & ~63 };
 }
