@@ -59,13 +59,21 @@ export const QK6_K_BYTES: i32 = 210;
 @inline export function q4_0_hi(pq: usize): v128 { return i8x16.sub(i8x16.shr_u(v128.load(pq), 4), i8x16.splat(8)); }
 
 // ---- Q5_0: d f16 @0, qh u32 @2 (bit j: fifth bit of value j), nibbles @6 as Q4_0's, minus 16
-// 16 bits h as i8x16 of 0x10 (bit k set) or 0 (byte k)
+// Q5_0's fifth bits as bytes: the 8 bytes at Q5_BITS + 8 h hold 0x10 in byte k where bit k of
+// h is set, else 0 (h < 256). Two table reads widen 16 bits, where the ALU took five SIMD ops
+// (splat, shuffle, and, compare, and): Q5_0 decode is compute-bound. Filled when the module
+// starts (each worker's instance writes the same bytes again).
+const Q5_BITS: usize = memory.data(2048, 8);
+for (let h = 0; h < 256; h++) {
+  let v: u64 = 0;
+  for (let k = 0; k < 8; k++) if ((h >> k) & 1) v |= (<u64>0x10) << (<u64>(8 * k));
+  store<u64>(Q5_BITS + (<usize>h << 3), v);
+}
+// 16 bits h (h < 65536) as i8x16 of 0x10 (bit k set) or 0 (byte k)
 // @ts-ignore: decorator
 @inline function q5_0_bits(h: u32): v128 {
-  const v = i16x8.splat(<i16>h);
-  const m = i8x16(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
-  const b = i8x16.shuffle(v, v, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
-  return v128.and(i8x16.eq(v128.and(b, m), m), i8x16.splat(16));
+  const v = v128.load64_zero(Q5_BITS + (<usize>(h & 255) << 3));
+  return v128.load64_lane(Q5_BITS + (<usize>(h >> 8) << 3), v, 1);
 }
 // values 0..15 (pw: the block) as stored, unsigned 0..31 (the _u forms) or minus 16
 // @ts-ignore: decorator

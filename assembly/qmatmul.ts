@@ -15,7 +15,8 @@
 //   gemv_<t>_q8_0(W, xq, y, n_in, r0, r1)   y[r] = sum over blocks b of sumi_b * (d_w[b] * d_x[b])
 //       xq: one Q8A row (qact.ts); sumi_b = sum of w quant * x quant over block b, exact in i32
 //       (i32x4.dot_i16x8_s; the relaxed build's q4_0 and q5_0 reach the same i32 lanes through
-//       i16x8.relaxed_dot_i8x16_i7x16_s, below). q4_0 and q5_0 take four W rows at a time.
+//       i16x8.relaxed_dot_i8x16_i7x16_s, below). Four W rows at a time, taken far apart (four
+//       streams through W, below); each row's sums are the same whatever the split of [r0, r1).
 //       Lane k of an f32x4 accumulates blocks' lane-k partial sums as
 //       acc + f32(sumi) * d with the product rounded before the add (no fma in either build),
 //       then hsum: the same bits as src/ref/qmatmul.ts gemv_q_q8_0. For q8_0, q4_0 and q5_0.
@@ -234,40 +235,35 @@ const RELAXED_IDOT: bool = ASC_FEATURE_RELAXED_SIMD;
   return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), d));
 }
 
-// Q8_0, Q4_0, Q5_0: four W rows (at pw, pw + rb, ...) . Q8A x (scales at pd, quants at pq) at
-// once, sharing each block's x loads and preparation, the four f16 scales widened at once
-// (f16x4_to_f32x4, exact as f16_to_f32); y[0..3] at py. Each row's sums are row32_q8's, in order.
+// Q8_0, Q4_0, Q5_0: S W rows (S <= 4, a literal; at pw, pw + ws, pw + 2 ws, ...) . Q8A x (scales
+// at pd, quants at pq) at once, sharing each block's x loads and preparation; for S > 1 the S f16
+// scales widen at once (f16x4_to_f32x4, exact as f16_to_f32). y of row s at py + s ys. Each row
+// has its own accumulator and the same sums in the same order whatever S, ws and ys.
 // @ts-ignore: decorator
-@inline function rows4_32_q8(t: i32, pw: usize, rb: usize, pd: usize, pq: usize, nb: i32, py: usize): void {
+@inline function rows32_q8(t: i32, S: i32, pw: usize, ws: usize, pd: usize, pq: usize, nb: i32, py: usize, ys: usize): void {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   for (let b = 0; b < nb; b++) {
     const x0 = v128.load(pq), x1 = v128.load(pq, 16);
     const e0 = rel32(t) ? x0 : i16x8.extend_low_i8x16_s(x0), e1 = rel32(t) ? x1 : i16x8.extend_high_i8x16_s(x0);
     const e2 = rel32(t) ? roff32(t, x0, x1) : i16x8.extend_low_i8x16_s(x1), e3 = rel32(t) ? x1 : i16x8.extend_high_i8x16_s(x1);
-    let h = i32x4.replace_lane(i32x4.splat(load<u16>(pw)), 1, load<u16>(pw + rb));
-    h = i32x4.replace_lane(i32x4.replace_lane(h, 2, load<u16>(pw + 2 * rb)), 3, load<u16>(pw + 3 * rb));
-    const d = f32x4.mul(f16x4_to_f32x4(h), f32x4.splat(load<f32>(pd))); // lane j: row j's d_w * dx
-    a0 = step32(t, pw, e0, e1, e2, e3, i32x4.shuffle(d, d, 0, 0, 0, 0), a0);
-    a1 = step32(t, pw + rb, e0, e1, e2, e3, i32x4.shuffle(d, d, 1, 1, 1, 1), a1);
-    a2 = step32(t, pw + 2 * rb, e0, e1, e2, e3, i32x4.shuffle(d, d, 2, 2, 2, 2), a2);
-    a3 = step32(t, pw + 3 * rb, e0, e1, e2, e3, i32x4.shuffle(d, d, 3, 3, 3, 3), a3);
+    if (S == 1) {
+      a0 = step32(t, pw, e0, e1, e2, e3, f32x4.splat(f16_to_f32(load<u16>(pw)) * load<f32>(pd)), a0);
+    } else {
+      let h = i32x4.replace_lane(i32x4.splat(load<u16>(pw)), 1, load<u16>(pw + ws));
+      if (S > 2) h = i32x4.replace_lane(h, 2, load<u16>(pw + 2 * ws));
+      if (S > 3) h = i32x4.replace_lane(h, 3, load<u16>(pw + 3 * ws));
+      const d = f32x4.mul(f16x4_to_f32x4(h), f32x4.splat(load<f32>(pd))); // lane s: row s's d_w * dx
+      a0 = step32(t, pw, e0, e1, e2, e3, i32x4.shuffle(d, d, 0, 0, 0, 0), a0);
+      a1 = step32(t, pw + ws, e0, e1, e2, e3, i32x4.shuffle(d, d, 1, 1, 1, 1), a1);
+      if (S > 2) a2 = step32(t, pw + 2 * ws, e0, e1, e2, e3, i32x4.shuffle(d, d, 2, 2, 2, 2), a2);
+      if (S > 3) a3 = step32(t, pw + 3 * ws, e0, e1, e2, e3, i32x4.shuffle(d, d, 3, 3, 3, 3), a3);
+    }
     pw += blockBytes(t); pd += 4; pq += 32;
   }
-  store<f32>(py, hsum(a0)); store<f32>(py, hsum(a1), 4); store<f32>(py, hsum(a2), 8); store<f32>(py, hsum(a3), 12);
-}
-
-// Q8_0, Q4_0, Q5_0 W row at pw (nb blocks) . Q8A x (scales at pd, quants at pq)
-// @ts-ignore: decorator
-@inline function row32_q8(t: i32, pw: usize, pd: usize, pq: usize, nb: i32): f32 {
-  let acc = f32x4.splat(0);
-  for (let b = 0; b < nb; b++) {
-    const x0 = v128.load(pq), x1 = v128.load(pq, 16);
-    const e0 = rel32(t) ? x0 : i16x8.extend_low_i8x16_s(x0), e1 = rel32(t) ? x1 : i16x8.extend_high_i8x16_s(x0);
-    const e2 = rel32(t) ? roff32(t, x0, x1) : i16x8.extend_low_i8x16_s(x1), e3 = rel32(t) ? x1 : i16x8.extend_high_i8x16_s(x1);
-    acc = step32(t, pw, e0, e1, e2, e3, f32x4.splat(f16_to_f32(load<u16>(pw)) * load<f32>(pd)), acc);
-    pw += blockBytes(t); pd += 4; pq += 32;
-  }
-  return hsum(acc);
+  store<f32>(py, hsum(a0));
+  if (S > 1) store<f32>(py + ys, hsum(a1));
+  if (S > 2) store<f32>(py + 2 * ys, hsum(a2));
+  if (S > 3) store<f32>(py + 3 * ys, hsum(a3));
 }
 
 // acc + i32x4 partial sums of x[i] * u[i], i < 16: x signed i8x16, u i8x16 in [0, 127] (simd build)
@@ -283,94 +279,136 @@ const RELAXED_IDOT: bool = ASC_FEATURE_RELAXED_SIMD;
   return i32x4.extract_lane(s, 0) + i32x4.extract_lane(s, 1);
 }
 
-// Q4_K W row at pw (nb blocks) . Q8KA x (scales at pd, 32-sums at ps, quants at pq)
-// The 12 scale bytes decode four sub-blocks at a time in u32 lanes (q4_k_scale_min's fields):
-// scales of sub-blocks 0-3 in sc03, 4-7 in sc47, mins in mn03, mn47, one byte each.
+// Q4_K block at pw . Q8KA x block (quants at pq): isum = sum_j sc_j * (w_j . x_j) over its 8
+// sub-blocks j, exact in i32. The 12 scale bytes decode four sub-blocks at a time in u32 lanes
+// (q4_k_scale_min's fields): scales of sub-blocks 0-3 in sc03, 4-7 in sc47, one byte each.
 // @ts-ignore: decorator
-@inline function row_q4_k_q8(pw: usize, pd: usize, ps: usize, pq: usize, nb: i32): f32 {
-  let acc: f32 = 0, accm: f32 = 0;
+@inline function isum_q4_k(pw: usize, pq: usize): i32 {
+  let isum = i32x4.splat(0);
   const m4 = i8x16.splat(15);
-  for (let b = 0; b < nb; b++) {
-    let isum = i32x4.splat(0), msum: i32 = 0;
-    const u0 = load<u32>(pw, 4), u1 = load<u32>(pw, 8), u2 = load<u32>(pw, 12);
-    const sc03 = u0 & 0x3f3f3f3f, sc47 = (u2 & 0x0f0f0f0f) | (((u0 >> 6) & 0x03030303) << 4);
-    const mn03 = u1 & 0x3f3f3f3f, mn47 = ((u2 >> 4) & 0x0f0f0f0f) | (((u1 >> 6) & 0x03030303) << 4);
-    for (let c = 0; c < 4; c++) {
-      const v0 = v128.load(pw + 16 + 32 * c), v1 = v128.load(pw + 32 + 32 * c);
-      const sh = <u32>(c & 1) << 4; // sub-blocks 2c, 2c + 1: bytes 2(c & 1), 2(c & 1) + 1 of the c < 2 or c >= 2 word
-      const sc = (c < 2 ? sc03 : sc47) >> sh, mn = (c < 2 ? mn03 : mn47) >> sh;
-      const s0 = sc & 255, s1 = (sc >> 8) & 255, m0 = mn & 255, m1 = (mn >> 8) & 255;
-      const x = pq + 64 * c;
-      if (RELAXED_IDOT) { // pair sums of the 32 products (|.| <= 2 * 2 * 128 * 15), then times the 6-bit scale
-        const lo = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(x), v128.and(v0, m4)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(x, 16), v128.and(v1, m4)));
-        const hi = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(x, 32), i8x16.shr_u(v0, 4)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(x, 48), i8x16.shr_u(v1, 4)));
-        isum = i32x4.add(isum, i32x4.add(i32x4.dot_i16x8_s(lo, i16x8.splat(<i16>s0)), i32x4.dot_i16x8_s(hi, i16x8.splat(<i16>s1))));
+  const u0 = load<u32>(pw, 4), u2 = load<u32>(pw, 12);
+  const sc03 = u0 & 0x3f3f3f3f, sc47 = (u2 & 0x0f0f0f0f) | (((u0 >> 6) & 0x03030303) << 4);
+  for (let c = 0; c < 4; c++) {
+    const v0 = v128.load(pw + 16 + 32 * c), v1 = v128.load(pw + 32 + 32 * c);
+    const sc = (c < 2 ? sc03 : sc47) >> (<u32>(c & 1) << 4); // sub-blocks 2c, 2c + 1: bytes 2(c & 1), 2(c & 1) + 1
+    const s0 = sc & 255, s1 = (sc >> 8) & 255;
+    const x = pq + 64 * c;
+    if (RELAXED_IDOT) { // pair sums of the 32 products (|.| <= 2 * 2 * 128 * 15), then times the 6-bit scale
+      const lo = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(x), v128.and(v0, m4)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(x, 16), v128.and(v1, m4)));
+      const hi = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(x, 32), i8x16.shr_u(v0, 4)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(x, 48), i8x16.shr_u(v1, 4)));
+      isum = i32x4.add(isum, i32x4.add(i32x4.dot_i16x8_s(lo, i16x8.splat(<i16>s0)), i32x4.dot_i16x8_s(hi, i16x8.splat(<i16>s1))));
+    } else {
+      const lo = udot16(v128.load(x, 16), v128.and(v1, m4), udot16(v128.load(x), v128.and(v0, m4), i32x4.splat(0)));
+      const hi = udot16(v128.load(x, 48), i8x16.shr_u(v1, 4), udot16(v128.load(x, 32), i8x16.shr_u(v0, 4), i32x4.splat(0)));
+      isum = i32x4.add(isum, i32x4.add(i32x4.mul(lo, i32x4.splat(s0)), i32x4.mul(hi, i32x4.splat(s1))));
+    }
+  }
+  return hsum_i32(isum);
+}
+
+// Q4_K block at pw . Q8KA x block's 32-sums at ps: msum = sum_j m_j * s32_j, exact in i32
+// (mins of sub-blocks 0-3 in mn03, 4-7 in mn47)
+// @ts-ignore: decorator
+@inline function msum_q4_k(pw: usize, ps: usize): i32 {
+  const u1 = load<u32>(pw, 8), u2 = load<u32>(pw, 12);
+  const mn03 = u1 & 0x3f3f3f3f, mn47 = ((u2 >> 4) & 0x0f0f0f0f) | (((u1 >> 6) & 0x03030303) << 4);
+  let msum: i32 = 0;
+  for (let c = 0; c < 4; c++) {
+    const mn = (c < 2 ? mn03 : mn47) >> (<u32>(c & 1) << 4);
+    msum += <i32>(mn & 255) * load<i32>(ps + 8 * c) + <i32>((mn >> 8) & 255) * load<i32>(ps + 8 * c + 4);
+  }
+  return msum;
+}
+
+// Q6_K block at pw . Q8KA x block (quants at pq): isum over sub-blocks of 16 with i8 scales, exact in i32
+// @ts-ignore: decorator
+@inline function isum_q6_k(pw: usize, pq: usize): i32 {
+  let isum = i32x4.splat(0);
+  for (let h = 0; h < 2; h++) {
+    for (let l0 = 0; l0 < 32; l0 += 16) {
+      const ql = pw + 64 * h + l0, qh = pw + 128 + 32 * h + l0, sc = pw + 192 + 8 * h + (l0 >> 4);
+      const x = pq + 128 * h + l0;
+      const a = v128.load(ql), a2 = v128.load(ql, 32), hb = v128.load(qh);
+      if (RELAXED_IDOT) { // per run: pair sums of (q - 32) x (|.| <= 2 * 32 * 128), times the i8 scale
+        isum = i32x4.add(isum, i32x4.dot_i16x8_s(rdot16(v128.load(x), q6_k_run_u(a, a2, hb, 0), 5), i16x8.splat(load<i8>(sc))));
+        isum = i32x4.add(isum, i32x4.dot_i16x8_s(rdot16(v128.load(x, 32), q6_k_run_u(a, a2, hb, 1), 5), i16x8.splat(load<i8>(sc, 2))));
+        isum = i32x4.add(isum, i32x4.dot_i16x8_s(rdot16(v128.load(x, 64), q6_k_run_u(a, a2, hb, 2), 5), i16x8.splat(load<i8>(sc, 4))));
+        isum = i32x4.add(isum, i32x4.dot_i16x8_s(rdot16(v128.load(x, 96), q6_k_run_u(a, a2, hb, 3), 5), i16x8.splat(load<i8>(sc, 6))));
       } else {
-        const lo = udot16(v128.load(x, 16), v128.and(v1, m4), udot16(v128.load(x), v128.and(v0, m4), i32x4.splat(0)));
-        const hi = udot16(v128.load(x, 48), i8x16.shr_u(v1, 4), udot16(v128.load(x, 32), i8x16.shr_u(v0, 4), i32x4.splat(0)));
-        isum = i32x4.add(isum, i32x4.add(i32x4.mul(lo, i32x4.splat(s0)), i32x4.mul(hi, i32x4.splat(s1))));
+        isum = i32x4.add(isum, i32x4.mul(idot16(q6_k_run(a, a2, hb, 0), v128.load(x)), i32x4.splat(load<i8>(sc))));
+        isum = i32x4.add(isum, i32x4.mul(idot16(q6_k_run(a, a2, hb, 1), v128.load(x, 32)), i32x4.splat(load<i8>(sc, 2))));
+        isum = i32x4.add(isum, i32x4.mul(idot16(q6_k_run(a, a2, hb, 2), v128.load(x, 64)), i32x4.splat(load<i8>(sc, 4))));
+        isum = i32x4.add(isum, i32x4.mul(idot16(q6_k_run(a, a2, hb, 3), v128.load(x, 96)), i32x4.splat(load<i8>(sc, 6))));
       }
-      msum += <i32>m0 * load<i32>(ps + 8 * c) + <i32>m1 * load<i32>(ps + 8 * c + 4);
     }
-    const dx = load<f32>(pd);
-    acc += <f32>hsum_i32(isum) * (dx * f16_to_f32(load<u16>(pw)));
-    accm += <f32>msum * (dx * f16_to_f32(load<u16>(pw, 2)));
-    pw += QK4_K_BYTES; pd += 4; ps += 32; pq += 256;
   }
-  return acc - accm;
+  return hsum_i32(isum);
 }
 
-// Q6_K W row at pw (nb blocks) . Q8KA x (scales at pd, quants at pq): sub-blocks of 16 with i8 scales
+// acc + f32(isum) * (dx d_w) for the Q4_K / Q6_K block at pw (x block at pq, scale dx)
 // @ts-ignore: decorator
-@inline function row_q6_k_q8(pw: usize, pd: usize, pq: usize, nb: i32): f32 {
-  let acc: f32 = 0;
+@inline function kstep(t: i32, pw: usize, pq: usize, dx: f32, acc: f32): f32 {
+  if (t == Q4_K) return acc + <f32>isum_q4_k(pw, pq) * (dx * f16_to_f32(load<u16>(pw)));
+  return acc + <f32>isum_q6_k(pw, pq) * (dx * f16_to_f32(load<u16>(pw, 208)));
+}
+
+// accm + f32(msum) * (dx dmin_w) for the Q4_K block at pw (x block's 32-sums at ps, scale dx)
+// @ts-ignore: decorator
+@inline function kmin(pw: usize, ps: usize, dx: f32, accm: f32): f32 {
+  return accm + <f32>msum_q4_k(pw, ps) * (dx * f16_to_f32(load<u16>(pw, 2)));
+}
+
+// Q4_K, Q6_K W row at pw (nb blocks) . Q8KA x (scales at pd, 32-sums at ps, quants at pq):
+// acc (and Q4_K's accm) summed over blocks in order, y = acc - accm
+// @ts-ignore: decorator
+@inline function rowK_q8(t: i32, pw: usize, pd: usize, ps: usize, pq: usize, nb: i32): f32 {
+  let acc: f32 = 0, accm: f32 = 0;
   for (let b = 0; b < nb; b++) {
-    let isum = i32x4.splat(0);
-    for (let h = 0; h < 2; h++) {
-      for (let l0 = 0; l0 < 32; l0 += 16) {
-        const ql = pw + 64 * h + l0, qh = pw + 128 + 32 * h + l0, sc = pw + 192 + 8 * h + (l0 >> 4);
-        const x = pq + 128 * h + l0;
-        const a = v128.load(ql), a2 = v128.load(ql, 32), hb = v128.load(qh);
-        if (RELAXED_IDOT) { // per run: pair sums of (q - 32) x (|.| <= 2 * 32 * 128), times the i8 scale
-          isum = i32x4.add(isum, i32x4.dot_i16x8_s(rdot16(v128.load(x), q6_k_run_u(a, a2, hb, 0), 5), i16x8.splat(load<i8>(sc))));
-          isum = i32x4.add(isum, i32x4.dot_i16x8_s(rdot16(v128.load(x, 32), q6_k_run_u(a, a2, hb, 1), 5), i16x8.splat(load<i8>(sc, 2))));
-          isum = i32x4.add(isum, i32x4.dot_i16x8_s(rdot16(v128.load(x, 64), q6_k_run_u(a, a2, hb, 2), 5), i16x8.splat(load<i8>(sc, 4))));
-          isum = i32x4.add(isum, i32x4.dot_i16x8_s(rdot16(v128.load(x, 96), q6_k_run_u(a, a2, hb, 3), 5), i16x8.splat(load<i8>(sc, 6))));
-        } else {
-          isum = i32x4.add(isum, i32x4.mul(idot16(q6_k_run(a, a2, hb, 0), v128.load(x)), i32x4.splat(load<i8>(sc))));
-          isum = i32x4.add(isum, i32x4.mul(idot16(q6_k_run(a, a2, hb, 1), v128.load(x, 32)), i32x4.splat(load<i8>(sc, 2))));
-          isum = i32x4.add(isum, i32x4.mul(idot16(q6_k_run(a, a2, hb, 2), v128.load(x, 64)), i32x4.splat(load<i8>(sc, 4))));
-          isum = i32x4.add(isum, i32x4.mul(idot16(q6_k_run(a, a2, hb, 3), v128.load(x, 96)), i32x4.splat(load<i8>(sc, 6))));
-        }
-      }
-    }
-    acc += <f32>hsum_i32(isum) * (load<f32>(pd) * f16_to_f32(load<u16>(pw, 208)));
-    pw += QK6_K_BYTES; pd += 4; pq += 256;
+    const dx = load<f32>(pd);
+    acc = kstep(t, pw, pq, dx, acc);
+    if (t == Q4_K) accm = kmin(pw, ps, dx, accm);
+    pw += blockBytes(t); pd += 4; ps += 32; pq += 256;
   }
-  return acc;
+  return t == Q4_K ? acc - accm : acc;
 }
 
-// gemv with Q8KA x: y[r] = W[r] . x, r in [r0, r1)
-// @ts-ignore: decorator
-@inline function gemvQ8K(t: i32, W: usize, xq: usize, y: usize, n_in: i32, r0: i32, r1: i32): void {
-  const nb = n_in >> 8, rb = <usize>nb * blockBytes(t);
-  const ps = xq + (<usize>nb << 2), pq = ps + (<usize>(n_in >> 5) << 2);
-  for (let r = r0; r < r1; r++) {
-    const pw = W + <usize>r * rb;
-    store<f32>(y + (<usize>r << 2), t == Q4_K ? row_q4_k_q8(pw, xq, ps, pq, nb) : row_q6_k_q8(pw, xq, pq, nb));
-  }
-}
+// ---------------------------------------------------------------- far-apart streams
+// The integer-dot gemvs read S W rows at a time, taken far apart: with n = r1 - r0 and
+// Q = floor(n / S), step i < Q reads rows r0 + i + s Q (s < S), so stream s walks its own
+// contiguous slice [r0 + s Q, r0 + (s + 1) Q) of W from one end to the other while the x loads
+// are shared. Rows are short (576 or 1536 values, a few hundred bytes quantized): S CONSECUTIVE
+// rows make S short streams that start cold at every group, where S long walks keep the hardware
+// prefetchers busy (the lead's f32 experiment on the SmolLM2-135M decode stream: ~55 % of the read
+// probe with consecutive rows, ~100 % with far-apart ones). The n - S Q rows left over run one at
+// a time. Every row has its own accumulators and sums in the same order whatever S, Q, r0 and r1,
+// so a row's bits do not depend on how [r0, r1) is split across threads.
+// Streams for Q8_0, Q4_0, Q5_0 (S <= 4: accumulators + live loads <= 15 xmm, see matmul.ts) measured on the decode
+// stream of a SmolLM2-135M-shaped model (bench/qdecode-stream.ts, old kernels against these in one
+// process, process CPU time, median of 15 rounds, a loaded machine; relaxed / simd build):
+//   Q8_0 (the q8_0 model's 143 MB; before: one row at a time): S 2: 1.07 / 1.07, 3: 1.23 / 1.24,
+//        4: 1.29 / 1.37 (the old note here measured four CONSECUTIVE rows 2x slower on the head)
+//   Q5_0 (54 MB of the Q4_K_M model; before: four consecutive rows): 1 row: 1.19 / 1.15,
+//        S 2: 1.23 / 1.11, 3: 1.31 / 1.18, 4: 1.35 / 1.19
+//   Q4_K, Q6_K (8 and 10 MB, rows of 1536): S 1 to 4 all within 0.95-1.06 of one row at a time:
+//        compute-bound (1.2-2.9 GB/s against a read probe of 8-12), so they stay one row at a time.
+const Q8_STREAMS: i32 = 4;
 
 // gemv with Q8A x: y[r] = W[r] . x, r in [r0, r1)
 // @ts-ignore: decorator
 @inline function gemvQ8(t: i32, W: usize, xq: usize, y: usize, n_in: i32, r0: i32, r1: i32): void {
   const nb = n_in >> blockShift(t), rb = <usize>nb * blockBytes(t);
   const pq = xq + (<usize>(n_in >> 5) << 2);
-  let r = r0;
-  // Q8_0 stays one row at a time: four rows measured 2x slower on the 49152 x 576 output head
-  // (30 MB, streamed from memory), the same on L2-sized matrices
-  if (t != Q8_0) for (; r + 4 <= r1; r += 4) rows4_32_q8(t, W + <usize>r * rb, rb, xq, pq, nb, y + (<usize>r << 2));
-  for (; r < r1; r++) store<f32>(y + (<usize>r << 2), row32_q8(t, W + <usize>r * rb, xq, pq, nb));
+  const S = Q8_STREAMS, Q = (r1 - r0) / S, ws = <usize>Q * rb, ys = <usize>Q << 2;
+  for (let r = r0; r < r0 + Q; r++) rows32_q8(t, S, W + <usize>r * rb, ws, xq, pq, nb, y + (<usize>r << 2), ys);
+  for (let r = r0 + S * Q; r < r1; r++) rows32_q8(t, 1, W + <usize>r * rb, 0, xq, pq, nb, y + (<usize>r << 2), 0);
+}
+
+// gemv with Q8KA x: y[r] = W[r] . x, r in [r0, r1), one row at a time (compute-bound, see above)
+// @ts-ignore: decorator
+@inline function gemvQ8K(t: i32, W: usize, xq: usize, y: usize, n_in: i32, r0: i32, r1: i32): void {
+  const nb = n_in >> 8, rb = <usize>nb * blockBytes(t);
+  const ps = xq + (<usize>nb << 2), pq = ps + (<usize>(n_in >> 5) << 2);
+  for (let r = r0; r < r1; r++) store<f32>(y + (<usize>r << 2), rowK_q8(t, W + <usize>r * rb, xq, ps, pq, nb));
 }
 
 // ---------------------------------------------------------------- gemm on a decoded panel

@@ -94,6 +94,37 @@ for (const build of WASM_BUILDS) {
         }
       });
 
+      // The kernels read several rows at once, taken far apart (stream s at rows r0 + i + s Q,
+      // Q = floor((r1 - r0) / S), the rest one at a time): a row's bits must not depend on the range
+      // it was called with, for odd n_out, n_out below the stream count and ranges cut anywhere.
+      it(`gemv_${t}_${a} gives the same bits whatever the split of [r0, r1)`, async () => {
+        const rt = await runtimeFor(build);
+        const rng = new Rng(900 + INT_DOT_DTYPES.indexOf(t));
+        for (const n_out of [1, 2, 3, 5, 7, 9, 31, 37, 66]) {
+          const n_in = block * (block === 32 ? 3 : 2);
+          const { W } = weights(rng, t, n_out, n_in);
+          const xq = new Uint8Array(actRowBytes(a, n_in));
+          refQuantize(a, activations(rng, n_in, n_out), xq, n_in, 1);
+          const tw = rt.tensor(t, [n_out, n_in]).write(W), tq = rt.tensor("u8", [xq.length]).write(xq);
+          const whole = rt.fromArray(new Float32Array(n_out).fill(SENTINEL)), parts = rt.fromArray(new Float32Array(n_out).fill(SENTINEL));
+          gemvQInt(whole, tw, tq);
+          for (let trial = 0; trial < 4; trial++) {
+            parts.write(new Float32Array(n_out).fill(SENTINEL));
+            // cut [0, n_out) at random points (trial 0: single rows)
+            for (let r0 = 0; r0 < n_out;) {
+              const r1 = trial === 0 ? r0 + 1 : Math.min(n_out, r0 + rng.int(1, 11));
+              gemvQInt(parts, tw, tq, r0, r1);
+              r0 = r1;
+            }
+            assert.deepEqual(bits(parts.f32()), bits(whole.f32()), `${t} ${n_out}x${n_in}, trial ${trial}`);
+          }
+          const want = new Float32Array(n_out);
+          refGemv(t, W, xq, want, n_in, 0, n_out);
+          assert.deepEqual(bits(whole.f32()), bits(want), `${t} ${n_out}x${n_in}: one call against the reference`);
+          tw.dispose(); tq.dispose(); whole.dispose(); parts.dispose();
+        }
+      });
+
       // Quantizing x moves each x_i by at most half a step plus the step's own rounding: for q8_0
       // |x_i - q_i d| <= amax_b / 254 + 127 * (amax_b / 127) * 2^-11 (d is rounded to f16) =
       // amax_b / 127 * 0.562; for q8_K (d = 1 / iscale in f32) amax_b / 127 * 0.5 (1 + 2^-20).
