@@ -77,13 +77,15 @@ function families(policies: PolicyResult[]): [string, PolicyResult[]][] {
 // policy, the share found, the share right wherever the full cache is right, the kept ratio
 // (mean over cases) and the needle entries kept.
 const rdir = join(dir, "retrieval");
-const byLen = new Map<string, Map<string, { found: boolean[]; kept: number; needle: number; n: number }>>();
+// found: per case index (first + i), so a part still running leaves its cases out without
+// shifting the others against the full cache's
+const byLen = new Map<string, Map<string, { found: Map<number, boolean>; kept: number; needle: number; n: number }>>();
 const lens = new Map<string, { min: number; max: number }>();
 for (const file of (() => { try { return readdirSync(rdir); } catch { return []; } })().filter((f) => f.endsWith(".json")).sort((a, b) => Number(a.split(".")[2]) - Number(b.split(".")[2]))) {
   const text = readFileSync(join(rdir, file), "utf8").trim();
   if (text === "") { console.error(`retrieval/${file}: empty (still running?), left out`); continue; }
   const j = JSON.parse(text) as Part;
-  const [model, len] = file.split(".");
+  const [model, len, first] = file.split(".");
   const key = `${model} ${len}`;
   const m = byLen.get(key) ?? new Map();
   const l = lens.get(key) ?? { min: Infinity, max: 0 };
@@ -92,9 +94,9 @@ for (const file of (() => { try { return readdirSync(rdir); } catch { return [];
   const tagged = file.split(".").length > 4;
   for (const r of j.policies) {
     if (tagged && r.family === "full") continue;   // the eval always runs the full cache; the untagged part holds it
-    const e = m.get(r.name) ?? { found: [], kept: 0, needle: 0, n: 0 };
+    const e = m.get(r.name) ?? { found: new Map(), kept: 0, needle: 0, n: 0 };
     const n = r.retrieval_found?.length ?? 0;
-    e.found.push(...(r.retrieval_found ?? []));
+    (r.retrieval_found ?? []).forEach((x, i) => e.found.set(Number(first) + i, x));
     e.kept += r.kept_ratio * n; e.needle += (r.needle_kept ?? NaN) * n; e.n += n;
     m.set(r.name, e);
   }
@@ -102,12 +104,13 @@ for (const file of (() => { try { return readdirSync(rdir); } catch { return [];
 }
 for (const [key, m] of byLen) {
   const l = lens.get(key)!, full = m.get("full");
-  console.log(`### Retrieval, ${key.split(" ")[0]}, prompts of ${l.min}-${l.max} tokens: ${Math.max(...[...m.values()].map((e) => e.found.length))} cases\n`);
+  console.log(`### Retrieval, ${key.split(" ")[0]}, prompts of ${l.min}-${l.max} tokens: ${Math.max(...[...m.values()].map((e) => e.found.size))} cases\n`);
   console.log("| policy | kept | found | right wherever the full cache is right | needle entries kept |\n|---|---|---|---|---|");
   for (const [name, e] of m) {
-    const fullRight = full ? full.found.map((x, i) => x ? i : -1).filter((i) => i >= 0) : [];
-    const same = fullRight.filter((i) => e.found[i]).length;
-    console.log(`| ${name} | ${(e.kept / e.n).toFixed(3)} | ${e.found.filter(Boolean).length}/${e.found.length} (${(100 * e.found.filter(Boolean).length / e.found.length).toFixed(1)} %) | ${same}/${fullRight.length} (${(100 * same / fullRight.length).toFixed(1)} %) | ${(100 * e.needle / e.n).toFixed(1)} % |`);
+    // the cases this policy ran that the full cache answers
+    const fullRight = full ? [...full.found].filter(([i, x]) => x && e.found.has(i)).map(([i]) => i) : [];
+    const same = fullRight.filter((i) => e.found.get(i)).length, ok = [...e.found.values()].filter(Boolean).length;
+    console.log(`| ${name} | ${(e.kept / e.n).toFixed(3)} | ${ok}/${e.found.size} (${(100 * ok / e.found.size).toFixed(1)} %) | ${same}/${fullRight.length} (${(100 * same / fullRight.length).toFixed(1)} %) | ${(100 * e.needle / e.n).toFixed(1)} % |`);
   }
   console.log("");
 }
