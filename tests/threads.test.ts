@@ -60,7 +60,7 @@ describe("threads: decode attention split by query heads", () => {
     probe.dispose();
     // rows per KV head where a layer splits; the prompt twice that, so pruned caches stay above it
     const need = Math.ceil(ATTN_DECODE_SPLIT_MIN_WORK / (nHeads * headDim));
-    const nPrompt = 2 * need + 16, nGen = 40;
+    const nPrompt = 2 * need + 16, nGen = 24;
     const contextSize = nPrompt + nGen + 8;
     const one = await LLM.load(sharedPath("models", model), { threads: 1, contextSize });
     const two = await LLM.load(sharedPath("models", model), { threads: 2, contextSize });

@@ -148,7 +148,7 @@ const ATTN_DECODE_HEADS = splitTable(["q", "out", "heads", "scores", "score_stri
 
 // multiply-adds of one layer's decode attention (q . k over every query head's rows; the weighted
 // sum of V costs as much again) below which the hand-off to the pool costs more than it saves
-export const ATTN_DECODE_SPLIT_MIN_WORK = 1 << 15;
+export const ATTN_DECODE_SPLIT_MIN_WORK = 1 << 16;
 
 // Where query heads [0, nHeads) split into `threads` parts of about equal work: query head u reads
 // the n rows of KV head u / nGroup (plus a fixed cost), and part t ends at the first head whose
@@ -157,7 +157,7 @@ export const ATTN_DECODE_SPLIT_MIN_WORK = 1 << 15;
 export function headCuts(cuts: Int32Array, threads: number, blocks: readonly KVBlock[], nGroup: number): void {
   const nHeads = blocks.length * nGroup;
   let total = 0;
-  for (const b of blocks) total += (b.n + 1) * nGroup;
+  for (let h = 0; h < blocks.length; h++) total += (blocks[h].n + 1) * nGroup;
   cuts[0] = 0;
   let u = 0, sum = 0;
   for (let t = 1; t < threads; t++) {
@@ -184,7 +184,7 @@ export function splitAttnDecode(pool: ThreadPool, out: Tensor, q: Tensor, blocks
   if (cuts.length < pool.threads + 1) throw new RangeError(`splitAttnDecode: cuts holds ${cuts.length} entries, needs threads + 1 = ${pool.threads + 1}`);
   const name = DECODE_HEADS[o.type ?? "f32"];
   let rows = 0;
-  for (const b of blocks) rows += b.n;
+  for (let h = 0; h < blocks.length; h++) rows += blocks[h].n;
   const a = pool.argv, g = ATTN_DECODE_HEADS.at;
   a[g.q] = q.ptr; a[g.out] = out.ptr; a[g.heads] = o.table.ptr; a[g.scores] = o.scores.ptr; a[g.score_stride] = o.scoreStride;
   a[g.head_dim] = o.headDim; a[g.n_group] = o.nGroup; a[g.scale] = o.scale;
