@@ -58,7 +58,7 @@ export class Transformer {
   private pos: Tensor;     // (C) i32
   private scores: Tensor;  // (nKvHeads, nGroup, contextSize) KV head h's attention weights of the last
                            // decode step, (nGroup, n_h) rows n_h apart at h * nGroup * contextSize
-  private heads: Tensor;   // (nKvHeads, 3) i32: the decode kernel's table of each KV head's block
+  private headTable: Tensor; // (nKvHeads, 3) i32: the decode kernel's table of each KV head's block
   private rope: Tensor;    // (ropeRows, ropeDim/2, 2): positions 0 .. ropeRows-1
   private ropeRows: number; // contextSize, doubled when a position past it runs (context shift)
   readonly logits: Tensor; // (vocab)
@@ -95,7 +95,7 @@ export class Transformer {
     this.hb2 = rt.tensor("f32", [C, hiddenDim]);
     this.pos = rt.tensor("i32", [C]);
     this.scores = rt.tensor("f32", [nKvHeads, nHeads / nKvHeads, this.contextSize]);
-    this.heads = rt.tensor("i32", [nKvHeads, 3]);
+    this.headTable = rt.tensor("i32", [nKvHeads, 3]);
     this.ropeRows = this.contextSize;
     this.rope = this.buildRope(this.ropeRows);
     this.logits = rt.tensor("f32", [cfg.vocabSize]);
@@ -110,7 +110,7 @@ export class Transformer {
     this.ropeQ = { ...ropeBase, nHeads };
     this.ropeK = { ...ropeBase, nHeads: nKvHeads };
     const nGroup = nHeads / nKvHeads, scale = 1 / Math.sqrt(headDim);
-    this.dec = { headDim, nGroup, scale, scores: this.scores, scoreStride: this.contextSize, table: this.heads, type: "f32" };
+    this.dec = { headDim, nGroup, scale, scores: this.scores, scoreStride: this.contextSize, table: this.headTable, type: "f32" };
     this.pre = [];
     for (let h = 0; h < nKvHeads; h++) {
       const off = h * nGroup * headDim;
@@ -258,7 +258,7 @@ export class Transformer {
 
   dispose(): void {
     for (const t of this.attnScratch.slice(1)) t.dispose();
-    for (const t of [this.x, this.xb, this.xb2, this.q, this.k, this.v, this.att, this.hb, this.hb2, this.pos, this.scores, this.heads, this.rope, this.logits, this.last]) t.dispose();
+    for (const t of [this.x, this.xb, this.xb2, this.q, this.k, this.v, this.att, this.hb, this.hb2, this.pos, this.scores, this.headTable, this.rope, this.logits, this.last]) t.dispose();
     this.lin.dispose();
   }
 }
