@@ -147,7 +147,10 @@ export function splitAttnPrefill(pool: ThreadPool, out: Tensor, q: Tensor, k: Te
 const ATTN_DECODE_HEADS = splitTable(["q", "out", "heads", "scores", "score_stride", "u0", "u1", "head_dim", "n_group", "scale"], "u0", 1);
 
 // multiply-adds of one layer's decode attention (q . k over every query head's rows; the weighted
-// sum of V costs as much again) below which the hand-off to the pool costs more than it saves
+// sum of V costs as much again) below which the hand-off to the pool costs more than it saves.
+// bench/attention-decode-split.ts, 2 threads, 135M shape, a quiet moment: 32 rows (18,432) lose
+// (0.31x f32), 64 rows (36,864) gain (1.32x f32, 1.24x q8_0), 512 rows 1.63x / 1.24x; set a step
+// above the crossover, since a loaded machine makes every hand-off dearer.
 export const ATTN_DECODE_SPLIT_MIN_WORK = 1 << 16;
 
 // Where query heads [0, nHeads) split into `threads` parts of about equal work: query head u reads
