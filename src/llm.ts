@@ -45,7 +45,7 @@ export interface LoadProgress { stage: "read" | "weights" | "ready"; loaded: num
 export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;
   contextSize?: number;        // default: the model's context length
-  threads?: number | "auto";   // threads for the linear layers and prefill attention (default 1; "auto": 1 for models under
+  threads?: number | "auto";   // threads for the linear layers and attention (default 1; "auto": 1 for models under
                                // 1M parameters, where the hand-off costs more than it saves, else
                                // capabilities().threads); `llm.threads` says how many run
   build?: BuildName | "auto";  // kernel build (default: BUDGETKV_BUILD in the environment, else auto)

@@ -1,8 +1,12 @@
 // Worker threads over the shared kernel memory: the linear layers split by output rows give
-// the same tokens and logits as one thread, for f32 and quantized weights, prefill and decode.
+// the same tokens and logits as one thread, for f32 and quantized weights, prefill and decode;
+// so does decode attention split by query heads, with KV policies reading its weights.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { LLM } from "../src/llm.ts";
+import { ATTN_DECODE_SPLIT_MIN_WORK } from "../src/wasm/ops/parallel.ts";
+import { KV_TYPES } from "../src/kv/kv-type.ts";
+import type { KVOptions } from "../src/kv/options.ts";
 import { needFiles, sharedPath } from "./helpers/shared.ts";
 import { AUTO_MIN_PARAMS, MAX_AUTO_THREADS, autoThreads, capabilities, hardwareConcurrency } from "../src/capabilities.ts";
 
@@ -43,6 +47,48 @@ describe("threads: 2 equals 1", () => {
       assert.equal((await llm.complete("", { temperature: 0, maxTokens: 4 })).tokens.length, 4);
     } finally {
       llm.dispose();
+    }
+  });
+});
+
+describe("threads: decode attention split by query heads", () => {
+  // TinyStories-656K (8 query heads of 16 over 4 KV heads) past the rows where a layer's decode
+  // attention splits (ATTN_DECODE_SPLIT_MIN_WORK), its trained context of 512 stretched to reach
+  // them; policies that prune while decoding from what decode attention weighed: h2o (a window of
+  // queries, per KV head), nucleus per head (the last query's weights; heads keep different row
+  // counts, so n_h differs per head and from the position)
+  const model = "tinystories-656k-q8_0.gguf";
+  it("the same tokens, logits and kept rows as one thread, at every KV type and with policies that read the weights", { skip: needFiles(`models/${model}`) }, async () => {
+    const probe = await LLM.load(sharedPath("models", model), { threads: 1 });
+    const { nHeads, headDim } = probe.config;
+    probe.dispose();
+    // rows per KV head where a layer splits; the prompt twice that, so pruned caches stay above it
+    const need = Math.ceil(ATTN_DECODE_SPLIT_MIN_WORK / (nHeads * headDim));
+    const nPrompt = 2 * need + 16, nGen = 24;
+    const contextSize = nPrompt + nGen + 8;
+    const one = await LLM.load(sharedPath("models", model), { threads: 1, contextSize });
+    const two = await LLM.load(sharedPath("models", model), { threads: 2, contextSize });
+    try {
+      assert.equal(two.threads, 2, "this runtime could not start a worker thread");
+      const V = one.config.vocabSize;
+      const prompt = { tokens: Array.from({ length: nPrompt }, (_, i) => (i === 0 ? 1 : 3 + ((i * 7919) % (V - 3)))) };
+      const policies: KVOptions[] = [{}, { policy: "h2o", budget: need + 8, phase: "both", interval: 8 }, { policy: "nucleus", tolerance: 0.001, perHead: true, window: 8, phase: "both", interval: 8 }];
+      for (const type of KV_TYPES) for (const p of policies) {
+        const kv = { type, ...p }, what = JSON.stringify(kv);
+        const a = await one.complete(prompt, { temperature: 0, maxTokens: nGen, ignoreEos: true, kv });
+        const la = one.engine.model.logits.toFloat32Array();
+        const b = await two.complete(prompt, { temperature: 0, maxTokens: nGen, ignoreEos: true, kv });
+        const lb = two.engine.model.logits.toFloat32Array();
+        assert.deepEqual(b.tokens, a.tokens, what);
+        assert.deepEqual(lb, la, `logits differ between 1 and 2 threads: ${what}`);
+        assert.deepEqual(b.kv?.keptPerLayer, a.kv?.keptPerLayer, what);
+        if (p.policy) assert.ok(a.kv!.prunes > 1 && a.kv!.keptRatio < 1, `${what}: pruned while decoding (${a.kv!.prunes} prunes, kept ${a.kv!.keptRatio})`);
+        // every layer still splits after the last prune (mean rows per KV head x query heads x headDim)
+        assert.ok(Math.min(...a.kv!.keptPerLayer) >= need, `${what}: a layer keeps ${Math.min(...a.kv!.keptPerLayer)} rows, under the ${need} where it splits`);
+      }
+    } finally {
+      one.dispose();
+      two.dispose();
     }
   });
 });

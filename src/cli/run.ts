@@ -11,7 +11,7 @@ import { loadProgressBar } from "./progress.ts";
 export const MODEL_FLAGS: FlagSpec[] = [
   { names: ["-m", "--model"], key: "model", type: "string", help: `model file (GGUF, llama2.c .bin) or Hugging Face folder (default: the packaged ${DEFAULT_MODEL.name})` },
   { names: ["-c", "--ctx-size"], key: "ctx", type: "integer", option: "contextSize", help: "context size (default: the model's)" },
-  { names: ["-t", "--threads"], key: "threads", type: "integer", option: "threads", help: "threads for the linear layers and prefill attention (default 1)" },
+  { names: ["-t", "--threads"], key: "threads", type: "integer", option: "threads", help: "threads for the linear layers and attention (default 1)" },
   { names: ["--tokenizer"], key: "tokenizer", type: "string", help: "tokenizer.bin for llama2.c models (default: found beside the model)" },
   { names: ["--build"], key: "build", type: "string", help: "kernel build: auto, relaxed, simd, ts (default: BUDGETKV_BUILD, else auto)" },
 ];

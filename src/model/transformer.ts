@@ -12,10 +12,10 @@ import { add, addRows, addStrided } from "../wasm/ops/elementwise.ts";
 import { rmsnorm } from "../wasm/ops/norm.ts";
 import { rope, ropeTable } from "../wasm/ops/rope.ts";
 import { siluMul } from "../wasm/ops/activation.ts";
-import { attnDecode, attnPrefill, type AttnDecodeOptions, type AttnPrefillOptions } from "../wasm/ops/attention.ts";
+import { attnDecodeHeads, attnPrefill, type AttnDecodeHeadsOptions, type AttnPrefillOptions } from "../wasm/ops/attention.ts";
 import type { RopeOptions } from "../wasm/ops/rope.ts";
 import { Linear } from "./linear.ts";
-import { splitAttnPrefill } from "../wasm/ops/parallel.ts";
+import { splitAttnDecode, splitAttnPrefill } from "../wasm/ops/parallel.ts";
 import type { ThreadPool } from "../wasm/threads.ts";
 import { embedRows } from "./embed.ts";
 import { copyStrided } from "../wasm/ops/copy.ts";
@@ -56,7 +56,9 @@ export class Transformer {
   private hb: Tensor;      // (C, hiddenDim)
   private hb2: Tensor;     // (C, hiddenDim)
   private pos: Tensor;     // (C) i32
-  private scores: Tensor;  // (nGroup, contextSize) attention weights of the last decode step, per KV head
+  private scores: Tensor;  // (nKvHeads, nGroup, contextSize) KV head h's attention weights of the last
+                           // decode step, (nGroup, n_h) rows n_h apart at h * nGroup * contextSize
+  private headTable: Tensor; // (nKvHeads, 3) i32: the decode kernel's table of each KV head's block
   private rope: Tensor;    // (ropeRows, ropeDim/2, 2): positions 0 .. ropeRows-1
   private ropeRows: number; // contextSize, doubled when a position past it runs (context shift)
   readonly logits: Tensor; // (vocab)
@@ -64,12 +66,13 @@ export class Transformer {
   // op options built once and updated in place, so a token allocates nothing
   private ropeQ: RopeOptions;
   private ropeK: RopeOptions;
-  private dec: AttnDecodeOptions[];   // per KV head
-  private pre: AttnPrefillOptions[];  // per KV head
-  // with a pool: prefill attention splits its query rows over the threads
+  private dec: AttnDecodeHeadsOptions; // every KV head of a layer
+  private pre: AttnPrefillOptions[];   // per KV head
+  // with a pool: decode attention splits its query heads over the threads, prefill attention
+  // each KV head's query rows
   private readonly pool?: ThreadPool;
-  private attnScratch: Tensor[] = [];  // per thread (contextSize) scores; thread 0's is `scores`
-  private cuts: Int32Array;            // (threads + 1) row bounds of a split
+  private attnScratch: Tensor[] = [];  // per thread (contextSize) prefill scores; thread 0's is `scores`
+  private cuts: Int32Array;            // (threads + 1) row or head bounds of a split
 
   // NaN/Inf checks (finite.ts): "logits" (default) checks each step's logits, "layers" the
   // residual stream after every layer too, "off" nothing
@@ -91,7 +94,8 @@ export class Transformer {
     this.hb = rt.tensor("f32", [C, hiddenDim]);
     this.hb2 = rt.tensor("f32", [C, hiddenDim]);
     this.pos = rt.tensor("i32", [C]);
-    this.scores = rt.tensor("f32", [nHeads / nKvHeads, this.contextSize]);
+    this.scores = rt.tensor("f32", [nKvHeads, nHeads / nKvHeads, this.contextSize]);
+    this.headTable = rt.tensor("i32", [nKvHeads, 3]);
     this.ropeRows = this.contextSize;
     this.rope = this.buildRope(this.ropeRows);
     this.logits = rt.tensor("f32", [cfg.vocabSize]);
@@ -106,11 +110,10 @@ export class Transformer {
     this.ropeQ = { ...ropeBase, nHeads };
     this.ropeK = { ...ropeBase, nHeads: nKvHeads };
     const nGroup = nHeads / nKvHeads, scale = 1 / Math.sqrt(headDim);
-    this.dec = [];
+    this.dec = { headDim, nGroup, scale, scores: this.scores, scoreStride: this.contextSize, table: this.headTable, type: "f32" };
     this.pre = [];
     for (let h = 0; h < nKvHeads; h++) {
       const off = h * nGroup * headDim;
-      this.dec.push({ nKv: 0, headDim, nGroup, scale, qOffset: off, outOffset: off, scores: this.scores, type: "f32" });
       this.pre.push({ m: 1, nKv: 0, headDim, nGroup, qStride: qDim, scale, qOffset: off, outOffset: off, scores: this.scores, type: "f32" });
     }
   }
@@ -156,19 +159,24 @@ export class Transformer {
       // append k, v to the cache: every KV head's block grows by m rows
       kv.append(l, this.k, this.v, m, pos0);
 
-      // attention per KV head over its cached rows: att (m, nHeads*headDim); the window's rows
-      // add their softmax weights to the policy's accumulator as they go
+      // attention, query head u over the cached rows of KV head u / nGroup: att (m, nHeads*headDim);
+      // the window's rows add their softmax weights to the policy's accumulator
       const heads = kv.layers[l];
-      for (let h = 0; h < nKvHeads; h++) {
-        const b = heads[h];
-        if (m === 1) {
-          const d = this.dec[h];
-          d.nKv = b.n;
-          d.type = kv.type;
-          attnDecode(this.att, this.q, b.k, b.v, d);
-          if (win) addStrided(win.acc[l], h * nGroup * win.accStride, win.accStride, this.scores, 0, b.n, b.n, nGroup);
-        } else {
-          const p = this.pre[h];
+      if (m === 1) {
+        // decode: every KV head in one kernel call, or its query heads split over the pool;
+        // KV head h's weights stay in its own scores region, (nGroup, n_h) at h * nGroup * contextSize
+        this.dec.type = kv.type;
+        if (this.pool) splitAttnDecode(this.pool, this.att, this.q, heads, this.dec, this.cuts);
+        else attnDecodeHeads(this.att, this.q, heads, this.dec);
+        if (win) {
+          for (let h = 0; h < nKvHeads; h++) {
+            const n = heads[h].n;
+            addStrided(win.acc[l], h * nGroup * win.accStride, win.accStride, this.scores, h * nGroup * this.contextSize, n, n, nGroup);
+          }
+        }
+      } else {
+        for (let h = 0; h < nKvHeads; h++) {
+          const b = heads[h], p = this.pre[h];
           p.m = m;
           p.nKv = b.n;
           p.type = kv.type;
@@ -250,7 +258,7 @@ export class Transformer {
 
   dispose(): void {
     for (const t of this.attnScratch.slice(1)) t.dispose();
-    for (const t of [this.x, this.xb, this.xb2, this.q, this.k, this.v, this.att, this.hb, this.hb2, this.pos, this.scores, this.rope, this.logits, this.last]) t.dispose();
+    for (const t of [this.x, this.xb, this.xb2, this.q, this.k, this.v, this.att, this.hb, this.hb2, this.pos, this.scores, this.headTable, this.rope, this.logits, this.last]) t.dispose();
     this.lin.dispose();
   }
 }

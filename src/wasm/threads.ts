@@ -27,6 +27,7 @@ const run = (f, a, n) => {
     case 6: return f(a[0], a[1], a[2], a[3], a[4], a[5]);
     case 8: return f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
     case 9: return f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]);
+    case 10: return f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
     case 16: return f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]);
     default: return f(...Array.prototype.slice.call(a, 0, n));
   }
@@ -58,6 +59,7 @@ function call(f: Kernel, a: number[], n: number): void {
     case 6: f(a[0], a[1], a[2], a[3], a[4], a[5]); return;
     case 8: f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]); return;
     case 9: f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]); return;
+    case 10: f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]); return;
     case 16: f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]); return;
     default: f(...a.slice(0, n));
   }

@@ -9,7 +9,7 @@ import type { Tensor } from "../tensor.ts";
 import * as ref from "../../ref/attention.ts";
 import * as refkv from "../../ref/kvrows.ts";
 import { KV_TYPES, type KVType, kvRowBytes } from "../../kv/kv-type.ts";
-import { expectDtype, f32At, intAtLeast, u8At } from "./check.ts";
+import { expectDtype, f32At, i32At, intAtLeast, u8At } from "./check.ts";
 
 type Decode = (q: number, k: number, v: number, out: number, scores: number,
                n_kv: number, head_dim: number, n_group: number, scale: number) => void;
@@ -17,7 +17,24 @@ type Prefill = (q: number, k: number, v: number, out: number, scores: number, m:
                 head_dim: number, n_group: number, q_stride: number, scale: number, i0: number, i1: number,
                 acc: number, acc_from: number, acc_stride: number) => void;
 
-export type AttentionKernels = { [K in `attn_decode_${KVType}`]: Decode } & { [K in `attn_prefill_${KVType}`]: Prefill };
+type DecodeHeads = (q: number, out: number, heads: number, scores: number, score_stride: number,
+                    u0: number, u1: number, head_dim: number, n_group: number, scale: number) => void;
+
+export type AttentionKernels = { [K in `attn_decode_${KVType}`]: Decode } & { [K in `attn_prefill_${KVType}`]: Prefill } &
+  { [K in `attn_decode_heads_${KVType}`]: DecodeHeads };
+
+// attn_decode_heads_<t> (assembly/attnheads.ts) over the fallback's attn_decode_<t>: the same loop
+// over the query groups that query heads [u0, u1) touch
+function decodeHeads(h: Heap, decode: Decode): DecodeHeads {
+  return (q, out, heads, scores, score_stride, u0, u1, head_dim, n_group, scale) => {
+    for (let u = u0; u < u1;) {
+      const kh = Math.floor(u / n_group), first = kh * n_group, g0 = u - first, g1 = Math.min(n_group, u1 - first);
+      const e = i32At(h, heads + kh * 12), n = e[2], o = u * head_dim * 4;
+      decode(q + o, e[0] >>> 0, e[1] >>> 0, out + o, scores + (first * score_stride + g0 * n) * 4, n, head_dim, g1 - g0, scale);
+      u = first + g1;
+    }
+  };
+}
 
 export function attentionFallback(h: Heap): AttentionKernels {
   const f32: Partial<AttentionKernels> = {
@@ -34,12 +51,14 @@ export function attentionFallback(h: Heap): AttentionKernels {
       refkv.attn_prefill_kv(t, f32At(h, q), u8At(h, k), u8At(h, v), f32At(h, out), f32At(h, scores),
         m, n_kv, head_dim, n_group, q_stride, scale, i0, i1, acc ? f32At(h, acc) : undefined, acc_from, acc_stride);
   }
+  for (const t of KV_TYPES) f32[`attn_decode_heads_${t}`] = decodeHeads(h, f32[`attn_decode_${t}`]!);
   return f32 as AttentionKernels;
 }
 
 // kernel names by KV type, so the per-token path builds no strings
 const DECODE = { f32: "attn_decode_f32", f16: "attn_decode_f16", q8_0: "attn_decode_q8_0" } as const;
 const PREFILL = { f32: "attn_prefill_f32", f16: "attn_prefill_f16", q8_0: "attn_prefill_q8_0" } as const;
+export const DECODE_HEADS = { f32: "attn_decode_heads_f32", f16: "attn_decode_heads_f16", q8_0: "attn_decode_heads_q8_0" } as const;
 
 // Checks that the K or V block `t` holds `count` rows of KV type `type` from value `off` on and
 // returns the byte address of value off (row 0 when count is 0). No allocation: per-token path.
@@ -149,4 +168,49 @@ export function attnPrefill(out: Tensor, q: Tensor, k: Tensor, v: Tensor, o: Att
     pa = f32Span(op, "acc", o.acc, o.accOffset ?? 0, (o.nGroup - 1) * accStride + o.nKv);
   }
   out.rt.k[PREFILL[t]](pq, pk, pv, po, ps, o.m, o.nKv, o.headDim, o.nGroup, o.qStride, o.scale, i0, i1, pa, accFrom, accStride);
+}
+
+// One KV head's cache block as decode reads it: the first n rows of k and v (a KVStore head is one).
+export interface KVBlock { k: Tensor; v: Tensor; n: number }
+
+export interface AttnDecodeHeadsOptions {
+  headDim: number;
+  nGroup: number;       // query heads per KV head
+  scale: number;        // usually 1 / sqrt(headDim)
+  scores: Tensor;       // (nKvHeads, nGroup, scoreStride) f32: KV head h's softmax weights, (nGroup, n_h)
+                        // rows n_h apart, at h * nGroup * scoreStride on return
+  scoreStride: number;  // >= every block's n (the context size)
+  table: Tensor;        // i32 (>= nKvHeads * 3) scratch: filled with each block's K and V address and n
+  type?: KVType;        // K and V rows (default f32)
+}
+
+// Checks attnDecodeHeads' arguments and fills o.table (no allocation: per-token path); returns the
+// number of query heads, blocks.length * nGroup.
+export function decodeHeadsTable(op: string, out: Tensor, q: Tensor, blocks: readonly KVBlock[], o: AttnDecodeHeadsOptions): number {
+  intAtLeast(op, "headDim", o.headDim, 1);
+  intAtLeast(op, "nGroup", o.nGroup, 1);
+  intAtLeast(op, "scoreStride", o.scoreStride, 0);
+  const nKvHeads = blocks.length, nHeads = nKvHeads * o.nGroup, t = o.type ?? "f32";
+  f32Span(op, "q", q, 0, nHeads * o.headDim);
+  f32Span(op, "out", out, 0, nHeads * o.headDim);
+  f32Span(op, "scores", o.scores, 0, nHeads * o.scoreStride);
+  expectDtype(op, "table", o.table, "i32");
+  if (o.table.size < nKvHeads * 3) throw new RangeError(`${op}: table holds ${o.table.size} entries, needs 3 per KV head = ${nKvHeads * 3}`);
+  const tab = o.table.i32();
+  for (let h = 0; h < nKvHeads; h++) {
+    const b = blocks[h];
+    intAtLeast(op, "n", b.n, 0);
+    if (b.n > o.scoreStride) throw new RangeError(`${op}: KV head ${h} holds ${b.n} rows, more than scoreStride ${o.scoreStride}`);
+    tab[h * 3] = kvSpan(op, "k", b.k, t, o.headDim, 0, b.n);
+    tab[h * 3 + 1] = kvSpan(op, "v", b.v, t, o.headDim, 0, b.n);
+    tab[h * 3 + 2] = b.n;
+  }
+  return nHeads;
+}
+
+// out (nHeads, headDim) = decode attention of q (nHeads, headDim), query head u over blocks[u / nGroup]:
+// one attnDecode per KV head in one kernel call; the weights land in o.scores per KV head
+export function attnDecodeHeads(out: Tensor, q: Tensor, blocks: readonly KVBlock[], o: AttnDecodeHeadsOptions): void {
+  const nHeads = decodeHeadsTable("attnDecodeHeads", out, q, blocks, o);
+  out.rt.k[DECODE_HEADS[o.type ?? "f32"]](q.ptr, out.ptr, o.table.ptr, o.scores.ptr, o.scoreStride, 0, nHeads, o.headDim, o.nGroup, o.scale);
 }

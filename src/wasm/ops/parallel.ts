@@ -1,11 +1,12 @@
-// Linear layers split across worker threads by output rows, and prefill attention by query rows.
+// Linear layers split across worker threads by output rows, prefill attention by query rows and
+// decode attention by query heads.
 // The single-thread wrappers check the arguments (called on an empty range), then the pool runs
 // the row ranges.
 import type { Tensor } from "../tensor.ts";
 import type { ThreadPool } from "../threads.ts";
 import type { Kernels } from "../kernels.ts";
 import { gemm, gemv } from "./matmul.ts";
-import { attnPrefill, kvSpan, type AttnPrefillOptions } from "./attention.ts";
+import { DECODE_HEADS, attnPrefill, decodeHeadsTable, kvSpan, type AttnDecodeHeadsOptions, type AttnPrefillOptions, type KVBlock } from "./attention.ts";
 import { INT_DOT_GEMV, QGEMM_PANEL, gemmQ, gemvQ, gemvQInt, intDotAct, quantizeRows, type IntDotDType, type QKernelDType } from "./qmatmul.ts";
 
 // kernels a pool must be able to run for splitLinear
@@ -92,9 +93,9 @@ export function splitLinear(pool: ThreadPool, y: Tensor, W: Tensor, x: Tensor, m
 // each thread's (n_kv) buffer of its own (the only scratch: the query stays f32 for every KV type)
 const ATTN_PREFILL = splitTable(["q", "k", "v", "out", "scores", "m", "n_kv", "head_dim", "n_group", "q_stride", "scale", "i0", "i1", "acc", "acc_from", "acc_stride"], "i0", 1, "scores");
 
-// kernels a pool must be able to run for splitLinear and splitAttnPrefill
+// kernels a pool must be able to run for splitLinear, splitAttnPrefill and splitAttnDecode
 const ATTN_PREFILL_NAME = { f32: "attn_prefill_f32", f16: "attn_prefill_f16", q8_0: "attn_prefill_q8_0" } as const;
-export const POOL_KERNELS: (keyof Kernels)[] = [...LINEAR_KERNELS, ...Object.values(ATTN_PREFILL_NAME)];
+export const POOL_KERNELS: (keyof Kernels)[] = [...LINEAR_KERNELS, ...Object.values(ATTN_PREFILL_NAME), ...Object.values(DECODE_HEADS)];
 
 // multiply-adds of one KV head's prefill below which the hand-off to the pool (tens of
 // microseconds) costs more than it saves
@@ -139,4 +140,62 @@ export function splitAttnPrefill(pool: ThreadPool, out: Tensor, q: Tensor, k: Te
   a[g.acc] = 0; a[g.acc_from] = 0; a[g.acc_stride] = 0;
   causalCuts(cuts, pool.threads, m, o.nKv);
   pool.split(ATTN_PREFILL_NAME[type], ATTN_PREFILL.nargs, ATTN_PREFILL.rangeAt, m, 1, ATTN_PREFILL.scratchAt, scratch, cuts);
+}
+
+// attn_decode_heads_<t>(q, out, heads, scores, score_stride, u0, u1, head_dim, n_group, scale),
+// t = f32, f16, q8_0: query heads [u0, u1) of one layer (assembly/attnheads.ts); every query head
+// writes its own scores row, so the parts need no scratch of their own
+const ATTN_DECODE_HEADS = splitTable(["q", "out", "heads", "scores", "score_stride", "u0", "u1", "head_dim", "n_group", "scale"], "u0", 1);
+
+// multiply-adds of one layer's decode attention (q . k over every query head's rows; the weighted
+// sum of V costs as much again) below which the hand-off to the pool costs more than it saves.
+// bench/attention-decode-split.ts, 2 threads, 135M shape, a quiet moment: 32 rows (18,432) lose
+// (0.31x f32), 64 rows (36,864) gain (1.32x f32, 1.24x q8_0), 512 rows 1.63x / 1.24x; set a step
+// above the crossover, since a loaded machine makes every hand-off dearer.
+export const ATTN_DECODE_SPLIT_MIN_WORK = 1 << 16;
+
+// Where query heads [0, nHeads) split into `threads` parts of about equal work: query head u reads
+// the n rows of KV head u / nGroup (plus a fixed cost), and part t ends at the first head whose
+// middle passes (t + 1) / threads of the total. A part may start or end inside a group; with equal
+// blocks and threads dividing the KV heads, parts are whole groups. cuts: (threads + 1) bounds.
+export function headCuts(cuts: Int32Array, threads: number, blocks: readonly KVBlock[], nGroup: number): void {
+  const nHeads = blocks.length * nGroup;
+  let total = 0;
+  for (let h = 0; h < blocks.length; h++) total += (blocks[h].n + 1) * nGroup;
+  cuts[0] = 0;
+  let u = 0, sum = 0;
+  for (let t = 1; t < threads; t++) {
+    const target = (total * t) / threads;
+    while (u < nHeads) {
+      const c = blocks[Math.floor(u / nGroup)].n + 1;
+      if (sum + c / 2 >= target) break;
+      sum += c;
+      u++;
+    }
+    cuts[t] = u;
+  }
+  cuts[threads] = nHeads;
+}
+
+// attnDecodeHeads (every query head of a layer over its KV head's block) with the query heads
+// split over the pool in parts of equal work (headCuts); one thread when the layer's work is under
+// ATTN_DECODE_SPLIT_MIN_WORK. Each head runs the same kernel as on one thread, so the result and
+// the weights in o.scores have the same bits. cuts: a (threads + 1) buffer; minWork: the split's
+// threshold (tests pass 0 to split any layer). Allocates nothing.
+export function splitAttnDecode(pool: ThreadPool, out: Tensor, q: Tensor, blocks: readonly KVBlock[], o: AttnDecodeHeadsOptions, cuts: Int32Array,
+                                minWork = ATTN_DECODE_SPLIT_MIN_WORK): void {
+  const nHeads = decodeHeadsTable("splitAttnDecode", out, q, blocks, o);
+  if (cuts.length < pool.threads + 1) throw new RangeError(`splitAttnDecode: cuts holds ${cuts.length} entries, needs threads + 1 = ${pool.threads + 1}`);
+  const name = DECODE_HEADS[o.type ?? "f32"];
+  let rows = 0;
+  for (let h = 0; h < blocks.length; h++) rows += blocks[h].n;
+  const a = pool.argv, g = ATTN_DECODE_HEADS.at;
+  a[g.q] = q.ptr; a[g.out] = out.ptr; a[g.heads] = o.table.ptr; a[g.scores] = o.scores.ptr; a[g.score_stride] = o.scoreStride;
+  a[g.head_dim] = o.headDim; a[g.n_group] = o.nGroup; a[g.scale] = o.scale;
+  if (rows * o.nGroup * o.headDim < minWork || nHeads < 2) {
+    out.rt.k[name](q.ptr, out.ptr, o.table.ptr, o.scores.ptr, o.scoreStride, 0, nHeads, o.headDim, o.nGroup, o.scale);
+    return;
+  }
+  headCuts(cuts, pool.threads, blocks, o.nGroup);
+  pool.split(name, ATTN_DECODE_HEADS.nargs, ATTN_DECODE_HEADS.rangeAt, nHeads, 1, -1, undefined, cuts);
 }
