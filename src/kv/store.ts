@@ -177,13 +177,14 @@ export class KVStore {
     return m;
   }
 
-  // A head's key or value rows as f32 (n, headDim): a view of the block for f32 (valid until the
-  // next append or prune), else a new array of the rows as stored (what attention reads; Q8_0 keys
-  // with their mean added back), for the policies that score keys or values; allocates for f16 and
-  // Q8_0, at prune time only.
+  // A head's key or value rows as f32 (n, headDim), a new array of the rows as stored (what
+  // attention reads; Q8_0 keys with their mean added back), for the policies that score keys or
+  // values; allocates, at prune time only. A copy for f32 too: a view of WASM memory would be
+  // detached when a later allocation grows an unshared memory (one-thread loads, pages without
+  // cross-origin isolation), as CriticalKV's projection does right after reading the values.
   rowsF32(layer: number, head: number, which: "k" | "v"): Float32Array {
     const b = this.layers[layer][head], hd = this.headDim;
-    if (this.type === "f32") return b[which].f32().subarray(0, b.n * hd);
+    if (this.type === "f32") return b[which].f32().slice(0, b.n * hd);
     const t = this.rt.tensor("f32", [Math.max(1, b.n), hd]);
     try {
       readKVRows(t, b[which], this.type, hd, b.n);
