@@ -106,18 +106,10 @@ export function gemv_f32(W: usize, x: usize, y: usize, n_in: i32, r0: i32, r1: i
 // loop body first, so accumulators + loads (+ 1 temporary for the unfused multiply-add) must
 // fit in 15. Relaxed (fused): 3x3 tile = 9 + 6 = 15. Plain SIMD: 2x4 tile = 8 + 6 + 1 = 15
 // (3x3 there spills one accumulator to the stack and runs at ~60 %).
-//
-// Packed W panels: before its register tiles run, a block's W rows are copied, NR rows at a
-// time, into the scratch S as [k / 4][NR][4] (a tile's rows side by side, 4 floats each), so a
-// tile's loop walks one W pointer instead of NR (fewer pointer increments per multiply-add; the
-// copy is read m / MR times). Measured side by side in one process (m = 510, 576x1536, 1536x576,
-// 576x576; loaded machine, ratios): 1.25-1.46x (simd), 1.22-1.29x (relaxed). Packing X too gained
-// no more. Each output's summation order is unchanged, so results keep their bits.
 const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 3 : 2; // X rows per register tile
 const NR: i32 = ASC_FEATURE_RELAXED_SIMD ? 3 : 4; // W rows per register tile
 const KC = 4096; // n_in block (partial sums go through Y); an X tile of 3 x KC stays in L2
 const NC = 32;   // W rows per block: NC x min(KC, n_in) floats, <= 512 KB, stay in L2
-// gemm_f32's scratch S holds NC x min(KC, n_in) floats (src/wasm/ops/matmul.ts gemmPackFloats)
 
 // @ts-ignore: decorator
 @inline function put(p: usize, v: f32, first: bool): void {
@@ -128,10 +120,8 @@ const NC = 32;   // W rows per block: NC x min(KC, n_in) floats, <= 512 KB, stay
 // mr, nr <= 4 compile-time constants at every call site (the unused accumulators fold away).
 // Every output has one accumulator walked in steps of 4, then hsum, then the scalar tail:
 // the same order whatever tile computes it, so results do not depend on m or [n0, n1).
-// packed (compile-time): the vector part reads W from its panel wp ([k / 4][nr][4], from k0)
-// instead of the rows at w; the scalar tail reads the rows either way.
 // @ts-ignore: decorator
-@inline function tile(x: usize, w: usize, rs: usize, y: usize, ys: usize, k0: i32, k1: i32, first: bool, mr: i32, nr: i32, packed: bool, wp: usize): void {
+@inline function tile(x: usize, w: usize, rs: usize, y: usize, ys: usize, k0: i32, k1: i32, first: bool, mr: i32, nr: i32): void {
   let c00 = f32x4.splat(0), c01 = c00, c02 = c00, c03 = c00;
   let c10 = c00, c11 = c00, c12 = c00, c13 = c00;
   let c20 = c00, c21 = c00, c22 = c00, c23 = c00;
@@ -142,43 +132,37 @@ const NC = 32;   // W rows per block: NC x min(KC, n_in) floats, <= 512 KB, stay
   const n = k1 - k0;
   const end = xb + (<usize>(n & ~3) << 2);
   let a0 = c00, a1 = c00, a2 = c00, a3 = c00, b = c00;
-  let pw = wp;
   for (; x0 < end; ) {
     a0 = v128.load(x0); x0 += 16;
     if (mr > 1) { a1 = v128.load(x1); x1 += 16; }
     if (mr > 2) { a2 = v128.load(x2); x2 += 16; }
     if (mr > 3) { a3 = v128.load(x3); x3 += 16; }
-    if (packed) b = v128.load(pw);
-    else { b = v128.load(w0); w0 += 16; }
+    b = v128.load(w0); w0 += 16;
     c00 = fmadd(a0, b, c00);
     if (mr > 1) c10 = fmadd(a1, b, c10);
     if (mr > 2) c20 = fmadd(a2, b, c20);
     if (mr > 3) c30 = fmadd(a3, b, c30);
     if (nr > 1) {
-      if (packed) b = v128.load(pw, 16);
-      else { b = v128.load(w1); w1 += 16; }
+      b = v128.load(w1); w1 += 16;
       c01 = fmadd(a0, b, c01);
       if (mr > 1) c11 = fmadd(a1, b, c11);
       if (mr > 2) c21 = fmadd(a2, b, c21);
       if (mr > 3) c31 = fmadd(a3, b, c31);
     }
     if (nr > 2) {
-      if (packed) b = v128.load(pw, 32);
-      else { b = v128.load(w2); w2 += 16; }
+      b = v128.load(w2); w2 += 16;
       c02 = fmadd(a0, b, c02);
       if (mr > 1) c12 = fmadd(a1, b, c12);
       if (mr > 2) c22 = fmadd(a2, b, c22);
       if (mr > 3) c32 = fmadd(a3, b, c32);
     }
     if (nr > 3) {
-      if (packed) b = v128.load(pw, 48);
-      else { b = v128.load(w3); w3 += 16; }
+      b = v128.load(w3); w3 += 16;
       c03 = fmadd(a0, b, c03);
       if (mr > 1) c13 = fmadd(a1, b, c13);
       if (mr > 2) c23 = fmadd(a2, b, c23);
       if (mr > 3) c33 = fmadd(a3, b, c33);
     }
-    if (packed) pw += nr * 16;
   }
   const kt = n & ~3;
   tileOut(xb, wb, y, c00, kt, n, first);
@@ -217,50 +201,35 @@ const NC = 32;   // W rows per block: NC x min(KC, n_in) floats, <= 512 KB, stay
 // a tile of mr <= MR rows and nr <= NR columns, dispatched to its constant-size instance
 function tileAny(x: usize, w: usize, rs: usize, y: usize, ys: usize, k0: i32, k1: i32, first: bool, mr: i32, nr: i32): void {
   switch (mr * 8 + nr) {
-    case 8 + 1: tile(x, w, rs, y, ys, k0, k1, first, 1, 1, false, 0); break;
-    case 8 + 2: tile(x, w, rs, y, ys, k0, k1, first, 1, 2, false, 0); break;
-    case 8 + 3: tile(x, w, rs, y, ys, k0, k1, first, 1, 3, false, 0); break;
-    case 8 + 4: tile(x, w, rs, y, ys, k0, k1, first, 1, 4, false, 0); break;
-    case 16 + 1: tile(x, w, rs, y, ys, k0, k1, first, 2, 1, false, 0); break;
-    case 16 + 2: tile(x, w, rs, y, ys, k0, k1, first, 2, 2, false, 0); break;
-    case 16 + 3: tile(x, w, rs, y, ys, k0, k1, first, 2, 3, false, 0); break;
-    case 16 + 4: tile(x, w, rs, y, ys, k0, k1, first, 2, 4, false, 0); break;
-    case 24 + 1: tile(x, w, rs, y, ys, k0, k1, first, 3, 1, false, 0); break;
-    case 24 + 2: tile(x, w, rs, y, ys, k0, k1, first, 3, 2, false, 0); break;
-    case 24 + 3: tile(x, w, rs, y, ys, k0, k1, first, 3, 3, false, 0); break;
-    case 24 + 4: tile(x, w, rs, y, ys, k0, k1, first, 3, 4, false, 0); break;
-    case 32 + 1: tile(x, w, rs, y, ys, k0, k1, first, 4, 1, false, 0); break;
-    case 32 + 2: tile(x, w, rs, y, ys, k0, k1, first, 4, 2, false, 0); break;
-    case 32 + 3: tile(x, w, rs, y, ys, k0, k1, first, 4, 3, false, 0); break;
-    default: tile(x, w, rs, y, ys, k0, k1, first, 4, 4, false, 0);
+    case 8 + 1: tile(x, w, rs, y, ys, k0, k1, first, 1, 1); break;
+    case 8 + 2: tile(x, w, rs, y, ys, k0, k1, first, 1, 2); break;
+    case 8 + 3: tile(x, w, rs, y, ys, k0, k1, first, 1, 3); break;
+    case 8 + 4: tile(x, w, rs, y, ys, k0, k1, first, 1, 4); break;
+    case 16 + 1: tile(x, w, rs, y, ys, k0, k1, first, 2, 1); break;
+    case 16 + 2: tile(x, w, rs, y, ys, k0, k1, first, 2, 2); break;
+    case 16 + 3: tile(x, w, rs, y, ys, k0, k1, first, 2, 3); break;
+    case 16 + 4: tile(x, w, rs, y, ys, k0, k1, first, 2, 4); break;
+    case 24 + 1: tile(x, w, rs, y, ys, k0, k1, first, 3, 1); break;
+    case 24 + 2: tile(x, w, rs, y, ys, k0, k1, first, 3, 2); break;
+    case 24 + 3: tile(x, w, rs, y, ys, k0, k1, first, 3, 3); break;
+    case 24 + 4: tile(x, w, rs, y, ys, k0, k1, first, 3, 4); break;
+    case 32 + 1: tile(x, w, rs, y, ys, k0, k1, first, 4, 1); break;
+    case 32 + 2: tile(x, w, rs, y, ys, k0, k1, first, 4, 2); break;
+    case 32 + 3: tile(x, w, rs, y, ys, k0, k1, first, 4, 3); break;
+    default: tile(x, w, rs, y, ys, k0, k1, first, 4, 4);
   }
 }
 
-// the full MR x NR tile on a packed W panel, its own function so the hot loop is compiled on its own
-function tileFull(x: usize, w: usize, rs: usize, y: usize, ys: usize, k0: i32, k1: i32, first: bool, wp: usize): void {
-  tile(x, w, rs, y, ys, k0, k1, first, MR, NR, true, wp);
-}
-
-// W rows [j, j + NR * np) at k in [k0, k0 + kt) (kt a multiple of 4) -> S as np panels of
-// [kt / 4][NR][4], panel p at S + p * NR * kt floats
-function packPanels(W: usize, rs: usize, S: usize, j: i32, np: i32, k0: i32, kt: i32): void {
-  let d = S;
-  for (let p = 0; p < np; p++) {
-    const w = W + <usize>(j + p * NR) * rs + (<usize>k0 << 2);
-    for (let k = 0; k < kt; k += 4) {
-      const o = <usize>k << 2;
-      for (let r = 0; r < NR; r++) { v128.store(d, v128.load(w + <usize>r * rs + o)); d += 16; }
-    }
-  }
+// the full MR x NR tile, its own function so the hot loop is compiled on its own
+function tileFull(x: usize, w: usize, rs: usize, y: usize, ys: usize, k0: i32, k1: i32, first: bool): void {
+  tile(x, w, rs, y, ys, k0, k1, first, MR, NR);
 }
 
 // gemm_f32: Y[i, j] = sum_k X[i, k] * W[j, k] for i in [0, m), j in [n0, n1)
-//   X (m, n_in) row-major, W (n_out, n_in) row-major, Y (m, n_out) row-major,
-//   S scratch of NC * min(KC, n_in) floats (16-byte aligned), overwritten
-// Blocks: n_in in KC steps (partial sums added into Y), W rows in NC steps; inside a block, the
-// whole NR-row groups are packed into S, then MR x NR register tiles of X rows x W rows run on
-// them (the block's last columns and the last m mod MR rows on the rows themselves).
-export function gemm_f32(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void {
+//   X (m, n_in) row-major, W (n_out, n_in) row-major, Y (m, n_out) row-major
+// Blocks: n_in in KC steps (partial sums added into Y), W rows in NC steps; inside a block,
+// MR x NR register tiles of X rows x W rows.
+export function gemm_f32(X: usize, W: usize, Y: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void {
   const rs = <usize>n_in << 2, ys = <usize>n_out << 2;
   if (n_in == 0) {
     for (let i = 0; i < m; i++) for (let j = n0; j < n1; j++) store<f32>(Y + <usize>i * ys + (<usize>j << 2), 0);
@@ -269,19 +238,13 @@ export function gemm_f32(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i
   for (let k0 = 0; k0 < n_in; k0 += KC) {
     const k1 = min(k0 + KC, n_in);
     const first = k0 == 0;
-    const kt = (k1 - k0) & ~3, panel = <usize>NR * (<usize>kt << 2);
     for (let jb = n0; jb < n1; jb += NC) {
       const je = min(jb + NC, n1);
-      const np = m >= MR ? (je - jb) / NR : 0, jp = jb + np * NR; // packed columns [jb, jp)
-      packPanels(W, rs, S, jb, np, k0, kt);
       for (let i = 0; i < m; i += MR) {
         const mr = min(MR, m - i);
         const x = X + <usize>i * rs, y = Y + <usize>i * ys;
         let j = jb;
-        if (mr == MR) for (let wp = S; j < jp; j += NR) {
-          tileFull(x, W + <usize>j * rs, rs, y + (<usize>j << 2), ys, k0, k1, first, wp);
-          wp += panel;
-        }
+        if (mr == MR) for (; j + NR <= je; j += NR) tileFull(x, W + <usize>j * rs, rs, y + (<usize>j << 2), ys, k0, k1, first);
         for (; j < je; j += NR) tileAny(x, W + <usize>j * rs, rs, y + (<usize>j << 2), ys, k0, k1, first, mr, min(NR, je - j));
       }
     }

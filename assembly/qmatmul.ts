@@ -5,9 +5,8 @@
 //   gemv_<t>(W, x, y, n_in, r0, r1)          y[r] = dot(deq(W[r]), x)      x (n_in), y (n_out); r in [r0, r1)
 //   gemm_<t>(X, W, Y, S, m, n_in, n_out, n0, n1)
 //                                            Y[i, c] = dot(X[i], deq(W[c])) X (m, n_in), Y (m, n_out); c in [n0, n1)
-//       S: caller's f32 scratch of GEMM_PANEL * n_in floats plus the f32 gemm's scratch (matmul.ts);
-//       a panel of GEMM_PANEL W rows is decoded into it once and multiplied by all m rows of X
-//       with the f32 gemm.
+//       S: caller's f32 scratch of GEMM_PANEL * n_in floats; a panel of GEMM_PANEL W rows is
+//       decoded into it once and multiplied by all m rows of X with the f32 gemm (matmul.ts).
 //   dequant_rows_<t>(W, dst, n_in, r0, r1)   dst[r - r0] = deq(W[r])       dst (r1 - r0, n_in); r in [r0, r1)
 //       bit-exact with ggml's dequantize_row_* (products rounded before the min is subtracted).
 // With integer activations (the activation row quantized once per matmul by qact.ts, as
@@ -413,14 +412,13 @@ const Q8_STREAMS: i32 = 4;
 
 // ---------------------------------------------------------------- gemm on a decoded panel
 
-// Y[i, c + k] = dot(X[i], S[k]) for i < m, k < p: S holds p decoded W rows (p <= GEMM_PANEL),
-// then the f32 gemm's own scratch. The f32 gemm's register tiles do the work: it addresses W
-// row j at W + j * n_in floats, so passing S - c rows makes panel row k stand for W row c + k
-// (wasm32 addresses wrap, and only rows c .. c + p - 1 are read).
+// Y[i, c + k] = dot(X[i], S[k]) for i < m, k < p: S holds p decoded W rows (p <= GEMM_PANEL).
+// The f32 gemm's register tiles do the work: it addresses W row j at W + j * n_in floats, so
+// passing S - c rows makes panel row k stand for W row c + k (wasm32 addresses wrap, and only
+// rows c .. c + p - 1 are read).
 // @ts-ignore: decorator
 @inline function gemm_panel(X: usize, S: usize, Y: usize, m: i32, n_in: i32, n_out: i32, c: i32, p: i32): void {
-  const rb = <usize>n_in << 2;
-  gemm_f32(X, S - <usize>c * rb, Y, S + <usize>GEMM_PANEL * rb, m, n_in, n_out, c, c + p);
+  gemm_f32(X, S - <usize>c * (<usize>n_in << 2), Y, m, n_in, n_out, c, c + p);
 }
 
 // ---------------------------------------------------------------- the three kernels, once

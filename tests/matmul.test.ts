@@ -4,7 +4,7 @@ import { Rng } from "./helpers/rand.ts";
 import { assertClose } from "./helpers/close.ts";
 import { WASM_BUILDS, runtimeFor, skipReason } from "./helpers/runtimes.ts";
 import * as ref from "../src/ref/matmul.ts";
-import { gemm, gemmPackFloats, gemv } from "../src/wasm/ops/matmul.ts";
+import { gemm, gemv } from "../src/wasm/ops/matmul.ts";
 
 // Tolerance: the kernels sum in f32 in another order than the f64 reference. Each product
 // passes through at most L = n_in/4 + 16 roundings (n_in/4 per vector lane, then the
@@ -54,7 +54,6 @@ for (const build of WASM_BUILDS) {
 
     it("gemm_f32 matches the reference on 220 random shapes, row counts and column ranges", async () => {
       const rt = await runtimeFor(build);
-      const S = rt.zeros([gemmPackFloats(12289)]); // gemm's packing scratch, the largest n_in here
       const rng = new Rng(12);
       for (let t = 0; t < 220; t++) {
         // n_out up to 150 crosses the kernel's W-row blocks (32 rows)
@@ -65,31 +64,28 @@ for (const build of WASM_BUILDS) {
         const X = rt.fromArray(xv, [rows, n_in]), W = rt.fromArray(w, [n_out, n_in]), Y = rt.fromArray(y0, [rows, n_out]);
         const want = y0.slice();
         ref.gemm_f32(xv, w, want, m, n_in, n_out, n0, n1);
-        gemm(Y, X, W, S, m, n0, n1);
+        gemm(Y, X, W, m, n0, n1);
         assertWithin(Y.f32(), want, (e) => {
           const i = Math.floor(e / n_out), j = e % n_out;
           return i >= m || j < n0 || j >= n1 ? 0 : dotBound(xv, i * n_in, w, j * n_in, n_in);
         }, `gemm m=${m}/${rows} ${n_out}x${n_in} cols [${n0}, ${n1})`);
         X.dispose(); W.dispose(); Y.dispose();
       }
-      S.dispose();
     });
 
     it("gemm_f32 sums across n_in blocks (n_in > 4096, partial sums through Y)", async () => {
       const rt = await runtimeFor(build);
-      const S = rt.zeros([gemmPackFloats(12289)]); // gemm's packing scratch, the largest n_in here
       const rng = new Rng(15);
       for (const [m, n_out, n_in] of [[4, 5, 4097], [5, 7, 8203], [1, 3, 12289]]) {
         const xv = rng.array(m * n_in), w = rng.array(n_out * n_in);
         const X = rt.fromArray(xv, [m, n_in]), W = rt.fromArray(w, [n_out, n_in]), Y = rt.zeros([m, n_out]);
         const want = new Float32Array(m * n_out);
         ref.gemm_f32(xv, w, want, m, n_in, n_out, 0, n_out);
-        gemm(Y, X, W, S);
+        gemm(Y, X, W);
         assertWithin(Y.f32(), want, (e) => dotBound(xv, Math.floor(e / n_out) * n_in, w, (e % n_out) * n_in, n_in),
           `gemm ${m}x${n_out}x${n_in}`);
         X.dispose(); W.dispose(); Y.dispose();
       }
-      S.dispose();
     });
 
     it("gemv over a row split equals gemv over all rows", async () => {
@@ -107,24 +103,20 @@ for (const build of WASM_BUILDS) {
 
     it("gemm over a column split equals gemm over all columns", async () => {
       const rt = await runtimeFor(build);
-      const S = rt.zeros([gemmPackFloats(12289)]); // gemm's packing scratch, the largest n_in here
       const rng = new Rng(13);
       const m = 7, n_in = 517, n_out = 67;
       const X = rt.fromArray(rng.array(m * n_in), [m, n_in]), W = rt.fromArray(rng.array(n_out * n_in), [n_out, n_in]);
       const whole = rt.zeros([m, n_out]), split = rt.zeros([m, n_out]);
-      gemm(whole, X, W, S);
-      gemm(split, X, W, S, m, 0, 30);
-      gemm(split, X, W, S, m, 30, n_out);
-      // the same kernel sums each output in the same order whatever the column range: [30, 67)
-      // puts other columns in packed tiles than [0, 67) does, and m = 7 leaves a row outside them
+      gemm(whole, X, W);
+      gemm(split, X, W, m, 0, 30);
+      gemm(split, X, W, m, 30, n_out);
+      // the same kernel sums each output in the same order whatever the column range
       assertClose(split.f32(), whole.f32(), 0, 0, "split");
       for (const t of [X, W, whole, split]) t.dispose();
-      S.dispose();
     });
 
     it("propagates NaN and infinities", async () => {
       const rt = await runtimeFor(build);
-      const S = rt.zeros([gemmPackFloats(12289)]); // gemm's packing scratch, the largest n_in here
       const n_out = 6, n_in = 11;
       const w = new Float32Array(n_out * n_in).fill(1);
       w[1 * n_in + 3] = NaN;              // row 1: NaN
@@ -140,15 +132,13 @@ for (const build of WASM_BUILDS) {
       gemv(y, W, x);
       assertClose(y.f32(), want, 0, 0, "gemv");
       const X = rt.fromArray([...xv, ...xv], [2, n_in]), Y = rt.zeros([2, n_out]);
-      gemm(Y, X, W, S);
+      gemm(Y, X, W);
       assertClose(Y.f32(), [...want, ...want], 0, 0, "gemm");
       for (const t of [W, x, y, X, Y]) t.dispose();
-      S.dispose();
     });
 
     it("rejects mismatched shapes and ranges", async () => {
       const rt = await runtimeFor(build);
-      const S = rt.zeros([gemmPackFloats(12289)]); // gemm's packing scratch, the largest n_in here
       const W = rt.zeros([4, 3]), x = rt.zeros([3]), y = rt.zeros([4]), X = rt.zeros([2, 3]), Y = rt.zeros([2, 4]);
       const x2 = rt.zeros([2]);
       assert.throws(() => gemv(y, W, x2), /x has 2 elements, W has n_in = 3/);
@@ -156,14 +146,10 @@ for (const build of WASM_BUILDS) {
       gemv(y, W, y); // a larger x is fine: its first n_in elements are used
       assert.throws(() => gemv(x, W, x), /y has 3 elements, W has n_out = 4/);
       assert.throws(() => gemv(y, W, x, 2, 5), /row range \[2, 5\)/);
-      assert.throws(() => gemm(Y, X, W, S, 3), /row range \[0, 3\)/);
-      assert.throws(() => gemm(Y, X, W, S, 2, 3, 1), /column range \[3, 1\)/);
-      assert.throws(() => gemm(X, X, W, S), /Y has 3 columns, W has n_out = 4/);
-      const small = rt.zeros([gemmPackFloats(3) - 1]);
-      assert.throws(() => gemm(Y, X, W, small), /scratch has 95 floats, needs 96/);
-      small.dispose();
+      assert.throws(() => gemm(Y, X, W, 3), /row range \[0, 3\)/);
+      assert.throws(() => gemm(Y, X, W, 2, 3, 1), /column range \[3, 1\)/);
+      assert.throws(() => gemm(X, X, W), /Y has 3 columns, W has n_out = 4/);
       for (const t of [W, x, y, X, Y]) t.dispose();
-      S.dispose();
     });
   });
 }

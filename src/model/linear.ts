@@ -12,10 +12,10 @@ import { actScratchBytes, gemmQ, gemvQ, gemvQInt, gemmScratchFloats, intDotAct, 
 import { splitLinear } from "../wasm/ops/parallel.ts";
 
 export class Linear {
-  private scratch: Tensor[];  // per thread: the gemm's packed panels (and the quantized gemm's decoded rows)
+  private scratch: Tensor[];  // per thread: the quantized gemm's panel buffer
   private xq: Tensor;         // (actScratchBytes(maxIn)) u8: one activation row quantized for the integer gemv
 
-  // maxIn: the widest n_in of any weight (the gemm scratch is sized by it)
+  // maxIn: the widest n_in of any weight (the quantized gemm's panel scratch is sized by it)
   constructor(rt: Runtime, maxIn: number, private readonly pool?: ThreadPool) {
     this.scratch = [];
     for (let t = 0; t < (pool?.threads ?? 1); t++) this.scratch.push(rt.tensor("f32", [gemmScratchFloats(maxIn)]));
@@ -27,7 +27,7 @@ export class Linear {
     if (this.pool) splitLinear(this.pool, y, W, x, m, this.scratch, this.xq);
     else if (W.dtype === "f32") {
       if (m === 1) gemv(y, W, x);
-      else gemm(y, x, W, this.scratch[0], m);
+      else gemm(y, x, W, m);
     } else {
       const act = m === 1 ? intDotAct(W.dtype) : undefined;
       if (act !== undefined) {

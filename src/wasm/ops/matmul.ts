@@ -7,20 +7,13 @@ import { expectDtype, f32At } from "./check.ts";
 
 export interface MatmulKernels {
   gemv_f32(W: number, x: number, y: number, n_in: number, r0: number, r1: number): void;
-  gemm_f32(X: number, W: number, Y: number, S: number, m: number, n_in: number, n_out: number, n0: number, n1: number): void;
-}
-
-// gemm_f32's scratch: NC x min(KC, n_in) floats for the packed W panels of one block
-// (assembly/matmul.ts NC, KC)
-const GEMM_NC = 32, GEMM_KC = 4096;
-export function gemmPackFloats(n_in: number): number {
-  return GEMM_NC * Math.min(GEMM_KC, n_in);
+  gemm_f32(X: number, W: number, Y: number, m: number, n_in: number, n_out: number, n0: number, n1: number): void;
 }
 
 export function matmulFallback(h: Heap): MatmulKernels {
   return {
     gemv_f32: (W, x, y, n_in, r0, r1) => ref.gemv_f32(f32At(h, W), f32At(h, x), f32At(h, y), n_in, r0, r1),
-    gemm_f32: (X, W, Y, _S, m, n_in, n_out, n0, n1) =>
+    gemm_f32: (X, W, Y, m, n_in, n_out, n0, n1) =>
       ref.gemm_f32(f32At(h, X), f32At(h, W), f32At(h, Y), m, n_in, n_out, n0, n1),
   };
 }
@@ -46,11 +39,10 @@ export function gemv(y: Tensor, W: Tensor, x: Tensor, r0 = 0, r1 = W.shape[0]): 
 }
 
 // Y[i, j] = X[i, :] . W[j, :] for i in [0, m), j in [n0, n1)
-//   X (>= m, n_in), W (n_out, n_in), Y (>= m, n_out) with the same first dim as X,
-//   scratch f32 with at least gemmPackFloats(n_in) elements, overwritten
+//   X (>= m, n_in), W (n_out, n_in), Y (>= m, n_out) with the same first dim as X
 // m may be smaller than X's first dim: chunk buffers are allocated for the largest chunk.
-export function gemm(Y: Tensor, X: Tensor, W: Tensor, scratch: Tensor, m = X.shape[0], n0 = 0, n1 = W.shape[0]): void {
-  for (const [name, t] of [["Y", Y], ["X", X], ["W", W], ["scratch", scratch]] as const) expectDtype("gemm", name, t, "f32");
+export function gemm(Y: Tensor, X: Tensor, W: Tensor, m = X.shape[0], n0 = 0, n1 = W.shape[0]): void {
+  for (const [name, t] of [["Y", Y], ["X", X], ["W", W]] as const) expectDtype("gemm", name, t, "f32");
   for (const [name, t] of [["Y", Y], ["X", X], ["W", W]] as const) {
     if (t.shape.length !== 2) throw new RangeError(`gemm: ${name} has shape [${t.shape.join(", ")}], expected 2 dims`);
   }
@@ -60,6 +52,5 @@ export function gemm(Y: Tensor, X: Tensor, W: Tensor, scratch: Tensor, m = X.sha
   if (Y.shape[0] !== X.shape[0]) throw new RangeError(`gemm: Y has ${Y.shape[0]} rows, X has ${X.shape[0]}`);
   checkRange("gemm", "row", 0, m, X.shape[0]);
   checkRange("gemm", "column", n0, n1, n_out);
-  if (scratch.size < gemmPackFloats(n_in)) throw new RangeError(`gemm: scratch has ${scratch.size} floats, needs ${gemmPackFloats(n_in)}`);
-  Y.rt.k.gemm_f32(X.ptr, W.ptr, Y.ptr, scratch.ptr, m, n_in, n_out, n0, n1);
+  Y.rt.k.gemm_f32(X.ptr, W.ptr, Y.ptr, m, n_in, n_out, n0, n1);
 }

@@ -6,7 +6,6 @@ import type { Tensor } from "../tensor.ts";
 import type { DType } from "../dtype.ts";
 import * as ref from "../../ref/qmatmul.ts";
 import * as refAct from "../../ref/qact.ts";
-import { gemmPackFloats } from "./matmul.ts";
 import { expectDtype, f32At, u8At } from "./check.ts";
 
 // The dtypes with WASM kernels.
@@ -38,11 +37,10 @@ export function actScratchBytes(maxIn: number): number {
   return Math.max(q8aRowBytes(Math.ceil(maxIn / 32) * 32), q8kaRowBytes(Math.ceil(maxIn / 256) * 256));
 }
 
-// W rows the gemm kernels decode at a time; their scratch holds QGEMM_PANEL * n_in floats, then
-// the f32 gemm's own (gemmPackFloats), so it also serves the f32 gemm.
+// W rows the gemm kernels decode at a time; their scratch holds QGEMM_PANEL * n_in floats.
 export const QGEMM_PANEL = 32;
 export function gemmScratchFloats(n_in: number): number {
-  return QGEMM_PANEL * n_in + gemmPackFloats(n_in);
+  return QGEMM_PANEL * n_in;
 }
 
 // y[r] = dot(deq(W[r]), x), r in [r0, r1)
@@ -124,7 +122,7 @@ export function gemmQ(Y: Tensor, X: Tensor, W: Tensor, scratch: Tensor, m = X.sh
   if (Y.shape.length !== 2 || Y.shape[1] !== n_out) throw new RangeError(`gemmQ: Y has shape [${Y.shape.join(", ")}], expected (m, ${n_out})`);
   range("gemmQ", "X row", 0, m, Math.min(X.shape[0], Y.shape[0]));
   range("gemmQ", "column", n0, n1, n_out);
-  if (scratch.size < gemmScratchFloats(n_in)) throw new RangeError(`gemmQ: scratch has ${scratch.size} floats, needs ${gemmScratchFloats(n_in)} (QGEMM_PANEL * n_in + gemmPackFloats(n_in))`);
+  if (scratch.size < gemmScratchFloats(n_in)) throw new RangeError(`gemmQ: scratch has ${scratch.size} floats, needs ${gemmScratchFloats(n_in)} (QGEMM_PANEL * n_in)`);
   (Y.rt.k[`gemm_${t}`] as Gemm)(X.ptr, W.ptr, Y.ptr, scratch.ptr, m, n_in, n_out, n0, n1);
 }
 
