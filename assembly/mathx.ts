@@ -80,3 +80,52 @@ const P5: f32 = 5.0000001201e-1;
   const s2 = reinterpret<f32>((n2 + 127) << 23);
   return (y * s1) * s2;
 }
+
+// ---- exp of non-positive arguments (softmax: x - max <= 0) --------------------------------
+// expneg_f32x4 / expnegf_: exp(x) for x <= 0, -inf or NaN, with the same reduction and
+// polynomial as exp_f32x4, but: no clamping (x <= 0 cannot overflow), 2^n made in one shift
+// (n in [-126, 0] is a normal power of two: the rounding constant carries the exponent bias, so
+// t's low bits are already n + 127), and arguments below EXPNEG_CUT give exactly 0 (their exp
+// is under 1.0e-38; exp_f32x4 rounds them to subnormals). For -87.5 <= x <= 0 the result is
+// exp_f32x4's bit for bit except when x / ln 2 rounds from an exact tie (the biased constant
+// is odd, so ties go the other way): both are then within 1 ulp. About 24 operations a vector
+// against exp_f32x4's 32. exp(-inf) = 0, exp(NaN) = NaN (a NaN is not below the cut, and NaN
+// times anything is NaN). Positive arguments are not supported (the result is wrong).
+const EXPNEG_CUT: f32 = -87.5;           // n = round(x / ln 2) >= -126 from here up
+const ROUNDER_BIASED: f32 = 12583039.0;  // 1.5 * 2^23 + 127
+
+// @ts-ignore: decorator
+@inline export function expneg_f32x4(x: v128): v128 {
+  const t = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUNDER_BIASED));
+  const fn = f32x4.sub(t, f32x4.splat(ROUNDER_BIASED));
+  let r = f32x4.sub(x, f32x4.mul(fn, f32x4.splat(LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(fn, f32x4.splat(LN2_LO)));
+  const z = f32x4.mul(r, r);
+  let p = f32x4.add(f32x4.mul(f32x4.splat(P0), r), f32x4.splat(P1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P4));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P5));
+  const y = f32x4.add(f32x4.add(f32x4.mul(p, z), r), f32x4.splat(1.0));
+  // t's mantissa holds 2^22 + n + 127; shifted by 23, only n + 127 stays, in the exponent field
+  const e = f32x4.mul(y, i32x4.shl(t, 23));
+  return v128.andnot(e, f32x4.lt(x, f32x4.splat(EXPNEG_CUT)));
+}
+
+// one value: the same operations as one lane of expneg_f32x4
+// @ts-ignore: decorator
+@inline export function expnegf_(x: f32): f32 {
+  const t = x * LOG2E + ROUNDER_BIASED;
+  const fn = t - ROUNDER_BIASED;
+  let r = x - fn * LN2_HI;
+  r = r - fn * LN2_LO;
+  const z = r * r;
+  let p = P0 * r + P1;
+  p = p * r + P2;
+  p = p * r + P3;
+  p = p * r + P4;
+  p = p * r + P5;
+  const y = (p * z + r) + <f32>1.0;
+  const e = y * reinterpret<f32>(reinterpret<i32>(t) << 23);
+  return x < EXPNEG_CUT ? 0 : e;
+}

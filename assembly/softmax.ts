@@ -2,11 +2,12 @@
 //   x, y (rows, n) row-major; mask (rows, n) additive f32, or 0 for none; y may alias x.
 //   causal_offset >= 0: only columns c <= r + causal_offset take part; the others are not read
 //   and their outputs are 0. causal_offset < 0: every column takes part.
-//   Stable: the row max is subtracted before exp. A row whose entries are all -inf gives all 0;
+//   Stable: the row max is subtracted before exp, so exp's arguments are <= 0: expneg (mathx.ts),
+//   which gives 0 for entries under exp(-87.5) of the max (1e-38 relative) instead of subnormals. A row whose entries are all -inf gives all 0;
 //   a NaN in a row's live columns makes that row's outputs NaN.
 // Each row is computed the same way whatever [r0, r1) is, so row splits give identical bits.
 // softmax_row (one row, below) is the module's only softmax: attention.ts and aggregate.ts call it.
-import { exp_f32x4, expf_ } from "./mathx";
+import { expneg_f32x4, expnegf_ } from "./mathx";
 import { hmax, hsum } from "./simd";
 import { add_f32, scale_f32 } from "./elementwise";
 
@@ -52,10 +53,10 @@ export function softmax_row(src: usize, dst: usize, m: i32): void {
   // four ~450-470 M elem/s); then pairs and single vectors for the rest of the row
   for (; c + 16 <= m; c += 16) {
     const o = <usize>c << 2;
-    const e0 = exp_f32x4(f32x4.sub(v128.load(src + o), vmx));
-    const e1 = exp_f32x4(f32x4.sub(v128.load(src + o, 16), vmx));
-    const e2 = exp_f32x4(f32x4.sub(v128.load(src + o, 32), vmx));
-    const e3 = exp_f32x4(f32x4.sub(v128.load(src + o, 48), vmx));
+    const e0 = expneg_f32x4(f32x4.sub(v128.load(src + o), vmx));
+    const e1 = expneg_f32x4(f32x4.sub(v128.load(src + o, 16), vmx));
+    const e2 = expneg_f32x4(f32x4.sub(v128.load(src + o, 32), vmx));
+    const e3 = expneg_f32x4(f32x4.sub(v128.load(src + o, 48), vmx));
     v128.store(dst + o, e0);
     v128.store(dst + o, e1, 16);
     v128.store(dst + o, e2, 32);
@@ -65,8 +66,8 @@ export function softmax_row(src: usize, dst: usize, m: i32): void {
   }
   for (; c + 8 <= m; c += 8) {
     const o = <usize>c << 2;
-    const e0 = exp_f32x4(f32x4.sub(v128.load(src + o), vmx));
-    const e1 = exp_f32x4(f32x4.sub(v128.load(src + o, 16), vmx));
+    const e0 = expneg_f32x4(f32x4.sub(v128.load(src + o), vmx));
+    const e1 = expneg_f32x4(f32x4.sub(v128.load(src + o, 16), vmx));
     v128.store(dst + o, e0);
     v128.store(dst + o, e1, 16);
     vsum = f32x4.add(vsum, e0);
@@ -75,14 +76,14 @@ export function softmax_row(src: usize, dst: usize, m: i32): void {
   vsum = f32x4.add(vsum, vsum2);
   for (; c + 4 <= m; c += 4) {
     const o = <usize>c << 2;
-    const e = exp_f32x4(f32x4.sub(v128.load(src + o), vmx));
+    const e = expneg_f32x4(f32x4.sub(v128.load(src + o), vmx));
     v128.store(dst + o, e);
     vsum = f32x4.add(vsum, e);
   }
   let sum = hsum(vsum);
   for (; c < m; c++) {
     const o = <usize>c << 2;
-    const e = expf_(load<f32>(src + o) - mx);
+    const e = expnegf_(load<f32>(src + o) - mx);
     store<f32>(dst + o, e);
     sum += e;
   }

@@ -1,4 +1,4 @@
-import { exp_f32x4, expf_ } from "../mathx";
+import { exp_f32x4, expf_, expneg_f32x4, expnegf_ } from "../mathx";
 
 function lane0(v: f32): f32 {
   return f32x4.extract_lane(exp_f32x4(f32x4.splat(v)), 0);
@@ -42,4 +42,41 @@ describe("mathx", () => {
     expect<u32>(reinterpret<u32>(expf_(-100))).toBe(27);
     expect<bool>(expf_(-88) > 0).toBe(true);
   });
+
+  it("expneg: lanes equal the scalar, and exp_f32x4 within 1 ulp (bit for bit off ties) on [-87.5, 0]", () => {
+    let lanesOff = 0, differ = 0, beyondUlp = 0;
+    for (let i = 0; i < 100000; i++) {
+      const v = <f32>(-110.0 + <f64>i * 0.0011);
+      const w = <f32>(-<f64>i * 0.0000874);
+      const lanes = expneg_f32x4(f32x4(v, w, v * 0.5, w * 0.01));
+      if (reinterpret<u32>(f32x4.extract_lane(lanes, 0)) != reinterpret<u32>(expnegf_(v))) lanesOff++;
+      if (reinterpret<u32>(f32x4.extract_lane(lanes, 1)) != reinterpret<u32>(expnegf_(w))) lanesOff++;
+      if (reinterpret<u32>(f32x4.extract_lane(lanes, 2)) != reinterpret<u32>(expnegf_(v * 0.5))) lanesOff++;
+      if (reinterpret<u32>(f32x4.extract_lane(lanes, 3)) != reinterpret<u32>(expnegf_(w * 0.01))) lanesOff++;
+      if (v >= -87.5) {
+        const d = abs<i32>(reinterpret<i32>(expnegf_(v)) - reinterpret<i32>(expf_(v)));
+        if (d != 0) differ++;
+        if (d > 1) beyondUlp++;
+      } else {
+        expect<f32>(expnegf_(v)).toBe(0);
+      }
+    }
+    expect<i32>(lanesOff).toBe(0);
+    expect<i32>(beyondUlp).toBe(0);
+    expect<i32>(differ).toBeLessThanOrEqual(2);
+  });
+
+  it("expneg: exp(0) = 1, exp(-inf) = 0, NaN stays NaN, the cut gives 0", () => {
+    expect<f32>(expnegf_(0)).toBe(1);
+    expect<f32>(expnegf_(-0.0)).toBe(1);
+    expect<f32>(expnegf_(-Infinity)).toBe(0);
+    expect<bool>(isNaN<f32>(expnegf_(NaN))).toBe(true);
+    const l = expneg_f32x4(f32x4(0, -Infinity, NaN, -88));
+    expect<f32>(f32x4.extract_lane(l, 0)).toBe(1);
+    expect<f32>(f32x4.extract_lane(l, 1)).toBe(0);
+    expect<bool>(isNaN<f32>(f32x4.extract_lane(l, 2))).toBe(true);
+    expect<f32>(f32x4.extract_lane(l, 3)).toBe(0);
+    expect<bool>(expnegf_(-87.4) > 0).toBe(true);
+  });
 });
+
