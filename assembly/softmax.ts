@@ -3,8 +3,9 @@
 //   causal_offset >= 0: only columns c <= r + causal_offset take part; the others are not read
 //   and their outputs are 0. causal_offset < 0: every column takes part.
 //   Stable: the row max is subtracted before exp, so exp's arguments are <= 0: expneg (mathx.ts),
-//   which gives 0 for entries under exp(-87.5) of the max (1e-38 relative) instead of subnormals. A row whose entries are all -inf gives all 0;
-//   a NaN in a row's live columns makes that row's outputs NaN.
+//   which gives 0 for entries under exp(-87.5) of the max (1e-38 relative) instead of subnormals.
+//   A row whose entries are all -inf gives all 0; a NaN in a row's live columns makes that row's
+//   outputs NaN.
 // Each row is computed the same way whatever [r0, r1) is, so row splits give identical bits.
 // softmax_row (one row, below) is the module's only softmax: attention.ts and aggregate.ts call it.
 import { expneg_f32x4, expnegf_ } from "./mathx";
