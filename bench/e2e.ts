@@ -6,7 +6,9 @@
 // bandwidth drifts between runs and only ratios taken side by side mean anything. -mmp 0 (weights
 // copied into memory) is the fair anchor: our weights live in WASM memory. Each row reports the
 // medians and the median of the per-repetition ratios ours / llama.cpp -mmp 0.
-// llama-bench's tg test decodes from an empty context; ours decodes after the prompt.
+// llama-bench's tg test decodes from an empty context; ours is timed both ways each repetition:
+// after the prompt (decode) and from a one-token prompt (decode0, llama-bench's tg), and the
+// ratio to llama.cpp's tg is given for both (decode0 is the like-for-like one).
 //   node scripts/run-ts.mjs bench/e2e.ts [--reps 3] [--prompt 128,512] [--gen 64] [--threads 1,2]
 //     [--llama-bench PATH] [--llama-quantize PATH] [--model-dir DIR] [--only NAME] [--json]
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -28,12 +30,12 @@ const shared = process.env.BUDGETKV_SHARED ?? join(process.cwd(), "..", "shared"
 const modelDir = flag("--model-dir") ?? mkdtempSync(join(tmpdir(), "budgetkv-bench-"));
 mkdirSync(modelDir, { recursive: true });
 
-interface Side { prefill: number[]; decode: number[] }
+interface Side { prefill: number[]; decode: number[]; decode0?: number[] }
 interface Row {
   model: string; threads: number; prompt: number; gen: number;
   ours: Side; llamacpp_mmp0?: Side; llamacpp_mmap?: Side;
-  median: { ours_prefill: number; ours_decode: number; llamacpp_mmp0_prefill?: number; llamacpp_mmp0_decode?: number; llamacpp_mmap_prefill?: number; llamacpp_mmap_decode?: number };
-  ratio?: { prefill: number[]; decode: number[]; prefill_median: number; decode_median: number };
+  median: { ours_prefill: number; ours_decode: number; ours_decode0: number; llamacpp_mmp0_prefill?: number; llamacpp_mmp0_decode?: number; llamacpp_mmap_prefill?: number; llamacpp_mmap_decode?: number };
+  ratio?: { prefill: number[]; decode: number[]; decode0: number[]; prefill_median: number; decode_median: number; decode0_median: number };
   note?: string;
 }
 
@@ -77,7 +79,7 @@ for (const m of models) {
       // the answer first: a greedy run must produce nGen in-vocabulary tokens
       const check = await llm.complete({ tokens: prompt }, { temperature: 0, maxTokens: nGen });
       if (check.tokens.some((t) => t < 0 || t >= V)) throw new Error(`${m.name}: generated an out-of-vocabulary token`);
-      const row: Row = { model: m.name, threads: llm.threads, prompt: prompt.length, gen: nGen, ours: { prefill: [], decode: [] }, median: { ours_prefill: 0, ours_decode: 0 } };
+      const row: Row = { model: m.name, threads: llm.threads, prompt: prompt.length, gen: nGen, ours: { prefill: [], decode: [], decode0: [] }, median: { ours_prefill: 0, ours_decode: 0, ours_decode0: 0 } };
       const peer = llamaBench && m.gguf;
       if (peer) { row.llamacpp_mmp0 = { prefill: [], decode: [] }; row.llamacpp_mmap = { prefill: [], decode: [] }; }
       const notes: string[] = [];
@@ -86,6 +88,9 @@ for (const m of models) {
         const res = await llm.complete({ tokens: prompt }, { temperature: 0, maxTokens: nGen });
         row.ours.prefill.push(res.stats.prefillTokS);
         row.ours.decode.push(res.stats.decodeTokS);
+        // llama-bench's tg: decode from an empty context (a one-token prompt)
+        const res0 = await llm.complete({ tokens: [1] }, { temperature: 0, maxTokens: nGen });
+        row.ours.decode0!.push(res0.stats.decodeTokS);
         if (peer) {
           const e0 = push(row.llamacpp_mmp0, llamaBenchRep(llamaBench, path, threads, prompt.length, nGen, 0));
           const e1 = push(row.llamacpp_mmap, llamaBenchRep(llamaBench, path, threads, prompt.length, nGen, 1));
@@ -94,12 +99,14 @@ for (const m of models) {
       }
       row.median.ours_prefill = median(row.ours.prefill);
       row.median.ours_decode = median(row.ours.decode);
+      row.median.ours_decode0 = median(row.ours.decode0!);
       const l0 = row.llamacpp_mmp0, l1 = row.llamacpp_mmap;
       if (l0 && l0.prefill.length === reps) {
         row.median.llamacpp_mmp0_prefill = median(l0.prefill);
         row.median.llamacpp_mmp0_decode = median(l0.decode);
         const prefill = row.ours.prefill.map((x, i) => x / l0.prefill[i]), decode = row.ours.decode.map((x, i) => x / l0.decode[i]);
-        row.ratio = { prefill, decode, prefill_median: median(prefill), decode_median: median(decode) };
+        const decode0 = row.ours.decode0!.map((x, i) => x / l0.decode[i]);
+        row.ratio = { prefill, decode, decode0, prefill_median: median(prefill), decode_median: median(decode), decode0_median: median(decode0) };
       }
       if (l1 && l1.prefill.length === reps) {
         row.median.llamacpp_mmap_prefill = median(l1.prefill);
@@ -107,9 +114,9 @@ for (const m of models) {
       }
       if (notes.length) row.note = notes.join("; ");
       rows.push(row);
-      console.error(`${m.name}, ${row.threads} thread(s), prompt ${row.prompt}: prefill ${row.median.ours_prefill.toFixed(1)} tok/s, decode ${row.median.ours_decode.toFixed(1)} tok/s` +
+      console.error(`${m.name}, ${row.threads} thread(s), prompt ${row.prompt}: prefill ${row.median.ours_prefill.toFixed(1)} tok/s, decode ${row.median.ours_decode.toFixed(1)} tok/s (from an empty context ${row.median.ours_decode0.toFixed(1)})` +
         (row.ratio ? `; llama.cpp -mmp 0 ${f(row.median.llamacpp_mmp0_prefill)} / ${f(row.median.llamacpp_mmp0_decode)}, mmap on ${f(row.median.llamacpp_mmap_prefill)} / ${f(row.median.llamacpp_mmap_decode)}` +
-          ` (ours / -mmp 0: prefill ${row.ratio.prefill_median.toFixed(2)}, decode ${row.ratio.decode_median.toFixed(2)}; per rep ${row.ratio.decode.map((x) => x.toFixed(2)).join(" ")})` : "") + (row.note ? ` [${row.note}]` : ""));
+          ` (ours / -mmp 0: prefill ${row.ratio.prefill_median.toFixed(2)}, decode ${row.ratio.decode_median.toFixed(2)}, from an empty context ${row.ratio.decode0_median.toFixed(2)}; per rep ${row.ratio.decode.map((x) => x.toFixed(2)).join(" ")} / ${row.ratio.decode0.map((x) => x.toFixed(2)).join(" ")})` : "") + (row.note ? ` [${row.note}]` : ""));
     }
     llm.dispose();
   }
@@ -119,5 +126,5 @@ if (json) console.log(JSON.stringify({ reps, prompts, gen_tokens: nGen, llama_be
 else console.table(rows.map((r) => ({
   model: r.model, t: r.threads, pp: r.prompt,
   "ours pp": f(r.median.ours_prefill), ...(llamaBench ? { "lcpp pp": f(r.median.llamacpp_mmp0_prefill), "lcpp pp mmap": f(r.median.llamacpp_mmap_prefill), "pp ratio": f(r.ratio?.prefill_median, 2) } : {}),
-  "ours tg": f(r.median.ours_decode), ...(llamaBench ? { "lcpp tg": f(r.median.llamacpp_mmp0_decode), "lcpp tg mmap": f(r.median.llamacpp_mmap_decode), "tg ratio": f(r.ratio?.decode_median, 2), "tg ratios": r.ratio?.decode.map((x) => x.toFixed(2)).join(" ") ?? "-" } : {}),
+  "ours tg": f(r.median.ours_decode), "ours tg0": f(r.median.ours_decode0), ...(llamaBench ? { "lcpp tg": f(r.median.llamacpp_mmp0_decode), "lcpp tg mmap": f(r.median.llamacpp_mmap_decode), "tg ratio": f(r.ratio?.decode_median, 2), "tg0 ratio": f(r.ratio?.decode0_median, 2), "tg ratios": r.ratio?.decode.map((x) => x.toFixed(2)).join(" ") ?? "-" } : {}),
 })));
