@@ -4,6 +4,8 @@
 //   node scripts/run-ts.mjs bench/longrun.ts [--target] [--cycles N] [--warmup W] [--tokens T]
 //        [--model PATH] [--shared-runtime] [--sessions | --completions] [--readings R]
 //        [--snapshots DIR] [--v8-flags "..."] [--every K]
+// --target warms up 3,000 cycles unless told (the load path's functions reach V8's optimizing
+// tier one by one over the first ~2,000 loads; bench/results/longrun.md has the curve).
 // Each run is W warm-up cycles, then N counted cycles; growth is measured from the end of the
 // warm-up to the end, so a run of --warmup 200 --cycles 1000 does 1,200 cycles.
 //   (default)      load -> generate(T) -> dispose: a new model (and runtime) per cycle
@@ -39,7 +41,7 @@ const gc = runInNewContext("gc") as () => void;
 
 const args = process.argv.slice(2);
 const opt = (k: string, d: string) => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : d; };
-const cycles = Number(opt("--cycles", "1000")), tokens = Number(opt("--tokens", "16")), warmup = Number(opt("--warmup", "100"));
+const cycles = Number(opt("--cycles", "1000")), tokens = Number(opt("--tokens", "16")), warmup = Number(opt("--warmup", args.includes("--target") ? "3000" : "100"));
 const model = opt("--model", sharedPath("models", "stories260K.bin"));
 const sharedRt = args.includes("--shared-runtime");
 const readings = Math.max(1, Number(opt("--readings", "1")));
