@@ -17,10 +17,10 @@
 // the largest scale bits seen decide at the end whether any was not, and then every score of the
 // call is NaN (the softmax row would be NaN with any one of them).
 //
-// Values stay f32: out += sum_j w_j * (s_b(v_j) * v_j). Decode (weighted_sum_q8_0_group) widens
+// Values stay f32: out += sum_j (w_j * s_b(v_j)) * v_j. Decode (weighted_sum_q8_0_group) widens
 // each 8 quants of four value rows to f32 once for the whole query group (n_group heads share the
-// KV head), scaled by their block's scale, and multiply-adds them into every head's output; prefill
-// runs one head at a time (weighted_sum_q8_0). Measured (bench/attention-kv-types.ts): the float
+// KV head) and multiply-adds them into every head's output; prefill runs one head at a time
+// (weighted_sum_q8_0). Measured (bench/attention-kv-types.ts): the float
 // multiply-adds are as many as f32 rows need, so values cost about f32's plus the widening; the
 // integer scores are where Q8_0 gains, besides reading a quarter of the bytes.
 //
@@ -328,8 +328,8 @@ export function weighted_sum_q8_0_d8_group(w: usize, srow: usize, v: usize, out:
 }
 
 // out (n_group, d) += sum_j w[g, j] v_j for j in [0, n), w rows srow bytes apart: four value rows
-// a step, each 8 values of them widened to f32 and scaled (s_b * q) once for the whole query
-// group, then multiply-added into each head's output with its weights
+// a step, each 8 quants of them widened to f32 once for the whole query group, then multiply-added
+// into each head's output with the weights times the block scales (axpy4_q8_0's arithmetic)
 export function weighted_sum_q8_0_group(w: usize, srow: usize, v: usize, out: usize, n: i32, d: i32, n_group: i32): void {
   const row = kv_row_bytes(KV_Q8_0, d), hrow = <usize>d << 2;
   let j = 0;
@@ -339,19 +339,18 @@ export function weighted_sum_q8_0_group(w: usize, srow: usize, v: usize, out: us
     for (let c0 = 0; c0 < d; c0 += 32) {
       const nb = min(32, d - c0);
       const sc = scales4_f16(vb, row);
-      const s0 = i32x4.shuffle(sc, sc, 0, 0, 0, 0), s1 = i32x4.shuffle(sc, sc, 1, 1, 1, 1);
-      const s2 = i32x4.shuffle(sc, sc, 2, 2, 2, 2), s3 = i32x4.shuffle(sc, sc, 3, 3, 3, 3);
       const p0 = vb + 2, p1 = p0 + row, p2 = p1 + row, p3 = p2 + row, po = out + (<usize>c0 << 2);
       let c = 0;
       for (; c + 8 <= nb; c += 8) {
         const oc = <usize>c;
         const q0 = v128.load8x8_s(p0 + oc), q1 = v128.load8x8_s(p1 + oc), q2 = v128.load8x8_s(p2 + oc), q3 = v128.load8x8_s(p3 + oc);
-        const l0 = f32x4.mul(q8_lo(q0), s0), h0 = f32x4.mul(q8_hi(q0), s0), l1 = f32x4.mul(q8_lo(q1), s1), h1 = f32x4.mul(q8_hi(q1), s1);
-        const l2 = f32x4.mul(q8_lo(q2), s2), h2 = f32x4.mul(q8_hi(q2), s2), l3 = f32x4.mul(q8_lo(q3), s3), h3 = f32x4.mul(q8_hi(q3), s3);
+        const l0 = q8_lo(q0), h0 = q8_hi(q0), l1 = q8_lo(q1), h1 = q8_hi(q1);
+        const l2 = q8_lo(q2), h2 = q8_hi(q2), l3 = q8_lo(q3), h3 = q8_hi(q3);
         for (let g = 0; g < n_group; g++) {
-          const wg = wj + <usize>g * srow, o = po + <usize>g * hrow + (oc << 2);
-          const w0 = f32x4.splat(load<f32>(wg)), w1 = f32x4.splat(load<f32>(wg, 4));
-          const w2 = f32x4.splat(load<f32>(wg, 8)), w3 = f32x4.splat(load<f32>(wg, 12));
+          const o = po + <usize>g * hrow + (oc << 2);
+          const ws = f32x4.mul(v128.load(wj + <usize>g * srow), sc);   // lane i: w_i * s_i
+          const w0 = i32x4.shuffle(ws, ws, 0, 0, 0, 0), w1 = i32x4.shuffle(ws, ws, 1, 1, 1, 1);
+          const w2 = i32x4.shuffle(ws, ws, 2, 2, 2, 2), w3 = i32x4.shuffle(ws, ws, 3, 3, 3, 3);
           let lo = v128.load(o), hi = v128.load(o, 16);
           lo = fmadd(w0, l0, lo); hi = fmadd(w0, h0, hi);
           lo = fmadd(w1, l1, lo); hi = fmadd(w1, h1, hi);

@@ -9,7 +9,9 @@
 //   layers = all  one decode step of the whole model: every layer's cache in turn (SmolLM2-135M at
 //                 2,048 tokens: 94 MB of f32 rows, 25 MB of Q8_0), so the rows come from memory
 //                 as in real decoding
-//   node scripts/run-ts.mjs bench/attention-kv-types.ts [--rounds N] [--build relaxed|simd] [--only 1|all] [--json]
+//   node scripts/run-ts.mjs bench/attention-kv-types.ts [--rounds N] [--build relaxed|simd] [--only 1|all] [--clock wall|cpu] [--json]
+// --clock cpu times with the process's CPU time instead of the wall clock: on a shared machine a
+// sample then leaves out the time slices other processes took (not their effect on the caches).
 import { createRuntime, type BuildName } from "../src/wasm/runtime.ts";
 import type { Tensor } from "../src/wasm/tensor.ts";
 import { attnDecode } from "../src/wasm/ops/attention.ts";
@@ -26,9 +28,12 @@ const build = (opt("--build") ?? "auto") as BuildName | "auto";
 const only = opt("--only");
 if (!(Number.isInteger(ROUNDS) && ROUNDS >= 1)) throw new Error(`--rounds ${opt("--rounds")}: expected an integer >= 1`);
 if (only !== undefined && only !== "1" && only !== "all") throw new Error(`--only ${only}: expected 1 or all`);
+const clock = opt("--clock") ?? "wall";
+if (clock !== "wall" && clock !== "cpu") throw new Error(`--clock ${clock}: expected wall or cpu`);
 const rt = await createRuntime({ build });
 const rng = new Rng(9);
-const now = () => performance.now();
+// ms; cpu: this process's CPU time (user + system), which a loaded machine's time slicing leaves out
+const now = clock === "cpu" ? () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e3; } : () => performance.now();
 
 interface Shape { name: string; headDim: number; nHeads: number; nKvHeads: number; nLayers: number }
 const SHAPES: Shape[] = [
@@ -102,10 +107,10 @@ for (const s of SHAPES) {
   for (const layers of only === "1" ? [1] : only === "all" ? [s.nLayers] : [1, s.nLayers]) {
     for (const nKv of [512, 2048]) {
       const { steps, owned } = setup(s, nKv, layers);
-      // calls per sample: about 2 ms of f32 work (one call when a call takes longer)
+      // calls per sample: about 4 ms of f32 work (one call when a call takes longer)
       const f = steps.get("f32")!;
       let reps = 1;
-      for (;;) { const t0 = now(); for (let i = 0; i < reps; i++) f(); if (now() - t0 > 2 || reps > 1 << 16) break; reps *= 2; }
+      for (;;) { const t0 = now(); for (let i = 0; i < reps; i++) f(); if (now() - t0 > 4 || reps > 1 << 16) break; reps *= 2; }
       for (const st of steps.values()) for (let i = 0; i < reps; i++) st();   // warm every type
       const samples = new Map<KVType, number[]>(KV_TYPES.map((t) => [t, []]));
       for (let r = 0; r < ROUNDS; r++) {
@@ -127,8 +132,8 @@ for (const s of SHAPES) {
     }
   }
 }
-if (json) console.log(JSON.stringify({ build: rt.build, rounds: ROUNDS, rows }, null, 2));
+if (json) console.log(JSON.stringify({ build: rt.build, clock, rounds: ROUNDS, rows }, null, 2));
 else {
-  console.log(`decode attention, one token over every KV head of 1 or all layers; build ${rt.build}; ${ROUNDS} interleaved rounds; vs_f32 = median of per-round time ratios, min_vs_f32 = fastest round / f32's fastest`);
+  console.log(`decode attention, one token over every KV head of 1 or all layers; build ${rt.build}; ${clock} clock; ${ROUNDS} interleaved rounds; vs_f32 = median of per-round time ratios, min_vs_f32 = fastest round / f32's fastest`);
   console.table(rows.map((r) => ({ ...r, median_us: Number(r.median_us.toFixed(2)), vs_f32: Number(r.vs_f32.toFixed(3)), min_vs_f32: Number(r.min_vs_f32.toFixed(3)) })));
 }
