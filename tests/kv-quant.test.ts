@@ -206,19 +206,88 @@ for (const build of WASM_BUILDS) {
       }
     });
 
-    it("a NaN key row makes the q8_0 and f16 softmax rows and outputs NaN; an empty cache gives 0", async () => {
+    it("a NaN or infinite key block makes the q8_0 and f16 softmax rows and outputs NaN (decode and prefill, in a 4-row step or a tail row); an empty cache gives 0", async () => {
       const rt = await runtimeFor(build);
       for (const type of QTYPES) {
-        const d = 40, nKv = 9, nGroup = 2;
-        const kf = new Float32Array(nKv * d).fill(0.25);
-        kf[4 * d + 35] = NaN;
-        const k = rowsOf(rt, type, kf, nKv, d), v = rowsOf(rt, type, new Float32Array(nKv * d).fill(0.5), nKv, d);
-        const tq = rt.fromArray(new Float32Array(nGroup * d).fill(1)), tout = rt.zeros([nGroup * d]), ts = rt.zeros([nGroup * nKv]);
-        attnDecode(tout, tq, k.t, v.t, { nKv, headDim: d, nGroup, scale: 0.1, scores: ts, type });
-        assert.ok([...tout.f32()].every(Number.isNaN), `${type}: outputs ${[...tout.f32()].slice(0, 4)}`);
-        attnDecode(tout, tq, k.t, v.t, { nKv: 0, headDim: d, nGroup, scale: 0.1, scores: ts, type });
-        assert.ok([...tout.f32()].every((x) => x === 0));
-        for (const x of [tq, k.t, v.t, tout, ts]) x.dispose();
+        // f16 keeps an infinity as a value (a -inf key gets weight 0, as an f32 row's would): NaN cases only
+        const cases = [[40, 4 * 40 + 35, NaN], [64, 5 * 64 + 40, NaN], [64, 8 * 64 + 3, Infinity], [8, 2 * 8 + 3, -Infinity], [8, 8 * 8 + 1, NaN]];
+        for (const [d, at, bad] of cases.filter(([, , x]) => type === "q8_0" || Number.isNaN(x))) {
+          const nKv = 9, nGroup = 2, what = `${type} d=${d} ${bad} at row ${Math.floor(at / d)}`;
+          const kf = new Float32Array(nKv * d).fill(0.25);
+          kf[at] = bad;
+          const k = rowsOf(rt, type, kf, nKv, d), v = rowsOf(rt, type, new Float32Array(nKv * d).fill(0.5), nKv, d);
+          const tq = rt.fromArray(new Float32Array(nGroup * d).fill(1)), tout = rt.zeros([nGroup * d]), ts = rt.zeros([nGroup * nKv]);
+          attnDecode(tout, tq, k.t, v.t, { nKv, headDim: d, nGroup, scale: 0.1, scores: ts, type });
+          assert.ok([...tout.f32()].every(Number.isNaN), `decode ${what}: outputs ${[...tout.f32()].slice(0, 4)}`);
+          assert.ok([...ts.f32()].every(Number.isNaN), `decode ${what}: weights ${[...ts.f32()].slice(0, 4)}`);
+          // prefill: the last query row sees every key
+          const tsp = rt.zeros([nKv]);
+          attnPrefill(tout, tq, k.t, v.t, { m: 1, nKv, headDim: d, nGroup, qStride: nGroup * d, scale: 0.1, scores: tsp, type });
+          assert.ok([...tout.f32()].every(Number.isNaN), `prefill ${what}: outputs ${[...tout.f32()].slice(0, 4)}`);
+          attnDecode(tout, tq, k.t, v.t, { nKv: 0, headDim: d, nGroup, scale: 0.1, scores: ts, type });
+          assert.ok([...tout.f32()].every((x) => x === 0));
+          for (const x of [tq, k.t, v.t, tout, ts, tsp]) x.dispose();
+        }
+      }
+    });
+
+    it("q8_0 scores take the query as i16 exactly as the reference rounds it (one-hot keys: score_c = qi_c * sq * scale)", async () => {
+      const rt = await runtimeFor(build);
+      const rng = new Rng(48);
+      for (const d of [8, 64, 40, 7, 33]) {
+        // key row c: quant 1 at value c, every scale f16(1) = 0x3c00, so score_c = f32(qi_c) * f with f = sq * scale
+        const rb = kvRowBytes("q8_0", d), kb = new Uint8Array(d * rb);
+        for (let c = 0; c < d; c++) {
+          for (let b = 0; b * 32 < d; b++) kb[c * rb + b * 34 + 1] = 0x3c;
+          kb[c * rb + (c >> 5) * 34 + 2 + (c & 31)] = 1;
+        }
+        const k = rt.tensor("u8", [kb.length]).write(kb), v = rowsOf(rt, "q8_0", rng.array(d * d), d, d);
+        const queries = [
+          rng.array(d, 3),
+          rng.array(d, 3e-38),    // subnormal values (and a subnormal sq)
+          Float32Array.from({ length: d }, (_, c) => c === 0 ? 32767 : (c % 5) - 2 + 0.5 * (c % 2)),   // amax 32767: halfway cases
+        ];
+        for (const q of queries) {
+          const { qi, sq } = refkv.quantizeQueryI16(q, 0, d);
+          const scale = Math.fround(1e-4 / sq), f = Math.fround(sq * scale);   // scores within +-3.3
+          const tq = rt.fromArray(q), tout = rt.zeros([d]), ts = rt.zeros([d]);
+          attnDecode(tout, tq, k, v.t, { nKv: d, headDim: d, nGroup: 1, scale, scores: ts, type: "q8_0" });
+          // the weights softmax(qi_c * f): one qi_c off by one moves them by ~1e-4 relative
+          const e = Array.from(qi, (x) => Math.exp(Math.fround(x * f))), sum = e.reduce((x, y) => x + y, 0);
+          assertClose(ts.f32(), e.map((x) => x / sum), 0, 5e-6, `d=${d} amax=${Math.max(...q.map(Math.abs))}`);
+          for (const x of [tq, tout, ts]) x.dispose();
+        }
+        for (const x of [k, v.t]) x.dispose();
+      }
+    });
+
+    it("a NaN or infinity in the query makes its q8_0 head's weights and output NaN; a zero query weighs every row alike", async () => {
+      const rt = await runtimeFor(build);
+      const rng = new Rng(49);
+      for (const d of [8, 64, 40]) {
+        const nKv = 11, nGroup = 2, gd = nGroup * d;
+        const k = rowsOf(rt, "q8_0", rng.array(nKv * d), nKv, d), vf = rng.array(nKv * d), v = rowsOf(rt, "q8_0", vf, nKv, d);
+        for (const bad of [NaN, Infinity, -Infinity]) {
+          const q = rng.array(gd);
+          q[d + 3] = bad;                                      // head 1 only
+          const tq = rt.fromArray(q), tout = rt.zeros([gd]), ts = rt.zeros([nGroup * nKv]);
+          attnDecode(tout, tq, k.t, v.t, { nKv, headDim: d, nGroup, scale: 0.3, scores: ts, type: "q8_0" });
+          const o = tout.f32(), w = ts.f32();
+          assert.ok(o.subarray(0, d).every(Number.isFinite) && w.subarray(0, nKv).every(Number.isFinite), `d=${d} ${bad}: head 0 stays finite`);
+          assert.ok(o.subarray(d).every(Number.isNaN) && w.subarray(nKv).every(Number.isNaN), `d=${d} ${bad}: head 1 NaN`);
+          const tsp = rt.zeros([nKv]);
+          attnPrefill(tout, tq, k.t, v.t, { m: 1, nKv, headDim: d, nGroup, qStride: gd, scale: 0.3, scores: tsp, type: "q8_0" });
+          assert.ok(tout.f32().subarray(0, d).every(Number.isFinite) && tout.f32().subarray(d).every(Number.isNaN), `prefill d=${d} ${bad}`);
+          for (const x of [tq, tout, ts, tsp]) x.dispose();
+        }
+        const tq = rt.zeros([gd]), tout = rt.zeros([gd]), ts = rt.zeros([nGroup * nKv]);
+        attnDecode(tout, tq, k.t, v.t, { nKv, headDim: d, nGroup, scale: 0.3, scores: ts, type: "q8_0" });
+        assertClose(ts.f32(), new Float32Array(nGroup * nKv).fill(1 / nKv), 1e-7, 1e-6, `d=${d} zero query: weights`);
+        const want = new Float32Array(gd), back = new Float32Array(nKv * d);
+        refkv.kv_dequantize_rows("q8_0", v.bytes, back, d, nKv);
+        for (let g = 0; g < nGroup; g++) for (let c = 0; c < d; c++) for (let j = 0; j < nKv; j++) want[g * d + c] += back[j * d + c] / nKv;
+        assertClose(tout.f32(), want, 1e-6, 1e-5, `d=${d} zero query: out is the mean value row`);
+        for (const x of [tq, tout, ts, k.t, v.t]) x.dispose();
       }
     });
   });

@@ -1,8 +1,8 @@
 // Plain TypeScript references for assembly/kvrows.ts (KV rows as f16 and Q8_0) and for the
 // attention kernels over them (assembly/attention.ts attn_*_f16, attn_*_q8_0): the test oracle
 // and the fallback. Row formats are kvrows.ts's; arrays are byte buffers indexed from the kernel's
-// pointers. Quantization is exact to the kernel's bits (f32 arithmetic through Math.fround); the
-// attention sums in f64.
+// pointers. Quantization is exact to the kernel's bits (f32 arithmetic through Math.fround), the
+// i16 query of Q8_0 attention included; the attention sums in f64.
 import { f16ToF32, f32ToF16 } from "../quant/half.ts";
 import { roundAway } from "../quant/q8.ts";
 import { softmaxInPlace } from "./attention.ts";
@@ -92,8 +92,25 @@ export function kv_dequantize_rows(t: KVRowType, y: Uint8Array, x: Float32Array,
   for (let i = 0; i < m; i++) for (let c = 0; c < d; c++) x[i * d + c] = rowValue(t, y, i * rb, d, c);
 }
 
-// q (d at qo, f32) . key row at k[ko ..); q8_0 block by block: s_b * sum_c q_c * k_c
-function dotRow(t: KVRowType, q: Float32Array, qo: number, k: Uint8Array, ko: number, d: number): number {
+// round half to even (WASM's f32x4.nearest, for the integers an f32 holds)
+function roundEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+// The query head q[qo .. qo + d) as i16 for Q8_0 keys (assembly/attnq8.ts): qi_c = round_even(
+// f32(f32(q_c / amax) * 32767)), and sq = amax / 32767 (NaN unless q is finite; qi = 0 when amax = 0)
+export function quantizeQueryI16(q: Float32Array, qo: number, d: number): { qi: Int16Array; sq: number } {
+  let a = 0;
+  for (let c = 0; c < d; c++) a = Math.max(a, Math.abs(q[qo + c]));
+  const qi = new Int16Array(d);
+  if (a > 0 && a < Infinity) for (let c = 0; c < d; c++) qi[c] = roundEven(fr(fr(q[qo + c] / a) * 32767));
+  return { qi, sq: a < Infinity ? fr(a / 32767) : NaN };
+}
+
+// q (d at qo, f32) . key row at k[ko ..) (f32 and f16 rows); for q8_0 rows the integer query's
+// sum_b s_b * sum_c qi_c * k_c (times sq outside)
+function dotRow(t: KVRowType, q: Float32Array, qo: number, qi: Int16Array | undefined, k: Uint8Array, ko: number, d: number): number {
   if (t !== "q8_0") {
     let s = 0;
     for (let c = 0; c < d; c++) s += q[qo + c] * rowValue(t, k, ko, d, c);
@@ -103,7 +120,7 @@ function dotRow(t: KVRowType, q: Float32Array, qo: number, k: Uint8Array, ko: nu
   for (let c0 = 0; c0 < d; c0 += 32) {
     const n = Math.min(32, d - c0);
     let bs = 0;
-    for (let c = 0; c < n; c++) bs += q[qo + c0 + c] * ((k[b + 2 + c] << 24) >> 24);
+    for (let c = 0; c < n; c++) bs += qi![c0 + c] * ((k[b + 2 + c] << 24) >> 24);
     s += bs * f16ToF32(k[b] | (k[b + 1] << 8));
     b += 2 + n;
   }
@@ -114,7 +131,9 @@ function dotRow(t: KVRowType, q: Float32Array, qo: number, k: Uint8Array, ko: nu
 function oneHead(t: KVRowType, q: Float32Array, qo: number, k: Uint8Array, v: Uint8Array, out: Float32Array, oo: number,
                  s: Float32Array, so: number, n: number, d: number, scale: number): void {
   const rb = kvRowBytes(t, d);
-  for (let j = 0; j < n; j++) s[so + j] = dotRow(t, q, qo, k, j * rb, d) * fr(scale);
+  const iq = t === "q8_0" ? quantizeQueryI16(q, qo, d) : undefined;
+  const f = iq ? fr(iq.sq * fr(scale)) : fr(scale);
+  for (let j = 0; j < n; j++) s[so + j] = dotRow(t, q, qo, iq?.qi, k, j * rb, d) * f;
   if (n > 0) softmaxInPlace(s, so, n);
   for (let c = 0; c < d; c++) {
     let acc = 0;
