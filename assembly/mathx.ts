@@ -30,14 +30,10 @@ const P3: f32 = 4.1665795894e-2;
 const P4: f32 = 1.6666665459e-1;
 const P5: f32 = 5.0000001201e-1;
 
-// exp of each lane (see the header for accuracy and specials)
+// e^r for r = x - fn ln 2 (fn = round(x / ln 2) as a float): the reduction and polynomial that
+// exp_f32x4 and expneg_f32x4 share
 // @ts-ignore: decorator
-@inline export function exp_f32x4(v: v128): v128 {
-  // pmin/pmax with v first keep a NaN lane NaN (each is one instruction, unlike min/max)
-  const x = f32x4.pmax(f32x4.pmin(v, f32x4.splat(X_MAX)), f32x4.splat(X_MIN));
-  // n = round-to-nearest-even(x / ln 2): adding 1.5 * 2^23 leaves n in the low mantissa bits
-  const t = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUNDER));
-  const fn = f32x4.sub(t, f32x4.splat(ROUNDER));
+@inline function expReduced(x: v128, fn: v128): v128 {
   let r = f32x4.sub(x, f32x4.mul(fn, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(fn, f32x4.splat(LN2_LO)));
   const z = f32x4.mul(r, r);
@@ -46,7 +42,31 @@ const P5: f32 = 5.0000001201e-1;
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P3));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P4));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P5));
-  const y = f32x4.add(f32x4.add(f32x4.mul(p, z), r), f32x4.splat(1.0));
+  return f32x4.add(f32x4.add(f32x4.mul(p, z), r), f32x4.splat(1.0));
+}
+
+// one value: the same operations as one lane of expReduced
+// @ts-ignore: decorator
+@inline function expReducedf(x: f32, fn: f32): f32 {
+  let r = x - fn * LN2_HI;
+  r = r - fn * LN2_LO;
+  const z = r * r;
+  let p = P0 * r + P1;
+  p = p * r + P2;
+  p = p * r + P3;
+  p = p * r + P4;
+  p = p * r + P5;
+  return (p * z + r) + <f32>1.0;
+}
+
+// exp of each lane (see the header for accuracy and specials)
+// @ts-ignore: decorator
+@inline export function exp_f32x4(v: v128): v128 {
+  // pmin/pmax with v first keep a NaN lane NaN (each is one instruction, unlike min/max)
+  const x = f32x4.pmax(f32x4.pmin(v, f32x4.splat(X_MAX)), f32x4.splat(X_MIN));
+  // n = round-to-nearest-even(x / ln 2): adding 1.5 * 2^23 leaves n in the low mantissa bits
+  const t = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUNDER));
+  const y = expReduced(x, f32x4.sub(t, f32x4.splat(ROUNDER)));
   // n in [-150, 128]; each half in [-75, 64] is a normal power of two
   const n = i32x4.sub(t, i32x4.splat(ROUNDER_BITS));
   const n1 = i32x4.shr_s(n, 1);
@@ -63,16 +83,7 @@ const P5: f32 = 5.0000001201e-1;
   const xc = X_MAX < v ? X_MAX : v;
   const x = xc < X_MIN ? X_MIN : xc;
   const t = x * LOG2E + ROUNDER;
-  const fn = t - ROUNDER;
-  let r = x - fn * LN2_HI;
-  r = r - fn * LN2_LO;
-  const z = r * r;
-  let p = P0 * r + P1;
-  p = p * r + P2;
-  p = p * r + P3;
-  p = p * r + P4;
-  p = p * r + P5;
-  const y = (p * z + r) + <f32>1.0;
+  const y = expReducedf(x, t - ROUNDER);
   const n = reinterpret<i32>(t) - ROUNDER_BITS;
   const n1 = n >> 1;
   const n2 = n - n1;
@@ -97,16 +108,7 @@ const ROUNDER_BIASED: f32 = 12583039.0;  // 1.5 * 2^23 + 127
 // @ts-ignore: decorator
 @inline export function expneg_f32x4(x: v128): v128 {
   const t = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUNDER_BIASED));
-  const fn = f32x4.sub(t, f32x4.splat(ROUNDER_BIASED));
-  let r = f32x4.sub(x, f32x4.mul(fn, f32x4.splat(LN2_HI)));
-  r = f32x4.sub(r, f32x4.mul(fn, f32x4.splat(LN2_LO)));
-  const z = f32x4.mul(r, r);
-  let p = f32x4.add(f32x4.mul(f32x4.splat(P0), r), f32x4.splat(P1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P4));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P5));
-  const y = f32x4.add(f32x4.add(f32x4.mul(p, z), r), f32x4.splat(1.0));
+  const y = expReduced(x, f32x4.sub(t, f32x4.splat(ROUNDER_BIASED)));
   // t's mantissa holds 2^22 + n + 127; shifted by 23, only n + 127 stays, in the exponent field
   const e = f32x4.mul(y, i32x4.shl(t, 23));
   return v128.andnot(e, f32x4.lt(x, f32x4.splat(EXPNEG_CUT)));
@@ -116,16 +118,7 @@ const ROUNDER_BIASED: f32 = 12583039.0;  // 1.5 * 2^23 + 127
 // @ts-ignore: decorator
 @inline export function expnegf_(x: f32): f32 {
   const t = x * LOG2E + ROUNDER_BIASED;
-  const fn = t - ROUNDER_BIASED;
-  let r = x - fn * LN2_HI;
-  r = r - fn * LN2_LO;
-  const z = r * r;
-  let p = P0 * r + P1;
-  p = p * r + P2;
-  p = p * r + P3;
-  p = p * r + P4;
-  p = p * r + P5;
-  const y = (p * z + r) + <f32>1.0;
+  const y = expReducedf(x, t - ROUNDER_BIASED);
   const e = y * reinterpret<f32>(reinterpret<i32>(t) << 23);
   return x < EXPNEG_CUT ? 0 : e;
 }
