@@ -279,8 +279,9 @@ const GEMM_PACK_MIN_M: i32 = 16;
 const GEMM_F32_SCRATCH: i32 = PMC * PKC + PKC * 8 + 8 * 8;
 
 // Register tile: Y[i + r, j + c] (+)= sum_k xp[k, r] * wp[k, c] for r < mr, c < 8, k < kc;
-// xp: packed X (kc, mr), wp: packed W (kc, 8); y: Y[i, j], ys: its row stride in bytes.
-// first: start from 0, else from the values in Y. mr <= 6, a compile-time constant.
+// xp: packed X (kc, PMR), wp: packed W (kc, 8); y: Y[i, j], ys: its row stride in bytes.
+// first: start from 0, else from the values in Y. mr <= PMR, a compile-time constant (a tile
+// at the m edge reads the first mr rows of its packed tile).
 // @ts-ignore: decorator
 @inline function ptile(xp: usize, wp: usize, kc: i32, y: usize, ys: usize, first: bool, mr: i32): void {
   let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
@@ -294,7 +295,7 @@ const GEMM_F32_SCRATCH: i32 = PMC * PKC + PKC * 8 + 8 * 8;
     if (mr > 5) { c50 = v128.load(y + 5 * ys); c51 = v128.load(y + 5 * ys, 16); }
   }
   const end = wp + (<usize>kc << 5);
-  for (; wp < end; wp += 32, xp += <usize>mr << 2) {
+  for (; wp < end; wp += 32, xp += <usize>PMR << 2) {
     const w0 = v128.load(wp), w1 = v128.load(wp, 16);
     let a = v128.load32_splat(xp);
     c00 = fmadd(a, w0, c00); c01 = fmadd(a, w1, c01);
@@ -315,6 +316,17 @@ const GEMM_F32_SCRATCH: i32 = PMC * PKC + PKC * 8 + 8 * 8;
 // the PMR x 8 tile, its own function so the hot loop is compiled on its own
 function ptileFull(xp: usize, wp: usize, kc: i32, y: usize, ys: usize, first: bool): void {
   ptile(xp, wp, kc, y, ys, first, PMR);
+}
+
+// a tile of mr < PMR rows (the m edge), dispatched to its constant-size instance
+function ptileRows(xp: usize, wp: usize, kc: i32, y: usize, ys: usize, first: bool, mr: i32): void {
+  switch (mr) {
+    case 1: ptile(xp, wp, kc, y, ys, first, 1); break;
+    case 2: ptile(xp, wp, kc, y, ys, first, 2); break;
+    case 3: ptile(xp, wp, kc, y, ys, first, 3); break;
+    case 4: ptile(xp, wp, kc, y, ys, first, 4); break;
+    default: ptile(xp, wp, kc, y, ys, first, 5);
+  }
 }
 
 // 4 rows a..d of 4 consecutive k -> 4 k steps of (a, b, c, d) at o, o + 32, o + 64, o + 96
@@ -367,7 +379,8 @@ function packX(X: usize, rs: usize, xp: usize, i0: i32, i1: i32, k0: i32, kc: i3
 //   X (m, n_in) row-major, W (n_out, n_in) row-major, Y (m, n_out) row-major,
 //   S: GEMM_F32_SCRATCH floats of scratch (overwritten; unused for m < GEMM_PACK_MIN_M)
 // Blocks: n_in in PKC steps, X rows in PMC steps (packed once per block), W rows in panels of 8
-// (packed once per X block); tiles of PMR x 8. A tile at the m or n edge runs on a copy in S.
+// (packed once per X block); tiles of PMR x 8 (fewer rows at the m edge). A tile at the n edge
+// runs on a copy in S.
 export function gemm_f32(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void {
   if (m < GEMM_PACK_MIN_M || n_in == 0) {
     gemm_f32_dot(X, W, Y, m, n_in, n_out, n0, n1);
@@ -376,8 +389,11 @@ export function gemm_f32(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i
   const rs = <usize>n_in << 2, ys = <usize>n_out << 2;
   const mc = PMC - PMC % PMR;
   const SW = S + (<usize>(PMC * PKC) << 2), T = SW + (<usize>(PKC * 8) << 2);
-  for (let k0 = 0; k0 < n_in; k0 += PKC) {
-    const kc = min(PKC, n_in - k0), first = k0 == 0;
+  // k blocks of equal size (a multiple of 4, <= PKC): 576 -> 3 x 192 rather than 256, 256, 64
+  const nb = (n_in + PKC - 1) / PKC;
+  const kb = min(PKC, ((n_in + nb - 1) / nb + 3) & ~3);
+  for (let k0 = 0; k0 < n_in; k0 += kb) {
+    const kc = min(kb, n_in - k0), first = k0 == 0;
     for (let ib = 0; ib < m; ib += mc) {
       const ie = min(ib + mc, m);
       packX(X, rs, S, ib, ie, k0, kc);
@@ -388,10 +404,11 @@ export function gemm_f32(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i
           const xp = S + (<usize>((t - ib) * kc) << 2);
           const y = Y + <usize>t * ys + (<usize>j << 2);
           const rows = min(PMR, ie - t);
-          if (rows == PMR && nc == 8) {
-            ptileFull(xp, SW, kc, y, ys, first);
+          if (nc == 8) {
+            if (rows == PMR) ptileFull(xp, SW, kc, y, ys, first);
+            else ptileRows(xp, SW, kc, y, ys, first, rows);
           } else {
-            // edge tile: through T (PMR x 8), only the rows and columns in range go back to Y
+            // tile at the n edge: through T (PMR x 8), only the rows and columns in range go back to Y
             if (!first) {
               for (let r = 0; r < rows; r++) for (let c = 0; c < nc; c++) {
                 store<f32>(T + (<usize>(r * 8 + c) << 2), load<f32>(y + <usize>r * ys + (<usize>c << 2)));
