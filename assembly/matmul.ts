@@ -2,6 +2,7 @@
 // so every output is a dot product along a contiguous row (no transposed copy).
 //   gemv_f32: W (n_out, n_in) @ x (n_in) -> y (n_out), rows r in [r0, r1)
 //   gemm_f32: X (m, n_in) @ W (n_out, n_in)^T -> Y (m, n_out), output columns j in [n0, n1)
+//             (S: scratch for its packed panels; m < 16 takes gemm_f32_dot, which needs none)
 // Pointers are byte offsets into linear memory. Outputs must not alias inputs. Each output is
 // summed in an order fixed per build, whatever the range: a split across workers gives the
 // same bits as one call.
@@ -20,6 +21,10 @@
 //            256x2048x2048: 38.4 / 28.4; KC 256 / 512 / 1024 / 2048 lose 5-15 % (hsum and
 //            read-modify-write of Y per block); NC 16..128 within noise. Register-only peak
 //            (probe_peak_f32) was 45-49 / 30-39 at the same time.
+//   v4 gemm (m >= 16): outer-product tiles on packed panels, see "outer-product" below;
+//            relaxed 6 x 8, plain 5 x 8. Against v3 in one process (machine shared by 4
+//            helpers, ratios only): m = 512 1.08-1.34x, m = 64 (prefill's chunk) 1.05-1.21x
+//            relaxed, 0.90-1.74x plain.
 //   gemv: see GEMV_STREAMS below. An earlier version read consecutive rows side by side; timed
 //   on a saturated machine (probe 6.9 GB/s) it looked at ~93 % of the probe, but on a quiet one
 //   it reaches only ~55 % of it, which far-apart streams recover.
