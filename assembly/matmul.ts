@@ -2,6 +2,7 @@
 // so every output is a dot product along a contiguous row (no transposed copy).
 //   gemv_f32: W (n_out, n_in) @ x (n_in) -> y (n_out), rows r in [r0, r1)
 //   gemm_f32: X (m, n_in) @ W (n_out, n_in)^T -> Y (m, n_out), output columns j in [n0, n1)
+//             (S: scratch for its packed panels; m < 16 takes gemm_f32_dot, which needs none)
 // Pointers are byte offsets into linear memory. Outputs must not alias inputs. Each output is
 // summed in an order fixed per build, whatever the range: a split across workers gives the
 // same bits as one call.
@@ -20,6 +21,10 @@
 //            256x2048x2048: 38.4 / 28.4; KC 256 / 512 / 1024 / 2048 lose 5-15 % (hsum and
 //            read-modify-write of Y per block); NC 16..128 within noise. Register-only peak
 //            (probe_peak_f32) was 45-49 / 30-39 at the same time.
+//   v4 gemm (m >= 16): outer-product tiles on packed panels, see "outer-product" below;
+//            relaxed 6 x 8, plain 5 x 8. Against v3 in one process (machine shared by 4
+//            helpers, ratios only): m = 512 1.08-1.34x, m = 64 (prefill's chunk) 1.05-1.21x
+//            relaxed, 0.90-1.74x plain.
 //   gemv: see GEMV_STREAMS below. An earlier version read consecutive rows side by side; timed
 //   on a saturated machine (probe 6.9 GB/s) it looked at ~93 % of the probe, but on a quiet one
 //   it reaches only ~55 % of it, which far-apart streams recover.
@@ -225,11 +230,13 @@ function tileFull(x: usize, w: usize, rs: usize, y: usize, ys: usize, k0: i32, k
   tile(x, w, rs, y, ys, k0, k1, first, MR, NR);
 }
 
-// gemm_f32: Y[i, j] = sum_k X[i, k] * W[j, k] for i in [0, m), j in [n0, n1)
+// gemm_f32_dot: Y[i, j] = sum_k X[i, k] * W[j, k] for i in [0, m), j in [n0, n1)
 //   X (m, n_in) row-major, W (n_out, n_in) row-major, Y (m, n_out) row-major
+// The dot-product form: no scratch, no packing. gemm_f32 takes it for m < GEMM_PACK_MIN_M, and
+// the quantized gemm for its decoded panels (qmatmul.ts).
 // Blocks: n_in in KC steps (partial sums added into Y), W rows in NC steps; inside a block,
 // MR x NR register tiles of X rows x W rows.
-export function gemm_f32(X: usize, W: usize, Y: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void {
+export function gemm_f32_dot(X: usize, W: usize, Y: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void {
   const rs = <usize>n_in << 2, ys = <usize>n_out << 2;
   if (n_in == 0) {
     for (let i = 0; i < m; i++) for (let j = n0; j < n1; j++) store<f32>(Y + <usize>i * ys + (<usize>j << 2), 0);
@@ -246,6 +253,178 @@ export function gemm_f32(X: usize, W: usize, Y: usize, m: i32, n_in: i32, n_out:
         let j = jb;
         if (mr == MR) for (; j + NR <= je; j += NR) tileFull(x, W + <usize>j * rs, rs, y + (<usize>j << 2), ys, k0, k1, first);
         for (; j < je; j += NR) tileAny(x, W + <usize>j * rs, rs, y + (<usize>j << 2), ys, k0, k1, first, mr, min(NR, je - j));
+      }
+    }
+  }
+}
+
+// ---- gemm, outer-product (broadcast) form on packed panels ----
+// For m >= GEMM_PACK_MIN_M (prefill). Per k step, a register tile of PMR X rows x 8 W rows
+// loads the 8 weights as two f32x4 from a packed W panel, splats each X value (one
+// v128.load32_splat from a packed X block) and multiply-adds into 2 accumulators per row:
+// 2 PMR multiply-adds per 2 + PMR loads and one pointer step per operand, against 9 per
+// 6 loads and 6 pointer steps for the dot-product tile above, and no horizontal sums.
+// V8 keeps each splat next to its two multiply-adds (it does not hoist them), so the live
+// registers are 2 PMR accumulators + 2 weights + 1 splat (+1 temporary, plain SIMD):
+// relaxed 6 rows = 15, plain 5 rows = 14.
+// Measured (standalone A/B in one process, old tile vs this, m = 512, shapes 576x576, 576x1536,
+// 1536x576, 2048x2048, medians of 15 alternating runs, machine shared by 4 helpers): relaxed
+// 1.34 / 1.17 / 1.21 / 1.19x, plain (5 rows) 1.31 / 1.21 / 1.38 / 1.12x.
+// Order: every output Y[i, j] is one f32x4 lane summed k = 0, 1, ..., n_in - 1 in turn
+// (across n_in blocks the accumulators reload from Y, which holds the exact running sum), so
+// the bits depend on neither m, the tile, nor [n0, n1): a split across workers gives the same bits.
+// This is another order than gemm_f32_dot's, so a call with m < GEMM_PACK_MIN_M rounds differently.
+const PMR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5; // X rows per register tile
+const PKC: i32 = 256; // n_in block: a packed W panel is PKC x 8 floats (8 KB, L1)
+const PMC: i32 = 516; // X rows per packed block, rounded down to whole tiles (<= 516 x 256 floats, L2)
+// the one fixed m at which gemm_f32 switches to the packed form
+const GEMM_PACK_MIN_M: i32 = 16;
+// scratch floats gemm_f32 needs: packed X block, packed W panel, one edge tile (the same
+// figure is GEMM_F32_SCRATCH_FLOATS in src/wasm/ops/matmul.ts)
+const GEMM_F32_SCRATCH: i32 = PMC * PKC + PKC * 8 + 8 * 8;
+
+// Register tile: Y[i + r, j + c] (+)= sum_k xp[k, r] * wp[k, c] for r < mr, c < 8, k < kc;
+// xp: packed X (kc, PMR), wp: packed W (kc, 8); y: Y[i, j], ys: its row stride in bytes.
+// first: start from 0, else from the values in Y. mr <= PMR, a compile-time constant (a tile
+// at the m edge reads the first mr rows of its packed tile).
+// @ts-ignore: decorator
+@inline function ptile(xp: usize, wp: usize, kc: i32, y: usize, ys: usize, first: bool, mr: i32): void {
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  let c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  if (!first) {
+    c00 = v128.load(y); c01 = v128.load(y, 16);
+    if (mr > 1) { c10 = v128.load(y + ys); c11 = v128.load(y + ys, 16); }
+    if (mr > 2) { c20 = v128.load(y + 2 * ys); c21 = v128.load(y + 2 * ys, 16); }
+    if (mr > 3) { c30 = v128.load(y + 3 * ys); c31 = v128.load(y + 3 * ys, 16); }
+    if (mr > 4) { c40 = v128.load(y + 4 * ys); c41 = v128.load(y + 4 * ys, 16); }
+    if (mr > 5) { c50 = v128.load(y + 5 * ys); c51 = v128.load(y + 5 * ys, 16); }
+  }
+  const end = wp + (<usize>kc << 5);
+  for (; wp < end; wp += 32, xp += <usize>PMR << 2) {
+    const w0 = v128.load(wp), w1 = v128.load(wp, 16);
+    let a = v128.load32_splat(xp);
+    c00 = fmadd(a, w0, c00); c01 = fmadd(a, w1, c01);
+    if (mr > 1) { a = v128.load32_splat(xp, 4); c10 = fmadd(a, w0, c10); c11 = fmadd(a, w1, c11); }
+    if (mr > 2) { a = v128.load32_splat(xp, 8); c20 = fmadd(a, w0, c20); c21 = fmadd(a, w1, c21); }
+    if (mr > 3) { a = v128.load32_splat(xp, 12); c30 = fmadd(a, w0, c30); c31 = fmadd(a, w1, c31); }
+    if (mr > 4) { a = v128.load32_splat(xp, 16); c40 = fmadd(a, w0, c40); c41 = fmadd(a, w1, c41); }
+    if (mr > 5) { a = v128.load32_splat(xp, 20); c50 = fmadd(a, w0, c50); c51 = fmadd(a, w1, c51); }
+  }
+  v128.store(y, c00); v128.store(y, c01, 16);
+  if (mr > 1) { v128.store(y + ys, c10); v128.store(y + ys, c11, 16); }
+  if (mr > 2) { v128.store(y + 2 * ys, c20); v128.store(y + 2 * ys, c21, 16); }
+  if (mr > 3) { v128.store(y + 3 * ys, c30); v128.store(y + 3 * ys, c31, 16); }
+  if (mr > 4) { v128.store(y + 4 * ys, c40); v128.store(y + 4 * ys, c41, 16); }
+  if (mr > 5) { v128.store(y + 5 * ys, c50); v128.store(y + 5 * ys, c51, 16); }
+}
+
+// the PMR x 8 tile, its own function so the hot loop is compiled on its own
+function ptileFull(xp: usize, wp: usize, kc: i32, y: usize, ys: usize, first: bool): void {
+  ptile(xp, wp, kc, y, ys, first, PMR);
+}
+
+// a tile of mr < PMR rows (the m edge), dispatched to its constant-size instance
+function ptileRows(xp: usize, wp: usize, kc: i32, y: usize, ys: usize, first: bool, mr: i32): void {
+  switch (mr) {
+    case 1: ptile(xp, wp, kc, y, ys, first, 1); break;
+    case 2: ptile(xp, wp, kc, y, ys, first, 2); break;
+    case 3: ptile(xp, wp, kc, y, ys, first, 3); break;
+    case 4: ptile(xp, wp, kc, y, ys, first, 4); break;
+    default: ptile(xp, wp, kc, y, ys, first, 5);
+  }
+}
+
+// 4 rows a..d of 4 consecutive k -> 4 k steps of (a, b, c, d) at o, o + 32, o + 64, o + 96
+// @ts-ignore: decorator
+@inline function transpose4(a: v128, b: v128, c: v128, d: v128, o: usize): void {
+  const t0 = i32x4.shuffle(a, b, 0, 4, 1, 5), t1 = i32x4.shuffle(a, b, 2, 6, 3, 7);
+  const t2 = i32x4.shuffle(c, d, 0, 4, 1, 5), t3 = i32x4.shuffle(c, d, 2, 6, 3, 7);
+  v128.store(o, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+  v128.store(o, i32x4.shuffle(t0, t2, 2, 3, 6, 7), 32);
+  v128.store(o, i32x4.shuffle(t1, t3, 0, 1, 4, 5), 64);
+  v128.store(o, i32x4.shuffle(t1, t3, 2, 3, 6, 7), 96);
+}
+
+// packed W panel: W[j + c, k0 + k] -> wp[k * 8 + c] for k < kc, c < 8 (0 for c >= nc)
+//   W (n_out, n_in) row-major, rs = n_in * 4 bytes; wp (kc, 8)
+function packW(W: usize, rs: usize, wp: usize, j: i32, nc: i32, k0: i32, kc: i32): void {
+  const w = W + <usize>j * rs + (<usize>k0 << 2);
+  let k = 0;
+  if (nc == 8) {
+    for (const k4 = kc & ~3; k < k4; k += 4) {
+      const p = w + (<usize>k << 2), o = wp + (<usize>k << 5);
+      transpose4(v128.load(p), v128.load(p + rs), v128.load(p + 2 * rs), v128.load(p + 3 * rs), o);
+      transpose4(v128.load(p + 4 * rs), v128.load(p + 5 * rs), v128.load(p + 6 * rs), v128.load(p + 7 * rs), o + 16);
+    }
+  }
+  for (; k < kc; k++) {
+    const o = wp + (<usize>k << 5);
+    for (let c = 0; c < 8; c++) store<f32>(o + (<usize>c << 2), c < nc ? load<f32>(w + <usize>c * rs + (<usize>k << 2)) : 0);
+  }
+}
+
+// packed X block: rows [i0, i1) as tiles of PMR rows, tile t at xp + t * kc * PMR floats,
+// X[i0 + t * PMR + r, k0 + k] -> tile[k * PMR + r] (0 for rows >= i1)
+function packX(X: usize, rs: usize, xp: usize, i0: i32, i1: i32, k0: i32, kc: i32): void {
+  for (let t = i0; t < i1; t += PMR) {
+    const o = xp + (<usize>((t - i0) * kc) << 2);
+    for (let r = 0; r < PMR; r++) {
+      const i = t + r, or = o + (<usize>r << 2), step = <usize>PMR << 2;
+      if (i < i1) {
+        const src = X + <usize>i * rs + (<usize>k0 << 2);
+        for (let k = 0; k < kc; k++) store<f32>(or + <usize>k * step, load<f32>(src + (<usize>k << 2)));
+      } else {
+        for (let k = 0; k < kc; k++) store<f32>(or + <usize>k * step, 0);
+      }
+    }
+  }
+}
+
+// gemm_f32: Y[i, j] = sum_k X[i, k] * W[j, k] for i in [0, m), j in [n0, n1)
+//   X (m, n_in) row-major, W (n_out, n_in) row-major, Y (m, n_out) row-major,
+//   S: GEMM_F32_SCRATCH floats of scratch (overwritten; unused for m < GEMM_PACK_MIN_M)
+// Blocks: n_in in PKC steps, X rows in PMC steps (packed once per block), W rows in panels of 8
+// (packed once per X block); tiles of PMR x 8 (fewer rows at the m edge). A tile at the n edge
+// runs on a copy in S.
+export function gemm_f32(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void {
+  if (m < GEMM_PACK_MIN_M || n_in == 0) {
+    gemm_f32_dot(X, W, Y, m, n_in, n_out, n0, n1);
+    return;
+  }
+  const rs = <usize>n_in << 2, ys = <usize>n_out << 2;
+  const mc = PMC - PMC % PMR;
+  const SW = S + (<usize>(PMC * PKC) << 2), T = SW + (<usize>(PKC * 8) << 2);
+  // k blocks of equal size (a multiple of 4, <= PKC): 576 -> 3 x 192 rather than 256, 256, 64
+  const nb = (n_in + PKC - 1) / PKC;
+  const kb = min(PKC, ((n_in + nb - 1) / nb + 3) & ~3);
+  for (let k0 = 0; k0 < n_in; k0 += kb) {
+    const kc = min(kb, n_in - k0), first = k0 == 0;
+    for (let ib = 0; ib < m; ib += mc) {
+      const ie = min(ib + mc, m);
+      packX(X, rs, S, ib, ie, k0, kc);
+      for (let j = n0; j < n1; j += 8) {
+        const nc = min(8, n1 - j);
+        packW(W, rs, SW, j, nc, k0, kc);
+        for (let t = ib; t < ie; t += PMR) {
+          const xp = S + (<usize>((t - ib) * kc) << 2);
+          const y = Y + <usize>t * ys + (<usize>j << 2);
+          const rows = min(PMR, ie - t);
+          if (nc == 8) {
+            if (rows == PMR) ptileFull(xp, SW, kc, y, ys, first);
+            else ptileRows(xp, SW, kc, y, ys, first, rows);
+          } else {
+            // tile at the n edge: through T (PMR x 8), only the rows and columns in range go back to Y
+            if (!first) {
+              for (let r = 0; r < rows; r++) for (let c = 0; c < nc; c++) {
+                store<f32>(T + (<usize>(r * 8 + c) << 2), load<f32>(y + <usize>r * ys + (<usize>c << 2)));
+              }
+            }
+            ptileFull(xp, SW, kc, T, 32, first);
+            for (let r = 0; r < rows; r++) for (let c = 0; c < nc; c++) {
+              store<f32>(y + <usize>r * ys + (<usize>c << 2), load<f32>(T + (<usize>(r * 8 + c) << 2)));
+            }
+          }
+        }
       }
     }
   }

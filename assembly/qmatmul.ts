@@ -27,7 +27,7 @@
 //       build forms the same integers with i16x8.relaxed_dot_i8x16_i7x16_s).
 import { f16x4_to_f32x4, fmadd, hsum } from "./simd";
 import { QK4_0_BYTES, QK4_K_BYTES, QK5_0_BYTES, QK6_K_BYTES, QK8_0_BYTES, deq16, dot16, f16_to_f32, q4_0_hi, q4_0_lo, q4_k_scale_min, q5_0_hi, q5_0_hi_u, q5_0_lo, q5_0_lo_u, q6_k_run, q6_k_run_u, sum16 } from "./qblocks";
-import { gemm_f32 } from "./matmul";
+import { gemm_f32_dot } from "./matmul";
 
 const GEMM_PANEL: i32 = 32; // W rows per decoded panel (the f32 gemm's NC); src/wasm/ops/qmatmul.ts QGEMM_PANEL
 
@@ -418,7 +418,7 @@ const Q8_STREAMS: i32 = 4;
 // rows c .. c + p - 1 are read).
 // @ts-ignore: decorator
 @inline function gemm_panel(X: usize, S: usize, Y: usize, m: i32, n_in: i32, n_out: i32, c: i32, p: i32): void {
-  gemm_f32(X, S - <usize>c * (<usize>n_in << 2), Y, m, n_in, n_out, c, c + p);
+  gemm_f32_dot(X, S - <usize>c * (<usize>n_in << 2), Y, m, n_in, n_out, c, c + p);
 }
 
 // ---------------------------------------------------------------- the three kernels, once

@@ -6,7 +6,7 @@
 import type { Runtime } from "../src/wasm/runtime.ts";
 import type { Tensor } from "../src/wasm/tensor.ts";
 import * as ref from "../src/ref/matmul.ts";
-import { gemm, gemv } from "../src/wasm/ops/matmul.ts";
+import { GEMM_F32_SCRATCH_FLOATS, gemm, gemv } from "../src/wasm/ops/matmul.ts";
 import { softmaxRows } from "../src/wasm/ops/softmax.ts";
 import { attnDecode } from "../src/wasm/ops/attention.ts";
 import * as attnRef from "../src/ref/attention.ts";
@@ -101,8 +101,9 @@ function gemmCase(m: number, n_out: number, n_in: number): Case<MatmulData> {
   return {
     kernel: "gemm_f32", shape: `m=${m} ${n_out}x${n_in}`, unit: "GFLOP/s", work: 2 * m * n_out * n_in, vsPeak: true,
     inputs: () => ({ X: randn(m * n_in, 3), W: randn(n_out * n_in, 4), m, n_in, n_out }),
-    ours: (rt, d) => wasmRunner(rt, [{ data: d.X, shape: [m, n_in] }, { data: d.W, shape: [n_out, n_in] }], [m, n_out],
-      (Y, [X, W]) => gemm(Y, X, W)),
+    ours: (rt, d) => wasmRunner(rt, [{ data: d.X, shape: [m, n_in] }, { data: d.W, shape: [n_out, n_in] },
+      { data: new Float32Array(GEMM_F32_SCRATCH_FLOATS), shape: [GEMM_F32_SCRATCH_FLOATS] }], [m, n_out],
+      (Y, [X, W, S]) => gemm(Y, X, W, S)),
     peers: matmulPeers,
     check: checkMatmul,
   };

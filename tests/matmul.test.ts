@@ -4,19 +4,22 @@ import { Rng } from "./helpers/rand.ts";
 import { assertClose } from "./helpers/close.ts";
 import { WASM_BUILDS, runtimeFor, skipReason } from "./helpers/runtimes.ts";
 import * as ref from "../src/ref/matmul.ts";
-import { gemm, gemv } from "../src/wasm/ops/matmul.ts";
+import { GEMM_F32_SCRATCH_FLOATS, gemm, gemv } from "../src/wasm/ops/matmul.ts";
 
-// Tolerance: the kernels sum in f32 in another order than the f64 reference. Each product
-// passes through at most L = n_in/4 + 16 roundings (n_in/4 per vector lane, then the
-// horizontal sums, the n_in-block partial sums and the scalar tail), so by the standard
-// bound |err| <= L * 2^-24 * sum_k |W[r, k] x[k]| (Higham, gamma_L). A dropped or doubled
-// term is usually ~sum/n_in, well above this for the sizes tested.
+// Tolerance: the kernels sum in f32 in another order than the f64 reference. In gemv and the
+// dot-product gemm (m < 16) each product passes through at most n_in/4 + 16 roundings (n_in/4
+// per vector lane, then the horizontal sums, the n_in-block partial sums and the scalar tail);
+// the packed gemm (m >= 16) sums each output along k in one lane: n_in roundings. So by the
+// standard bound |err| <= L * 2^-24 * sum_k |W[r, k] x[k]| (Higham, gamma_L) with L = n_in/4 + 16
+// for gemv and L = n_in + 16 for gemm. A dropped or doubled term is usually ~sum/n_in, well
+// above this for the sizes tested.
 const U = 2 ** -24;
-function dotBound(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): number {
+function dotBound(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number, L = (n >> 2) + 16): number {
   let s = 0;
   for (let k = 0; k < n; k++) s += Math.abs(a[ao + k] * b[bo + k]);
-  return ((n >> 2) + 16) * U * s + 1e-30;
+  return L * U * s + 1e-30;
 }
+const gemmBound = (a: Float32Array, ao: number, b: Float32Array, bo: number, n: number) => dotBound(a, ao, b, bo, n, n + 16);
 
 // sizes: the small odd ones first, then random ones (15..33 around gemv's 16-float trip and its
 // 4-float steps and scalar tail)
@@ -55,36 +58,77 @@ for (const build of WASM_BUILDS) {
     it("gemm_f32 matches the reference on 220 random shapes, row counts and column ranges", async () => {
       const rt = await runtimeFor(build);
       const rng = new Rng(12);
+      const S = rt.zeros([GEMM_F32_SCRATCH_FLOATS]);
       for (let t = 0; t < 220; t++) {
-        // n_out up to 150 crosses the kernel's W-row blocks (32 rows)
-        const rows = pick(rng, t, 20), n_out = pick(rng, t, 150), n_in = t === 0 ? 0 : pick(rng, t, 1300);
+        // n_out up to 150 crosses the dot form's W-row blocks (32 rows) and the packed form's
+        // 8-row panels; rows up to 40 cross the packed form's threshold (m >= 16) and its 5- and
+        // 6-row tiles; n_in up to 1300 crosses its 256-float k blocks
+        const rows = pick(rng, t, 40), n_out = pick(rng, t, 150), n_in = t === 0 ? 0 : pick(rng, t, 1300);
         const m = rng.int(0, rows);
         const n0 = rng.int(0, n_out), n1 = rng.int(n0, n_out);
         const xv = rng.array(rows * n_in, 2), w = rng.array(n_out * n_in, 2), y0 = rng.array(rows * n_out, 1);
         const X = rt.fromArray(xv, [rows, n_in]), W = rt.fromArray(w, [n_out, n_in]), Y = rt.fromArray(y0, [rows, n_out]);
         const want = y0.slice();
         ref.gemm_f32(xv, w, want, m, n_in, n_out, n0, n1);
-        gemm(Y, X, W, m, n0, n1);
+        gemm(Y, X, W, S, m, n0, n1);
         assertWithin(Y.f32(), want, (e) => {
           const i = Math.floor(e / n_out), j = e % n_out;
-          return i >= m || j < n0 || j >= n1 ? 0 : dotBound(xv, i * n_in, w, j * n_in, n_in);
+          return i >= m || j < n0 || j >= n1 ? 0 : gemmBound(xv, i * n_in, w, j * n_in, n_in);
         }, `gemm m=${m}/${rows} ${n_out}x${n_in} cols [${n0}, ${n1})`);
         X.dispose(); W.dispose(); Y.dispose();
       }
+      S.dispose();
+    });
+
+    it("gemm_f32 on every m from 1 to 17 and around the packed tiles, n_in not a multiple of 4", async () => {
+      const rt = await runtimeFor(build);
+      const rng = new Rng(16);
+      const S = rt.zeros([GEMM_F32_SCRATCH_FLOATS]);
+      const ms = [...Array(17).keys()].map((i) => i + 1).concat([18, 23, 24, 25, 29, 30, 31, 35, 36, 37]);
+      for (const m of ms) {
+        for (const [n_out, n_in, n0, n1] of [[19, 258, 0, 19], [9, 7, 1, 9], [33, 515, 3, 30]]) {
+          const xv = rng.array(m * n_in, 2), w = rng.array(n_out * n_in, 2), y0 = rng.array(m * n_out, 1);
+          const X = rt.fromArray(xv, [m, n_in]), W = rt.fromArray(w, [n_out, n_in]), Y = rt.fromArray(y0, [m, n_out]);
+          const want = y0.slice();
+          ref.gemm_f32(xv, w, want, m, n_in, n_out, n0, n1);
+          gemm(Y, X, W, S, m, n0, n1);
+          assertWithin(Y.f32(), want, (e) => {
+            const i = Math.floor(e / n_out), j = e % n_out;
+            return j < n0 || j >= n1 ? 0 : gemmBound(xv, i * n_in, w, j * n_in, n_in);
+          }, `gemm m=${m} ${n_out}x${n_in} cols [${n0}, ${n1})`);
+          X.dispose(); W.dispose(); Y.dispose();
+        }
+      }
+      S.dispose();
+    });
+
+    it("gemm_f32 writes nothing past GEMM_F32_SCRATCH_FLOATS of its scratch", async () => {
+      const rt = await runtimeFor(build);
+      const rng = new Rng(17);
+      // m = 600 fills the packed X block (516 rows) and starts a second one; n_in 300 two k blocks
+      const m = 600, n_out = 13, n_in = 300;
+      const X = rt.fromArray(rng.array(m * n_in), [m, n_in]), W = rt.fromArray(rng.array(n_out * n_in), [n_out, n_in]);
+      const Y = rt.zeros([m, n_out]), S = rt.fromArray(new Float32Array(GEMM_F32_SCRATCH_FLOATS + 64).fill(7));
+      gemm(Y, X, W, S, m);
+      const tail = S.f32().subarray(GEMM_F32_SCRATCH_FLOATS);
+      assert.ok(tail.every((v) => v === 7), "scratch written past its size");
+      assert.ok(S.f32().subarray(0, GEMM_F32_SCRATCH_FLOATS).some((v) => v !== 7), "scratch never used");
+      for (const t of [X, W, Y, S]) t.dispose();
     });
 
     it("gemm_f32 sums across n_in blocks (n_in > 4096, partial sums through Y)", async () => {
       const rt = await runtimeFor(build);
       const rng = new Rng(15);
-      for (const [m, n_out, n_in] of [[4, 5, 4097], [5, 7, 8203], [1, 3, 12289]]) {
+      for (const [m, n_out, n_in] of [[4, 5, 4097], [5, 7, 8203], [1, 3, 12289], [17, 9, 4097], [22, 11, 8203]]) {
         const xv = rng.array(m * n_in), w = rng.array(n_out * n_in);
         const X = rt.fromArray(xv, [m, n_in]), W = rt.fromArray(w, [n_out, n_in]), Y = rt.zeros([m, n_out]);
+        const S = rt.zeros([GEMM_F32_SCRATCH_FLOATS]);
         const want = new Float32Array(m * n_out);
         ref.gemm_f32(xv, w, want, m, n_in, n_out, 0, n_out);
-        gemm(Y, X, W);
-        assertWithin(Y.f32(), want, (e) => dotBound(xv, Math.floor(e / n_out) * n_in, w, (e % n_out) * n_in, n_in),
+        gemm(Y, X, W, S);
+        assertWithin(Y.f32(), want, (e) => gemmBound(xv, Math.floor(e / n_out) * n_in, w, (e % n_out) * n_in, n_in),
           `gemm ${m}x${n_out}x${n_in}`);
-        X.dispose(); W.dispose(); Y.dispose();
+        X.dispose(); W.dispose(); Y.dispose(); S.dispose();
       }
     });
 
@@ -104,15 +148,26 @@ for (const build of WASM_BUILDS) {
     it("gemm over a column split equals gemm over all columns", async () => {
       const rt = await runtimeFor(build);
       const rng = new Rng(13);
-      const m = 7, n_in = 517, n_out = 67;
-      const X = rt.fromArray(rng.array(m * n_in), [m, n_in]), W = rt.fromArray(rng.array(n_out * n_in), [n_out, n_in]);
-      const whole = rt.zeros([m, n_out]), split = rt.zeros([m, n_out]);
-      gemm(whole, X, W);
-      gemm(split, X, W, m, 0, 30);
-      gemm(split, X, W, m, 30, n_out);
-      // the same kernel sums each output in the same order whatever the column range
-      assertClose(split.f32(), whole.f32(), 0, 0, "split");
-      for (const t of [X, W, whole, split]) t.dispose();
+      const S = rt.zeros([GEMM_F32_SCRATCH_FLOATS]);
+      // m = 7: the dot-product form; m = 16, 41: the packed form (splits off its 8-row panels)
+      for (const m of [7, 16, 41]) {
+        const n_in = 517, n_out = 67;
+        const X = rt.fromArray(rng.array(m * n_in), [m, n_in]), W = rt.fromArray(rng.array(n_out * n_in), [n_out, n_in]);
+        const whole = rt.zeros([m, n_out]), split = rt.zeros([m, n_out]);
+        gemm(whole, X, W, S);
+        for (const [n0, n1] of [[0, 30], [30, 33], [33, 60], [60, n_out]]) gemm(split, X, W, S, m, n0, n1);
+        // the same kernel sums each output in the same order whatever the column range
+        assertClose(split.f32(), whole.f32(), 0, 0, `split m=${m}`);
+        // and whatever the rows around it: the first 16 rows alone (packed too)
+        if (m >= 16) {
+          const part = rt.zeros([m, n_out]);
+          gemm(part, X, W, S, 16);
+          assertClose(part.f32().subarray(0, 16 * n_out), whole.f32().subarray(0, 16 * n_out), 0, 0, `rows m=${m}`);
+          part.dispose();
+        }
+        for (const t of [X, W, whole, split]) t.dispose();
+      }
+      S.dispose();
     });
 
     it("propagates NaN and infinities", async () => {
@@ -131,10 +186,15 @@ for (const build of WASM_BUILDS) {
       const W = rt.fromArray(w, [n_out, n_in]), x = rt.fromArray(xv), y = rt.zeros([n_out]);
       gemv(y, W, x);
       assertClose(y.f32(), want, 0, 0, "gemv");
-      const X = rt.fromArray([...xv, ...xv], [2, n_in]), Y = rt.zeros([2, n_out]);
-      gemm(Y, X, W);
-      assertClose(Y.f32(), [...want, ...want], 0, 0, "gemm");
-      for (const t of [W, x, y, X, Y]) t.dispose();
+      const S = rt.zeros([GEMM_F32_SCRATCH_FLOATS]);
+      // 2 rows: the dot-product form; 17 rows: the packed form (its edge tile too)
+      for (const m of [2, 17]) {
+        const X = rt.fromArray(Array.from({ length: m }, () => [...xv]).flat(), [m, n_in]), Y = rt.zeros([m, n_out]);
+        gemm(Y, X, W, S);
+        assertClose(Y.f32(), Array.from({ length: m }, () => want).flat(), 0, 0, `gemm m=${m}`);
+        X.dispose(); Y.dispose();
+      }
+      for (const t of [W, x, y, S]) t.dispose();
     });
 
     it("rejects mismatched shapes and ranges", async () => {
@@ -146,10 +206,12 @@ for (const build of WASM_BUILDS) {
       gemv(y, W, y); // a larger x is fine: its first n_in elements are used
       assert.throws(() => gemv(x, W, x), /y has 3 elements, W has n_out = 4/);
       assert.throws(() => gemv(y, W, x, 2, 5), /row range \[2, 5\)/);
-      assert.throws(() => gemm(Y, X, W, 3), /row range \[0, 3\)/);
-      assert.throws(() => gemm(Y, X, W, 2, 3, 1), /column range \[3, 1\)/);
-      assert.throws(() => gemm(X, X, W), /Y has 3 columns, W has n_out = 4/);
-      for (const t of [W, x, y, X, Y]) t.dispose();
+      const S = rt.zeros([GEMM_F32_SCRATCH_FLOATS]), small = rt.zeros([GEMM_F32_SCRATCH_FLOATS - 1]);
+      assert.throws(() => gemm(Y, X, W, S, 3), /row range \[0, 3\)/);
+      assert.throws(() => gemm(Y, X, W, S, 2, 3, 1), /column range \[3, 1\)/);
+      assert.throws(() => gemm(X, X, W, S), /Y has 3 columns, W has n_out = 4/);
+      assert.throws(() => gemm(Y, X, W, small), /scratch has \d+ floats, needs \d+/);
+      for (const t of [W, x, y, X, Y, S, small]) t.dispose();
     });
   });
 }

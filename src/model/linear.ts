@@ -7,18 +7,24 @@
 import type { Runtime } from "../wasm/runtime.ts";
 import type { Tensor } from "../wasm/tensor.ts";
 import type { ThreadPool } from "../wasm/threads.ts";
-import { gemm, gemv } from "../wasm/ops/matmul.ts";
+import { GEMM_F32_SCRATCH_FLOATS, gemm, gemv } from "../wasm/ops/matmul.ts";
 import { actScratchBytes, gemmQ, gemvQ, gemvQInt, gemmScratchFloats, intDotAct, quantizeRows } from "../wasm/ops/qmatmul.ts";
 import { splitLinear } from "../wasm/ops/parallel.ts";
 
+// f32 scratch a thread's gemm needs for weights up to maxIn wide: the f32 gemm's packed panels
+// or the quantized gemm's decoded panel, whichever is larger (one buffer serves both)
+export function linearScratchFloats(maxIn: number): number {
+  return Math.max(GEMM_F32_SCRATCH_FLOATS, gemmScratchFloats(maxIn));
+}
+
 export class Linear {
-  private scratch: Tensor[];  // per thread: the quantized gemm's panel buffer
+  private scratch: Tensor[];  // per thread: the gemm's panel buffer (linearScratchFloats(maxIn) f32)
   private xq: Tensor;         // (actScratchBytes(maxIn)) u8: one activation row quantized for the integer gemv
 
   // maxIn: the widest n_in of any weight (the quantized gemm's panel scratch is sized by it)
   constructor(rt: Runtime, maxIn: number, private readonly pool?: ThreadPool) {
     this.scratch = [];
-    for (let t = 0; t < (pool?.threads ?? 1); t++) this.scratch.push(rt.tensor("f32", [gemmScratchFloats(maxIn)]));
+    for (let t = 0; t < (pool?.threads ?? 1); t++) this.scratch.push(rt.tensor("f32", [linearScratchFloats(maxIn)]));
     this.xq = rt.tensor("u8", [actScratchBytes(maxIn)]);
   }
 
@@ -27,7 +33,7 @@ export class Linear {
     if (this.pool) splitLinear(this.pool, y, W, x, m, this.scratch, this.xq);
     else if (W.dtype === "f32") {
       if (m === 1) gemv(y, W, x);
-      else gemm(y, x, W, m);
+      else gemm(y, x, W, this.scratch[0], m);
     } else {
       const act = m === 1 ? intDotAct(W.dtype) : undefined;
       if (act !== undefined) {

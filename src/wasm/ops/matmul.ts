@@ -7,13 +7,19 @@ import { expectDtype, f32At } from "./check.ts";
 
 export interface MatmulKernels {
   gemv_f32(W: number, x: number, y: number, n_in: number, r0: number, r1: number): void;
-  gemm_f32(X: number, W: number, Y: number, m: number, n_in: number, n_out: number, n0: number, n1: number): void;
+  // S: GEMM_F32_SCRATCH_FLOATS f32 of scratch (the packed panels), overwritten
+  gemm_f32(X: number, W: number, Y: number, S: number, m: number, n_in: number, n_out: number, n0: number, n1: number): void;
 }
+
+// Scratch floats gemm_f32 needs (assembly/matmul.ts: GEMM_F32_SCRATCH = PMC * PKC + PKC * 8 + 8 * 8,
+// the packed X block, one packed W panel and an edge tile; 536 KB). Constant: a thread's buffer
+// is allocated once, whatever m and n_in.
+export const GEMM_F32_SCRATCH_FLOATS = 516 * 256 + 256 * 8 + 8 * 8;
 
 export function matmulFallback(h: Heap): MatmulKernels {
   return {
     gemv_f32: (W, x, y, n_in, r0, r1) => ref.gemv_f32(f32At(h, W), f32At(h, x), f32At(h, y), n_in, r0, r1),
-    gemm_f32: (X, W, Y, m, n_in, n_out, n0, n1) =>
+    gemm_f32: (X, W, Y, _S, m, n_in, n_out, n0, n1) =>
       ref.gemm_f32(f32At(h, X), f32At(h, W), f32At(h, Y), m, n_in, n_out, n0, n1),
   };
 }
@@ -39,10 +45,12 @@ export function gemv(y: Tensor, W: Tensor, x: Tensor, r0 = 0, r1 = W.shape[0]): 
 }
 
 // Y[i, j] = X[i, :] . W[j, :] for i in [0, m), j in [n0, n1)
-//   X (>= m, n_in), W (n_out, n_in), Y (>= m, n_out) with the same first dim as X
+//   X (>= m, n_in), W (n_out, n_in), Y (>= m, n_out) with the same first dim as X,
+//   scratch: f32 with at least GEMM_F32_SCRATCH_FLOATS elements, overwritten (the caller owns
+//   it, so a call allocates nothing; one per thread)
 // m may be smaller than X's first dim: chunk buffers are allocated for the largest chunk.
-export function gemm(Y: Tensor, X: Tensor, W: Tensor, m = X.shape[0], n0 = 0, n1 = W.shape[0]): void {
-  for (const [name, t] of [["Y", Y], ["X", X], ["W", W]] as const) expectDtype("gemm", name, t, "f32");
+export function gemm(Y: Tensor, X: Tensor, W: Tensor, scratch: Tensor, m = X.shape[0], n0 = 0, n1 = W.shape[0]): void {
+  for (const [name, t] of [["Y", Y], ["X", X], ["W", W], ["scratch", scratch]] as const) expectDtype("gemm", name, t, "f32");
   for (const [name, t] of [["Y", Y], ["X", X], ["W", W]] as const) {
     if (t.shape.length !== 2) throw new RangeError(`gemm: ${name} has shape [${t.shape.join(", ")}], expected 2 dims`);
   }
@@ -52,5 +60,8 @@ export function gemm(Y: Tensor, X: Tensor, W: Tensor, m = X.shape[0], n0 = 0, n1
   if (Y.shape[0] !== X.shape[0]) throw new RangeError(`gemm: Y has ${Y.shape[0]} rows, X has ${X.shape[0]}`);
   checkRange("gemm", "row", 0, m, X.shape[0]);
   checkRange("gemm", "column", n0, n1, n_out);
-  Y.rt.k.gemm_f32(X.ptr, W.ptr, Y.ptr, m, n_in, n_out, n0, n1);
+  if (scratch.size < GEMM_F32_SCRATCH_FLOATS) {
+    throw new RangeError(`gemm: scratch has ${scratch.size} floats, needs ${GEMM_F32_SCRATCH_FLOATS} (GEMM_F32_SCRATCH_FLOATS)`);
+  }
+  Y.rt.k.gemm_f32(X.ptr, W.ptr, Y.ptr, scratch.ptr, m, n_in, n_out, n0, n1);
 }

@@ -41,8 +41,9 @@ const ROW_ALIGN = 4;
 
 // gemv_f32, gemv_<q>(W, x, y, n_in, r0, r1), gemv_<q>_<a>(W, xq, y, ...) (xq in the x slot): rows [r0, r1) of y
 const GEMV = splitTable(["W", "x", "y", "n_in", "r0", "r1"], "r0", ROW_ALIGN);
-// gemm_f32(X, W, Y, m, n_in, n_out, n0, n1): output columns [n0, n1) of Y
-const GEMM_F32 = splitTable(["X", "W", "Y", "m", "n_in", "n_out", "n0", "n1"], "n0", ROW_ALIGN);
+// gemm_f32(X, W, Y, S, m, n_in, n_out, n0, n1): output columns [n0, n1) of Y; S is each
+// thread's packed-panel scratch
+const GEMM_F32 = splitTable(["X", "W", "Y", "S", "m", "n_in", "n_out", "n0", "n1"], "n0", ROW_ALIGN, "S");
 // gemm_<q>(X, W, Y, S, m, n_in, n_out, n0, n1): output columns [n0, n1) of Y, whole decoded
 // panels per part; S is each thread's panel scratch
 const GEMM_Q = splitTable(["X", "W", "Y", "S", "m", "n_in", "n_out", "n0", "n1"], "n0", QGEMM_PANEL, "S");
@@ -55,7 +56,7 @@ function run<A extends string>(pool: ThreadPool, name: keyof Kernels, s: SplitTa
 }
 
 // Y (m, n_out) = X (m, n_in) @ W^T over the pool's threads; scratch[t]: thread t's panel buffer
-// for quantized gemm (gemmScratchFloats(n_in) floats each); xq: one quantized activation row
+// for gemm (linearScratchFloats(n_in) floats each: the f32 gemm's and the quantized gemm's); xq: one quantized activation row
 // (actScratchBytes), where an integer-dot gemv's activation is quantized once, here, before the split.
 export function splitLinear(pool: ThreadPool, y: Tensor, W: Tensor, x: Tensor, m: number, scratch: readonly Tensor[], xq: Tensor): void {
   const [n_out, n_in] = W.shape;
@@ -75,10 +76,10 @@ export function splitLinear(pool: ThreadPool, y: Tensor, W: Tensor, x: Tensor, m
     a[g.W] = W.ptr; a[g.x] = x.ptr; a[g.y] = y.ptr; a[g.n_in] = n_in;
     run(pool, quant ? GEMV_Q[W.dtype as QKernelDType] : "gemv_f32", GEMV, n_out);
   } else if (!quant) {
-    gemm(y, x, W, m, 0, 0);
+    gemm(y, x, W, scratch[0], m, 0, 0);
     const g = GEMM_F32.at;
     a[g.X] = x.ptr; a[g.W] = W.ptr; a[g.Y] = y.ptr; a[g.m] = m; a[g.n_in] = n_in; a[g.n_out] = n_out;
-    run(pool, "gemm_f32", GEMM_F32, n_out);
+    run(pool, "gemm_f32", GEMM_F32, n_out, scratch);
   } else {
     gemmQ(y, x, W, scratch[0], m, 0, 0);
     const g = GEMM_Q.at;
