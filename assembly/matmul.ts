@@ -279,9 +279,9 @@ const PKC: i32 = 256; // n_in block: a packed W panel is PKC x 8 floats (8 KB, L
 const PMC: i32 = 516; // X rows per packed block, rounded down to whole tiles (<= 516 x 256 floats, L2)
 // the one fixed m at which gemm_f32 switches to the packed form
 const GEMM_PACK_MIN_M: i32 = 16;
-// scratch floats gemm_f32 needs: packed X block, packed W panel, one edge tile (the same
-// figure is GEMM_F32_SCRATCH_FLOATS in src/wasm/ops/matmul.ts)
-const GEMM_F32_SCRATCH: i32 = PMC * PKC + PKC * 8 + 8 * 8;
+// scratch gemm_f32 uses, in order: one packed W panel (PKC x 8 floats), one edge tile (8 x 8),
+// then the packed X block (min(m, PMC) x PKC floats), so a caller whose m stays small needs
+// less (gemmF32ScratchFloats in src/wasm/ops/matmul.ts gives the figure for an m)
 
 // Register tile: Y[i + r, j + c] (+)= sum_k xp[k, r] * wp[k, c] for r < mr, c < 8, k < kc;
 // xp: packed X (kc, PMR), wp: packed W (kc, 8); y: Y[i, j], ys: its row stride in bytes.
@@ -382,7 +382,7 @@ function packX(X: usize, rs: usize, xp: usize, i0: i32, i1: i32, k0: i32, kc: i3
 
 // gemm_f32: Y[i, j] = sum_k X[i, k] * W[j, k] for i in [0, m), j in [n0, n1)
 //   X (m, n_in) row-major, W (n_out, n_in) row-major, Y (m, n_out) row-major,
-//   S: GEMM_F32_SCRATCH floats of scratch (overwritten; unused for m < GEMM_PACK_MIN_M)
+//   S: PKC * 8 + 64 + min(m, PMC) * PKC floats of scratch (overwritten; unused for m < GEMM_PACK_MIN_M)
 // Blocks: n_in in PKC steps, X rows in PMC steps (packed once per block), W rows in panels of 8
 // (packed once per X block); tiles of PMR x 8 (fewer rows at the m edge). A tile at the n edge
 // runs on a copy in S.
@@ -393,7 +393,7 @@ export function gemm_f32(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i
   }
   const rs = <usize>n_in << 2, ys = <usize>n_out << 2;
   const mc = PMC - PMC % PMR;
-  const SW = S + (<usize>(PMC * PKC) << 2), T = SW + (<usize>(PKC * 8) << 2);
+  const SW = S, T = SW + (<usize>(PKC * 8) << 2), SX = T + (<usize>64 << 2);
   // k blocks of equal size (a multiple of 4, <= PKC): 576 -> 3 x 192 rather than 256, 256, 64
   const nb = (n_in + PKC - 1) / PKC;
   const kb = min(PKC, ((n_in + nb - 1) / nb + 3) & ~3);
@@ -401,12 +401,12 @@ export function gemm_f32(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i
     const kc = min(kb, n_in - k0), first = k0 == 0;
     for (let ib = 0; ib < m; ib += mc) {
       const ie = min(ib + mc, m);
-      packX(X, rs, S, ib, ie, k0, kc);
+      packX(X, rs, SX, ib, ie, k0, kc);
       for (let j = n0; j < n1; j += 8) {
         const nc = min(8, n1 - j);
         packW(W, rs, SW, j, nc, k0, kc);
         for (let t = ib; t < ie; t += PMR) {
-          const xp = S + (<usize>((t - ib) * kc) << 2);
+          const xp = SX + (<usize>((t - ib) * kc) << 2);
           const y = Y + <usize>t * ys + (<usize>j << 2);
           const rows = min(PMR, ie - t);
           if (nc == 8) {

@@ -4,7 +4,7 @@ import { Rng } from "./helpers/rand.ts";
 import { assertClose } from "./helpers/close.ts";
 import { WASM_BUILDS, runtimeFor, skipReason } from "./helpers/runtimes.ts";
 import * as ref from "../src/ref/matmul.ts";
-import { GEMM_F32_SCRATCH_FLOATS, gemm, gemv } from "../src/wasm/ops/matmul.ts";
+import { GEMM_F32_SCRATCH_FLOATS, gemmF32ScratchFloats, gemm, gemv } from "../src/wasm/ops/matmul.ts";
 
 // Tolerance: the kernels sum in f32 in another order than the f64 reference. In gemv and the
 // dot-product gemm (m < 16) each product passes through at most n_in/4 + 16 roundings (n_in/4
@@ -102,18 +102,26 @@ for (const build of WASM_BUILDS) {
       S.dispose();
     });
 
-    it("gemm_f32 writes nothing past GEMM_F32_SCRATCH_FLOATS of its scratch", async () => {
+    it("gemm_f32 writes nothing past gemmF32ScratchFloats(m) of its scratch", async () => {
       const rt = await runtimeFor(build);
       const rng = new Rng(17);
-      // m = 600 fills the packed X block (516 rows) and starts a second one; n_in 300 two k blocks
-      const m = 600, n_out = 13, n_in = 300;
-      const X = rt.fromArray(rng.array(m * n_in), [m, n_in]), W = rt.fromArray(rng.array(n_out * n_in), [n_out, n_in]);
-      const Y = rt.zeros([m, n_out]), S = rt.fromArray(new Float32Array(GEMM_F32_SCRATCH_FLOATS + 64).fill(7));
-      gemm(Y, X, W, S, m);
-      const tail = S.f32().subarray(GEMM_F32_SCRATCH_FLOATS);
-      assert.ok(tail.every((v) => v === 7), "scratch written past its size");
-      assert.ok(S.f32().subarray(0, GEMM_F32_SCRATCH_FLOATS).some((v) => v !== 7), "scratch never used");
-      for (const t of [X, W, Y, S]) t.dispose();
+      // m = 600 fills the packed X block (516 rows) and starts a second one (the scratch any m
+      // needs, GEMM_F32_SCRATCH_FLOATS); m = 16 and 64 (a prefill chunk) need less; n_in 300: two k blocks
+      const n_out = 13, n_in = 300;
+      assert.equal(gemmF32ScratchFloats(600), GEMM_F32_SCRATCH_FLOATS);
+      for (const m of [600, 64, 16]) {
+        const need = gemmF32ScratchFloats(m);
+        const X = rt.fromArray(rng.array(m * n_in), [m, n_in]), W = rt.fromArray(rng.array(n_out * n_in), [n_out, n_in]);
+        const Y = rt.zeros([m, n_out]), S = rt.fromArray(new Float32Array(need + 64).fill(7));
+        gemm(Y, X, W, S, m);
+        const tail = S.f32().subarray(need);
+        assert.ok(tail.every((v) => v === 7), `m=${m}: scratch written past its size`);
+        assert.ok(S.f32().subarray(2048 + 64, need).some((v) => v !== 7), `m=${m}: the packed X block never used`);
+        const want = new Float32Array(m * n_out);
+        ref.gemm_f32(X.f32(), W.f32(), want, m, n_in, n_out, 0, n_out);
+        assertClose(Y.toFloat32Array(), want, 1e-4, 1e-4, `m=${m}`);
+        for (const t of [X, W, Y, S]) t.dispose();
+      }
     });
 
     it("gemm_f32 sums across n_in blocks (n_in > 4096, partial sums through Y)", async () => {
@@ -206,12 +214,14 @@ for (const build of WASM_BUILDS) {
       gemv(y, W, y); // a larger x is fine: its first n_in elements are used
       assert.throws(() => gemv(x, W, x), /y has 3 elements, W has n_out = 4/);
       assert.throws(() => gemv(y, W, x, 2, 5), /row range \[2, 5\)/);
-      const S = rt.zeros([GEMM_F32_SCRATCH_FLOATS]), small = rt.zeros([GEMM_F32_SCRATCH_FLOATS - 1]);
+      const S = rt.zeros([GEMM_F32_SCRATCH_FLOATS]), small = rt.zeros([gemmF32ScratchFloats(20) - 1]);
+      const X20 = rt.zeros([20, 3]), Y20 = rt.zeros([20, 4]);
       assert.throws(() => gemm(Y, X, W, S, 3), /row range \[0, 3\)/);
       assert.throws(() => gemm(Y, X, W, S, 2, 3, 1), /column range \[3, 1\)/);
       assert.throws(() => gemm(X, X, W, S), /Y has 3 columns, W has n_out = 4/);
-      assert.throws(() => gemm(Y, X, W, small), /scratch has \d+ floats, needs \d+/);
-      for (const t of [W, x, y, X, Y, S, small]) t.dispose();
+      assert.throws(() => gemm(Y20, X20, W, small), /scratch has \d+ floats, 20 rows need \d+/);
+      gemm(Y, X, W, small); // 2 rows take the unpacked path: no scratch needed
+      for (const t of [W, x, y, X, Y, S, small, X20, Y20]) t.dispose();
     });
   });
 }

@@ -7,24 +7,26 @@
 import type { Runtime } from "../wasm/runtime.ts";
 import type { Tensor } from "../wasm/tensor.ts";
 import type { ThreadPool } from "../wasm/threads.ts";
-import { GEMM_F32_SCRATCH_FLOATS, gemm, gemv } from "../wasm/ops/matmul.ts";
+import { gemmF32ScratchFloats, gemm, gemv } from "../wasm/ops/matmul.ts";
 import { actScratchBytes, gemmQ, gemvQ, gemvQInt, gemmScratchFloats, intDotAct, quantizeRows } from "../wasm/ops/qmatmul.ts";
 import { splitLinear } from "../wasm/ops/parallel.ts";
 
-// f32 scratch a thread's gemm needs for weights up to maxIn wide: the f32 gemm's packed panels
-// or the quantized gemm's decoded panel, whichever is larger (one buffer serves both)
-export function linearScratchFloats(maxIn: number): number {
-  return Math.max(GEMM_F32_SCRATCH_FLOATS, gemmScratchFloats(maxIn));
+// f32 scratch a thread's gemm needs for weights up to maxIn wide and chunks of up to maxRows rows:
+// the f32 gemm's packed panels or the quantized gemm's decoded panel, whichever is larger (one
+// buffer serves both)
+export function linearScratchFloats(maxIn: number, maxRows = Infinity): number {
+  return Math.max(gemmF32ScratchFloats(maxRows), gemmScratchFloats(maxIn));
 }
 
 export class Linear {
-  private scratch: Tensor[];  // per thread: the gemm's panel buffer (linearScratchFloats(maxIn) f32)
+  private scratch: Tensor[];  // per thread: the gemm's panel buffer (linearScratchFloats(maxIn, maxRows) f32)
   private xq: Tensor;         // (actScratchBytes(maxIn)) u8: one activation row quantized for the integer gemv
 
-  // maxIn: the widest n_in of any weight (the quantized gemm's panel scratch is sized by it)
-  constructor(rt: Runtime, maxIn: number, private readonly pool?: ThreadPool) {
+  // maxIn: the widest n_in of any weight (the quantized gemm's panel scratch is sized by it);
+  // maxRows: the most rows one apply() gets (the f32 gemm's packed X block is sized by it)
+  constructor(rt: Runtime, maxIn: number, private readonly pool?: ThreadPool, maxRows = Infinity) {
     this.scratch = [];
-    for (let t = 0; t < (pool?.threads ?? 1); t++) this.scratch.push(rt.tensor("f32", [linearScratchFloats(maxIn)]));
+    for (let t = 0; t < (pool?.threads ?? 1); t++) this.scratch.push(rt.tensor("f32", [linearScratchFloats(maxIn, maxRows)]));
     this.xq = rt.tensor("u8", [actScratchBytes(maxIn)]);
   }
 

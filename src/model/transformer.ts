@@ -100,7 +100,7 @@ export class Transformer {
     this.rope = this.buildRope(this.ropeRows);
     this.logits = rt.tensor("f32", [cfg.vocabSize]);
     this.last = rt.tensor("f32", [1, dim]);
-    this.lin = new Linear(rt, Math.max(dim, hiddenDim, qDim), opts.pool);
+    this.lin = new Linear(rt, Math.max(dim, hiddenDim, qDim), opts.pool, this.maxChunk);
     this.pool = opts.pool;
     const threads = opts.pool?.threads ?? 1;
     this.attnScratch = [this.scores];

@@ -7,14 +7,18 @@ import { expectDtype, f32At } from "./check.ts";
 
 export interface MatmulKernels {
   gemv_f32(W: number, x: number, y: number, n_in: number, r0: number, r1: number): void;
-  // S: GEMM_F32_SCRATCH_FLOATS f32 of scratch (the packed panels), overwritten
+  // S: gemmF32ScratchFloats(m) f32 of scratch (the packed panels), overwritten
   gemm_f32(X: number, W: number, Y: number, S: number, m: number, n_in: number, n_out: number, n0: number, n1: number): void;
 }
 
-// Scratch floats gemm_f32 needs (assembly/matmul.ts: GEMM_F32_SCRATCH = PMC * PKC + PKC * 8 + 8 * 8,
-// the packed X block, one packed W panel and an edge tile; 536 KB). Constant: a thread's buffer
-// is allocated once, whatever m and n_in.
-export const GEMM_F32_SCRATCH_FLOATS = 516 * 256 + 256 * 8 + 8 * 8;
+// Scratch floats gemm_f32 needs for m rows (assembly/matmul.ts: one packed W panel, PKC x 8 =
+// 256 x 8, an 8 x 8 edge tile, then the packed X block, min(m, PMC) x PKC = min(m, 516) x 256;
+// nothing below GEMM_PACK_MIN_M = 16 rows). Whatever n_in: a thread's buffer is allocated once for
+// the largest m it will see (a 64-row prefill chunk: 74 KB; any m: GEMM_F32_SCRATCH_FLOATS, 536 KB).
+export function gemmF32ScratchFloats(m: number): number {
+  return m < 16 ? 0 : 256 * 8 + 8 * 8 + Math.min(m, 516) * 256;
+}
+export const GEMM_F32_SCRATCH_FLOATS = gemmF32ScratchFloats(516);
 
 export function matmulFallback(h: Heap): MatmulKernels {
   return {
@@ -46,7 +50,7 @@ export function gemv(y: Tensor, W: Tensor, x: Tensor, r0 = 0, r1 = W.shape[0]): 
 
 // Y[i, j] = X[i, :] . W[j, :] for i in [0, m), j in [n0, n1)
 //   X (>= m, n_in), W (n_out, n_in), Y (>= m, n_out) with the same first dim as X,
-//   scratch: f32 with at least GEMM_F32_SCRATCH_FLOATS elements, overwritten (the caller owns
+//   scratch: f32 with at least gemmF32ScratchFloats(m) elements, overwritten (the caller owns
 //   it, so a call allocates nothing; one per thread)
 // m may be smaller than X's first dim: chunk buffers are allocated for the largest chunk.
 export function gemm(Y: Tensor, X: Tensor, W: Tensor, scratch: Tensor, m = X.shape[0], n0 = 0, n1 = W.shape[0]): void {
@@ -60,8 +64,7 @@ export function gemm(Y: Tensor, X: Tensor, W: Tensor, scratch: Tensor, m = X.sha
   if (Y.shape[0] !== X.shape[0]) throw new RangeError(`gemm: Y has ${Y.shape[0]} rows, X has ${X.shape[0]}`);
   checkRange("gemm", "row", 0, m, X.shape[0]);
   checkRange("gemm", "column", n0, n1, n_out);
-  if (scratch.size < GEMM_F32_SCRATCH_FLOATS) {
-    throw new RangeError(`gemm: scratch has ${scratch.size} floats, needs ${GEMM_F32_SCRATCH_FLOATS} (GEMM_F32_SCRATCH_FLOATS)`);
-  }
+  const need = gemmF32ScratchFloats(m);
+  if (scratch.size < need) throw new RangeError(`gemm: scratch has ${scratch.size} floats, ${m} rows need ${need} (gemmF32ScratchFloats)`);
   Y.rt.k.gemm_f32(X.ptr, W.ptr, Y.ptr, scratch.ptr, m, n_in, n_out, n0, n1);
 }

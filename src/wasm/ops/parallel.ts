@@ -56,7 +56,7 @@ function run<A extends string>(pool: ThreadPool, name: keyof Kernels, s: SplitTa
 }
 
 // Y (m, n_out) = X (m, n_in) @ W^T over the pool's threads; scratch[t]: thread t's panel buffer
-// for gemm (linearScratchFloats(n_in) floats each: the f32 gemm's and the quantized gemm's); xq: one quantized activation row
+// for gemm (linearScratchFloats(n_in, m) floats each: the f32 gemm's and the quantized gemm's); xq: one quantized activation row
 // (actScratchBytes), where an integer-dot gemv's activation is quantized once, here, before the split.
 export function splitLinear(pool: ThreadPool, y: Tensor, W: Tensor, x: Tensor, m: number, scratch: readonly Tensor[], xq: Tensor): void {
   const [n_out, n_in] = W.shape;
