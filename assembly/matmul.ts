@@ -24,7 +24,9 @@
 //   v4 gemm (m >= 16): outer-product tiles on packed panels, see "outer-product" below;
 //            relaxed 6 x 8, plain 5 x 8. Against v3 in one process (machine shared by 4
 //            helpers, ratios only): m = 512 1.08-1.34x, m = 64 (prefill's chunk) 1.05-1.21x
-//            relaxed, 0.90-1.74x plain.
+//            relaxed, 0.90-1.74x plain. Quiet machine (npm run bench): m = 512 2048x2048 38.3 /
+//            31.1 GFLOP/s against a peak probe of 50.2 / 40.7 (76 % / 76 %; v3 had 59 %); end
+//            to end (F32 135M shape, prompt 512 in 64-row chunks, 1 thread) 1.03x / 1.01x v3.
 //   gemv: see GEMV_STREAMS below. An earlier version read consecutive rows side by side; timed
 //   on a saturated machine (probe 6.9 GB/s) it looked at ~93 % of the probe, but on a quiet one
 //   it reaches only ~55 % of it, which far-apart streams recover.
