@@ -282,7 +282,8 @@ const PMC: i32 = 516; // X rows per packed block, rounded down to whole tiles (<
 // the one fixed m at which gemm_f32 switches to the packed form
 const GEMM_PACK_MIN_M: i32 = 16;
 // scratch gemm_f32 uses, in order: one packed W panel (PKC x 8 floats), one edge tile (8 x 8),
-// then the packed X block (min(m, PMC) x PKC floats), so a caller whose m stays small needs
+// then the packed X block (min(m, PMC) rows rounded up to whole PMR-row tiles, x PKC floats),
+// so a caller whose m stays small needs
 // less (gemmF32ScratchFloats in src/wasm/ops/matmul.ts gives the figure for an m)
 
 // Register tile: Y[i + r, j + c] (+)= sum_k xp[k, r] * wp[k, c] for r < mr, c < 8, k < kc;
@@ -384,7 +385,8 @@ function packX(X: usize, rs: usize, xp: usize, i0: i32, i1: i32, k0: i32, kc: i3
 
 // gemm_f32: Y[i, j] = sum_k X[i, k] * W[j, k] for i in [0, m), j in [n0, n1)
 //   X (m, n_in) row-major, W (n_out, n_in) row-major, Y (m, n_out) row-major,
-//   S: PKC * 8 + 64 + min(m, PMC) * PKC floats of scratch (overwritten; unused for m < GEMM_PACK_MIN_M)
+//   S: PKC * 8 + 64 + min(m + PMR - 1, PMC) * PKC floats of scratch (the packed X block's rows are
+//   whole tiles; overwritten; unused for m < GEMM_PACK_MIN_M)
 // Blocks: n_in in PKC steps, X rows in PMC steps (packed once per block), W rows in panels of 8
 // (packed once per X block); tiles of PMR x 8 (fewer rows at the m edge). A tile at the n edge
 // runs on a copy in S.

@@ -106,10 +106,11 @@ for (const build of WASM_BUILDS) {
       const rt = await runtimeFor(build);
       const rng = new Rng(17);
       // m = 600 fills the packed X block (516 rows) and starts a second one (the scratch any m
-      // needs, GEMM_F32_SCRATCH_FLOATS); m = 16 and 64 (a prefill chunk) need less; n_in 300: two k blocks
-      const n_out = 13, n_in = 300;
+      // needs, GEMM_F32_SCRATCH_FLOATS); m = 16, 17 and 64 (a prefill chunk) need less, and their
+      // last register tile is padded (5- and 6-row tiles); n_in 512: two full 256-float k blocks
+      const n_out = 13, n_in = 512;
       assert.equal(gemmF32ScratchFloats(600), GEMM_F32_SCRATCH_FLOATS);
-      for (const m of [600, 64, 16]) {
+      for (const m of [600, 64, 17, 16]) {
         const need = gemmF32ScratchFloats(m);
         const X = rt.fromArray(rng.array(m * n_in), [m, n_in]), W = rt.fromArray(rng.array(n_out * n_in), [n_out, n_in]);
         const Y = rt.zeros([m, n_out]), S = rt.fromArray(new Float32Array(need + 64).fill(7));

@@ -12,11 +12,12 @@ export interface MatmulKernels {
 }
 
 // Scratch floats gemm_f32 needs for m rows (assembly/matmul.ts: one packed W panel, PKC x 8 =
-// 256 x 8, an 8 x 8 edge tile, then the packed X block, min(m, PMC) x PKC = min(m, 516) x 256;
+// 256 x 8, an 8 x 8 edge tile, then the packed X block of PKC = 256 floats per row, its rows
+// min(m, PMC) rounded up to whole register tiles of PMR <= 6 rows, so at most min(m + 5, 516);
 // nothing below GEMM_PACK_MIN_M = 16 rows). Whatever n_in: a thread's buffer is allocated once for
-// the largest m it will see (a 64-row prefill chunk: 74 KB; any m: GEMM_F32_SCRATCH_FLOATS, 536 KB).
+// the largest m it will see (a 64-row prefill chunk: 79 KB; any m: GEMM_F32_SCRATCH_FLOATS, 536 KB).
 export function gemmF32ScratchFloats(m: number): number {
-  return m < 16 ? 0 : 256 * 8 + 8 * 8 + Math.min(m, 516) * 256;
+  return m < 16 ? 0 : 256 * 8 + 8 * 8 + Math.min(m + 5, 516) * 256;
 }
 export const GEMM_F32_SCRATCH_FLOATS = gemmF32ScratchFloats(516);
 
