@@ -31,6 +31,23 @@ import { f16x4_to_f32x4, fmadd, hmax } from "./simd";
 import { f16_to_f32 } from "./qblocks";
 import { kv_row_bytes, KV_Q8_0 } from "./kvrows";
 
+
+// out[c, n) += sum_i w_i * quants_i[c, n) for the four rows' quants at p0..p3 (i8) and their
+// weights times scales w (f32x4), one value at a time in row order: the scalar tail of a block
+// @ts-ignore: decorator
+@inline function axpyTail4(out: usize, c: i32, n: i32, w: v128, p0: usize, p1: usize, p2: usize, p3: usize): void {
+  const w0 = f32x4.extract_lane(w, 0), w1 = f32x4.extract_lane(w, 1), w2 = f32x4.extract_lane(w, 2), w3 = f32x4.extract_lane(w, 3);
+  for (; c < n; c++) {
+    const oc = <usize>c, o = out + (oc << 2);
+    let acc = load<f32>(o);
+    acc += w0 * <f32>load<i8>(p0 + oc);
+    acc += w1 * <f32>load<i8>(p1 + oc);
+    acc += w2 * <f32>load<i8>(p2 + oc);
+    acc += w3 * <f32>load<i8>(p3 + oc);
+    store<f32>(o, acc);
+  }
+}
+
 // ---- the query as i16 --------------------------------------------------------------------------
 
 // max_c |q_c| over d floats (NaN if any is NaN)
@@ -261,18 +278,7 @@ export function quantize_query_i16(q: usize, qi: usize, d: i32): void {
       v128.store(o, lo);
       v128.store(o, hi, 16);
     }
-    if (c < n) {
-      const s0 = f32x4.extract_lane(ws, 0), s1 = f32x4.extract_lane(ws, 1), s2 = f32x4.extract_lane(ws, 2), s3 = f32x4.extract_lane(ws, 3);
-      for (; c < n; c++) {
-        const oc = <usize>c, o = po + (oc << 2);
-        let acc = load<f32>(o);
-        acc += s0 * <f32>load<i8>(p0 + oc);
-        acc += s1 * <f32>load<i8>(p1 + oc);
-        acc += s2 * <f32>load<i8>(p2 + oc);
-        acc += s3 * <f32>load<i8>(p3 + oc);
-        store<f32>(o, acc);
-      }
-    }
+    if (c < n) axpyTail4(po, c, n, ws, p0, p1, p2, p3);
     v += 2 + <usize>n;
   }
 }
@@ -363,17 +369,7 @@ export function weighted_sum_q8_0_group(w: usize, srow: usize, v: usize, out: us
       if (c < nb) {
         for (let g = 0; g < n_group; g++) {
           const ws = f32x4.mul(v128.load(wj + <usize>g * srow), sc);
-          const ws0 = f32x4.extract_lane(ws, 0), ws1 = f32x4.extract_lane(ws, 1), ws2 = f32x4.extract_lane(ws, 2), ws3 = f32x4.extract_lane(ws, 3);
-          const pg = po + <usize>g * hrow;
-          for (let t = c; t < nb; t++) {
-            const oc = <usize>t, o = pg + (oc << 2);
-            let acc = load<f32>(o);
-            acc += ws0 * <f32>load<i8>(p0 + oc);
-            acc += ws1 * <f32>load<i8>(p1 + oc);
-            acc += ws2 * <f32>load<i8>(p2 + oc);
-            acc += ws3 * <f32>load<i8>(p3 + oc);
-            store<f32>(o, acc);
-          }
+          axpyTail4(po + <usize>g * hrow, c, nb, ws, p0, p1, p2, p3);
         }
       }
       vb += 2 + <usize>nb;
