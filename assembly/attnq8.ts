@@ -32,6 +32,21 @@ import { f16_to_f32 } from "./qblocks";
 import { kv_row_bytes, KV_Q8_0 } from "./kvrows";
 
 
+// out[0, 8) += sum_i w_i * (l_i, h_i) over four rows whose 8 values are widened to f32 as (l_i,
+// h_i), w_i the lanes of w (weights times block scales), in row order
+// @ts-ignore: decorator
+@inline function madd8x4(out: usize, w: v128, l0: v128, h0: v128, l1: v128, h1: v128, l2: v128, h2: v128, l3: v128, h3: v128): void {
+  const w0 = i32x4.shuffle(w, w, 0, 0, 0, 0), w1 = i32x4.shuffle(w, w, 1, 1, 1, 1);
+  const w2 = i32x4.shuffle(w, w, 2, 2, 2, 2), w3 = i32x4.shuffle(w, w, 3, 3, 3, 3);
+  let lo = v128.load(out), hi = v128.load(out, 16);
+  lo = fmadd(w0, l0, lo); hi = fmadd(w0, h0, hi);
+  lo = fmadd(w1, l1, lo); hi = fmadd(w1, h1, hi);
+  lo = fmadd(w2, l2, lo); hi = fmadd(w2, h2, hi);
+  lo = fmadd(w3, l3, lo); hi = fmadd(w3, h3, hi);
+  v128.store(out, lo);
+  v128.store(out, hi, 16);
+}
+
 // out[c, n) += sum_i w_i * quants_i[c, n) for the four rows' quants at p0..p3 (i8) and their
 // weights times scales w (f32x4), one value at a time in row order: the scalar tail of a block
 // @ts-ignore: decorator
@@ -316,16 +331,7 @@ export function weighted_sum_q8_0_d8_group(w: usize, srow: usize, v: usize, out:
     const sc = scales4_f16_row10(p);
     for (let g = 0; g < n_group; g++) {
       const ws = f32x4.mul(v128.load(w + <usize>g * srow + (<usize>j << 2)), sc);   // lane i: w_i * s_i
-      const w0 = i32x4.shuffle(ws, ws, 0, 0, 0, 0), w1 = i32x4.shuffle(ws, ws, 1, 1, 1, 1);
-      const w2 = i32x4.shuffle(ws, ws, 2, 2, 2, 2), w3 = i32x4.shuffle(ws, ws, 3, 3, 3, 3);
-      const og = out + (<usize>g << 5);
-      let lo = v128.load(og), hi = v128.load(og, 16);
-      lo = fmadd(w0, l0, lo); hi = fmadd(w0, h0, hi);
-      lo = fmadd(w1, l1, lo); hi = fmadd(w1, h1, hi);
-      lo = fmadd(w2, l2, lo); hi = fmadd(w2, h2, hi);
-      lo = fmadd(w3, l3, lo); hi = fmadd(w3, h3, hi);
-      v128.store(og, lo);
-      v128.store(og, hi, 16);
+      madd8x4(out + (<usize>g << 5), ws, l0, h0, l1, h1, l2, h2, l3, h3);
     }
   }
   for (; j < n; j++) {
@@ -353,17 +359,8 @@ export function weighted_sum_q8_0_group(w: usize, srow: usize, v: usize, out: us
         const l0 = q8_lo(q0), h0 = q8_hi(q0), l1 = q8_lo(q1), h1 = q8_hi(q1);
         const l2 = q8_lo(q2), h2 = q8_hi(q2), l3 = q8_lo(q3), h3 = q8_hi(q3);
         for (let g = 0; g < n_group; g++) {
-          const o = po + <usize>g * hrow + (oc << 2);
           const ws = f32x4.mul(v128.load(wj + <usize>g * srow), sc);   // lane i: w_i * s_i
-          const w0 = i32x4.shuffle(ws, ws, 0, 0, 0, 0), w1 = i32x4.shuffle(ws, ws, 1, 1, 1, 1);
-          const w2 = i32x4.shuffle(ws, ws, 2, 2, 2, 2), w3 = i32x4.shuffle(ws, ws, 3, 3, 3, 3);
-          let lo = v128.load(o), hi = v128.load(o, 16);
-          lo = fmadd(w0, l0, lo); hi = fmadd(w0, h0, hi);
-          lo = fmadd(w1, l1, lo); hi = fmadd(w1, h1, hi);
-          lo = fmadd(w2, l2, lo); hi = fmadd(w2, h2, hi);
-          lo = fmadd(w3, l3, lo); hi = fmadd(w3, h3, hi);
-          v128.store(o, lo);
-          v128.store(o, hi, 16);
+          madd8x4(po + <usize>g * hrow + (oc << 2), ws, l0, h0, l1, h1, l2, h2, l3, h3);
         }
       }
       if (c < nb) {

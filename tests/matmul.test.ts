@@ -5,6 +5,8 @@ import { assertClose } from "./helpers/close.ts";
 import { WASM_BUILDS, runtimeFor, skipReason } from "./helpers/runtimes.ts";
 import * as ref from "../src/ref/matmul.ts";
 import { GEMM_F32_SCRATCH_FLOATS, gemmF32ScratchFloats, gemm, gemv } from "../src/wasm/ops/matmul.ts";
+import type { Runtime } from "../src/wasm/runtime.ts";
+import type { Tensor } from "../src/wasm/tensor.ts";
 
 // Tolerance: the kernels sum in f32 in another order than the f64 reference. In gemv and the
 // dot-product gemm (m < 16) each product passes through at most n_in/4 + 16 roundings (n_in/4
@@ -33,6 +35,21 @@ function assertWithin(got: Float32Array, want: Float32Array, bound: (i: number) 
     const d = Math.abs(got[i] - want[i]);
     if (!(d <= bound(i))) assert.fail(`${what}[${i}]: got ${got[i]}, expected ${want[i]} (|diff| ${d} > ${bound(i)})`);
   }
+}
+
+// gemm of m of `rows` random X rows against random W (n_out, n_in) into columns [n0, n1) of a
+// random Y, against the reference: within gemmBound in range, unchanged (bound 0) outside it
+function checkGemm(rt: Runtime, rng: Rng, S: Tensor, rows: number, m: number, n_out: number, n_in: number, n0: number, n1: number): void {
+  const xv = rng.array(rows * n_in, 2), w = rng.array(n_out * n_in, 2), y0 = rng.array(rows * n_out, 1);
+  const X = rt.fromArray(xv, [rows, n_in]), W = rt.fromArray(w, [n_out, n_in]), Y = rt.fromArray(y0, [rows, n_out]);
+  const want = y0.slice();
+  ref.gemm_f32(xv, w, want, m, n_in, n_out, n0, n1);
+  gemm(Y, X, W, S, m, n0, n1);
+  assertWithin(Y.f32(), want, (e) => {
+    const i = Math.floor(e / n_out), j = e % n_out;
+    return i >= m || j < n0 || j >= n1 ? 0 : gemmBound(xv, i * n_in, w, j * n_in, n_in);
+  }, `gemm m=${m}/${rows} ${n_out}x${n_in} cols [${n0}, ${n1})`);
+  X.dispose(); W.dispose(); Y.dispose();
 }
 
 for (const build of WASM_BUILDS) {
@@ -66,16 +83,7 @@ for (const build of WASM_BUILDS) {
         const rows = pick(rng, t, 40), n_out = pick(rng, t, 150), n_in = t === 0 ? 0 : pick(rng, t, 1300);
         const m = rng.int(0, rows);
         const n0 = rng.int(0, n_out), n1 = rng.int(n0, n_out);
-        const xv = rng.array(rows * n_in, 2), w = rng.array(n_out * n_in, 2), y0 = rng.array(rows * n_out, 1);
-        const X = rt.fromArray(xv, [rows, n_in]), W = rt.fromArray(w, [n_out, n_in]), Y = rt.fromArray(y0, [rows, n_out]);
-        const want = y0.slice();
-        ref.gemm_f32(xv, w, want, m, n_in, n_out, n0, n1);
-        gemm(Y, X, W, S, m, n0, n1);
-        assertWithin(Y.f32(), want, (e) => {
-          const i = Math.floor(e / n_out), j = e % n_out;
-          return i >= m || j < n0 || j >= n1 ? 0 : gemmBound(xv, i * n_in, w, j * n_in, n_in);
-        }, `gemm m=${m}/${rows} ${n_out}x${n_in} cols [${n0}, ${n1})`);
-        X.dispose(); W.dispose(); Y.dispose();
+        checkGemm(rt, rng, S, rows, m, n_out, n_in, n0, n1);
       }
       S.dispose();
     });
@@ -87,16 +95,7 @@ for (const build of WASM_BUILDS) {
       const ms = [...Array(17).keys()].map((i) => i + 1).concat([18, 23, 24, 25, 29, 30, 31, 35, 36, 37]);
       for (const m of ms) {
         for (const [n_out, n_in, n0, n1] of [[19, 258, 0, 19], [9, 7, 1, 9], [33, 515, 3, 30]]) {
-          const xv = rng.array(m * n_in, 2), w = rng.array(n_out * n_in, 2), y0 = rng.array(m * n_out, 1);
-          const X = rt.fromArray(xv, [m, n_in]), W = rt.fromArray(w, [n_out, n_in]), Y = rt.fromArray(y0, [m, n_out]);
-          const want = y0.slice();
-          ref.gemm_f32(xv, w, want, m, n_in, n_out, n0, n1);
-          gemm(Y, X, W, S, m, n0, n1);
-          assertWithin(Y.f32(), want, (e) => {
-            const i = Math.floor(e / n_out), j = e % n_out;
-            return j < n0 || j >= n1 ? 0 : gemmBound(xv, i * n_in, w, j * n_in, n_in);
-          }, `gemm m=${m} ${n_out}x${n_in} cols [${n0}, ${n1})`);
-          X.dispose(); W.dispose(); Y.dispose();
+          checkGemm(rt, rng, S, m, m, n_out, n_in, n0, n1);
         }
       }
       S.dispose();
