@@ -8,10 +8,10 @@ import { createRuntime } from "../src/wasm/runtime.ts";
 import { ThreadPool } from "../src/wasm/threads.ts";
 import { attnDecodeHeads, type AttnDecodeHeadsOptions, type KVBlock } from "../src/wasm/ops/attention.ts";
 import { ATTN_DECODE_SPLIT_MIN_WORK, POOL_KERNELS, splitAttnDecode } from "../src/wasm/ops/parallel.ts";
-import { writeKVRows } from "../src/wasm/ops/kvrows.ts";
-import { kvRowBytes, type KVType } from "../src/kv/kv-type.ts";
+import type { KVType } from "../src/kv/kv-type.ts";
 import { median } from "../src/util/stats.ts";
 import { Rng } from "../tests/helpers/rand.ts";
+import { randomKVRows } from "../tests/helpers/kv-rows.ts";
 
 const args = process.argv.slice(2);
 const json = args.includes("--json");
@@ -37,14 +37,7 @@ for (const [name, nKvHeads, nGroup, headDim] of SHAPES) {
     for (const n of ROWS) {
       const nHeads = nKvHeads * nGroup, scale = 1 / Math.sqrt(headDim);
       const q = rt.tensor("f32", [nHeads, headDim]).write(rng.array(nHeads * headDim));
-      const rows = () => {
-        const f = rt.tensor("f32", [n, headDim]).write(rng.array(n * headDim));
-        if (type === "f32") return f;
-        const b = rt.tensor("u8", [n, kvRowBytes(type, headDim)]);
-        writeKVRows(b, type, headDim, 0, f, 0, headDim, n);
-        f.dispose();
-        return b;
-      };
+      const rows = () => randomKVRows(rt, rng, type, n, headDim);
       const blocks: KVBlock[] = Array.from({ length: nKvHeads }, () => ({ k: rows(), v: rows(), n }));
       const outA = rt.tensor("f32", [nHeads, headDim]), outB = rt.tensor("f32", [nHeads, headDim]);
       const o: AttnDecodeHeadsOptions = { headDim, nGroup, scale, scores: rt.tensor("f32", [nKvHeads, nGroup, n]), scoreStride: n, table: rt.tensor("i32", [nKvHeads, 3]), type };

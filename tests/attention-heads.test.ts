@@ -11,8 +11,8 @@ import { createRuntime, canShareMemory, type BuildName, type Runtime } from "../
 import type { Tensor } from "../src/wasm/tensor.ts";
 import { ThreadPool } from "../src/wasm/threads.ts";
 import { attnDecode, attnDecodeHeads, type AttnDecodeHeadsOptions, type KVBlock } from "../src/wasm/ops/attention.ts";
-import { writeKVRows } from "../src/wasm/ops/kvrows.ts";
-import { KV_TYPES, kvRowBytes, type KVType } from "../src/kv/kv-type.ts";
+import { KV_TYPES, type KVType } from "../src/kv/kv-type.ts";
+import { randomKVRows } from "./helpers/kv-rows.ts";
 import { POOL_KERNELS, headCuts, splitAttnDecode } from "../src/wasm/ops/parallel.ts";
 
 // [headDim, nGroup, rows per KV head]: odd sizes, head_dim 8 (the q8_0 d8 path), GQA groups of
@@ -35,14 +35,7 @@ interface Layer { q: Tensor; blocks: KVBlock[]; nHeads: number; ctx: number; dis
 function layer(rt: Runtime, r: Rng, type: KVType, headDim: number, nGroup: number, ns: number[]): Layer {
   const nHeads = ns.length * nGroup, ctx = Math.max(1, ...ns);
   const q = rt.tensor("f32", [nHeads, headDim]).write(r.array(nHeads * headDim));
-  const rows = (n: number) => {
-    const cap = n + 3, f = rt.tensor("f32", [cap, headDim]).write(r.array(cap * headDim, 2));
-    if (type === "f32") return f;
-    const b = rt.tensor("u8", [cap, kvRowBytes(type, headDim)]);
-    writeKVRows(b, type, headDim, 0, f, 0, headDim, cap);
-    f.dispose();
-    return b;
-  };
+  const rows = (n: number) => randomKVRows(rt, r, type, n + 3, headDim, 2);
   const blocks = ns.map((n) => ({ k: rows(n), v: rows(n), n }));
   return { q, blocks, nHeads, ctx, dispose: () => { q.dispose(); for (const b of blocks) { b.k.dispose(); b.v.dispose(); } } };
 }

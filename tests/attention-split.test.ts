@@ -9,8 +9,8 @@ import { WASM_BUILDS, skipReason } from "./helpers/runtimes.ts";
 import { createRuntime, canShareMemory } from "../src/wasm/runtime.ts";
 import { ThreadPool } from "../src/wasm/threads.ts";
 import { attnPrefill, type AttnPrefillOptions } from "../src/wasm/ops/attention.ts";
-import { writeKVRows } from "../src/wasm/ops/kvrows.ts";
-import { KV_TYPES, kvRowBytes } from "../src/kv/kv-type.ts";
+import { KV_TYPES } from "../src/kv/kv-type.ts";
+import { randomKVRows } from "./helpers/kv-rows.ts";
 import { ATTN_SPLIT_MIN_WORK, POOL_KERNELS, causalCuts, splitAttnPrefill } from "../src/wasm/ops/parallel.ts";
 
 describe("causalCuts", () => {
@@ -46,14 +46,7 @@ describe("splitAttnPrefill", () => {
             const qStride = nGroup * nHeadsKv * headDim, nKv = m + nPast, ctx = nKv + 3;
             const q = rt.tensor("f32", [m, qStride]).write(r.array(m * qStride));
             // K and V rows of the KV type (f16 and q8_0 rows rounded from random f32 rows)
-            const rows = () => {
-              const f = rt.tensor("f32", [ctx, headDim]).write(r.array(ctx * headDim));
-              if (type === "f32") return f;
-              const b = rt.tensor("u8", [ctx, kvRowBytes(type, headDim)]);
-              writeKVRows(b, type, headDim, 0, f, 0, headDim, ctx);
-              f.dispose();
-              return b;
-            };
+            const rows = () => randomKVRows(rt, r, type, ctx, headDim);
             const k = rows(), v = rows();
             const one = rt.tensor("f32", [m, qStride]), split = rt.tensor("f32", [m, qStride]);
             const scratch = Array.from({ length: threads }, () => rt.tensor("f32", [ctx]));
