@@ -4,6 +4,7 @@ export * from "./elementwise";
 // attention.ts also exports its building blocks to aggregate.ts; only its kernels are module exports
 export { attn_decode_f32, attn_decode_f16, attn_decode_q8_0, attn_prefill_f32, attn_prefill_f16, attn_prefill_q8_0 } from "./attention";
 export * from "./attnheads";
+export * from "./attnres";
 // kvrows.ts also exports its row-format helpers; only its kernels are module exports
 export { kv_quantize_rows_f16, kv_quantize_rows_q8_0, kv_dequantize_rows_f16, kv_dequantize_rows_q8_0 } from "./kvrows";
 export * from "./aggregate";

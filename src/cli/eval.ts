@@ -1,7 +1,7 @@
 // `budgetkv eval`: every KV policy against the full cache on the user's own model and text.
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { POLICIES } from "../kv/registry.ts";
-import { KV_TYPES, type KVType } from "../kv/kv-type.ts";
+import { KV_TYPES, type KVType, checkResidual } from "../kv/kv-type.ts";
 import { Evaluator, compareToCurves, type PolicyResult, type PolicyRun } from "../eval/evaluate.ts";
 import { PROMPT_ENDS, retrievalPrompts, textPrompts, type EvalPrompt, type PromptEnd } from "../eval/prompts.ts";
 import { cheapest, cheapestLine } from "../eval/summary.ts";
@@ -22,21 +22,32 @@ const FLAGS: FlagSpec[] = [
   { names: ["--first"], key: "first", type: "integer", help: "--task retrieval: index of the first case (default 0; to split a run into parts)" },
   { names: ["--task"], key: "task", type: "string", help: "text (default), retrieval, or long: the full cache's greedy continuation (--gen-tokens, default 256) teacher-forced under pruning during decode" },
   { names: ["--interval"], key: "interval", type: "integer", help: "--task long: prune after the prompt and every N decoded tokens (default 32)" },
-  { names: ["--kv-types"], key: "kvTypes", type: "string", help: "KV row types to run every policy at, e.g. f32,f16,q8_0 (default f32); all are compared with the f32 full cache" },
+  { names: ["--kv-types"], key: "kvTypes", type: "string", help: "KV row types to run every policy at, e.g. f32,f16,q8_0,q8_0/residual=16 (default f32; residual=N keeps the newest N rows per KV head exact); all are compared with the f32 full cache" },
   { names: ["--target-top1"], key: "targetTop1", type: "number", help: "summary line: the cheapest setting with top-1 >= this (default 0.99)" },
   { names: ["--json"], key: "json", type: "boolean", help: "print one JSON object" },
   { names: ["--svg"], key: "svg", type: "string", help: "write the kept-ratio / top-1 trade-off plot here" },
 ];
 export const EVAL_USAGE = `budgetkv eval [-m MODEL] --data FILE [--prompts N] [--prompt-tokens L] [--prompt-end E] [--task T] [--gen-tokens G] --policies LIST [--kv-types LIST] [--json] [--svg FILE]\n${usage(FLAGS)}`;
 
-// every run at every KV type of "f32,f16,q8_0" (labels get "@type"); undefined: the runs as given (f32)
+// every run at every KV type of "f32,f16,q8_0" (labels get "@type"); a type may carry the residual
+// window, "q8_0/residual=16" (label "@q8_0/residual=16"); undefined: the runs as given (f32)
 export function withKVTypes(runs: PolicyRun[], spec: string | undefined): PolicyRun[] {
   if (spec === undefined) return runs;
   const types = spec.split(",").map((s) => s.trim()).filter(Boolean);
   if (!types.length) throw new UsageError("--kv-types: expected a list such as f32,f16,q8_0");
-  for (const t of types) if (!KV_TYPES.includes(t as KVType)) throw new UsageError(`--kv-types: unknown KV type "${t}" (known: ${KV_TYPES.join(", ")})`);
   if (new Set(types).size !== types.length) throw new UsageError(`--kv-types: "${spec}" names a type twice`);
-  return types.flatMap((t) => runs.map((r) => ({ ...r, label: `${r.label}@${t}`, kv: { ...r.kv, type: t as KVType } })));
+  const kvs = types.map((spec1) => {
+    const [t, ...opts] = spec1.split("/");
+    if (!KV_TYPES.includes(t as KVType)) throw new UsageError(`--kv-types: unknown KV type "${t}" (known: ${KV_TYPES.join(", ")})`);
+    const kv: { type: KVType; residual?: number } = { type: t as KVType };
+    for (const o of opts) {
+      const m = /^residual=(\d+)$/.exec(o);
+      if (!m) throw new UsageError(`--kv-types: "${spec1}": unknown option "${o}" (known: residual=N)`);
+      try { kv.residual = checkResidual(Number(m[1]), kv.type); } catch (e) { throw new UsageError(`--kv-types: "${spec1}": ${(e as Error).message}`); }
+    }
+    return { label: spec1, kv };
+  });
+  return kvs.flatMap((k) => runs.map((r) => ({ ...r, label: `${r.label}@${k.label}`, kv: { ...r.kv, ...k.kv } })));
 }
 
 // "full,dbudget,streaming:0.5,snapkv:0.5,0.6" -> runs. A policy may carry options after "/":

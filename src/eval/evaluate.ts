@@ -20,7 +20,7 @@ export interface PolicyResult {
   family: string;
   adaptive: boolean;
   param?: number;
-  kv_type: string;                 // storage of the K and V rows (f32, f16, q8_0)
+  kv_type: string;                 // storage of the K and V rows (f32, f16, q8_0, q8_0/residual=N)
   kept_ratio: number;
   bytes_ratio: number;             // KV heap bytes after the prune / the f32 full cache's after prefill, mean over prompts (allocator-measured; both hold the continuation's headroom)
   top1_agreement: number;
@@ -166,7 +166,7 @@ export class Evaluator {
     });
     const n = prompts.length;
     return {
-      name: policy.label, family: policy.family, adaptive: policy.adaptive, param: policy.param, kv_type: policy.kv.type ?? "f32",
+      name: policy.label, family: policy.family, adaptive: policy.adaptive, param: policy.param, kv_type: (policy.kv.type ?? "f32") + (policy.kv.residual ? `/residual=${policy.kv.residual}` : ""),
       kept_ratio: kept / n,
       bytes_ratio: bytes / n,
       top1_agreement: agree / steps,

@@ -23,7 +23,7 @@ import { projectedValueL1 } from "./vnorm.ts";
 import { ropeMean } from "./rope-mean.ts";
 import { Linear } from "../model/linear.ts";
 import { OptionError } from "../util/option-error.ts";
-import { type KVType, checkKVType } from "./kv-type.ts";
+import { type KVType, checkKVType, checkResidual } from "./kv-type.ts";
 
 export type KVPhase = "prefill" | "turn" | "decode" | "both";
 const PHASES: readonly KVPhase[] = ["prefill", "turn", "decode", "both"];
@@ -71,7 +71,7 @@ export class KVController {
     const cfg = model.cfg;
     // when pruning during decode, blocks hold what is kept plus one interval, not the whole generation
     const room = decoding ? Math.min(reserve, this.interval) : reserve;
-    this.store = new KVStore(rt, cfg.nLayers, cfg.nKvHeads, cfg.headDim, Math.min(nPrompt + room, model.contextSize), room, c.type);
+    this.store = new KVStore(rt, cfg.nLayers, cfg.nKvHeads, cfg.headDim, Math.min(nPrompt + room, model.contextSize), room, c.type, c.residual);
     this.store.maxCap = model.contextSize;
     this.fwd = { start: 0, m: 1, pos0: 0, kv: this.store, logits: true };
     try {
@@ -83,8 +83,9 @@ export class KVController {
   }
 
   // Validates KV options (type, policy, phase, interval, contextShift): one error naming the bad one.
-  static check(opts: KVOptions, headDim?: number): { type: KVType; policy: KVPolicy; phase: KVPhase; interval: number } {
+  static check(opts: KVOptions, headDim?: number): { type: KVType; residual: number; policy: KVPolicy; phase: KVPhase; interval: number } {
     const type = checkKVType(opts.type, headDim);
+    const residual = checkResidual(opts.residual, type);
     const policy = buildPolicy(opts);
     const phase = opts.phase ?? "prefill";
     if (!PHASES.includes(phase)) throw new OptionError("kv.phase", phase, `expected ${PHASES.join(", ")}`, `invalid KV option phase = "${phase}": expected ${PHASES.join(", ")}`);
@@ -94,7 +95,7 @@ export class KVController {
     if (decoding && (!Number.isInteger(interval) || interval < Math.max(1, policy.window))) {
       throw new OptionError("kv.interval", opts.interval, `with phase "${phase}" it must be an integer >= ${Math.max(1, policy.window)} (the policy's query window)`, `invalid KV option interval = ${opts.interval}: with phase "${phase}" it must be an integer >= ${Math.max(1, policy.window)} (the policy's query window)`);
     }
-    return { type, policy, phase, interval: decoding ? interval : 0 };
+    return { type, residual, policy, phase, interval: decoding ? interval : 0 };
   }
 
   // Whether the prompt end of the current turn is a prune point.

@@ -7,7 +7,7 @@ import { parseOptions, type Schema } from "./schema.ts";
 import { selectLayer } from "./select.ts";
 
 // options every policy accepts (scheduling, handled by the controller)
-const SCHEDULE = new Set(["policy", "phase", "interval", "contextShift", "type"]);
+const SCHEDULE = new Set(["policy", "phase", "interval", "contextShift", "type", "residual"]);
 
 export function definePolicy<S extends Schema>(def: PolicyDef<S>): PolicyFactory {
   const adaptive = def.adaptive ?? false;

@@ -26,3 +26,15 @@ export function checkKVType(t: unknown, headDim?: number): KVType {
   }
   return t as KVType;
 }
+
+// The residual window `r` (kv: {residual}; default 0) checked: an integer in [0, 4096], for q8_0
+// rows only (f32 and f16 rows are exact enough without one: one error naming the problem).
+export const MAX_RESIDUAL = 4096;
+export function checkResidual(r: unknown, type: KVType): number {
+  if (r === undefined || r === 0) return 0;
+  if (typeof r !== "number" || !Number.isInteger(r) || r < 0 || r > MAX_RESIDUAL) {
+    throw new OptionError("kv.residual", r, `expected an integer in [0, ${MAX_RESIDUAL}]`, `invalid KV option residual = ${JSON.stringify(r)}: expected an integer in [0, ${MAX_RESIDUAL}]`);
+  }
+  if (type !== "q8_0") throw new OptionError("kv.residual", r, `a residual window is for KV type q8_0, not ${type}`, `KV option residual = ${r}: a residual window is for KV type q8_0, not ${type}`);
+  return r;
+}

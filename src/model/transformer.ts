@@ -58,7 +58,7 @@ export class Transformer {
   private pos: Tensor;     // (C) i32
   private scores: Tensor;  // (nKvHeads, nGroup, contextSize) KV head h's attention weights of the last
                            // decode step, (nGroup, n_h) rows n_h apart at h * nGroup * contextSize
-  private headTable: Tensor; // (nKvHeads, 3) i32: the decode kernel's table of each KV head's block
+  private headTable: Tensor; // (nKvHeads, 6) i32: the decode kernel's table of each KV head's block (3 entries, 6 with a residual window)
   private rope: Tensor;    // (ropeRows, ropeDim/2, 2): positions 0 .. ropeRows-1
   private ropeRows: number; // contextSize, doubled when a position past it runs (context shift)
   readonly logits: Tensor; // (vocab)
@@ -95,7 +95,7 @@ export class Transformer {
     this.hb2 = rt.tensor("f32", [C, hiddenDim]);
     this.pos = rt.tensor("i32", [C]);
     this.scores = rt.tensor("f32", [nKvHeads, nHeads / nKvHeads, this.contextSize]);
-    this.headTable = rt.tensor("i32", [nKvHeads, 3]);
+    this.headTable = rt.tensor("i32", [nKvHeads, 6]);
     this.ropeRows = this.contextSize;
     this.rope = this.buildRope(this.ropeRows);
     this.logits = rt.tensor("f32", [cfg.vocabSize]);
@@ -180,6 +180,7 @@ export class Transformer {
           p.m = m;
           p.nKv = b.n;
           p.type = kv.type;
+          p.residual = b;   // a Q8_0 head's newest rows in f32 (kv/store.ts), if it keeps any
           p.acc = win?.acc[l];
           if (win) {
             p.accFrom = win.row0;

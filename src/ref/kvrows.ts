@@ -78,7 +78,7 @@ function f32At(y: Uint8Array, b: number): number {
 }
 
 // value c of the row at y[yo ..)
-function rowValue(t: KVRowType, y: Uint8Array, yo: number, d: number, c: number): number {
+export function rowValue(t: KVRowType, y: Uint8Array, yo: number, d: number, c: number): number {
   if (t === "f32") return f32At(y, yo + 4 * c);
   if (t === "f16") return f16ToF32(y[yo + 2 * c] | (y[yo + 2 * c + 1] << 8));
   const b = c >> 5, p = yo + b * 34;   // every block before the last is full (34 bytes)
@@ -110,7 +110,7 @@ export function quantizeQueryI16(q: Float32Array, qo: number, d: number): { qi: 
 
 // q (d at qo, f32) . key row at k[ko ..) (f32 and f16 rows); for q8_0 rows the integer query's
 // sum_b s_b * sum_c qi_c * k_c (times sq outside)
-function dotRow(t: KVRowType, q: Float32Array, qo: number, qi: Int16Array | undefined, k: Uint8Array, ko: number, d: number): number {
+export function dotRow(t: KVRowType, q: Float32Array, qo: number, qi: Int16Array | undefined, k: Uint8Array, ko: number, d: number): number {
   if (t !== "q8_0") {
     let s = 0;
     for (let c = 0; c < d; c++) s += q[qo + c] * rowValue(t, k, ko, d, c);

@@ -15,10 +15,11 @@ import { type MatmulKernels, matmulFallback } from "./ops/matmul.ts";
 import { type ProbeKernels, probeFallback } from "./ops/probe.ts";
 import { type CopyKernels, copyFallback } from "./ops/copy.ts";
 import { type KVRowKernels, kvRowsFallback } from "./ops/kvrows.ts";
+import { type AttnResKernels, attnResFallback } from "./ops/attnres.ts";
 
 export type Kernels = ElementwiseKernels & AttentionKernels & AggregateKernels & DbudgetKernels &
   SoftmaxKernels & NormKernels & RopeKernels & ActivationKernels & ConvertKernels & QmatmulKernels &
-  MatmulKernels & ProbeKernels & CopyKernels & KVRowKernels;
+  MatmulKernels & ProbeKernels & CopyKernels & KVRowKernels & AttnResKernels;
 
 export function fallbackKernels(h: Heap): Kernels {
   return {
@@ -36,5 +37,6 @@ export function fallbackKernels(h: Heap): Kernels {
     ...probeFallback(h),
     ...copyFallback(h),
     ...kvRowsFallback(h),
+    ...attnResFallback(h),
   };
 }

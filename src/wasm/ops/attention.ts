@@ -10,6 +10,7 @@ import * as ref from "../../ref/attention.ts";
 import * as refkv from "../../ref/kvrows.ts";
 import { KV_TYPES, type KVType, kvRowBytes } from "../../kv/kv-type.ts";
 import { expectDtype, f32At, i32At, intAtLeast, u8At } from "./check.ts";
+import { RES_TABLE_ENTRIES } from "./attnres.ts";
 
 type Decode = (q: number, k: number, v: number, out: number, scores: number,
                n_kv: number, head_dim: number, n_group: number, scale: number) => void;
@@ -135,6 +136,9 @@ export interface AttnPrefillOptions {
   type?: KVType;        // K and V rows (default f32)
   i0?: number;          // query rows [i0, i1), default all m
   i1?: number;
+  // q8_0 only: the head's residual window (kv/store.ts); with window rows (nw > 0) nKv counts the
+  // k, v blocks' nKv - nw Q8_0 rows and then the window's f32 rows wk, wv [w0, w0 + nw)
+  residual?: KVResidual;
   // optional: rows i >= accFrom add their softmax weights into acc (nGroup, accStride) at accOffset
   acc?: Tensor;
   accFrom?: number;
@@ -157,8 +161,11 @@ export function attnPrefill(out: Tensor, q: Tensor, k: Tensor, v: Tensor, o: Att
   const pq = f32Span(op, "q", q, qOff, span);
   const po = f32Span(op, "out", out, o.outOffset ?? qOff, span);
   const t = o.type ?? "f32";
-  const pk = kvSpan(op, "k", k, t, o.headDim, o.kOffset ?? 0, o.nKv);
-  const pv = kvSpan(op, "v", v, t, o.headDim, o.vOffset ?? 0, o.nKv);
+  const r = o.residual, nw = r && r.nw > 0 ? r.nw : 0;
+  if (nw > 0 && t !== "q8_0") throw new RangeError(`${op}: a residual window is for q8_0 rows, not ${t}`);
+  if (nw > o.nKv) throw new RangeError(`${op}: residual window of ${nw} rows but nKv = ${o.nKv}`);
+  const pk = kvSpan(op, "k", k, t, o.headDim, o.kOffset ?? 0, o.nKv - nw);
+  const pv = kvSpan(op, "v", v, t, o.headDim, o.vOffset ?? 0, o.nKv - nw);
   const ps = f32Span(op, "scores", o.scores, 0, o.nKv);
   let pa = 0, accFrom = 0, accStride = 0;
   if (o.acc) {
@@ -167,11 +174,32 @@ export function attnPrefill(out: Tensor, q: Tensor, k: Tensor, v: Tensor, o: Att
     if (accStride < o.nKv) throw new RangeError(`${op}: accStride ${accStride} < nKv ${o.nKv}`);
     pa = f32Span(op, "acc", o.acc, o.accOffset ?? 0, (o.nGroup - 1) * accStride + o.nKv);
   }
+  if (nw > 0) {
+    const pwk = f32Span(op, "residual wk", r!.wk!, r!.w0 * o.headDim, nw * o.headDim), pwv = f32Span(op, "residual wv", r!.wv!, r!.w0 * o.headDim, nw * o.headDim);
+    out.rt.k.attn_prefill_q8_0_res(pq, pk, pv, pwk, pwv, po, ps, o.m, o.nKv - nw, nw, o.headDim, o.nGroup, o.qStride, o.scale, i0, i1, pa, accFrom, accStride);
+    return;
+  }
   out.rt.k[PREFILL[t]](pq, pk, pv, po, ps, o.m, o.nKv, o.headDim, o.nGroup, o.qStride, o.scale, i0, i1, pa, accFrom, accStride);
 }
 
-// One KV head's cache block as decode reads it: the first n rows of k and v (a KVStore head is one).
-export interface KVBlock { k: Tensor; v: Tensor; n: number }
+// A Q8_0 head's residual window (a KVStore head is one): its newest nw rows as f32 rows [w0, w0 + nw)
+// of wk and wv (kv/store.ts); nw = 0 (or no wk) for none
+export interface KVResidual { nw: number; w0: number; wk?: Tensor; wv?: Tensor }
+
+// One KV head's cache block as decode reads it: the first n rows of k and v (a KVStore head is
+// one); with a residual window (q8_0), the first n - nw rows of k and v, then the window's nw.
+export interface KVBlock { k: Tensor; v: Tensor; n: number; nw?: number; w0?: number; wk?: Tensor; wv?: Tensor }
+
+// whether any block holds residual window rows (then decode takes attn_decode_heads_q8_0_res)
+export function hasResidual(blocks: readonly KVBlock[]): boolean {
+  for (let h = 0; h < blocks.length; h++) if ((blocks[h].nw ?? 0) > 0) return true;
+  return false;
+}
+
+// the decode kernel for these blocks
+export function decodeHeadsName(blocks: readonly KVBlock[], type: KVType): "attn_decode_heads_q8_0_res" | (typeof DECODE_HEADS)[KVType] {
+  return type === "q8_0" && hasResidual(blocks) ? "attn_decode_heads_q8_0_res" : DECODE_HEADS[type];
+}
 
 export interface AttnDecodeHeadsOptions {
   headDim: number;
@@ -180,7 +208,8 @@ export interface AttnDecodeHeadsOptions {
   scores: Tensor;       // (nKvHeads, nGroup, scoreStride) f32: KV head h's softmax weights, (nGroup, n_h)
                         // rows n_h apart, at h * nGroup * scoreStride on return
   scoreStride: number;  // >= every block's n (the context size)
-  table: Tensor;        // i32 (>= nKvHeads * 3) scratch: filled with each block's K and V address and n
+  table: Tensor;        // i32 (>= nKvHeads * 3; * 6 with residual windows) scratch: filled with each
+                        // block's K and V address and n (and its window's, attnres.ts)
   type?: KVType;        // K and V rows (default f32)
 }
 
@@ -195,15 +224,24 @@ export function decodeHeadsTable(op: string, out: Tensor, q: Tensor, blocks: rea
   f32Span(op, "out", out, 0, nHeads * o.headDim);
   f32Span(op, "scores", o.scores, 0, nHeads * o.scoreStride);
   expectDtype(op, "table", o.table, "i32");
-  if (o.table.size < nKvHeads * 3) throw new RangeError(`${op}: table holds ${o.table.size} entries, needs 3 per KV head = ${nKvHeads * 3}`);
+  const res = t === "q8_0" && hasResidual(blocks), per = res ? RES_TABLE_ENTRIES : 3;
+  if (o.table.size < nKvHeads * per) throw new RangeError(`${op}: table holds ${o.table.size} entries, needs ${per} per KV head = ${nKvHeads * per}`);
   const tab = o.table.i32();
   for (let h = 0; h < nKvHeads; h++) {
-    const b = blocks[h];
+    const b = blocks[h], nw = b.nw ?? 0;
     intAtLeast(op, "n", b.n, 0);
     if (b.n > o.scoreStride) throw new RangeError(`${op}: KV head ${h} holds ${b.n} rows, more than scoreStride ${o.scoreStride}`);
-    tab[h * 3] = kvSpan(op, "k", b.k, t, o.headDim, 0, b.n);
-    tab[h * 3 + 1] = kvSpan(op, "v", b.v, t, o.headDim, 0, b.n);
-    tab[h * 3 + 2] = b.n;
+    if (nw > 0 && t !== "q8_0") throw new RangeError(`${op}: KV head ${h} has a residual window, which is for q8_0 rows, not ${t}`);
+    if (!(Number.isInteger(nw) && nw >= 0 && nw <= b.n)) throw new RangeError(`${op}: KV head ${h} has ${nw} residual rows of its ${b.n}`);
+    tab[h * per] = kvSpan(op, "k", b.k, t, o.headDim, 0, b.n - nw);
+    tab[h * per + 1] = kvSpan(op, "v", b.v, t, o.headDim, 0, b.n - nw);
+    tab[h * per + 2] = b.n - nw;
+    if (res) {
+      const w0 = (b.w0 ?? 0) * o.headDim;
+      tab[h * per + 3] = nw > 0 ? f32Span(op, "residual wk", b.wk!, w0, nw * o.headDim) : 0;
+      tab[h * per + 4] = nw > 0 ? f32Span(op, "residual wv", b.wv!, w0, nw * o.headDim) : 0;
+      tab[h * per + 5] = nw;
+    }
   }
   return nHeads;
 }
@@ -212,5 +250,5 @@ export function decodeHeadsTable(op: string, out: Tensor, q: Tensor, blocks: rea
 // one attnDecode per KV head in one kernel call; the weights land in o.scores per KV head
 export function attnDecodeHeads(out: Tensor, q: Tensor, blocks: readonly KVBlock[], o: AttnDecodeHeadsOptions): void {
   const nHeads = decodeHeadsTable("attnDecodeHeads", out, q, blocks, o);
-  out.rt.k[DECODE_HEADS[o.type ?? "f32"]](q.ptr, out.ptr, o.table.ptr, o.scores.ptr, o.scoreStride, 0, nHeads, o.headDim, o.nGroup, o.scale);
+  out.rt.k[decodeHeadsName(blocks, o.type ?? "f32")](q.ptr, out.ptr, o.table.ptr, o.scores.ptr, o.scoreStride, 0, nHeads, o.headDim, o.nGroup, o.scale);
 }

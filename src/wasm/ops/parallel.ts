@@ -6,7 +6,7 @@ import type { Tensor } from "../tensor.ts";
 import type { ThreadPool } from "../threads.ts";
 import type { Kernels } from "../kernels.ts";
 import { gemm, gemv } from "./matmul.ts";
-import { DECODE_HEADS, attnPrefill, decodeHeadsTable, kvSpan, type AttnDecodeHeadsOptions, type AttnPrefillOptions, type KVBlock } from "./attention.ts";
+import { DECODE_HEADS, attnPrefill, decodeHeadsName, decodeHeadsTable, kvSpan, type AttnDecodeHeadsOptions, type AttnPrefillOptions, type KVBlock } from "./attention.ts";
 import { INT_DOT_GEMV, QGEMM_PANEL, gemmQ, gemvQ, gemvQInt, intDotAct, quantizeRows, type IntDotDType, type QKernelDType } from "./qmatmul.ts";
 
 // kernels a pool must be able to run for splitLinear
@@ -95,7 +95,7 @@ const ATTN_PREFILL = splitTable(["q", "k", "v", "out", "scores", "m", "n_kv", "h
 
 // kernels a pool must be able to run for splitLinear, splitAttnPrefill and splitAttnDecode
 const ATTN_PREFILL_NAME = { f32: "attn_prefill_f32", f16: "attn_prefill_f16", q8_0: "attn_prefill_q8_0" } as const;
-export const POOL_KERNELS: (keyof Kernels)[] = [...LINEAR_KERNELS, ...Object.values(ATTN_PREFILL_NAME), ...Object.values(DECODE_HEADS)];
+export const POOL_KERNELS: (keyof Kernels)[] = [...LINEAR_KERNELS, ...Object.values(ATTN_PREFILL_NAME), ...Object.values(DECODE_HEADS), "attn_decode_heads_q8_0_res"];
 
 // multiply-adds of one KV head's prefill below which the hand-off to the pool (tens of
 // microseconds) costs more than it saves
@@ -124,7 +124,8 @@ export function causalCuts(cuts: Int32Array, threads: number, m: number, nKv: nu
 export function splitAttnPrefill(pool: ThreadPool, out: Tensor, q: Tensor, k: Tensor, v: Tensor, o: AttnPrefillOptions, scratch: readonly Tensor[], cuts: Int32Array): void {
   const nGroup = o.nGroup, headDim = o.headDim, m = o.m;
   const work = nGroup * headDim * (m * (o.nKv - m) + (m * (m + 1)) / 2);
-  if (o.acc || o.i0 !== undefined || o.i1 !== undefined || work < ATTN_SPLIT_MIN_WORK || m < pool.threads) { attnPrefill(out, q, k, v, o); return; }
+  // TODO(kvwin): split a residual window's prefill too (attn_prefill_q8_0_res); one thread for now
+  if (o.acc || (o.residual?.nw ?? 0) > 0 || o.i0 !== undefined || o.i1 !== undefined || work < ATTN_SPLIT_MIN_WORK || m < pool.threads) { attnPrefill(out, q, k, v, o); return; }
   // checks every argument (an empty row range computes nothing)
   o.i0 = 0; o.i1 = 0;
   try { attnPrefill(out, q, k, v, o); } finally { o.i0 = undefined; o.i1 = undefined; }
@@ -186,7 +187,7 @@ export function splitAttnDecode(pool: ThreadPool, out: Tensor, q: Tensor, blocks
                                 minWork = ATTN_DECODE_SPLIT_MIN_WORK): void {
   const nHeads = decodeHeadsTable("splitAttnDecode", out, q, blocks, o);
   if (cuts.length < pool.threads + 1) throw new RangeError(`splitAttnDecode: cuts holds ${cuts.length} entries, needs threads + 1 = ${pool.threads + 1}`);
-  const name = DECODE_HEADS[o.type ?? "f32"];
+  const name = decodeHeadsName(blocks, o.type ?? "f32");
   let rows = 0;
   for (let h = 0; h < blocks.length; h++) rows += blocks[h].n;
   const a = pool.argv, g = ATTN_DECODE_HEADS.at;

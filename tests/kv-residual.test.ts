@@ -1,0 +1,282 @@
+// Q8_0 KV with a residual window (the newest rows per KV head kept exact, kv/store.ts): the
+// attention kernels over a Q8_0 segment plus an f32 window (assembly/attnres.ts) against their
+// reference on random shapes and edge cases (empty segments, NaN rows), decode split over a pool
+// with the same bits, and the store's appends, prunes and bytes against a model of which rows
+// are exact.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { Rng } from "./helpers/rand.ts";
+import { assertClose } from "./helpers/close.ts";
+import { WASM_BUILDS, runtimeFor, skipReason } from "./helpers/runtimes.ts";
+import { randomKVRows } from "./helpers/kv-rows.ts";
+import * as refres from "../src/ref/attnres.ts";
+import * as refkv from "../src/ref/kvrows.ts";
+import { attnDecodeHeads, attnPrefill, type AttnDecodeHeadsOptions, type KVBlock } from "../src/wasm/ops/attention.ts";
+import { POOL_KERNELS, splitAttnDecode } from "../src/wasm/ops/parallel.ts";
+import { ThreadPool } from "../src/wasm/threads.ts";
+import { canShareMemory, createRuntime, type Runtime } from "../src/wasm/runtime.ts";
+import type { Tensor } from "../src/wasm/tensor.ts";
+import { KVStore } from "../src/kv/store.ts";
+import { KVController } from "../src/kv/controller.ts";
+import { kvRowBytes } from "../src/kv/kv-type.ts";
+
+// tolerances against the reference (f64 sums): as tests/kv-quant.test.ts
+const W_ATOL = 1e-8, W_RTOL = 2e-5;
+const O_ATOL = 3e-6, O_RTOL = 2e-5;
+
+function headDim(rng: Rng, t: number): number {
+  const special = [8, 32, 64, 1, 3, 33, 40, 8, 31, 7];
+  return t < special.length ? special[t] : rng.int(1, 80);
+}
+
+// a window buffer (cap rows, d) f32 whose rows [w0, w0 + nw) are the window
+function windowOf(rt: Runtime, rng: Rng, cap: number, d: number, peak = 1): Tensor {
+  return rt.tensor("f32", [Math.max(1, cap), d]).write(rng.array(Math.max(1, cap) * d, peak));
+}
+
+for (const build of WASM_BUILDS) {
+  describe(`q8_0 attention with a residual window (${build})`, { skip: skipReason(build) }, () => {
+    it("attnPrefill over Q8_0 rows then window rows matches the reference (chunks across the boundary, row ranges, window sums)", async () => {
+      const rt = await runtimeFor(build);
+      const rng = new Rng(71);
+      for (let t = 0; t < 160; t++) {
+        const d = headDim(rng, t), nq = t % 10 === 0 ? 0 : rng.int(0, 90), nw = t % 10 === 1 ? 0 : rng.int(1, 32);
+        const nKv = nq + nw;
+        if (nKv === 0) continue;
+        const nGroup = rng.int(1, 4), scale = 1 / Math.sqrt(d);
+        const m = rng.int(0, Math.min(nKv, 40)), nKvHeads = rng.int(1, 3), kvHead = rng.int(0, nKvHeads - 1);
+        const qStride = nKvHeads * nGroup * d, qOffset = kvHead * nGroup * d;
+        const i0 = rng.int(0, m), i1 = rng.int(i0, m);
+        const q = rng.array(m * qStride, rng.next() < 0.3 ? 4 : 1);
+        const k = randomKVRows(rt, rng, "q8_0", Math.max(1, nq), d), v = randomKVRows(rt, rng, "q8_0", Math.max(1, nq), d);
+        const w0 = rng.int(0, 8), wk = windowOf(rt, rng, w0 + nw + 2, d), wv = windowOf(rt, rng, w0 + nw + 2, d);
+        const out0 = rng.array(m * qStride, 9);
+        const withAcc = t % 2 === 0, accFrom = rng.int(0, m), accStride = nKv + rng.int(0, 3);
+        const acc0 = rng.array(nGroup * accStride);
+        const tq = rt.fromArray(q), tout = rt.fromArray(out0), ts = rt.zeros([nKv]), ta = rt.fromArray(acc0);
+        attnPrefill(tout, tq, k, v, { m, nKv, headDim: d, nGroup, qStride, scale, scores: ts, qOffset, i0, i1, type: "q8_0",
+          residual: { nw, w0, wk, wv }, ...(withAcc ? { acc: ta, accFrom, accStride } : {}) });
+        const want = out0.slice(), wantAcc = acc0.slice();
+        const wkr = wk.f32().slice(w0 * d), wvr = wv.f32().slice(w0 * d);
+        if (nw > 0) {
+          refres.attn_prefill_q8_0_res(q.subarray(qOffset), k.bytes(), v.bytes(), wkr, wvr, want.subarray(qOffset), new Float32Array(nKv),
+            m, nq, nw, d, nGroup, qStride, scale, i0, i1, withAcc ? wantAcc : undefined, accFrom, accStride);
+        } else {
+          refkv.attn_prefill_kv("q8_0", q.subarray(qOffset), k.bytes(), v.bytes(), want.subarray(qOffset), new Float32Array(nKv),
+            m, nKv, d, nGroup, qStride, scale, i0, i1, withAcc ? wantAcc : undefined, accFrom, accStride);
+        }
+        const what = `m=${m} nq=${nq} nw=${nw} headDim=${d} nGroup=${nGroup} rows [${i0}, ${i1})`;
+        assertClose(tout.f32(), want, O_ATOL, O_RTOL, `out ${what}`);
+        assertClose(ta.f32(), wantAcc, 1e-6, 1e-5, `acc ${what}`);
+        for (const x of [tq, k, v, wk, wv, tout, ts, ta]) x.dispose();
+      }
+    });
+
+    it("attnDecodeHeads over Q8_0 rows then window rows matches the reference per KV head (empty segments, head_dim 8)", async () => {
+      const rt = await runtimeFor(build);
+      const rng = new Rng(72);
+      for (let t = 0; t < 60; t++) {
+        const d = headDim(rng, t), nGroup = rng.int(1, 4), nKvHeads = rng.int(1, 4), scale = 1 / Math.sqrt(d);
+        const blocks: KVBlock[] = [];
+        for (let h = 0; h < nKvHeads; h++) {
+          const nq = [0, 1, 5, 64, 65, 130][rng.int(0, 5)], nw = h === 0 ? rng.int(1, 32) : rng.int(0, 32), w0 = rng.int(0, 6);
+          blocks.push({ k: randomKVRows(rt, rng, "q8_0", nq + 2, d), v: randomKVRows(rt, rng, "q8_0", nq + 2, d), n: nq + nw, nw, w0,
+            wk: windowOf(rt, rng, w0 + nw + 1, d, 2), wv: windowOf(rt, rng, w0 + nw + 1, d) });
+        }
+        const ctx = Math.max(1, ...blocks.map((b) => b.n)), nHeads = nKvHeads * nGroup;
+        const q = rng.array(nHeads * d, rng.next() < 0.3 ? 4 : 1);
+        const tq = rt.fromArray(q), out = rt.tensor("f32", [nHeads, d]), scores = rt.tensor("f32", [nKvHeads, nGroup, ctx]);
+        const table = rt.tensor("i32", [nKvHeads, 6]);
+        attnDecodeHeads(out, tq, blocks, { headDim: d, nGroup, scale, scores, scoreStride: ctx, table, type: "q8_0" });
+        blocks.forEach((b, h) => {
+          const nw = b.nw!, nq = b.n - nw, gd = nGroup * d;
+          const want = new Float32Array(gd), wantS = new Float32Array(nGroup * b.n);
+          refres.attn_decode_q8_0_res(q.subarray(h * gd), b.k.bytes(), b.v.bytes(), nq, b.wk!.f32().slice(b.w0! * d), b.wv!.f32().slice(b.w0! * d), nw,
+            want, wantS, d, nGroup, scale);
+          const what = `head ${h} nq=${nq} nw=${nw} headDim=${d} nGroup=${nGroup}`;
+          assertClose(scores.f32().subarray(h * nGroup * ctx, h * nGroup * ctx + nGroup * b.n), wantS, W_ATOL, W_RTOL, `scores ${what}`);
+          assertClose(out.f32().subarray(h * gd, (h + 1) * gd), want, O_ATOL, O_RTOL, `out ${what}`);
+        });
+        for (const x of [tq, out, scores, table]) x.dispose();
+        for (const b of blocks) for (const x of [b.k, b.v, b.wk!, b.wv!]) x.dispose();
+      }
+    });
+
+    it("a NaN in a window key or a non-finite Q8_0 block makes the head's weights and output NaN; an empty head gives 0", async () => {
+      const rt = await runtimeFor(build);
+      const rng = new Rng(73);
+      for (const d of [8, 40]) {
+        for (const where of ["window", "q8"] as const) {
+          const nq = 9, nw = 5, nGroup = 2;
+          const kf = rng.array(nq * d);
+          if (where === "q8") kf[3 * d + 1] = Infinity;
+          const kt = rt.fromArray(kf), k = rt.tensor("u8", [nq, kvRowBytes("q8_0", d)]), v = randomKVRows(rt, rng, "q8_0", nq, d);
+          const kbytes = new Uint8Array(nq * kvRowBytes("q8_0", d));
+          refkv.kv_quantize_rows("q8_0", kf, d, kbytes, d, nq);
+          k.write(kbytes);
+          const wk = windowOf(rt, rng, nw, d), wv = windowOf(rt, rng, nw, d);
+          if (where === "window") { const a = wk.f32(); a[2 * d] = NaN; }
+          const q = rt.fromArray(rng.array(nGroup * d)), out = rt.tensor("f32", [nGroup, d]), s = rt.tensor("f32", [nGroup, nq + nw]);
+          const table = rt.tensor("i32", [1, 6]);
+          attnDecodeHeads(out, q, [{ k, v, n: nq + nw, nw, w0: 0, wk, wv }], { headDim: d, nGroup, scale: 0.3, scores: s, scoreStride: nq + nw, table, type: "q8_0" });
+          assert.ok(out.f32().every(Number.isNaN), `decode out, NaN in the ${where} rows, d ${d}`);
+          assert.ok(s.f32().every(Number.isNaN), `decode weights, NaN in the ${where} rows, d ${d}`);
+          const po = rt.tensor("f32", [1, nGroup * d]);
+          attnPrefill(po, q, k, v, { m: 1, nKv: nq + nw, headDim: d, nGroup, qStride: nGroup * d, scale: 0.3, scores: s, type: "q8_0", residual: { nw, w0: 0, wk, wv } });
+          assert.ok(po.f32().every(Number.isNaN), `prefill out, NaN in the ${where} rows, d ${d}`);
+          for (const x of [kt, k, v, wk, wv, q, out, s, table, po]) x.dispose();
+        }
+      }
+      // a head with no rows at all next to one with only window rows
+      const d = 8, wk = windowOf(rt, rng, 4, d), wv = windowOf(rt, rng, 4, d), e = rt.tensor("u8", [1, kvRowBytes("q8_0", d)]);
+      const q = rt.fromArray(rng.array(2 * d)), out = rt.fromArray(new Float32Array(2 * d).fill(7)), s = rt.tensor("f32", [2, 4]), table = rt.tensor("i32", [2, 6]);
+      attnDecodeHeads(out, q, [{ k: e, v: e, n: 0, nw: 0, w0: 0, wk, wv }, { k: e, v: e, n: 4, nw: 4, w0: 0, wk, wv }], { headDim: d, nGroup: 1, scale: 1, scores: s, scoreStride: 4, table, type: "q8_0" });
+      assert.deepEqual([...out.f32().subarray(0, d)], new Array(d).fill(0));
+      const want = new Float32Array(d), ws = new Float32Array(4);
+      refres.attn_decode_q8_0_res(q.f32().slice(d), new Uint8Array(0), new Uint8Array(0), 0, wk.f32().slice(), wv.f32().slice(), 4, want, ws, d, 1, 1);
+      assertClose(out.f32().subarray(d), want, O_ATOL, O_RTOL, "window-only head");
+      for (const x of [wk, wv, e, q, out, s, table]) x.dispose();
+    });
+
+    it("the wrappers refuse a window on f32 rows, more window rows than nKv and a table too small for six entries a head", async () => {
+      const rt = await runtimeFor(build);
+      const rng = new Rng(74), d = 8;
+      const k = randomKVRows(rt, rng, "q8_0", 4, d), kf = randomKVRows(rt, rng, "f32", 4, d), wk = windowOf(rt, rng, 4, d);
+      const q = rt.fromArray(rng.array(d)), out = rt.tensor("f32", [1, d]), s = rt.tensor("f32", [8]), table3 = rt.tensor("i32", [1, 3]);
+      const base = { m: 1, headDim: d, nGroup: 1, qStride: d, scale: 1, scores: s };
+      assert.throws(() => attnPrefill(out, q, kf, kf, { ...base, nKv: 4, type: "f32", residual: { nw: 2, w0: 0, wk, wv: wk } }), /residual window is for q8_0 rows, not f32/);
+      assert.throws(() => attnPrefill(out, q, k, k, { ...base, nKv: 4, type: "q8_0", residual: { nw: 5, w0: 0, wk, wv: wk } }), /residual window of 5 rows but nKv = 4/);
+      assert.throws(() => attnPrefill(out, q, k, k, { ...base, nKv: 6, type: "q8_0", residual: { nw: 3, w0: 2, wk, wv: wk } }), /residual wk needs elements \[16, 40\), has 32/);
+      const o: AttnDecodeHeadsOptions = { headDim: d, nGroup: 1, scale: 1, scores: s, scoreStride: 8, table: table3, type: "q8_0" };
+      assert.throws(() => attnDecodeHeads(out, q, [{ k, v: k, n: 6, nw: 2, w0: 0, wk, wv: wk }], o), /table holds 3 entries, needs 6 per KV head = 6/);
+      assert.throws(() => attnDecodeHeads(out, q, [{ k: kf, v: kf, n: 6, nw: 2, w0: 0, wk, wv: wk }], { ...o, type: "f32" }), /residual window, which is for q8_0 rows, not f32/);
+      for (const x of [k, kf, wk, q, out, s, table3]) x.dispose();
+    });
+  });
+}
+
+describe("splitAttnDecode with residual windows", () => {
+  for (const build of WASM_BUILDS) {
+    const skip = skipReason(build) ?? (canShareMemory() ? false : "no shared memory here");
+    it(`${build}: the same bits as one thread`, { skip }, async () => {
+      const rt = await createRuntime({ build, shared: true });
+      const pool = await ThreadPool.create(rt, 2, POOL_KERNELS);
+      assert.ok(pool, "this runtime could not start a worker thread");
+      const rng = new Rng(75), cuts = new Int32Array(3);
+      try {
+        for (const [d, nGroup, ns] of [[64, 3, [200, 130, 7]], [8, 2, [33, 1, 0, 90]], [33, 5, [17, 64, 65]]] as [number, number, number[]][]) {
+          const blocks: KVBlock[] = ns.map((n) => {
+            const nw = Math.min(n, rng.int(0, 16)), w0 = rng.int(0, 16);
+            return { k: randomKVRows(rt, rng, "q8_0", n + 2, d), v: randomKVRows(rt, rng, "q8_0", n + 2, d), n, nw, w0, wk: windowOf(rt, rng, 32, d), wv: windowOf(rt, rng, 32, d) };
+          });
+          blocks[0].nw = Math.min(blocks[0].n, 5);
+          const nHeads = ns.length * nGroup, ctx = Math.max(...ns);
+          const q = rt.fromArray(rng.array(nHeads * d)), table = rt.tensor("i32", [ns.length, 6]);
+          const run = (f: (out: Tensor, o: AttnDecodeHeadsOptions) => void) => {
+            const out = rt.tensor("f32", [nHeads, d]), scores = rt.zeros([ns.length, nGroup, ctx]);
+            f(out, { headDim: d, nGroup, scale: 1 / Math.sqrt(d), scores, scoreStride: ctx, table, type: "q8_0" });
+            const r = [out.toFloat32Array(), scores.toFloat32Array()];
+            out.dispose(); scores.dispose();
+            return r;
+          };
+          const one = run((out, o) => attnDecodeHeads(out, q, blocks, o));
+          const split = run((out, o) => splitAttnDecode(pool!, out, q, blocks, o, cuts, 0));
+          assert.deepEqual(split, one, `headDim ${d} nGroup ${nGroup} rows ${ns}`);
+          q.dispose(); table.dispose();
+          for (const b of blocks) for (const x of [b.k, b.v, b.wk!, b.wv!]) x.dispose();
+        }
+      } finally {
+        pool!.dispose();
+      }
+    });
+  }
+});
+
+// what a residual store must hold: per row its centered key and value (f32) and whether it is
+// still exact (in the window); rows leave the window oldest first
+interface ModelRow { kc: Float32Array; v: Float32Array; pos: number; exact: boolean }
+
+function expectedRows(rows: ModelRow[], mu: Float32Array, d: number, which: "k" | "v"): Float32Array {
+  const out = new Float32Array(rows.length * d), rb = kvRowBytes("q8_0", d), y = new Uint8Array(rb), back = new Float32Array(d);
+  rows.forEach((r, i) => {
+    const x = which === "k" ? r.kc : r.v;
+    if (r.exact) back.set(x);
+    else { refkv.kv_quantize_rows("q8_0", x, d, y, d, 1); refkv.kv_dequantize_rows("q8_0", y, back, d, 1); }
+    for (let c = 0; c < d; c++) out[i * d + c] = which === "k" ? Math.fround(back[c] + mu[c]) : back[c];
+  });
+  return out;
+}
+
+describe("a q8_0 store with a residual window", () => {
+  it("keeps the newest R rows per head exact through appends of any size, prunes across the boundary, measures its bytes", async () => {
+    const rt = await runtimeFor("simd");
+    const rng = new Rng(76);
+    for (const [R, D] of [[4, 8], [16, 40], [1, 33]]) {
+      const L = 2, H = 2;
+      const kv = new KVStore(rt, L, H, D, 4, 2, "q8_0", R);
+      assert.equal(kv.residual, R);
+      const model: ModelRow[][][] = [...Array(L)].map(() => [...Array(H)].map(() => []));
+      const check = (what: string) => {
+        const mu = kv.keyMeans()!;
+        for (let l = 0; l < L; l++) for (let h = 0; h < H; h++) {
+          const rows = model[l][h], m = mu.subarray((l * H + h) * D, (l * H + h + 1) * D);
+          assert.deepEqual(kv.rowsF32(l, h, "k"), expectedRows(rows, m, D, "k"), `keys, layer ${l} head ${h}, ${what}`);
+          assert.deepEqual(kv.rowsF32(l, h, "v"), expectedRows(rows, m, D, "v"), `values, layer ${l} head ${h}, ${what}`);
+          assert.deepEqual([...kv.positions(l, h)], rows.map((r) => r.pos), `positions, ${what}`);
+          assert.equal(kv.layers[l][h].nw, rows.filter((r) => r.exact).length, `window rows, ${what}`);
+        }
+      };
+      const append = (m: number) => {
+        const k = rt.fromArray(rng.array(m * H * D, 3), [m, H * D]), v = rt.fromArray(rng.array(m * H * D), [m, H * D]);
+        const pos0 = kv.seen;
+        for (let l = 0; l < L; l++) {
+          kv.append(l, k, v, m, pos0);
+          const mu = kv.keyMeans()!, kx = k.f32(), vx = v.f32();
+          for (let h = 0; h < H; h++) {
+            const rows = model[l][h];
+            for (let t = 0; t < m; t++) {
+              const kc = new Float32Array(D), vv = new Float32Array(D);
+              for (let c = 0; c < D; c++) { kc[c] = kx[t * H * D + h * D + c] - mu[(l * H + h) * D + c]; vv[c] = vx[t * H * D + h * D + c]; }
+              rows.push({ kc, v: vv, pos: pos0 + t, exact: true });
+            }
+            let exact = rows.filter((r) => r.exact).length;
+            for (const r of rows) if (exact > R && r.exact) { r.exact = false; exact--; }
+          }
+        }
+        k.dispose(); v.dispose();
+      };
+      for (const m of [3, 1, 1, 2 * R + 3, 1, 2, 1, 1, R, 1, 1, 1]) { append(m); check(`after appending ${m}`); }
+      // prune one layer: keep rows on both sides of the Q8_0 / window boundary
+      const n = model[1][0].length, nq = n - kv.layers[1][0].nw;
+      const keep = Int32Array.from(new Set([0, Math.max(0, nq - 2), Math.max(0, nq - 1), Math.min(n - 1, nq + 1), n - 1].filter((r) => r >= 0 && r < n)));
+      keep.sort();
+      const heapBefore = rt.heap.stats.bytesInUse;
+      const released = kv.keep(1, keep);
+      assert.equal(heapBefore - rt.heap.stats.bytesInUse, released, "the heap got the bytes back");
+      for (let h = 0; h < H; h++) model[1][h] = [...keep].map((r) => model[1][h][r]);
+      check("after a prune");
+      for (const m of [1, 2, R + 1, 1]) { append(m); check(`after a prune and appending ${m}`); }
+      // bytes: the Q8_0 blocks plus two window buffers of 2R f32 rows per head, from the allocator
+      let want = 0;
+      for (const heads of kv.layers) for (const b of heads) {
+        assert.equal(b.wk!.size, 2 * R * D);
+        want += b.k.heapBytes + b.v.heapBytes + b.pos.heapBytes + b.wk!.heapBytes + b.wv!.heapBytes;
+      }
+      // the rest is the key means' tensor (L * H * D floats, rounded up by the allocator)
+      const rest = kv.bytes() - want;
+      assert.ok(rest >= L * H * D * 4 && rest < L * H * D * 4 + 256, `bytes() = the blocks, windows and key means (${rest} bytes left)`);
+      kv.dispose();
+    }
+    assert.equal(rt.heap.stats.bytesInUse, 0);
+  });
+
+  it("kv.residual is for q8_0 only, an integer in [0, 4096]: one clear error each", () => {
+    assert.equal(KVController.check({ type: "q8_0", residual: 16 }).residual, 16);
+    assert.equal(KVController.check({ type: "f32" }).residual, 0);
+    assert.throws(() => KVController.check({ type: "f32", residual: 16 }), /residual = 16: a residual window is for KV type q8_0, not f32/);
+    assert.throws(() => KVController.check({ type: "q8_0", residual: -1 }), /invalid KV option residual = -1: expected an integer in \[0, 4096\]/);
+    assert.throws(() => KVController.check({ type: "q8_0", residual: 2.5 }), /invalid KV option residual = 2.5/);
+    assert.throws(() => KVController.check({ type: "q8_0", residual: "16" as unknown as number }), /invalid KV option residual = "16"/);
+    assert.throws(() => new KVStore(undefined as unknown as Runtime, 1, 1, 8, 1, 0, "q8_0", -2), /residual = -2/);
+  });
+});
