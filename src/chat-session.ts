@@ -209,7 +209,7 @@ export class ChatSession {
       const kvc = new KVController(ctx.rt, ctx.model, s.kv, st.nPrompt, 0);
       try {
         if (rows.length !== id.nLayers) throw new SnapshotError(`restore: ${rows.length} layers of KV rows for a model of ${id.nLayers}`);
-        rows.forEach((heads, l) => heads.forEach((r, h) => kvc.store.setRows(l, h, r.k, r.v, r.pos)));
+        rows.forEach((heads, l) => heads.forEach((r, h) => kvc.store.setRows(l, h, r.k, r.v, r.pos, r.wk, r.wv)));
         if (header.kvType === "q8_0") kvc.store.setKeyMeans(keyMeans);   // key rows are stored minus these (kv/store.ts)
         if (kvc.rows > ctx.contextSize) throw new SnapshotError(`restore: the session holds ${kvc.rows} KV rows, more than this model's context size ${ctx.contextSize}`);
       } catch (e) {

@@ -18,7 +18,9 @@ import { canShareMemory, createRuntime, type Runtime } from "../src/wasm/runtime
 import type { Tensor } from "../src/wasm/tensor.ts";
 import { KVStore } from "../src/kv/store.ts";
 import { KVController } from "../src/kv/controller.ts";
-import { kvRowBytes } from "../src/kv/kv-type.ts";
+import { kvRowBytes, type KVType } from "../src/kv/kv-type.ts";
+import { decodeSnapshot, encodeKeyMeans, encodeSnapshot } from "../src/kv/snapshot.ts";
+import { crc32 } from "../src/util/crc32.ts";
 
 // tolerances against the reference (f64 sums): as tests/kv-quant.test.ts
 const W_ATOL = 1e-8, W_RTOL = 2e-5;
@@ -278,5 +280,86 @@ describe("a q8_0 store with a residual window", () => {
     assert.throws(() => KVController.check({ type: "q8_0", residual: 2.5 }), /invalid KV option residual = 2.5/);
     assert.throws(() => KVController.check({ type: "q8_0", residual: "16" as unknown as number }), /invalid KV option residual = "16"/);
     assert.throws(() => new KVStore(undefined as unknown as Runtime, 1, 1, 8, 1, 0, "q8_0", -2), /residual = -2/);
+  });
+});
+
+describe("snapshots of a residual store (version 4)", () => {
+  const model = { name: "m", arch: "llama", dim: 16, nLayers: 2, nHeads: 2, nKvHeads: 2, headDim: 8, vocabSize: 4, weights: "0" };
+
+  // a store of 2 layers x 2 KV heads, head_dim 8, residual R, after appends of these sizes and a prune
+  async function filled(R: number, seed: number): Promise<KVStore> {
+    const rt = await runtimeFor("simd"), rng = new Rng(seed), D = 8;
+    const kv = new KVStore(rt, 2, 2, D, 4, 2, "q8_0", R);
+    for (const m of [5, 1, 2, 1]) {
+      const k = rt.fromArray(rng.array(m * 2 * D, 3), [m, 2 * D]), v = rt.fromArray(rng.array(m * 2 * D), [m, 2 * D]);
+      for (let l = 0; l < 2; l++) kv.append(l, k, v, m, kv.seen);
+      k.dispose(); v.dispose();
+    }
+    kv.keep(1, [0, 2, 6, 7, 8], 1);
+    return kv;
+  }
+
+  it("saves the Q8_0 rows and the window rows as stored; restoring gives the same rows, window and positions", async () => {
+    for (const R of [0, 3]) {
+      const kv = await filled(R, 81);
+      const header = { model, kvType: "q8_0" as KVType, seen: kv.seen, tokens: [], session: {}, keyMeans: encodeKeyMeans(kv.keyMeans()) };
+      const bytes = encodeSnapshot(header, kv.layers);
+      const d = decodeSnapshot(bytes, model);
+      const back = new KVStore(kv.rt, 2, 2, 8, 1, 0, "q8_0", R);
+      d.rows.forEach((heads, l) => heads.forEach((r, h) => back.setRows(l, h, r.k, r.v, r.pos, r.wk, r.wv)));
+      back.setKeyMeans(d.keyMeans);
+      for (let l = 0; l < 2; l++) for (let h = 0; h < 2; h++) {
+        assert.equal(back.layers[l][h].nw, kv.layers[l][h].nw, `window rows, layer ${l} head ${h}`);
+        if (R > 0) assert.ok(kv.layers[l][h].nw > 0, "the test saves window rows");
+        for (const w of ["k", "v"] as const) assert.deepEqual(back.rowsF32(l, h, w), kv.rowsF32(l, h, w), `${w}, residual ${R}, layer ${l} head ${h}`);
+        assert.deepEqual(back.positions(l, h), kv.positions(l, h));
+      }
+      kv.dispose(); back.dispose();
+    }
+  });
+
+  it("reads a version 3 file with empty windows; window rows that do not fit are one clear error", async () => {
+    const kv = await filled(0, 82), rb = kvRowBytes("q8_0", 8);
+    const header = { model, kvType: "q8_0" as KVType, seen: kv.seen, tokens: [], session: {}, keyMeans: encodeKeyMeans(kv.keyMeans()) };
+    // version 3 by hand: per head u32 n; pos; k rows; v rows; padding
+    const json = new TextEncoder().encode(JSON.stringify(header)), start = 12 + json.length + ((4 - (json.length % 4)) % 4);
+    const parts: Uint8Array[] = [];
+    for (const heads of kv.layers) for (const b of heads) {
+      const len = 4 + 4 * b.n + 2 * b.n * rb, rec = new Uint8Array(len + ((4 - (len % 4)) % 4));
+      new DataView(rec.buffer).setUint32(0, b.n, true);
+      rec.set(b.pos.bytes().subarray(0, 4 * b.n), 4);
+      rec.set(b.k.bytes().subarray(0, b.n * rb), 4 + 4 * b.n);
+      rec.set(b.v.bytes().subarray(0, b.n * rb), 4 + 4 * b.n + b.n * rb);
+      parts.push(rec);
+    }
+    const body = parts.reduce((a, p) => a + p.length, 0), v3 = new Uint8Array(start + body + 4), dv = new DataView(v3.buffer);
+    v3.set([0x42, 0x4b, 0x56, 0x53]); dv.setUint32(4, 3, true); dv.setUint32(8, json.length, true); v3.set(json, 12);
+    let o = start;
+    for (const p of parts) { v3.set(p, o); o += p.length; }
+    dv.setUint32(o, crc32(v3.subarray(0, o)), true);
+    const d = decodeSnapshot(v3, model);
+    d.rows.forEach((heads, l) => heads.forEach((r, h) => {
+      assert.equal(r.wk.length, 0);
+      assert.deepEqual(r.k, kv.layers[l][h].k.bytes().slice(0, kv.layers[l][h].n * rb));
+    }));
+    // a residual store restores version 3 rows as Q8_0 rows with an empty window
+    const back = new KVStore(kv.rt, 2, 2, 8, 1, 0, "q8_0", 4);
+    d.rows.forEach((heads, l) => heads.forEach((r, h) => back.setRows(l, h, r.k, r.v, r.pos, r.wk, r.wv)));
+    back.setKeyMeans(d.keyMeans);
+    assert.deepEqual(back.rowsF32(1, 1, "k"), kv.rowsF32(1, 1, "k"));
+    assert.equal(back.layers[1][1].nw, 0);
+    // version 4 with a head's nw past its n: one error naming it (the checksum recomputed)
+    const kw = await filled(3, 83), v4 = encodeSnapshot({ ...header, seen: kw.seen, keyMeans: encodeKeyMeans(kw.keyMeans()) }, kw.layers);
+    const h0 = 12 + new DataView(v4.buffer).getUint32(8, true), at = h0 + ((4 - (h0 % 4)) % 4);
+    const dv4 = new DataView(v4.buffer);
+    dv4.setUint32(at + 4, dv4.getUint32(at, true) + 1, true);
+    dv4.setUint32(v4.length - 4, crc32(v4.subarray(0, v4.length - 4)), true);
+    assert.throws(() => decodeSnapshot(v4, model), /layer 0 head 0: \d+ residual window rows of \d+ in a q8_0 cache/);
+    // more window rows than the store keeps, or rows not whole: setRows refuses
+    const r0 = decodeSnapshot(encodeSnapshot({ ...header, seen: kw.seen, keyMeans: encodeKeyMeans(kw.keyMeans()) }, kw.layers), model).rows[0][0];
+    const small = new KVStore(kv.rt, 2, 2, 8, 1, 0, "q8_0", 1);
+    assert.throws(() => small.setRows(0, 0, r0.k, r0.v, r0.pos, r0.wk, r0.wv), /3 residual window rows for a store that keeps 1/);
+    assert.throws(() => back.setRows(0, 0, r0.k, r0.v, r0.pos, r0.wk.subarray(1), r0.wv.subarray(1)), /not whole rows of 8/);
+    for (const x of [kv, back, kw, small]) x.dispose();
   });
 });

@@ -270,7 +270,8 @@ describe("save and restore (stories260K)", { skip: need }, () => {
   // random: its generator's state is saved, so the restored session draws the same rows
   const KVS: KVOptions[] = [{}, { policy: "h2o", ratio: 0.5, phase: "turn" }, { policy: "streaming", budget: 24, phase: "both", interval: 8 },
     { type: "q8_0" }, { type: "f16", policy: "h2o", ratio: 0.5, phase: "turn" }, { type: "q8_0", policy: "random", ratio: 0.7, phase: "turn" },
-    { policy: "random", ratio: 0.6, phase: "both", interval: 8 }];
+    { policy: "random", ratio: 0.6, phase: "both", interval: 8 }, { type: "q8_0", residual: 4 },
+    { type: "q8_0", residual: 8, policy: "h2o", ratio: 0.5, phase: "turn" }];
   for (const kv of KVS) {
     it(`restoring and continuing gives the tokens of never having saved (kv ${JSON.stringify(kv)})`, async () => {
       const s = llm.session({ kv });

@@ -1,14 +1,17 @@
 // The saved form of a chat session: a small versioned, checksummed byte format.
 //
 //   offset 0   "BKVS"                       magic
-//          4   u32 version (3; versions 1, always f32, and 2, without key means, are read too)
+//          4   u32 version (4; versions 1, always f32, 2, without key means, and 3, without
+//              residual windows, are read too)
 //          8   u32 H: header bytes
 //         12   H bytes of JSON               SnapshotHeader: model identity, KV type, tokens, state
 //              zero padding to a multiple of 4
-//              per layer l, per KV head h:   u32 n; i32 pos[n]; k rows; v rows
-//                                            (n rows of the KV type each, kvRowBytes(type, headDim)
-//                                            bytes a row, as the store holds them; then zero padding
-//                                            to a multiple of 4)
+//              per layer l, per KV head h:   u32 n; u32 nw (version 4); i32 pos[n]; k rows; v rows
+//                                            (n - nw rows of the KV type each, kvRowBytes(type,
+//                                            headDim) bytes a row, as the store holds them); then
+//                                            the residual window's k rows and v rows (nw f32 rows
+//                                            each, keys centered; q8_0 only); zero padding to a
+//                                            multiple of 4. Versions 1-3: no nw (0).
 //   end - 4    u32 CRC-32 of every byte before it
 //
 // All numbers little-endian. A truncated, corrupted or foreign file is one clear error. The rows
@@ -20,8 +23,8 @@ import { crc32 } from "../util/crc32.ts";
 import { KV_TYPES, type KVType, kvRowBytes } from "./kv-type.ts";
 
 const MAGIC = [0x42, 0x4b, 0x56, 0x53]; // "BKVS"
-export const SNAPSHOT_VERSION = 3;
-const READS = [1, 2, 3];
+export const SNAPSHOT_VERSION = 4;
+const READS = [1, 2, 3, 4];
 
 // What a snapshot must match to be restored into a model.
 export interface ModelIdentity {
@@ -60,15 +63,17 @@ export class SnapshotError extends Error {
 
 const pad4 = (n: number) => (4 - (n % 4)) % 4;
 
-// bytes of one head's record holding n rows of rb bytes: n, positions, k and v rows, padding
-const headBytes = (n: number, rb: number) => 4 + 4 * n + 2 * n * rb + pad4(2 * n * rb);
+// bytes of one head's record holding n rows, nw of them window rows of hd floats and the rest rows
+// of rb bytes: n (and nw from version 4 on), positions, k and v rows, window rows, padding
+const headBytes = (version: number, n: number, nw: number, rb: number, hd: number) =>
+  (version >= 4 ? 8 : 4) + 4 * n + 2 * (n - nw) * rb + 8 * nw * hd + pad4(2 * (n - nw) * rb);
 
 // layers: the store's [layer][kvHead] blocks, or undefined for a session with nothing run yet
 export function encodeSnapshot(header: SnapshotHeader, layers: readonly (readonly KVHead[])[] | undefined): Uint8Array {
   const json = new TextEncoder().encode(JSON.stringify(header));
   const m = header.model, rb = kvRowBytes(header.kvType, m.headDim);
-  let body = 4 * m.nLayers * m.nKvHeads;
-  if (layers) { body = 0; for (const heads of layers) for (const b of heads) body += headBytes(b.n, rb); }
+  let body = 8 * m.nLayers * m.nKvHeads;
+  if (layers) { body = 0; for (const heads of layers) for (const b of heads) body += headBytes(SNAPSHOT_VERSION, b.n, b.nw, rb, m.headDim); }
   const start = 12 + json.length + ((4 - (json.length % 4)) % 4);
   const out = new Uint8Array(start + body + 4);
   const dv = new DataView(out.buffer);
@@ -80,13 +85,15 @@ export function encodeSnapshot(header: SnapshotHeader, layers: readonly (readonl
   if (!layers) o += body;   // every head holds 0 rows
   for (const heads of layers ?? []) {
     for (const b of heads) {
+      const nq = b.n - b.nw, wb = 4 * b.w0 * m.headDim, wl = 4 * b.nw * m.headDim;
       dv.setUint32(o, b.n, true); o += 4;
+      dv.setUint32(o, b.nw, true); o += 4;
       // the kernel memory is little-endian (WebAssembly), so its bytes are the file's
-      for (const [t, len] of [[b.pos, 4 * b.n], [b.k, b.n * rb], [b.v, b.n * rb]] as const) {
-        out.set(t.bytes().subarray(0, len), o);
+      for (const [t, at, len] of [[b.pos, 0, 4 * b.n], [b.k, 0, nq * rb], [b.v, 0, nq * rb], [b.wk, wb, wl], [b.wv, wb, wl]] as const) {
+        if (len > 0) out.set(t!.bytes().subarray(at, at + len), o);
         o += len;
       }
-      o += pad4(2 * b.n * rb);
+      o += pad4(2 * nq * rb);
     }
   }
   dv.setUint32(o, crc32(out.subarray(0, o)), true);
@@ -96,8 +103,9 @@ export function encodeSnapshot(header: SnapshotHeader, layers: readonly (readonl
 export interface DecodedSnapshot {
   header: SnapshotHeader;
   keyMeans?: Float32Array;   // header.keyMeans decoded
-  // rows per [layer][kvHead]: k and v the bytes of n rows of header.kvType
-  rows: { pos: Int32Array; k: Uint8Array; v: Uint8Array }[][];
+  // rows per [layer][kvHead]: k and v the bytes of the n - nw rows of header.kvType, wk and wv the
+  // residual window's nw f32 rows (headDim floats each; empty without a window)
+  rows: { pos: Int32Array; k: Uint8Array; v: Uint8Array; wk: Float32Array; wv: Float32Array }[][];
 }
 
 // Reads a snapshot saved from the model `expect` names (else one error saying what differs).
@@ -141,15 +149,22 @@ export function decodeSnapshot(bytes: Uint8Array, expect: ModelIdentity): Decode
     rows.push(heads);
     for (let kh = 0; kh < m.nKvHeads; kh++) {
       if (o + 4 > end) throw bad("KV rows run past the end");
-      const n = dv.getUint32(o, true); o += 4;
-      if (o - 4 + headBytes(n, rb) > end) throw bad("KV rows run past the end");
+      const at = o, n = dv.getUint32(o, true); o += 4;
+      let nw = 0;
+      if (version >= 4) {
+        if (o + 4 > end) throw bad("KV rows run past the end");
+        nw = dv.getUint32(o, true); o += 4;
+        if (nw > n || (nw > 0 && header.kvType !== "q8_0")) throw bad(`layer ${l} head ${kh}: ${nw} residual window rows of ${n} in a ${header.kvType} cache`);
+      }
+      if (at + headBytes(version, n, nw, rb, m.headDim) > end) throw bad("KV rows run past the end");
       const take = (len: number) => { const b = bytes.slice(o, o + len); o += len; return b; };
-      const pos = new Int32Array(take(4 * n).buffer), k = take(n * rb), v = take(n * rb);
-      o += pad4(2 * n * rb);
+      const pos = new Int32Array(take(4 * n).buffer), k = take((n - nw) * rb), v = take((n - nw) * rb);
+      const wk = new Float32Array(take(4 * nw * m.headDim).buffer), wv = new Float32Array(take(4 * nw * m.headDim).buffer);
+      o += pad4(2 * (n - nw) * rb);
       for (let i = 0; i < n; i++) {
         if (!(pos[i] >= 0 && pos[i] < header.seen) || (i > 0 && pos[i] <= pos[i - 1])) throw bad(`layer ${l} head ${kh}: positions not ascending in [0, ${header.seen})`);
       }
-      heads.push({ pos, k, v });
+      heads.push({ pos, k, v, wk, wv });
     }
   }
   if (o !== end) throw bad(`${end - o} bytes after the KV rows`);

@@ -296,17 +296,24 @@ export class KVStore {
     }
   }
 
-  // Replaces one head's rows with saved ones (restore): k, v the bytes of n rows of the store's
-  // type (n * rowBytes each, little-endian as the kernel memory), pos (n) ascending.
-  // A residual store gets them all as Q8_0 rows, its window empty.
-  setRows(layer: number, head: number, k: Uint8Array, v: Uint8Array, pos: Int32Array): void {
-    const n = pos.length, rb = this.rowBytes;
-    if (k.length !== n * rb || v.length !== n * rb) throw new RangeError(`kv setRows: ${n} positions but ${k.length / rb} key and ${v.length / rb} value rows of ${rb} bytes`);
+  // Replaces one head's rows with saved ones (restore): k, v the bytes of the n - nw rows of the
+  // store's type (n - nw = their count; little-endian as the kernel memory), wk, wv the residual
+  // window's nw f32 rows (keys centered; empty for none, at most `residual` rows), pos (n) ascending.
+  setRows(layer: number, head: number, k: Uint8Array, v: Uint8Array, pos: Int32Array, wk?: Float32Array, wv?: Float32Array): void {
+    const n = pos.length, rb = this.rowBytes, hd = this.headDim;
+    const nw = (wk?.length ?? 0) / hd;
+    if (!Number.isInteger(nw) || (wv?.length ?? 0) !== (wk?.length ?? 0)) throw new RangeError(`kv setRows: residual window of ${wk?.length ?? 0} key and ${wv?.length ?? 0} value floats, not whole rows of ${hd}`);
+    if (nw > this.residual) throw new RangeError(`kv setRows: ${nw} residual window rows for a store that keeps ${this.residual}`);
+    if (nw > n || k.length !== (n - nw) * rb || v.length !== (n - nw) * rb) {
+      throw new RangeError(`kv setRows: ${n} positions but ${k.length / rb} key and ${v.length / rb} value rows of ${rb} bytes and ${nw} window rows`);
+    }
     const nb = this.block(Math.max(1, Math.min(this.maxCap, n + this.headroom)));
     nb.k.bytes().set(k);
     nb.v.bytes().set(v);
     nb.pos.i32().set(pos);
+    if (nw > 0) { nb.wk!.f32().set(wk!); nb.wv!.f32().set(wv!); }
     nb.n = n;
+    nb.nw = nw;
     this.free(this.layers[layer][head]);
     this.layers[layer][head] = nb;
   }
