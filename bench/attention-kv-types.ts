@@ -4,6 +4,7 @@
 // machine, the ratio of the fastest rounds: the least disturbed sample of each). Shapes: SmolLM2-135M
 // (head_dim 64, 9 query heads over 3 KV heads, 30 layers) and stories260K (head_dim 8, 8 over 4,
 // 5 layers), at 512 and 2,048 cached tokens. Every answer is checked against the reference first.
+// q8_0/residual=16: Q8_0 rows with the newest 16 kept in an f32 window (kv/store.ts, attnres.ts).
 // Two columns of work per shape and length:
 //   layers = 1    one layer's cache, attended again and again: it stays in the CPU caches
 //   layers = all  one decode step of the whole model: every layer's cache in turn (SmolLM2-135M at
@@ -18,6 +19,7 @@ import { attnDecode } from "../src/wasm/ops/attention.ts";
 import { writeKVRows } from "../src/wasm/ops/kvrows.ts";
 import { KV_TYPES, type KVType, kvRowBytes } from "../src/kv/kv-type.ts";
 import * as refkv from "../src/ref/kvrows.ts";
+import * as refres from "../src/ref/attnres.ts";
 import { Rng } from "../tests/helpers/rand.ts";
 
 const args = process.argv.slice(2);
@@ -32,6 +34,10 @@ const clock = opt("--clock") ?? "wall";
 if (clock !== "wall" && clock !== "cpu") throw new Error(`--clock ${clock}: expected wall or cpu`);
 const rt = await createRuntime({ build });
 const rng = new Rng(9);
+// the variants timed: every KV type, and Q8_0 with a residual window of R rows
+const R = 16;
+type Variant = KVType | "q8_0/residual=16";
+const VARIANTS: Variant[] = [...KV_TYPES, "q8_0/residual=16"];
 // ms; cpu: this process's CPU time (user + system), which a loaded machine's time slicing leaves out
 const now = clock === "cpu" ? () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e3; } : () => performance.now();
 
@@ -44,15 +50,22 @@ const SHAPES: Shape[] = [
 // One decode step over every KV head of `layers` layers, for each type. Every layer holds the same
 // rows (one layer's values, quantized once, copied) in its own buffers, so each layer's answer is
 // the one checked against the reference. Returns the steps and the tensors to dispose.
-function setup(s: Shape, nKv: number, layers: number): { steps: Map<KVType, () => void>; owned: Tensor[] } {
+function setup(s: Shape, nKv: number, layers: number): { steps: Map<Variant, () => void>; owned: Tensor[] } {
   const { headDim: d, nHeads, nKvHeads } = s, nGroup = nHeads / nKvHeads, scale = 1 / Math.sqrt(d);
   const owned: Tensor[] = [];
   const keep = <T extends Tensor>(t: T): T => { owned.push(t); return t; };
   const q = rng.array(nHeads * d, 2), k = rng.array(nKvHeads * nKv * d), v = rng.array(nKvHeads * nKv * d);
   const tq = keep(rt.fromArray(q)), tkf = keep(rt.fromArray(k)), tvf = keep(rt.fromArray(v));
   const out = keep(rt.zeros([nHeads * d])), scores = keep(rt.zeros([nGroup * nKv]));
-  const steps = new Map<KVType, () => void>();
-  for (const t of KV_TYPES) {
+  const steps = new Map<Variant, () => void>();
+  for (const variant of VARIANTS) {
+    const t: KVType = variant === "q8_0/residual=16" ? "q8_0" : variant, nw = variant === t ? 0 : R;
+    // the window: each KV head's last nw rows as f32, (nKvHeads, nw, d) (the Q8_0 blocks still hold them, unread)
+    const win = nw > 0 ? [keep(rt.zeros([nKvHeads * nw, d])), keep(rt.zeros([nKvHeads * nw, d]))] : [];
+    for (let h = 0; nw > 0 && h < nKvHeads; h++) {
+      win[0].f32().set(k.subarray((h * nKv + nKv - nw) * d, (h * nKv + nKv) * d), h * nw * d);
+      win[1].f32().set(v.subarray((h * nKv + nKv - nw) * d, (h * nKv + nKv) * d), h * nw * d);
+    }
     // layer 0's rows, then copies for the other layers
     let k0 = tkf, v0 = tvf;
     if (t !== "f32") {
@@ -73,7 +86,8 @@ function setup(s: Shape, nKv: number, layers: number): { steps: Map<KVType, () =
       for (let l = 0; l < layers; l++) {
         for (let h = 0; h < nKvHeads; h++) {
           const off = h * nGroup * d, kv = h * nKv * d;
-          attnDecode(out, tq, ks[l], vs[l], { nKv, headDim: d, nGroup, scale, scores, qOffset: off, outOffset: off, kOffset: kv, vOffset: kv, type: t });
+          attnDecode(out, tq, ks[l], vs[l], { nKv, headDim: d, nGroup, scale, scores, qOffset: off, outOffset: off, kOffset: kv, vOffset: kv, type: t,
+            residual: nw > 0 ? { nw, w0: h * nw, wk: win[0], wv: win[1] } : undefined });
         }
       }
     };
@@ -89,20 +103,23 @@ function setup(s: Shape, nKv: number, layers: number): { steps: Map<KVType, () =
         refkv.kv_quantize_rows(t, k.subarray(h * nKv * d), d, kb, d, nKv);
         refkv.kv_quantize_rows(t, v.subarray(h * nKv * d), d, vb, d, nKv);
       }
-      refkv.attn_decode_kv(t, q.subarray(h * nGroup * d), kb, vb, want.subarray(h * nGroup * d), new Float32Array(nGroup * nKv), nKv, d, nGroup, scale);
+      if (nw > 0) {
+        refres.attn_decode_q8_0_res(q.subarray(h * nGroup * d), kb, vb, nKv - nw, k.subarray((h * nKv + nKv - nw) * d), v.subarray((h * nKv + nKv - nw) * d), nw,
+          want.subarray(h * nGroup * d), new Float32Array(nGroup * nKv), d, nGroup, scale);
+      } else refkv.attn_decode_kv(t, q.subarray(h * nGroup * d), kb, vb, want.subarray(h * nGroup * d), new Float32Array(nGroup * nKv), nKv, d, nGroup, scale);
     }
     const got = out.f32();
     for (let i = 0; i < want.length; i++) {
-      if (!(Math.abs(got[i] - want[i]) <= 3e-6 + 2e-5 * Math.abs(want[i]))) throw new Error(`${s.name} ${t} n_kv=${nKv} layers=${layers}: answer differs from the reference at ${i}: ${got[i]} vs ${want[i]}`);
+      if (!(Math.abs(got[i] - want[i]) <= 3e-6 + 2e-5 * Math.abs(want[i]))) throw new Error(`${s.name} ${variant} n_kv=${nKv} layers=${layers}: answer differs from the reference at ${i}: ${got[i]} vs ${want[i]}`);
     }
-    steps.set(t, step);
+    steps.set(variant, step);
   }
   return { steps, owned };
 }
 
 const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 
-const rows: { shape: string; layers: number; n_kv: number; type: KVType; median_us: number; vs_f32: number; min_vs_f32: number; kv_bytes_per_token: number }[] = [];
+const rows: { shape: string; layers: number; n_kv: number; type: Variant; median_us: number; vs_f32: number; min_vs_f32: number; kv_bytes_per_token: number }[] = [];
 for (const s of SHAPES) {
   for (const layers of only === "1" ? [1] : only === "all" ? [s.nLayers] : [1, s.nLayers]) {
     for (const nKv of [512, 2048]) {
@@ -112,9 +129,9 @@ for (const s of SHAPES) {
       let reps = 1;
       for (;;) { const t0 = now(); for (let i = 0; i < reps; i++) f(); if (now() - t0 > 4 || reps > 1 << 16) break; reps *= 2; }
       for (const st of steps.values()) for (let i = 0; i < reps; i++) st();   // warm every type
-      const samples = new Map<KVType, number[]>(KV_TYPES.map((t) => [t, []]));
+      const samples = new Map<Variant, number[]>(VARIANTS.map((t) => [t, []]));
       for (let r = 0; r < ROUNDS; r++) {
-        const order = KV_TYPES.map((_, i) => KV_TYPES[(i + r) % KV_TYPES.length]);
+        const order = VARIANTS.map((_, i) => VARIANTS[(i + r) % VARIANTS.length]);
         for (const t of order) {
           const st = steps.get(t)!, t0 = now();
           for (let i = 0; i < reps; i++) st();
@@ -124,10 +141,10 @@ for (const s of SHAPES) {
       for (const t of owned) t.dispose();
       // ratios per round (same round, same machine state), then the median ratio
       const f32s = samples.get("f32")!;
-      for (const t of KV_TYPES) {
-        const ts = samples.get(t)!;
+      for (const t of VARIANTS) {
+        const ts = samples.get(t)!, tt: KVType = t === "q8_0/residual=16" ? "q8_0" : t;
         rows.push({ shape: s.name, layers, n_kv: nKv, type: t, median_us: median(ts), vs_f32: median(ts.map((x, i) => x / f32s[i])),
-          min_vs_f32: Math.min(...ts) / Math.min(...f32s), kv_bytes_per_token: 2 * s.nKvHeads * layers * kvRowBytes(t, s.headDim) });
+          min_vs_f32: Math.min(...ts) / Math.min(...f32s), kv_bytes_per_token: 2 * s.nKvHeads * layers * kvRowBytes(tt, s.headDim) });
       }
     }
   }

@@ -11,7 +11,7 @@ import { WASM_BUILDS, runtimeFor, skipReason } from "./helpers/runtimes.ts";
 import { randomKVRows } from "./helpers/kv-rows.ts";
 import * as refres from "../src/ref/attnres.ts";
 import * as refkv from "../src/ref/kvrows.ts";
-import { attnDecodeHeads, attnPrefill, type AttnDecodeHeadsOptions, type KVBlock } from "../src/wasm/ops/attention.ts";
+import { attnDecode, attnDecodeHeads, attnPrefill, type AttnDecodeHeadsOptions, type KVBlock } from "../src/wasm/ops/attention.ts";
 import { POOL_KERNELS, splitAttnDecode } from "../src/wasm/ops/parallel.ts";
 import { ThreadPool } from "../src/wasm/threads.ts";
 import { canShareMemory, createRuntime, type Runtime } from "../src/wasm/runtime.ts";
@@ -98,6 +98,14 @@ for (const build of WASM_BUILDS) {
           const what = `head ${h} nq=${nq} nw=${nw} headDim=${d} nGroup=${nGroup}`;
           assertClose(scores.f32().subarray(h * nGroup * ctx, h * nGroup * ctx + nGroup * b.n), wantS, W_ATOL, W_RTOL, `scores ${what}`);
           assertClose(out.f32().subarray(h * gd, (h + 1) * gd), want, O_ATOL, O_RTOL, `out ${what}`);
+          // attnDecode (one KV head) with the same window: the same kernel, the same bits
+          const o1 = rt.tensor("f32", [nHeads, d]), s1 = rt.tensor("f32", [nGroup, ctx]);
+          attnDecode(o1, tq, b.k, b.v, { nKv: b.n, headDim: d, nGroup, scale, scores: s1, qOffset: h * gd, outOffset: h * gd, type: "q8_0", residual: { nw, w0: b.w0!, wk: b.wk, wv: b.wv } });
+          if (nw > 0) {
+            assert.deepEqual(o1.f32().subarray(h * gd, (h + 1) * gd), out.f32().subarray(h * gd, (h + 1) * gd), `attnDecode ${what}`);
+            assert.deepEqual(s1.f32().subarray(0, nGroup * b.n), scores.f32().subarray(h * nGroup * ctx, h * nGroup * ctx + nGroup * b.n), `attnDecode weights ${what}`);
+          }
+          o1.dispose(); s1.dispose();
         });
         for (const x of [tq, out, scores, table]) x.dispose();
         for (const b of blocks) for (const x of [b.k, b.v, b.wk!, b.wv!]) x.dispose();

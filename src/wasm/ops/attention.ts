@@ -85,6 +85,14 @@ export function f32Span(op: string, name: string, t: Tensor, off: number, count:
   return t.ptr + off * 4;
 }
 
+// The window rows of a residual (0 for none), checked against the KV type and nKv.
+function residualRows(op: string, r: KVResidual | undefined, t: KVType, nKv: number): number {
+  const nw = r && r.nw > 0 ? r.nw : 0;
+  if (nw > 0 && t !== "q8_0") throw new RangeError(`${op}: a residual window is for q8_0 rows, not ${t}`);
+  if (!Number.isInteger(nw) || nw > nKv) throw new RangeError(`${op}: residual window of ${nw} rows but nKv = ${nKv}`);
+  return nw;
+}
+
 // Checks that every named value is an integer >= min.
 export function expectInts(op: string, min: number, vals: Record<string, number>): void {
   for (const [name, x] of Object.entries(vals)) {
@@ -103,6 +111,7 @@ export interface AttnDecodeOptions {
   kOffset?: number;     // element offset of the K block in k (whole rows unless f32)
   vOffset?: number;     // element offset of the V block in v
   type?: KVType;        // K and V rows (default f32)
+  residual?: KVResidual; // q8_0 only: the newest nw of the nKv rows are the window's (as attnPrefill)
 }
 
 // out (nGroup, headDim) = attention of q (nGroup, headDim) over K, V (nKv, headDim); nKv = 0 gives 0
@@ -115,9 +124,16 @@ export function attnDecode(out: Tensor, q: Tensor, k: Tensor, v: Tensor, o: Attn
   const pq = f32Span(op, "q", q, o.qOffset ?? 0, gd);
   const po = f32Span(op, "out", out, o.outOffset ?? 0, gd);
   const t = o.type ?? "f32";
-  const pk = kvSpan(op, "k", k, t, o.headDim, o.kOffset ?? 0, o.nKv);
-  const pv = kvSpan(op, "v", v, t, o.headDim, o.vOffset ?? 0, o.nKv);
+  const nw = residualRows(op, o.residual, t, o.nKv);
+  const pk = kvSpan(op, "k", k, t, o.headDim, o.kOffset ?? 0, o.nKv - nw);
+  const pv = kvSpan(op, "v", v, t, o.headDim, o.vOffset ?? 0, o.nKv - nw);
   const ps = f32Span(op, "scores", o.scores, 0, o.nGroup * o.nKv);
+  if (nw > 0) {
+    const r = o.residual!, w0 = r.w0 * o.headDim, len = nw * o.headDim;
+    out.rt.k.attn_decode_q8_0_res(pq, pk, pv, o.nKv - nw, f32Span(op, "residual wk", r.wk!, w0, len), f32Span(op, "residual wv", r.wv!, w0, len), nw,
+      po, ps, o.headDim, o.nGroup, o.scale);
+    return;
+  }
   out.rt.k[DECODE[t]](pq, pk, pv, po, ps, o.nKv, o.headDim, o.nGroup, o.scale);
 }
 
@@ -161,9 +177,7 @@ export function attnPrefill(out: Tensor, q: Tensor, k: Tensor, v: Tensor, o: Att
   const pq = f32Span(op, "q", q, qOff, span);
   const po = f32Span(op, "out", out, o.outOffset ?? qOff, span);
   const t = o.type ?? "f32";
-  const r = o.residual, nw = r && r.nw > 0 ? r.nw : 0;
-  if (nw > 0 && t !== "q8_0") throw new RangeError(`${op}: a residual window is for q8_0 rows, not ${t}`);
-  if (nw > o.nKv) throw new RangeError(`${op}: residual window of ${nw} rows but nKv = ${o.nKv}`);
+  const r = o.residual, nw = residualRows(op, r, t, o.nKv);
   const pk = kvSpan(op, "k", k, t, o.headDim, o.kOffset ?? 0, o.nKv - nw);
   const pv = kvSpan(op, "v", v, t, o.headDim, o.vOffset ?? 0, o.nKv - nw);
   const ps = f32Span(op, "scores", o.scores, 0, o.nKv);
