@@ -236,12 +236,12 @@ export function attn_weighted_sum(w: usize, v: usize, out: usize, n: i32, d: i32
   return f32x4.add(i32x4.shuffle(s01, s23, 0, 1, 4, 5), i32x4.shuffle(s01, s23, 2, 3, 6, 7));
 }
 
-// ---- one template per step, over the row type t (a literal at every call site) ----------------
+// ---- one template per step, over the row type t (a literal at every call site; attnres.ts uses the f16 ones) ----
 // Q8_0 rows: attnq8.ts (the scores take the query head's i16 quantization qi as well)
 
 // s[j] = scale * q . k_j for j in [0, n); qi: q as i16 (quantize_query_i16), read for Q8_0 rows only
 // @ts-ignore: decorator
-@inline function scores_row(t: i32, q: usize, qi: usize, k: usize, s: usize, n: i32, d: i32, scale: f32): void {
+@inline export function scores_row(t: i32, q: usize, qi: usize, k: usize, s: usize, n: i32, d: i32, scale: f32): void {
   if (t == KV_F32) { attn_scores_row(q, k, s, n, d, scale); return; }
   if (t == KV_Q8_0) { scores_row_q8_0(q, qi, k, s, n, d, scale); return; }
   const row = kv_row_bytes(t, d), sv = f32x4.splat(scale);
@@ -252,7 +252,7 @@ export function attn_weighted_sum(w: usize, v: usize, out: usize, n: i32, d: i32
 
 // out (d) += sum_j w[j] v_j for j in [0, n)
 // @ts-ignore: decorator
-@inline function weighted_sum(t: i32, w: usize, v: usize, out: usize, n: i32, d: i32): void {
+@inline export function weighted_sum(t: i32, w: usize, v: usize, out: usize, n: i32, d: i32): void {
   if (t == KV_F32) { attn_weighted_sum(w, v, out, n, d); return; }
   if (t == KV_Q8_0) { weighted_sum_q8_0(w, v, out, n, d); return; }
   const row = kv_row_bytes(t, d);

@@ -1,12 +1,12 @@
 // Attention over a Q8_0 KV head with a residual window (src/kv/store.ts): the head's older rows
-// are Q8_0 (nq of them, row format kvrows.ts), its newest rows f32 (nw, keys centered like the
+// are Q8_0 (nq of them, row format kvrows.ts), its newest rows f16 (nw, keys centered like the
 // Q8_0 ones, so one softmax covers both: q . mu is the same constant for every row). The joined
 // order is the Q8_0 rows, then the window's; scores and weights follow it.
 // s[g, j] = scale * q_g . k_j (Q8_0 rows j < nq with the i16 query as attention.ts's q8_0 path,
-// window rows j >= nq in f32); w[g, :] = softmax(s[g, :]); out_g = sum_j w[g, j] v_j.
+// window rows j >= nq as its f16 path); w[g, :] = softmax(s[g, :]); out_g = sum_j w[g, j] v_j.
 //
-// attn_decode_q8_0_res    q, out (n_group, head_dim) f32; k, v nq Q8_0 rows; wk, wv nw f32 rows
-//                         (head_dim floats each); scores (n_group, nq + nw) <- softmax weights
+// attn_decode_q8_0_res    q, out (n_group, head_dim) f32; k, v nq Q8_0 rows; wk, wv nw f16 rows
+//                         (head_dim halves each); scores (n_group, nq + nw) <- softmax weights
 // attn_prefill_q8_0_res   q, out (m, q_stride), this KV head's group at the pointer; the m query
 //                         tokens are the last m of the nq + nw rows: query i sees joined rows
 //                         [0, nq + nw - m + i]; rows i in [i0, i1); scores (nq + nw) scratch; acc
@@ -20,8 +20,8 @@
 // Pointers are byte offsets; nothing here allocates.
 import { add_f32 } from "./elementwise";
 import { softmax_row } from "./softmax";
-import { attn_scores_row, attn_weighted_sum } from "./attention";
-import { KV_Q8_0, kv_row_bytes } from "./kvrows";
+import { scores_row, weighted_sum } from "./attention";
+import { KV_F16, KV_Q8_0, kv_row_bytes } from "./kvrows";
 import { quantize_query_i16, scores_row_q8_0, weighted_sum_q8_0, weighted_sum_q8_0_d8_group, weighted_sum_q8_0_group } from "./attnq8";
 
 // cache rows per tile in decode, as attention.ts's
@@ -43,7 +43,7 @@ export function attn_decode_q8_0_res(q: usize, k: usize, v: usize, nq: i32, wk: 
       }
     }
   }
-  for (let g = 0; g < n_group; g++) attn_scores_row(q + <usize>g * hrow, wk, scores + <usize>g * srow + (<usize>nq << 2), nw, head_dim, scale);
+  for (let g = 0; g < n_group; g++) scores_row(KV_F16, q + <usize>g * hrow, 0, wk, scores + <usize>g * srow + (<usize>nq << 2), nw, head_dim, scale);
   memory.fill(out, 0, <usize>n_group * hrow);
   for (let g = 0; g < n_group; g++) softmax_row(scores + <usize>g * srow, scores + <usize>g * srow, n);
   if (head_dim == 8) weighted_sum_q8_0_d8_group(scores, srow, v, out, nq, n_group);
@@ -53,7 +53,7 @@ export function attn_decode_q8_0_res(q: usize, k: usize, v: usize, nq: i32, wk: 
       weighted_sum_q8_0_group(scores + (<usize>j0 << 2), srow, v + <usize>j0 * row, out, nt, head_dim, n_group);
     }
   }
-  for (let g = 0; g < n_group; g++) attn_weighted_sum(scores + <usize>g * srow + (<usize>nq << 2), wv, out + <usize>g * hrow, nw, head_dim);
+  for (let g = 0; g < n_group; g++) weighted_sum(KV_F16, scores + <usize>g * srow + (<usize>nq << 2), wv, out + <usize>g * hrow, nw, head_dim);
 }
 
 export function attn_prefill_q8_0_res(q: usize, k: usize, v: usize, wk: usize, wv: usize, out: usize, scores: usize, m: i32, nq: i32, nw: i32,
@@ -68,12 +68,12 @@ export function attn_prefill_q8_0_res(q: usize, k: usize, v: usize, wk: usize, w
         quantize_query_i16(qo, oo, head_dim);
         scores_row_q8_0(qo, oo, k, scores, nqv, head_dim, scale);
       }
-      attn_scores_row(qo, wk, scores + (<usize>nqv << 2), nwv, head_dim, scale);
+      scores_row(KV_F16, qo, 0, wk, scores + (<usize>nqv << 2), nwv, head_dim, scale);
       memory.fill(oo, 0, hrow);
       if (n_vis > 0) {
         softmax_row(scores, scores, n_vis);
         weighted_sum_q8_0(scores, v, oo, nqv, head_dim);
-        attn_weighted_sum(scores + (<usize>nqv << 2), wv, oo, nwv, head_dim);
+        weighted_sum(KV_F16, scores + (<usize>nqv << 2), wv, oo, nwv, head_dim);
       }
       if (acc != 0 && i >= acc_from) {
         const a = acc + ((<usize>g * <usize>acc_stride) << 2);

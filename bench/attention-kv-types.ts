@@ -4,7 +4,7 @@
 // machine, the ratio of the fastest rounds: the least disturbed sample of each). Shapes: SmolLM2-135M
 // (head_dim 64, 9 query heads over 3 KV heads, 30 layers) and stories260K (head_dim 8, 8 over 4,
 // 5 layers), at 512 and 2,048 cached tokens. Every answer is checked against the reference first.
-// q8_0/residual=16: Q8_0 rows with the newest 16 kept in an f32 window (kv/store.ts, attnres.ts).
+// q8_0/residual=16: Q8_0 rows with the newest 16 kept in an f16 window (kv/store.ts, attnres.ts).
 // Two columns of work per shape and length:
 //   layers = 1    one layer's cache, attended again and again: it stays in the CPU caches
 //   layers = all  one decode step of the whole model: every layer's cache in turn (SmolLM2-135M at
@@ -60,12 +60,14 @@ function setup(s: Shape, nKv: number, layers: number): { steps: Map<Variant, () 
   const steps = new Map<Variant, () => void>();
   for (const variant of VARIANTS) {
     const t: KVType = variant === "q8_0/residual=16" ? "q8_0" : variant, nw = variant === t ? 0 : R;
-    // the window: each KV head's last nw rows as f32, (nKvHeads, nw, d) (the Q8_0 blocks still hold them, unread)
-    const win = nw > 0 ? [keep(rt.zeros([nKvHeads * nw, d])), keep(rt.zeros([nKvHeads * nw, d]))] : [];
+    // the window: each KV head's last nw rows as f16, (nKvHeads, nw, 2d) bytes (the Q8_0 blocks still hold them, unread)
+    const win = nw > 0 ? [keep(rt.tensor("u8", [nKvHeads * nw, 2 * d])), keep(rt.tensor("u8", [nKvHeads * nw, 2 * d]))] : [];
+    const winBytes = nw > 0 ? [new Uint8Array(nKvHeads * nw * 2 * d), new Uint8Array(nKvHeads * nw * 2 * d)] : [];
     for (let h = 0; nw > 0 && h < nKvHeads; h++) {
-      win[0].f32().set(k.subarray((h * nKv + nKv - nw) * d, (h * nKv + nKv) * d), h * nw * d);
-      win[1].f32().set(v.subarray((h * nKv + nKv - nw) * d, (h * nKv + nKv) * d), h * nw * d);
+      refkv.kv_quantize_rows("f16", k.subarray((h * nKv + nKv - nw) * d), d, winBytes[0].subarray(h * nw * 2 * d), d, nw);
+      refkv.kv_quantize_rows("f16", v.subarray((h * nKv + nKv - nw) * d), d, winBytes[1].subarray(h * nw * 2 * d), d, nw);
     }
+    if (nw > 0) { win[0].bytes().set(winBytes[0]); win[1].bytes().set(winBytes[1]); }
     // layer 0's rows, then copies for the other layers
     let k0 = tkf, v0 = tvf;
     if (t !== "f32") {
@@ -104,7 +106,7 @@ function setup(s: Shape, nKv: number, layers: number): { steps: Map<Variant, () 
         refkv.kv_quantize_rows(t, v.subarray(h * nKv * d), d, vb, d, nKv);
       }
       if (nw > 0) {
-        refres.attn_decode_q8_0_res(q.subarray(h * nGroup * d), kb, vb, nKv - nw, k.subarray((h * nKv + nKv - nw) * d), v.subarray((h * nKv + nKv - nw) * d), nw,
+        refres.attn_decode_q8_0_res(q.subarray(h * nGroup * d), kb, vb, nKv - nw, winBytes[0].subarray(h * nw * 2 * d), winBytes[1].subarray(h * nw * 2 * d), nw,
           want.subarray(h * nGroup * d), new Float32Array(nGroup * nKv), d, nGroup, scale);
       } else refkv.attn_decode_kv(t, q.subarray(h * nGroup * d), kb, vb, want.subarray(h * nGroup * d), new Float32Array(nGroup * nKv), nKv, d, nGroup, scale);
     }

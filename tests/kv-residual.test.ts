@@ -19,6 +19,7 @@ import type { Tensor } from "../src/wasm/tensor.ts";
 import { KVStore } from "../src/kv/store.ts";
 import { KVController } from "../src/kv/controller.ts";
 import { kvRowBytes, type KVType } from "../src/kv/kv-type.ts";
+import { f16ToF32, f32ToF16 } from "../src/quant/half.ts";
 import { decodeSnapshot, encodeKeyMeans, encodeSnapshot } from "../src/kv/snapshot.ts";
 import { crc32 } from "../src/util/crc32.ts";
 
@@ -31,9 +32,9 @@ function headDim(rng: Rng, t: number): number {
   return t < special.length ? special[t] : rng.int(1, 80);
 }
 
-// a window buffer (cap rows, d) f32 whose rows [w0, w0 + nw) are the window
+// a window buffer of cap f16 rows (a u8 tensor (cap, 2d)) whose rows [w0, w0 + nw) are the window
 function windowOf(rt: Runtime, rng: Rng, cap: number, d: number, peak = 1): Tensor {
-  return rt.tensor("f32", [Math.max(1, cap), d]).write(rng.array(Math.max(1, cap) * d, peak));
+  return randomKVRows(rt, rng, "f16", Math.max(1, cap), d, peak);
 }
 
 for (const build of WASM_BUILDS) {
@@ -59,7 +60,7 @@ for (const build of WASM_BUILDS) {
         attnPrefill(tout, tq, k, v, { m, nKv, headDim: d, nGroup, qStride, scale, scores: ts, qOffset, i0, i1, type: "q8_0",
           residual: { nw, w0, wk, wv }, ...(withAcc ? { acc: ta, accFrom, accStride } : {}) });
         const want = out0.slice(), wantAcc = acc0.slice();
-        const wkr = wk.f32().slice(w0 * d), wvr = wv.f32().slice(w0 * d);
+        const wkr = wk.bytes().slice(w0 * 2 * d), wvr = wv.bytes().slice(w0 * 2 * d);
         if (nw > 0) {
           refres.attn_prefill_q8_0_res(q.subarray(qOffset), k.bytes(), v.bytes(), wkr, wvr, want.subarray(qOffset), new Float32Array(nKv),
             m, nq, nw, d, nGroup, qStride, scale, i0, i1, withAcc ? wantAcc : undefined, accFrom, accStride);
@@ -93,7 +94,7 @@ for (const build of WASM_BUILDS) {
         blocks.forEach((b, h) => {
           const nw = b.nw!, nq = b.n - nw, gd = nGroup * d;
           const want = new Float32Array(gd), wantS = new Float32Array(nGroup * b.n);
-          refres.attn_decode_q8_0_res(q.subarray(h * gd), b.k.bytes(), b.v.bytes(), nq, b.wk!.f32().slice(b.w0! * d), b.wv!.f32().slice(b.w0! * d), nw,
+          refres.attn_decode_q8_0_res(q.subarray(h * gd), b.k.bytes(), b.v.bytes(), nq, b.wk!.bytes().slice(b.w0! * 2 * d), b.wv!.bytes().slice(b.w0! * 2 * d), nw,
             want, wantS, d, nGroup, scale);
           const what = `head ${h} nq=${nq} nw=${nw} headDim=${d} nGroup=${nGroup}`;
           assertClose(scores.f32().subarray(h * nGroup * ctx, h * nGroup * ctx + nGroup * b.n), wantS, W_ATOL, W_RTOL, `scores ${what}`);
@@ -125,7 +126,7 @@ for (const build of WASM_BUILDS) {
           refkv.kv_quantize_rows("q8_0", kf, d, kbytes, d, nq);
           k.write(kbytes);
           const wk = windowOf(rt, rng, nw, d), wv = windowOf(rt, rng, nw, d);
-          if (where === "window") { const a = wk.f32(); a[2 * d] = NaN; }
+          if (where === "window") wk.bytes().set([0x00, 0x7e], 2 * 2 * d);   // an f16 NaN
           const q = rt.fromArray(rng.array(nGroup * d)), out = rt.tensor("f32", [nGroup, d]), s = rt.tensor("f32", [nGroup, nq + nw]);
           const table = rt.tensor("i32", [1, 6]);
           attnDecodeHeads(out, q, [{ k, v, n: nq + nw, nw, w0: 0, wk, wv }], { headDim: d, nGroup, scale: 0.3, scores: s, scoreStride: nq + nw, table, type: "q8_0" });
@@ -143,7 +144,7 @@ for (const build of WASM_BUILDS) {
       attnDecodeHeads(out, q, [{ k: e, v: e, n: 0, nw: 0, w0: 0, wk, wv }, { k: e, v: e, n: 4, nw: 4, w0: 0, wk, wv }], { headDim: d, nGroup: 1, scale: 1, scores: s, scoreStride: 4, table, type: "q8_0" });
       assert.deepEqual([...out.f32().subarray(0, d)], new Array(d).fill(0));
       const want = new Float32Array(d), ws = new Float32Array(4);
-      refres.attn_decode_q8_0_res(q.f32().slice(d), new Uint8Array(0), new Uint8Array(0), 0, wk.f32().slice(), wv.f32().slice(), 4, want, ws, d, 1, 1);
+      refres.attn_decode_q8_0_res(q.f32().slice(d), new Uint8Array(0), new Uint8Array(0), 0, wk.bytes().slice(), wv.bytes().slice(), 4, want, ws, d, 1, 1);
       assertClose(out.f32().subarray(d), want, O_ATOL, O_RTOL, "window-only head");
       for (const x of [wk, wv, e, q, out, s, table]) x.dispose();
     });
@@ -156,7 +157,7 @@ for (const build of WASM_BUILDS) {
       const base = { m: 1, headDim: d, nGroup: 1, qStride: d, scale: 1, scores: s };
       assert.throws(() => attnPrefill(out, q, kf, kf, { ...base, nKv: 4, type: "f32", residual: { nw: 2, w0: 0, wk, wv: wk } }), /residual window is for q8_0 rows, not f32/);
       assert.throws(() => attnPrefill(out, q, k, k, { ...base, nKv: 4, type: "q8_0", residual: { nw: 5, w0: 0, wk, wv: wk } }), /residual window of 5 rows but nKv = 4/);
-      assert.throws(() => attnPrefill(out, q, k, k, { ...base, nKv: 6, type: "q8_0", residual: { nw: 3, w0: 2, wk, wv: wk } }), /residual wk needs elements \[16, 40\), has 32/);
+      assert.throws(() => attnPrefill(out, q, k, k, { ...base, nKv: 6, type: "q8_0", residual: { nw: 3, w0: 2, wk, wv: wk } }), /residual wk needs f16 rows \[2, 5\) of 16 bytes, has 64 bytes/);
       const o: AttnDecodeHeadsOptions = { headDim: d, nGroup: 1, scale: 1, scores: s, scoreStride: 8, table: table3, type: "q8_0" };
       assert.throws(() => attnDecodeHeads(out, q, [{ k, v: k, n: 6, nw: 2, w0: 0, wk, wv: wk }], o), /table holds 3 entries, needs 6 per KV head = 6/);
       assert.throws(() => attnDecodeHeads(out, q, [{ k: kf, v: kf, n: 6, nw: 2, w0: 0, wk, wv: wk }], { ...o, type: "f32" }), /residual window, which is for q8_0 rows, not f32/);
@@ -202,16 +203,19 @@ describe("splitAttnDecode with residual windows", () => {
   }
 });
 
-// what a residual store must hold: per row its centered key and value (f32) and whether it is
-// still exact (in the window); rows leave the window oldest first
-interface ModelRow { kc: Float32Array; v: Float32Array; pos: number; exact: boolean }
+// what a residual store must hold: per row its centered key and value (f32), whether it is still
+// in the window (f16), and whether it went through the window before it was quantized (then from
+// its f16 values); rows leave the window oldest first
+interface ModelRow { kc: Float32Array; v: Float32Array; pos: number; exact: boolean; viaWindow: boolean }
+
+const toF16 = (x: Float32Array) => x.map((a) => f16ToF32(f32ToF16(a)));
 
 function expectedRows(rows: ModelRow[], mu: Float32Array, d: number, which: "k" | "v"): Float32Array {
   const out = new Float32Array(rows.length * d), rb = kvRowBytes("q8_0", d), y = new Uint8Array(rb), back = new Float32Array(d);
   rows.forEach((r, i) => {
     const x = which === "k" ? r.kc : r.v;
-    if (r.exact) back.set(x);
-    else { refkv.kv_quantize_rows("q8_0", x, d, y, d, 1); refkv.kv_dequantize_rows("q8_0", y, back, d, 1); }
+    if (r.exact) back.set(toF16(x));
+    else { refkv.kv_quantize_rows("q8_0", r.viaWindow ? toF16(x) : x, d, y, d, 1); refkv.kv_dequantize_rows("q8_0", y, back, d, 1); }
     for (let c = 0; c < d; c++) out[i * d + c] = which === "k" ? Math.fround(back[c] + mu[c]) : back[c];
   });
   return out;
@@ -244,10 +248,11 @@ describe("a q8_0 store with a residual window", () => {
           const mu = kv.keyMeans()!, kx = k.f32(), vx = v.f32();
           for (let h = 0; h < H; h++) {
             const rows = model[l][h];
+            const inWindow = rows.filter((r) => r.exact).length, spillNew = Math.max(0, inWindow + m - R) - Math.min(Math.max(0, inWindow + m - R), inWindow);
             for (let t = 0; t < m; t++) {
               const kc = new Float32Array(D), vv = new Float32Array(D);
               for (let c = 0; c < D; c++) { kc[c] = kx[t * H * D + h * D + c] - mu[(l * H + h) * D + c]; vv[c] = vx[t * H * D + h * D + c]; }
-              rows.push({ kc, v: vv, pos: pos0 + t, exact: true });
+              rows.push({ kc, v: vv, pos: pos0 + t, exact: t >= spillNew, viaWindow: t >= spillNew });
             }
             let exact = rows.filter((r) => r.exact).length;
             for (const r of rows) if (exact > R && r.exact) { r.exact = false; exact--; }
@@ -266,15 +271,15 @@ describe("a q8_0 store with a residual window", () => {
       for (let h = 0; h < H; h++) model[1][h] = [...keep].map((r) => model[1][h][r]);
       check("after a prune");
       for (const m of [1, 2, R + 1, 1]) { append(m); check(`after a prune and appending ${m}`); }
-      // bytes: the Q8_0 blocks plus two window buffers of 2R f32 rows per head, from the allocator
+      // bytes: the Q8_0 blocks plus two window buffers of R + ceil(R / 4) f16 rows per head, from the allocator
       let want = 0;
       for (const heads of kv.layers) for (const b of heads) {
-        assert.equal(b.wk!.size, 2 * R * D);
+        assert.equal(b.wk!.size, (R + Math.ceil(R / 4)) * 2 * D);
         want += b.k.heapBytes + b.v.heapBytes + b.pos.heapBytes + b.wk!.heapBytes + b.wv!.heapBytes;
       }
-      // the rest is the key means' tensor (L * H * D floats, rounded up by the allocator)
-      const rest = kv.bytes() - want;
-      assert.ok(rest >= L * H * D * 4 && rest < L * H * D * 4 + 256, `bytes() = the blocks, windows and key means (${rest} bytes left)`);
+      // the rest is the key means' tensor (L * H * D floats) and the (R, D) f32 scratch, rounded up by the allocator
+      const rest = kv.bytes() - want, floats = L * H * D + R * D;
+      assert.ok(rest >= floats * 4 && rest < floats * 4 + 512, `bytes() = the blocks, windows, key means and scratch (${rest} bytes left)`);
       kv.dispose();
     }
     assert.equal(rt.heap.stats.bytesInUse, 0);
@@ -367,7 +372,7 @@ describe("snapshots of a residual store (version 4)", () => {
     const r0 = decodeSnapshot(encodeSnapshot({ ...header, seen: kw.seen, keyMeans: encodeKeyMeans(kw.keyMeans()) }, kw.layers), model).rows[0][0];
     const small = new KVStore(kv.rt, 2, 2, 8, 1, 0, "q8_0", 1);
     assert.throws(() => small.setRows(0, 0, r0.k, r0.v, r0.pos, r0.wk, r0.wv), /3 residual window rows for a store that keeps 1/);
-    assert.throws(() => back.setRows(0, 0, r0.k, r0.v, r0.pos, r0.wk.subarray(1), r0.wv.subarray(1)), /not whole rows of 8/);
+    assert.throws(() => back.setRows(0, 0, r0.k, r0.v, r0.pos, r0.wk.subarray(1), r0.wv.subarray(1)), /not whole f16 rows of 16/);
     for (const x of [kv, back, kw, small]) x.dispose();
   });
 });

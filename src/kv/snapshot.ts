@@ -9,7 +9,7 @@
 //              per layer l, per KV head h:   u32 n; u32 nw (version 4); i32 pos[n]; k rows; v rows
 //                                            (n - nw rows of the KV type each, kvRowBytes(type,
 //                                            headDim) bytes a row, as the store holds them); then
-//                                            the residual window's k rows and v rows (nw f32 rows
+//                                            the residual window's k rows and v rows (nw f16 rows
 //                                            each, keys centered; q8_0 only); zero padding to a
 //                                            multiple of 4. Versions 1-3: no nw (0).
 //   end - 4    u32 CRC-32 of every byte before it
@@ -63,10 +63,10 @@ export class SnapshotError extends Error {
 
 const pad4 = (n: number) => (4 - (n % 4)) % 4;
 
-// bytes of one head's record holding n rows, nw of them window rows of hd floats and the rest rows
+// bytes of one head's record holding n rows, nw of them window rows of hd halves and the rest rows
 // of rb bytes: n (and nw from version 4 on), positions, k and v rows, window rows, padding
 const headBytes = (version: number, n: number, nw: number, rb: number, hd: number) =>
-  (version >= 4 ? 8 : 4) + 4 * n + 2 * (n - nw) * rb + 8 * nw * hd + pad4(2 * (n - nw) * rb);
+  (version >= 4 ? 8 : 4) + 4 * n + 2 * (n - nw) * rb + 4 * nw * hd + pad4(2 * (n - nw) * rb);
 
 // layers: the store's [layer][kvHead] blocks, or undefined for a session with nothing run yet
 export function encodeSnapshot(header: SnapshotHeader, layers: readonly (readonly KVHead[])[] | undefined): Uint8Array {
@@ -85,7 +85,7 @@ export function encodeSnapshot(header: SnapshotHeader, layers: readonly (readonl
   if (!layers) o += body;   // every head holds 0 rows
   for (const heads of layers ?? []) {
     for (const b of heads) {
-      const nq = b.n - b.nw, wb = 4 * b.w0 * m.headDim, wl = 4 * b.nw * m.headDim;
+      const nq = b.n - b.nw, wb = 2 * b.w0 * m.headDim, wl = 2 * b.nw * m.headDim;
       dv.setUint32(o, b.n, true); o += 4;
       dv.setUint32(o, b.nw, true); o += 4;
       // the kernel memory is little-endian (WebAssembly), so its bytes are the file's
@@ -104,8 +104,8 @@ export interface DecodedSnapshot {
   header: SnapshotHeader;
   keyMeans?: Float32Array;   // header.keyMeans decoded
   // rows per [layer][kvHead]: k and v the bytes of the n - nw rows of header.kvType, wk and wv the
-  // residual window's nw f32 rows (headDim floats each; empty without a window)
-  rows: { pos: Int32Array; k: Uint8Array; v: Uint8Array; wk: Float32Array; wv: Float32Array }[][];
+  // bytes of the residual window's nw f16 rows (2 * headDim bytes each; empty without a window)
+  rows: { pos: Int32Array; k: Uint8Array; v: Uint8Array; wk: Uint8Array; wv: Uint8Array }[][];
 }
 
 // Reads a snapshot saved from the model `expect` names (else one error saying what differs).
@@ -159,7 +159,7 @@ export function decodeSnapshot(bytes: Uint8Array, expect: ModelIdentity): Decode
       if (at + headBytes(version, n, nw, rb, m.headDim) > end) throw bad("KV rows run past the end");
       const take = (len: number) => { const b = bytes.slice(o, o + len); o += len; return b; };
       const pos = new Int32Array(take(4 * n).buffer), k = take((n - nw) * rb), v = take((n - nw) * rb);
-      const wk = new Float32Array(take(4 * nw * m.headDim).buffer), wv = new Float32Array(take(4 * nw * m.headDim).buffer);
+      const wk = take(2 * nw * m.headDim), wv = take(2 * nw * m.headDim);
       o += pad4(2 * (n - nw) * rb);
       for (let i = 0; i < n; i++) {
         if (!(pos[i] >= 0 && pos[i] < header.seen) || (i > 0 && pos[i] <= pos[i - 1])) throw bad(`layer ${l} head ${kh}: positions not ascending in [0, ${header.seen})`);

@@ -17,11 +17,12 @@
 // block scale (kvrows.ts) to 4.9e-4. Keys with a NaN or infinity give a mean of 0 in that
 // channel. Values are not centered (their error is the 8.5e-6). The means cost
 // nLayers * nKvHeads * headDim floats, counted in bytes(); a snapshot carries them (snapshot.ts).
-// Q8_0 residual (KIVI's exact recent rows): with `residual` R > 0 each head also holds the newest
-// rows exact, in an f32 window of 2R rows (wk, wv), keys centered like the Q8_0 ones. Appends go
-// to the window; when it holds more than R rows the oldest are quantized into the Q8_0 block
-// (the rows a chunk pushes past R at once go straight from the chunk), and the window's rows move
-// back to the buffer's start only when they reach its end. A head's rows in order are the Q8_0
+// Q8_0 residual (KIVI's exact recent rows): with `residual` R > 0 each head also holds its newest
+// rows in f16, in a window of windowRows(R) = R + ceil(R / 4) rows (wk, wv), keys centered like the
+// Q8_0 ones. Appends go to the window; when it holds more than R rows the oldest are quantized
+// into the Q8_0 block (from their f16 values; the rows a chunk pushes past R at once go straight
+// from the chunk), and the window's rows move back to the buffer's start only when they reach its
+// end (every ceil(R / 4) decoded tokens: R rows of 2 * headDim bytes moved). A head's rows in order are the Q8_0
 // rows [0, n - nw) then the window's [n - nw, n) (oldest first: the Q8_0 rows are older), one
 // position array covering both, so positions(), keep() and the attention's score layout index
 // that joined order. Why: stories260K, 120 prompts, fake quantization (kvq4): Q8_0 full cache
@@ -31,6 +32,11 @@ import type { Tensor } from "../wasm/tensor.ts";
 import { copyBytes, copyStrided, gatherByteRows, gatherRows } from "../wasm/ops/copy.ts";
 import { readKVRows, writeKVRows } from "../wasm/ops/kvrows.ts";
 import { type KVType, kvRowBytes } from "./kv-type.ts";
+import { kv_dequantize_rows } from "../ref/kvrows.ts";
+
+// rows of a residual window's buffer for R rows: R plus the slack that lets appends run
+// ceil(R / 4) tokens between moves of the window to the buffer's start
+export const windowRows = (R: number) => R + Math.ceil(R / 4);
 
 export interface KVHead {
   k: Tensor;     // (cap, headDim) f32, or (cap, rowBytes) u8 of the store's KV type
@@ -38,8 +44,8 @@ export interface KVHead {
   pos: Tensor;   // (cap) i32: original position of each row
   n: number;     // valid rows: the Q8_0 block's n - nw, then the window's nw
   cap: number;
-  // Q8_0 with a residual window only (otherwise nw = 0): the newest nw rows, f32 (2R, headDim)
-  // each, the keys centered, at window rows [w0, w0 + nw)
+  // Q8_0 with a residual window only (otherwise nw = 0): the newest nw rows, f16 rows
+  // (windowRows(R), 2 * headDim) u8 each, the keys centered, at window rows [w0, w0 + nw)
   nw: number;
   w0: number;
   wk?: Tensor;
@@ -68,8 +74,11 @@ export class KVStore {
   private keyMean?: Tensor;
   private centered: boolean[];
 
-  // Q8_0 only: the newest rows kept exact per head (0: none; the window holds up to 2 * residual)
+  // Q8_0 only: the newest rows kept in f16 per head (0: none)
   readonly residual: number;
+  // residual only: (residual, headDim) f32 scratch: centered keys on their way into a window,
+  // window rows on their way into Q8_0
+  private scratch?: Tensor;
 
   constructor(readonly rt: Runtime, readonly nLayers: number, readonly nKvHeads: number, readonly headDim: number, capacity: number, headroom = 0,
               readonly type: KVType = "f32", residual = 0) {
@@ -81,6 +90,7 @@ export class KVStore {
     this.centered = new Array(nLayers).fill(false);
     try {
       if (type === "q8_0") this.keyMean = rt.zeros([Math.max(1, nLayers * nKvHeads * headDim)]);
+      if (this.residual > 0) this.scratch = rt.tensor("f32", [this.residual, headDim]);
       for (let l = 0; l < nLayers; l++) {
         const heads: KVHead[] = [];
         this.layers.push(heads);
@@ -117,15 +127,17 @@ export class KVStore {
 
   // One head's m new rows (kSrc/vSrc rows from off, stride rowLen) into a residual store: the rows
   // that leave the window (its oldest, then the chunk's first when it brings more than R) are
-  // quantized onto the Q8_0 block's end, the rest copied into the window (keys minus mu). Leaves
-  // b.n to the caller. No allocation.
+  // quantized onto the Q8_0 block's end, the rest rounded to f16 into the window (keys minus mu).
+  // Leaves b.n to the caller. No allocation.
   private appendWindowed(b: KVHead, kSrc: Tensor, vSrc: Tensor, m: number, off: number, rowLen: number, muOff: number): void {
-    const hd = this.headDim, R = this.residual, wk = b.wk!, wv = b.wv!;
+    const hd = this.headDim, R = this.residual, wk = b.wk!, wv = b.wv!, sc = this.scratch!, wrb = 2 * hd;
     let nq = b.n - b.nw;
     const spill = Math.max(0, b.nw + m - R), spillOld = Math.min(spill, b.nw), spillNew = spill - spillOld;
     if (spillOld > 0) {
-      writeKVRows(b.k, "q8_0", hd, nq, wk, b.w0 * hd, hd, spillOld);
-      writeKVRows(b.v, "q8_0", hd, nq, wv, b.w0 * hd, hd, spillOld);
+      readKVRows(sc, wk, "f16", hd, spillOld, b.w0);
+      writeKVRows(b.k, "q8_0", hd, nq, sc, 0, hd, spillOld);
+      readKVRows(sc, wv, "f16", hd, spillOld, b.w0);
+      writeKVRows(b.v, "q8_0", hd, nq, sc, 0, hd, spillOld);
       b.w0 += spillOld; b.nw -= spillOld; nq += spillOld;
     }
     if (spillNew > 0) {
@@ -135,17 +147,18 @@ export class KVStore {
     const r = m - spillNew;
     if (r === 0) return;
     if (b.nw === 0) b.w0 = 0;
-    else if (b.w0 + b.nw + r > 2 * R) {
-      copyStrided(wk, 0, 0, wk, b.w0 * hd, 0, 1, b.nw * hd);   // copyWithin: overlap is fine
-      copyStrided(wv, 0, 0, wv, b.w0 * hd, 0, 1, b.nw * hd);
+    else if (b.w0 + b.nw + r > windowRows(R)) {
+      copyBytes(wk, 0, wk, b.w0 * wrb, b.nw * wrb);   // copyWithin: overlap is fine
+      copyBytes(wv, 0, wv, b.w0 * wrb, b.nw * wrb);
       b.w0 = 0;
     }
-    const at = (b.w0 + b.nw) * hd, src0 = off + spillNew * rowLen;
-    copyStrided(wv, at, hd, vSrc, src0, rowLen, r, hd);
-    const x = kSrc.f32(), y = wk.f32(), mu = this.keyMean!.f32();
+    const src0 = off + spillNew * rowLen;
+    writeKVRows(wv, "f16", hd, b.w0 + b.nw, vSrc, src0, rowLen, r);
+    const x = kSrc.f32(), y = sc.f32(), mu = this.keyMean!.f32();
     for (let t = 0; t < r; t++) {
-      for (let c = 0; c < hd; c++) y[at + t * hd + c] = x[src0 + t * rowLen + c] - mu[muOff + c];
+      for (let c = 0; c < hd; c++) y[t * hd + c] = x[src0 + t * rowLen + c] - mu[muOff + c];
     }
+    writeKVRows(wk, "f16", hd, b.w0 + b.nw, sc, 0, hd, r);
     b.nw += r;
   }
 
@@ -240,8 +253,8 @@ export class KVStore {
         const nb = this.block(Math.max(1, Math.min(this.maxCap, keep.length + this.headroom)));
         gatherByteRows(nb.k, old.k, rows, this.rowBytes, kq);
         gatherByteRows(nb.v, old.v, rows, this.rowBytes, kq);
-        gatherRows(nb.wk!, old.wk!, wrows, hd, keep.length - kq);
-        gatherRows(nb.wv!, old.wv!, wrows, hd, keep.length - kq);
+        gatherByteRows(nb.wk!, old.wk!, wrows, 2 * hd, keep.length - kq);
+        gatherByteRows(nb.wv!, old.wv!, wrows, 2 * hd, keep.length - kq);
         gatherRows(nb.pos, old.pos, rows, 1, keep.length);
         nb.n = keep.length;
         nb.nw = keep.length - kq;
@@ -282,10 +295,7 @@ export class KVStore {
     try {
       readKVRows(t, b[which], this.type, hd, nq);
       const r = t.f32().slice(0, b.n * hd);
-      if (b.nw > 0) {
-        const w = (which === "k" ? b.wk! : b.wv!).f32();
-        r.set(w.subarray(b.w0 * hd, (b.w0 + b.nw) * hd), nq * hd);
-      }
+      if (b.nw > 0) kv_dequantize_rows("f16", (which === "k" ? b.wk! : b.wv!).bytes().subarray(b.w0 * 2 * hd), r.subarray(nq * hd), hd, b.nw);
       if (which === "k" && this.keyMean) {
         const mu = this.keyMean.f32().subarray((layer * this.nKvHeads + head) * hd, (layer * this.nKvHeads + head + 1) * hd);
         for (let i = 0; i < r.length; i++) r[i] = Math.fround(r[i] + mu[i % hd]);
@@ -298,11 +308,11 @@ export class KVStore {
 
   // Replaces one head's rows with saved ones (restore): k, v the bytes of the n - nw rows of the
   // store's type (n - nw = their count; little-endian as the kernel memory), wk, wv the residual
-  // window's nw f32 rows (keys centered; empty for none, at most `residual` rows), pos (n) ascending.
-  setRows(layer: number, head: number, k: Uint8Array, v: Uint8Array, pos: Int32Array, wk?: Float32Array, wv?: Float32Array): void {
-    const n = pos.length, rb = this.rowBytes, hd = this.headDim;
-    const nw = (wk?.length ?? 0) / hd;
-    if (!Number.isInteger(nw) || (wv?.length ?? 0) !== (wk?.length ?? 0)) throw new RangeError(`kv setRows: residual window of ${wk?.length ?? 0} key and ${wv?.length ?? 0} value floats, not whole rows of ${hd}`);
+  // window's nw f16 rows (keys centered; empty for none, at most `residual` rows), pos (n) ascending.
+  setRows(layer: number, head: number, k: Uint8Array, v: Uint8Array, pos: Int32Array, wk?: Uint8Array, wv?: Uint8Array): void {
+    const n = pos.length, rb = this.rowBytes, wrb = 2 * this.headDim;
+    const nw = (wk?.length ?? 0) / wrb;
+    if (!Number.isInteger(nw) || (wv?.length ?? 0) !== (wk?.length ?? 0)) throw new RangeError(`kv setRows: residual window of ${wk?.length ?? 0} key and ${wv?.length ?? 0} value bytes, not whole f16 rows of ${wrb}`);
     if (nw > this.residual) throw new RangeError(`kv setRows: ${nw} residual window rows for a store that keeps ${this.residual}`);
     if (nw > n || k.length !== (n - nw) * rb || v.length !== (n - nw) * rb) {
       throw new RangeError(`kv setRows: ${n} positions but ${k.length / rb} key and ${v.length / rb} value rows of ${rb} bytes and ${nw} window rows`);
@@ -311,7 +321,7 @@ export class KVStore {
     nb.k.bytes().set(k);
     nb.v.bytes().set(v);
     nb.pos.i32().set(pos);
-    if (nw > 0) { nb.wk!.f32().set(wk!); nb.wv!.f32().set(wv!); }
+    if (nw > 0) { nb.wk!.bytes().set(wk!); nb.wv!.bytes().set(wv!); }
     nb.n = n;
     nb.nw = nw;
     this.free(this.layers[layer][head]);
@@ -320,7 +330,7 @@ export class KVStore {
 
   // Heap bytes held by the store, measured from the allocator's block sizes.
   bytes(): number {
-    let s = this.keyMean?.heapBytes ?? 0;
+    let s = (this.keyMean?.heapBytes ?? 0) + (this.scratch?.heapBytes ?? 0);
     for (const heads of this.layers) for (const b of heads) s += this.blockBytes(b);
     return s;
   }
@@ -338,6 +348,8 @@ export class KVStore {
     this.layers.length = 0;
     this.keyMean?.dispose();
     this.keyMean = undefined;
+    this.scratch?.dispose();
+    this.scratch = undefined;
   }
 
   private resize(layer: number, head: number, cap: number): void {
@@ -368,7 +380,7 @@ export class KVStore {
       const t = (dt: "f32" | "u8" | "i32", sh: number[]) => { const x = this.rt.tensor(dt, sh); made.push(x); return x; };
       const k = t(dtype, shape), v = t(dtype, shape), pos = t("i32", [cap]);
       const b: KVHead = { k, v, pos, n: 0, cap, nw: 0, w0: 0 };
-      if (this.residual > 0) { b.wk = t("f32", [2 * this.residual, this.headDim]); b.wv = t("f32", [2 * this.residual, this.headDim]); }
+      if (this.residual > 0) { b.wk = t("u8", [windowRows(this.residual), 2 * this.headDim]); b.wv = t("u8", [windowRows(this.residual), 2 * this.headDim]); }
       return b;
     } catch (e) {
       for (const x of made) x.dispose();

@@ -129,8 +129,8 @@ export function attnDecode(out: Tensor, q: Tensor, k: Tensor, v: Tensor, o: Attn
   const pv = kvSpan(op, "v", v, t, o.headDim, o.vOffset ?? 0, o.nKv - nw);
   const ps = f32Span(op, "scores", o.scores, 0, o.nGroup * o.nKv);
   if (nw > 0) {
-    const r = o.residual!, w0 = r.w0 * o.headDim, len = nw * o.headDim;
-    out.rt.k.attn_decode_q8_0_res(pq, pk, pv, o.nKv - nw, f32Span(op, "residual wk", r.wk!, w0, len), f32Span(op, "residual wv", r.wv!, w0, len), nw,
+    const r = o.residual!, w0 = r.w0 * o.headDim;
+    out.rt.k.attn_decode_q8_0_res(pq, pk, pv, o.nKv - nw, kvSpan(op, "residual wk", r.wk!, "f16", o.headDim, w0, nw), kvSpan(op, "residual wv", r.wv!, "f16", o.headDim, w0, nw), nw,
       po, ps, o.headDim, o.nGroup, o.scale);
     return;
   }
@@ -153,7 +153,7 @@ export interface AttnPrefillOptions {
   i0?: number;          // query rows [i0, i1), default all m
   i1?: number;
   // q8_0 only: the head's residual window (kv/store.ts); with window rows (nw > 0) nKv counts the
-  // k, v blocks' nKv - nw Q8_0 rows and then the window's f32 rows wk, wv [w0, w0 + nw)
+  // k, v blocks' nKv - nw Q8_0 rows and then the window's f16 rows wk, wv [w0, w0 + nw)
   residual?: KVResidual;
   // optional: rows i >= accFrom add their softmax weights into acc (nGroup, accStride) at accOffset
   acc?: Tensor;
@@ -189,15 +189,15 @@ export function attnPrefill(out: Tensor, q: Tensor, k: Tensor, v: Tensor, o: Att
     pa = f32Span(op, "acc", o.acc, o.accOffset ?? 0, (o.nGroup - 1) * accStride + o.nKv);
   }
   if (nw > 0) {
-    const pwk = f32Span(op, "residual wk", r!.wk!, r!.w0 * o.headDim, nw * o.headDim), pwv = f32Span(op, "residual wv", r!.wv!, r!.w0 * o.headDim, nw * o.headDim);
+    const pwk = kvSpan(op, "residual wk", r!.wk!, "f16", o.headDim, r!.w0 * o.headDim, nw), pwv = kvSpan(op, "residual wv", r!.wv!, "f16", o.headDim, r!.w0 * o.headDim, nw);
     out.rt.k.attn_prefill_q8_0_res(pq, pk, pv, pwk, pwv, po, ps, o.m, o.nKv - nw, nw, o.headDim, o.nGroup, o.qStride, o.scale, i0, i1, pa, accFrom, accStride);
     return;
   }
   out.rt.k[PREFILL[t]](pq, pk, pv, po, ps, o.m, o.nKv, o.headDim, o.nGroup, o.qStride, o.scale, i0, i1, pa, accFrom, accStride);
 }
 
-// A Q8_0 head's residual window (a KVStore head is one): its newest nw rows as f32 rows [w0, w0 + nw)
-// of wk and wv (kv/store.ts); nw = 0 (or no wk) for none
+// A Q8_0 head's residual window (a KVStore head is one): its newest nw rows as f16 rows [w0, w0 + nw)
+// of wk and wv, u8 tensors (rows, 2 * headDim) (kv/store.ts); nw = 0 (or no wk) for none
 export interface KVResidual { nw: number; w0: number; wk?: Tensor; wv?: Tensor }
 
 // One KV head's cache block as decode reads it: the first n rows of k and v (a KVStore head is
@@ -252,8 +252,8 @@ export function decodeHeadsTable(op: string, out: Tensor, q: Tensor, blocks: rea
     tab[h * per + 2] = b.n - nw;
     if (res) {
       const w0 = (b.w0 ?? 0) * o.headDim;
-      tab[h * per + 3] = nw > 0 ? f32Span(op, "residual wk", b.wk!, w0, nw * o.headDim) : 0;
-      tab[h * per + 4] = nw > 0 ? f32Span(op, "residual wv", b.wv!, w0, nw * o.headDim) : 0;
+      tab[h * per + 3] = nw > 0 ? kvSpan(op, "residual wk", b.wk!, "f16", o.headDim, w0, nw) : 0;
+      tab[h * per + 4] = nw > 0 ? kvSpan(op, "residual wv", b.wv!, "f16", o.headDim, w0, nw) : 0;
       tab[h * per + 5] = nw;
     }
   }

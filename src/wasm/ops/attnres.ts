@@ -20,11 +20,11 @@ export const RES_TABLE_ENTRIES = 6;
 
 export function attnResFallback(h: Heap): AttnResKernels {
   const decode: DecodeRes = (q, k, v, nq, wk, wv, nw, out, scores, head_dim, n_group, scale) =>
-    ref.attn_decode_q8_0_res(f32At(h, q), u8At(h, k), u8At(h, v), nq, f32At(h, wk), f32At(h, wv), nw, f32At(h, out), f32At(h, scores), head_dim, n_group, scale);
+    ref.attn_decode_q8_0_res(f32At(h, q), u8At(h, k), u8At(h, v), nq, u8At(h, wk), u8At(h, wv), nw, f32At(h, out), f32At(h, scores), head_dim, n_group, scale);
   return {
     attn_decode_q8_0_res: decode,
     attn_prefill_q8_0_res: (q, k, v, wk, wv, out, scores, m, nq, nw, head_dim, n_group, q_stride, scale, i0, i1, acc, acc_from, acc_stride) =>
-      ref.attn_prefill_q8_0_res(f32At(h, q), u8At(h, k), u8At(h, v), f32At(h, wk), f32At(h, wv), f32At(h, out), f32At(h, scores),
+      ref.attn_prefill_q8_0_res(f32At(h, q), u8At(h, k), u8At(h, v), u8At(h, wk), u8At(h, wv), f32At(h, out), f32At(h, scores),
         m, nq, nw, head_dim, n_group, q_stride, scale, i0, i1, acc ? f32At(h, acc) : undefined, acc_from, acc_stride),
     // the loop of assembly/attnres.ts attn_decode_heads_q8_0_res over the fallback's decode
     attn_decode_heads_q8_0_res: (q, out, heads, scores, score_stride, u0, u1, head_dim, n_group, scale) => {

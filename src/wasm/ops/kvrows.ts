@@ -54,13 +54,13 @@ export function writeKVRows(dst: Tensor, type: KVType, headDim: number, dstRow: 
   dst.rt.k.kv_quantize_rows_q8_0(src.ptr + 4 * srcOff, srcStride, y, headDim, m, mu ? mu.ptr + 4 * muOff : 0);
 }
 
-// dst (n, headDim) f32 = rows 0 .. n-1 of src (KV rows of `type`) as f32
-export function readKVRows(dst: Tensor, src: Tensor, type: KVType, headDim: number, n: number): void {
+// dst (n, headDim) f32 = rows srcRow .. srcRow+n-1 of src (KV rows of `type`) as f32
+export function readKVRows(dst: Tensor, src: Tensor, type: KVType, headDim: number, n: number, srcRow = 0): void {
   const op = "readKVRows";
   if (n <= 0) return;
-  rowsIn(op, src, type, headDim, 0, n, "src");
+  rowsIn(op, src, type, headDim, srcRow, n, "src");
   expectDtype(op, "dst", dst, "f32");
   if (dst.size < n * headDim) throw new RangeError(`${op}: dst has ${dst.size} elements, needs ${n * headDim}`);
-  if (type === "f32") { copyStrided(dst, 0, 0, src, 0, 0, 1, n * headDim); return; }
-  dst.rt.k[DEQUANTIZE[type]](src.ptr, dst.ptr, headDim, n);
+  if (type === "f32") { copyStrided(dst, 0, 0, src, srcRow * headDim, 0, 1, n * headDim); return; }
+  dst.rt.k[DEQUANTIZE[type]](src.ptr + srcRow * kvRowBytes(type, headDim), dst.ptr, headDim, n);
 }
