@@ -271,6 +271,15 @@ describe("a q8_0 store with a residual window", () => {
       for (let h = 0; h < H; h++) model[1][h] = [...keep].map((r) => model[1][h][r]);
       check("after a prune");
       for (const m of [1, 2, R + 1, 1]) { append(m); check(`after a prune and appending ${m}`); }
+      // random appends and prunes (any subset of a head's rows, one head or the layer)
+      for (let step = 0; step < 40; step++) {
+        if (rng.next() < 0.6) { const m = rng.int(1, 2 * R + 2); append(m); check(`step ${step}: appending ${m}`); continue; }
+        const l = rng.int(0, L - 1), h = rng.next() < 0.5 ? rng.int(0, H - 1) : undefined, n1 = h === undefined ? Math.min(...model[l].map((r) => r.length)) : model[l][h].length;
+        const keep1 = [...Array(n1).keys()].filter(() => rng.next() < 0.6);
+        kv.keep(l, keep1, h);
+        for (const hh of h === undefined ? [...Array(H).keys()] : [h]) model[l][hh] = keep1.map((r) => model[l][hh][r]);
+        check(`step ${step}: keeping ${keep1.length} of ${n1}`);
+      }
       // bytes: the Q8_0 blocks plus two window buffers of R + ceil(R / 4) f16 rows per head, from the allocator
       let want = 0;
       for (const heads of kv.layers) for (const b of heads) {

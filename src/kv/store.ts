@@ -250,7 +250,7 @@ export class KVStore {
         while (kq < keep.length && keep[kq] < nq) kq++;
         const w = wrows.i32();
         for (let i = kq; i < keep.length; i++) w[i - kq] = old.w0 + keep[i] - nq;
-        const nb = this.block(Math.max(1, Math.min(this.maxCap, keep.length + this.headroom)));
+        const nb = this.block(Math.max(1, Math.min(this.maxCap, keep.length + this.headroom)), kq);
         gatherByteRows(nb.k, old.k, rows, this.rowBytes, kq);
         gatherByteRows(nb.v, old.v, rows, this.rowBytes, kq);
         gatherByteRows(nb.wk!, old.wk!, wrows, 2 * hd, keep.length - kq);
@@ -317,7 +317,7 @@ export class KVStore {
     if (nw > n || k.length !== (n - nw) * rb || v.length !== (n - nw) * rb) {
       throw new RangeError(`kv setRows: ${n} positions but ${k.length / rb} key and ${v.length / rb} value rows of ${rb} bytes and ${nw} window rows`);
     }
-    const nb = this.block(Math.max(1, Math.min(this.maxCap, n + this.headroom)));
+    const nb = this.block(Math.max(1, Math.min(this.maxCap, n + this.headroom)), n - nw);
     nb.k.bytes().set(k);
     nb.v.bytes().set(v);
     nb.pos.i32().set(pos);
@@ -354,7 +354,7 @@ export class KVStore {
 
   private resize(layer: number, head: number, cap: number): void {
     const old = this.layers[layer][head];
-    const nb = this.block(cap);
+    const nb = this.block(cap, old.n - old.nw);
     if (this.type === "f32") {
       copyStrided(nb.k, 0, 0, old.k, 0, 0, 1, old.n * this.headDim);
       copyStrided(nb.v, 0, 0, old.v, 0, 0, 1, old.n * this.headDim);
@@ -372,8 +372,12 @@ export class KVStore {
     this.layers[layer][head] = nb;
   }
 
-  private block(cap: number): KVHead {
-    const shape = this.type === "f32" ? [cap, this.headDim] : [cap, this.rowBytes];
+  // A head's buffers for cap rows. A residual store's Q8_0 blocks hold max(nq, cap - R) rows (nq:
+  // the Q8_0 rows they must take now): the window holds the newest rows, and an append that fills
+  // cap leaves at most cap - R rows in Q8_0 (kept windows of fewer rows keep their Q8_0 rows below nq).
+  private block(cap: number, nq = 0): KVHead {
+    const rows = this.residual > 0 ? Math.max(1, nq, cap - this.residual) : cap;
+    const shape = this.type === "f32" ? [rows, this.headDim] : [rows, this.rowBytes];
     const dtype = this.type === "f32" ? "f32" : "u8";
     const made: Tensor[] = [];
     try {
