@@ -11,8 +11,8 @@ import { WASM_BUILDS, runtimeFor, skipReason } from "./helpers/runtimes.ts";
 import { randomKVRows } from "./helpers/kv-rows.ts";
 import * as refres from "../src/ref/attnres.ts";
 import * as refkv from "../src/ref/kvrows.ts";
-import { attnDecode, attnDecodeHeads, attnPrefill, type AttnDecodeHeadsOptions, type KVBlock } from "../src/wasm/ops/attention.ts";
-import { POOL_KERNELS, splitAttnDecode } from "../src/wasm/ops/parallel.ts";
+import { attnDecode, attnDecodeHeads, attnPrefill, type AttnDecodeHeadsOptions, type AttnPrefillOptions, type KVBlock } from "../src/wasm/ops/attention.ts";
+import { ATTN_SPLIT_MIN_WORK, POOL_KERNELS, splitAttnDecode, splitAttnPrefill } from "../src/wasm/ops/parallel.ts";
 import { ThreadPool } from "../src/wasm/threads.ts";
 import { canShareMemory, createRuntime, type Runtime } from "../src/wasm/runtime.ts";
 import type { Tensor } from "../src/wasm/tensor.ts";
@@ -195,6 +195,39 @@ describe("splitAttnDecode with residual windows", () => {
           assert.deepEqual(split, one, `headDim ${d} nGroup ${nGroup} rows ${ns}`);
           q.dispose(); table.dispose();
           for (const b of blocks) for (const x of [b.k, b.v, b.wk!, b.wv!]) x.dispose();
+        }
+      } finally {
+        pool!.dispose();
+      }
+    });
+  }
+});
+
+describe("splitAttnPrefill with a residual window", () => {
+  for (const build of WASM_BUILDS) {
+    const skip = skipReason(build) ?? (canShareMemory() ? false : "no shared memory here");
+    it(`${build}: the same bits as one thread, split or not`, { skip }, async () => {
+      const rt = await createRuntime({ build, shared: true });
+      const pool = await ThreadPool.create(rt, 2, POOL_KERNELS);
+      assert.ok(pool, "this runtime could not start a worker thread");
+      const r = new Rng(77), cuts = new Int32Array(3);
+      try {
+        for (const [m, nq, nw, d, nGroup] of [[200, 300, 16, 16, 4], [64, 48, 16, 64, 3], [129, 140, 3, 8, 2], [5, 2, 3, 8, 1], [300, 340, 16, 8, 2]]) {
+          const qStride = nGroup * d, nKv = nq + nw;
+          const q = rt.tensor("f32", [m, qStride]).write(r.array(m * qStride));
+          const k = randomKVRows(rt, r, "q8_0", nq + 1, d), v = randomKVRows(rt, r, "q8_0", nq + 1, d);
+          const wk = windowOf(rt, r, nw + 4, d), wv = windowOf(rt, r, nw + 4, d);
+          const one = rt.tensor("f32", [m, qStride]), split = rt.tensor("f32", [m, qStride]);
+          const scratch = [rt.tensor("f32", [nKv]), rt.tensor("f32", [nKv])];
+          try {
+            const o: AttnPrefillOptions = { m, nKv, headDim: d, nGroup, qStride, scale: 1 / Math.sqrt(d), scores: scratch[0], type: "q8_0", residual: { nw, w0: 3, wk, wv } };
+            attnPrefill(one, q, k, v, o);
+            splitAttnPrefill(pool!, split, q, k, v, o, scratch, cuts);
+            const work = nGroup * d * (m * (nKv - m) + (m * (m + 1)) / 2);
+            assert.deepEqual(split.toFloat32Array(), one.toFloat32Array(), `m ${m}, nq ${nq}, nw ${nw}, headDim ${d}: ${work >= ATTN_SPLIT_MIN_WORK ? "split" : "one thread"}`);
+          } finally {
+            for (const t of [q, k, v, wk, wv, one, split, ...scratch]) t.dispose();
+          }
         }
       } finally {
         pool!.dispose();

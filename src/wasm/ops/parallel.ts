@@ -93,9 +93,13 @@ export function splitLinear(pool: ThreadPool, y: Tensor, W: Tensor, x: Tensor, m
 // each thread's (n_kv) buffer of its own (the only scratch: the query stays f32 for every KV type)
 const ATTN_PREFILL = splitTable(["q", "k", "v", "out", "scores", "m", "n_kv", "head_dim", "n_group", "q_stride", "scale", "i0", "i1", "acc", "acc_from", "acc_stride"], "i0", 1, "scores");
 
+// attn_prefill_q8_0_res (assembly/attnres.ts): the same rows over a Q8_0 head with a residual window
+const ATTN_PREFILL_RES = splitTable(["q", "k", "v", "wk", "wv", "out", "scores", "m", "nq", "nw", "head_dim", "n_group", "q_stride", "scale", "i0", "i1", "acc", "acc_from", "acc_stride"], "i0", 1, "scores");
+
 // kernels a pool must be able to run for splitLinear, splitAttnPrefill and splitAttnDecode
 const ATTN_PREFILL_NAME = { f32: "attn_prefill_f32", f16: "attn_prefill_f16", q8_0: "attn_prefill_q8_0" } as const;
-export const POOL_KERNELS: (keyof Kernels)[] = [...LINEAR_KERNELS, ...Object.values(ATTN_PREFILL_NAME), ...Object.values(DECODE_HEADS), "attn_decode_heads_q8_0_res"];
+export const POOL_KERNELS: (keyof Kernels)[] = [...LINEAR_KERNELS, ...Object.values(ATTN_PREFILL_NAME), ...Object.values(DECODE_HEADS),
+  "attn_prefill_q8_0_res", "attn_decode_heads_q8_0_res"];
 
 // multiply-adds of one KV head's prefill below which the hand-off to the pool (tens of
 // microseconds) costs more than it saves
@@ -124,22 +128,35 @@ export function causalCuts(cuts: Int32Array, threads: number, m: number, nKv: nu
 export function splitAttnPrefill(pool: ThreadPool, out: Tensor, q: Tensor, k: Tensor, v: Tensor, o: AttnPrefillOptions, scratch: readonly Tensor[], cuts: Int32Array): void {
   const nGroup = o.nGroup, headDim = o.headDim, m = o.m;
   const work = nGroup * headDim * (m * (o.nKv - m) + (m * (m + 1)) / 2);
-  // TODO(kvwin): split a residual window's prefill too (attn_prefill_q8_0_res); one thread for now
-  if (o.acc || (o.residual?.nw ?? 0) > 0 || o.i0 !== undefined || o.i1 !== undefined || work < ATTN_SPLIT_MIN_WORK || m < pool.threads) { attnPrefill(out, q, k, v, o); return; }
+  if (o.acc || o.i0 !== undefined || o.i1 !== undefined || work < ATTN_SPLIT_MIN_WORK || m < pool.threads) { attnPrefill(out, q, k, v, o); return; }
   // checks every argument (an empty row range computes nothing)
   o.i0 = 0; o.i1 = 0;
   try { attnPrefill(out, q, k, v, o); } finally { o.i0 = undefined; o.i1 = undefined; }
   for (let t = 0; t < pool.threads; t++) if (scratch[t].size < o.nKv) throw new RangeError(`splitAttnPrefill: scratch[${t}] holds ${scratch[t].size} floats, needs nKv = ${o.nKv}`);
   const qOff = o.qOffset ?? 0;
+  const type = o.type ?? "f32", nw = o.residual?.nw ?? 0;
+  causalCuts(cuts, pool.threads, m, o.nKv);
+  if (nw > 0) {
+    // a residual window (checked by attnPrefill above): Q8_0 rows, then the window's f16 rows
+    const a = pool.argv, g = ATTN_PREFILL_RES.at, r = o.residual!, w0 = r.w0 * headDim;
+    a[g.q] = q.ptr + qOff * 4;
+    a[g.k] = kvSpan("splitAttnPrefill", "k", k, type, headDim, o.kOffset ?? 0, o.nKv - nw);
+    a[g.v] = kvSpan("splitAttnPrefill", "v", v, type, headDim, o.vOffset ?? 0, o.nKv - nw);
+    a[g.wk] = kvSpan("splitAttnPrefill", "residual wk", r.wk!, "f16", headDim, w0, nw);
+    a[g.wv] = kvSpan("splitAttnPrefill", "residual wv", r.wv!, "f16", headDim, w0, nw);
+    a[g.out] = out.ptr + (o.outOffset ?? qOff) * 4;
+    a[g.m] = m; a[g.nq] = o.nKv - nw; a[g.nw] = nw; a[g.head_dim] = headDim; a[g.n_group] = nGroup; a[g.q_stride] = o.qStride; a[g.scale] = o.scale;
+    a[g.acc] = 0; a[g.acc_from] = 0; a[g.acc_stride] = 0;
+    pool.split("attn_prefill_q8_0_res", ATTN_PREFILL_RES.nargs, ATTN_PREFILL_RES.rangeAt, m, 1, ATTN_PREFILL_RES.scratchAt, scratch, cuts);
+    return;
+  }
   const a = pool.argv, g = ATTN_PREFILL.at;
-  const type = o.type ?? "f32";
   a[g.q] = q.ptr + qOff * 4;
   a[g.k] = kvSpan("splitAttnPrefill", "k", k, type, headDim, o.kOffset ?? 0, o.nKv);
   a[g.v] = kvSpan("splitAttnPrefill", "v", v, type, headDim, o.vOffset ?? 0, o.nKv);
   a[g.out] = out.ptr + (o.outOffset ?? qOff) * 4;
   a[g.m] = m; a[g.n_kv] = o.nKv; a[g.head_dim] = headDim; a[g.n_group] = nGroup; a[g.q_stride] = o.qStride; a[g.scale] = o.scale;
   a[g.acc] = 0; a[g.acc_from] = 0; a[g.acc_stride] = 0;
-  causalCuts(cuts, pool.threads, m, o.nKv);
   pool.split(ATTN_PREFILL_NAME[type], ATTN_PREFILL.nargs, ATTN_PREFILL.rangeAt, m, 1, ATTN_PREFILL.scratchAt, scratch, cuts);
 }
 
