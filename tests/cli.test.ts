@@ -147,6 +147,8 @@ describe("bad input gives one clear error line", () => {
     oneLine(await cli("run", "-m", MODEL, "--kv-policy", "magic"), 1, /--kv-policy "magic": unknown KV policy/);
     oneLine(await cli("run", "-m", MODEL, "--kv-policy", "snapkv", "--kv-tolerance", "0.1"), 1, /--kv-tolerance 0.1: KV policy "snapkv" has no such option/);
     oneLine(await cli("run", "-m", MODEL, "--kv-policy", "streaming", "--kv-phase", "later"), 1, /--kv-phase "later"/);
+    oneLine(await cli("run", "-m", MODEL, "--kv-residual", "16"), 1, /--kv-residual 16: a residual window is for KV type q8_0, not f32/);
+    oneLine(await cli("run", "-m", MODEL, "--kv-type", "q8_0", "--kv-residual", "-3"), 1, /--kv-residual -3: expected an integer in \[0, 4096\]/);
   });
 
   it("truncated and corrupt model files", { skip: needFiles("models/stories260K.gguf", "models/stories260K.bin") }, async () => {

@@ -18,6 +18,7 @@ import { canShareMemory, createRuntime, type Runtime } from "../src/wasm/runtime
 import type { Tensor } from "../src/wasm/tensor.ts";
 import { KVStore } from "../src/kv/store.ts";
 import { KVController } from "../src/kv/controller.ts";
+import { withKVTypes } from "../src/cli/eval.ts";
 import { kvRowBytes, type KVType } from "../src/kv/kv-type.ts";
 import { f16ToF32, f32ToF16 } from "../src/quant/half.ts";
 import { decodeSnapshot, encodeKeyMeans, encodeSnapshot } from "../src/kv/snapshot.ts";
@@ -335,6 +336,11 @@ describe("a q8_0 store with a residual window", () => {
     assert.throws(() => KVController.check({ type: "q8_0", residual: 2.5 }), /invalid KV option residual = 2.5/);
     assert.throws(() => KVController.check({ type: "q8_0", residual: "16" as unknown as number }), /invalid KV option residual = "16"/);
     assert.throws(() => new KVStore(undefined as unknown as Runtime, 1, 1, 8, 1, 0, "q8_0", -2), /residual = -2/);
+    // budgetkv eval --kv-types: a type may carry residual=N (its label says so)
+    const runs = withKVTypes([{ label: "full", family: "full", adaptive: false, kv: { policy: "full" } }], "q8_0,q8_0/residual=16");
+    assert.deepEqual(runs.map((r) => [r.label, r.kv.type, r.kv.residual]), [["full@q8_0", "q8_0", undefined], ["full@q8_0/residual=16", "q8_0", 16]]);
+    assert.throws(() => withKVTypes(runs, "f32/residual=16"), /--kv-types: "f32\/residual=16": .*a residual window is for KV type q8_0, not f32/);
+    assert.throws(() => withKVTypes(runs, "q8_0/window=4"), /unknown option "window=4" \(known: residual=N\)/);
   });
 });
 
