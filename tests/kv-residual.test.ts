@@ -331,6 +331,8 @@ describe("a q8_0 store with a residual window", () => {
   it("kv.residual is for q8_0 only, an integer in [0, 4096]: one clear error each", () => {
     assert.equal(KVController.check({ type: "q8_0", residual: 16 }).residual, 16);
     assert.equal(KVController.check({ type: "f32" }).residual, 0);
+    assert.equal(KVController.check({ type: "q8_0" }).residual, 16, "q8_0 keeps 16 rows in f16 by default");
+    assert.equal(KVController.check({ type: "q8_0", residual: 0 }).residual, 0);
     assert.throws(() => KVController.check({ type: "f32", residual: 16 }), /residual = 16: a residual window is for KV type q8_0, not f32/);
     assert.throws(() => KVController.check({ type: "q8_0", residual: -1 }), /invalid KV option residual = -1: expected an integer in \[0, 4096\]/);
     assert.throws(() => KVController.check({ type: "q8_0", residual: 2.5 }), /invalid KV option residual = 2.5/);

@@ -22,7 +22,7 @@ const FLAGS: FlagSpec[] = [
   { names: ["--first"], key: "first", type: "integer", help: "--task retrieval: index of the first case (default 0; to split a run into parts)" },
   { names: ["--task"], key: "task", type: "string", help: "text (default), retrieval, or long: the full cache's greedy continuation (--gen-tokens, default 256) teacher-forced under pruning during decode" },
   { names: ["--interval"], key: "interval", type: "integer", help: "--task long: prune after the prompt and every N decoded tokens (default 32)" },
-  { names: ["--kv-types"], key: "kvTypes", type: "string", help: "KV row types to run every policy at, e.g. f32,f16,q8_0,q8_0/residual=16 (default f32; residual=N keeps the newest N rows per KV head exact); all are compared with the f32 full cache" },
+  { names: ["--kv-types"], key: "kvTypes", type: "string", help: "KV row types to run every policy at, e.g. f32,f16,q8_0,q8_0/residual=0 (default f32; q8_0/residual=N keeps the newest N rows per KV head in f16, default 16); all are compared with the f32 full cache" },
   { names: ["--target-top1"], key: "targetTop1", type: "number", help: "summary line: the cheapest setting with top-1 >= this (default 0.99)" },
   { names: ["--json"], key: "json", type: "boolean", help: "print one JSON object" },
   { names: ["--svg"], key: "svg", type: "string", help: "write the kept-ratio / top-1 trade-off plot here" },

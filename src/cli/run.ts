@@ -19,7 +19,7 @@ export const MODEL_FLAGS: FlagSpec[] = [
 export const KV_FLAGS: FlagSpec[] = [
   { names: ["--kv-policy"], key: "kvPolicy", type: "string", option: "kv.policy", help: "KV policy: full, dbudget, nucleus, threshold, streaming, h2o, snapkv, pyramidkv, tova, knorm, keydiff, expected-attention, criticalkv, headwise, random" },
   { names: ["--kv-type"], key: "kvType", type: "string", option: "kv.type", help: "storage of the cached K and V rows: f32 (default), f16, q8_0" },
-  { names: ["--kv-residual"], key: "kvResidual", type: "integer", option: "kv.residual", help: "q8_0: the newest N rows per KV head kept in f16 until they leave this window (default 0)" },
+  { names: ["--kv-residual"], key: "kvResidual", type: "integer", option: "kv.residual", help: "q8_0: the newest N rows per KV head kept in f16 until they leave this window (default 16; 0: none)" },
   { names: ["--kv-tolerance"], key: "kvTolerance", type: "number", option: "kv.tolerance", help: "tolerance T of adaptive policies (<= 0 keeps all)" },
   { names: ["--kv-ratio"], key: "kvRatio", type: "number", option: "kv.ratio", help: "fraction kept by fixed-budget policies" },
   { names: ["--kv-budget"], key: "kvBudget", type: "integer", option: "kv.budget", help: "tokens kept by fixed-budget policies" },

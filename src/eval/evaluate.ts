@@ -166,7 +166,7 @@ export class Evaluator {
     });
     const n = prompts.length;
     return {
-      name: policy.label, family: policy.family, adaptive: policy.adaptive, param: policy.param, kv_type: (policy.kv.type ?? "f32") + (policy.kv.residual ? `/residual=${policy.kv.residual}` : ""),
+      name: policy.label, family: policy.family, adaptive: policy.adaptive, param: policy.param, kv_type: (policy.kv.type ?? "f32") + (policy.kv.residual !== undefined ? `/residual=${policy.kv.residual}` : ""),
       kept_ratio: kept / n,
       bytes_ratio: bytes / n,
       top1_agreement: agree / steps,

@@ -3,8 +3,8 @@ import type { KVType } from "./kv-type.ts";
 
 export interface KVOptions {
   type?: KVType;          // storage of the cached K and V rows (default f32; kv-type.ts)
-  residual?: number;      // q8_0: the newest rows per KV head kept exact (f32) until they leave
-                          // this window (default 0: every row Q8_0; kv/store.ts)
+  residual?: number;      // q8_0: the newest rows per KV head kept in f16 until they leave this
+                          // window (default 16; 0: every row Q8_0; kv/store.ts)
   policy?: string;        // registry name: full, dbudget, nucleus, threshold, streaming, h2o, snapkv, pyramidkv, tova, knorm, keydiff, expected-attention, criticalkv, headwise, random
   tolerance?: number;     // adaptive policies (dbudget, nucleus, threshold): T; <= 0 keeps everything
   ratio?: number;         // fixed-budget policies: fraction of the current length to keep, in (0, 1]
