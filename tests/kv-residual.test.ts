@@ -259,9 +259,10 @@ describe("a q8_0 store with a residual window", () => {
   it("keeps the newest R rows per head exact through appends of any size, prunes across the boundary, measures its bytes", async () => {
     const rt = await runtimeFor("simd");
     const rng = new Rng(76);
-    for (const [R, D] of [[4, 8], [16, 40], [1, 33]]) {
+    for (const [R, D, posBytes] of [[4, 8, 4], [16, 40, 2], [1, 33, 2]] as [number, number, 2 | 4][]) {
       const L = 2, H = 2;
-      const kv = new KVStore(rt, L, H, D, 4, 2, "q8_0", R);
+      const kv = new KVStore(rt, L, H, D, 4, 2, "q8_0", R, posBytes);
+      assert.equal(kv.layers[0][0].pos.heapBytes >= 4 * posBytes, true);
       assert.equal(kv.residual, R);
       const model: ModelRow[][][] = [...Array(L)].map(() => [...Array(H)].map(() => []));
       const check = (what: string) => {
@@ -346,13 +347,34 @@ describe("a q8_0 store with a residual window", () => {
   });
 });
 
+describe("a store of 2-byte positions", () => {
+  it("holds positions below 65,536 in 2 bytes a row (half the heap of 4); one past is one clear error", async () => {
+    const rt = await runtimeFor("simd"), D = 8;
+    for (const type of ["f32", "q8_0"] as const) {
+      const kv = new KVStore(rt, 1, 1, D, 200, 0, type, 0, 2), four = new KVStore(rt, 1, 1, D, 200, 0, type, 0, 4);
+      const k = rt.fromArray(new Float32Array(3 * D).fill(1), [3, D]);
+      kv.append(0, k, k, 3, 65533); four.append(0, k, k, 3, 65533);
+      assert.deepEqual([...kv.positions(0, 0)], [65533, 65534, 65535]);
+      assert.equal(four.bytes() - kv.bytes(), four.layers[0][0].pos.heapBytes - kv.layers[0][0].pos.heapBytes);
+      assert.ok(kv.layers[0][0].pos.heapBytes < four.layers[0][0].pos.heapBytes, "2-byte positions take less heap");
+      assert.throws(() => kv.append(0, k, k, 1, 65536), /kv append: position 65536 does not fit this store's 2-byte positions \(below 65,536\)/);
+      kv.keep(0, [0, 2]);
+      assert.deepEqual([...kv.positions(0, 0)], [65533, 65535]);
+      assert.throws(() => kv.setRows(0, 0, new Uint8Array(type === "f32" ? 4 * D : kvRowBytes(type, D)), new Uint8Array(type === "f32" ? 4 * D : kvRowBytes(type, D)), Int32Array.of(70000)), /position 70000 does not fit/);
+      assert.throws(() => new KVStore(rt, 1, 1, D, 2, 0, type, 0, 3 as 2), /posBytes = 3, expected 2 or 4/);
+      k.dispose(); kv.dispose(); four.dispose();
+    }
+    assert.equal(rt.heap.stats.bytesInUse, 0);
+  });
+});
+
 describe("snapshots of a residual store (version 4)", () => {
   const model = { name: "m", arch: "llama", dim: 16, nLayers: 2, nHeads: 2, nKvHeads: 2, headDim: 8, vocabSize: 4, weights: "0" };
 
   // a store of 2 layers x 2 KV heads, head_dim 8, residual R, after appends of these sizes and a prune
-  async function filled(R: number, seed: number): Promise<KVStore> {
+  async function filled(R: number, seed: number, posBytes: 2 | 4 = 4): Promise<KVStore> {
     const rt = await runtimeFor("simd"), rng = new Rng(seed), D = 8;
-    const kv = new KVStore(rt, 2, 2, D, 4, 2, "q8_0", R);
+    const kv = new KVStore(rt, 2, 2, D, 4, 2, "q8_0", R, posBytes);
     for (const m of [5, 1, 2, 1]) {
       const k = rt.fromArray(rng.array(m * 2 * D, 3), [m, 2 * D]), v = rt.fromArray(rng.array(m * 2 * D), [m, 2 * D]);
       for (let l = 0; l < 2; l++) kv.append(l, k, v, m, kv.seen);
@@ -363,12 +385,12 @@ describe("snapshots of a residual store (version 4)", () => {
   }
 
   it("saves the Q8_0 rows and the window rows as stored; restoring gives the same rows, window and positions", async () => {
-    for (const R of [0, 3]) {
-      const kv = await filled(R, 81);
+    for (const [R, posBytes] of [[0, 4], [3, 4], [3, 2]] as [number, 2 | 4][]) {
+      const kv = await filled(R, 81, posBytes);
       const header = { model, kvType: "q8_0" as KVType, seen: kv.seen, tokens: [], session: {}, keyMeans: encodeKeyMeans(kv.keyMeans()) };
       const bytes = encodeSnapshot(header, kv.layers);
       const d = decodeSnapshot(bytes, model);
-      const back = new KVStore(kv.rt, 2, 2, 8, 1, 0, "q8_0", R);
+      const back = new KVStore(kv.rt, 2, 2, 8, 1, 0, "q8_0", R, posBytes === 2 ? 4 : 2);   // the file holds i32 positions either way
       d.rows.forEach((heads, l) => heads.forEach((r, h) => back.setRows(l, h, r.k, r.v, r.pos, r.wk, r.wv)));
       back.setKeyMeans(d.keyMeans);
       for (let l = 0; l < 2; l++) for (let h = 0; h < 2; h++) {

@@ -89,7 +89,11 @@ export function encodeSnapshot(header: SnapshotHeader, layers: readonly (readonl
       dv.setUint32(o, b.n, true); o += 4;
       dv.setUint32(o, b.nw, true); o += 4;
       // the kernel memory is little-endian (WebAssembly), so its bytes are the file's
-      for (const [t, at, len] of [[b.pos, 0, 4 * b.n], [b.k, 0, nq * rb], [b.v, 0, nq * rb], [b.wk, wb, wl], [b.wv, wb, wl]] as const) {
+      // positions as i32 (a store of 2-byte positions holds them as little-endian u16)
+      if (b.pos.dtype === "i32") out.set(b.pos.bytes().subarray(0, 4 * b.n), o);
+      else { const u = b.pos.bytes(); for (let i = 0; i < b.n; i++) dv.setInt32(o + 4 * i, u[2 * i] | (u[2 * i + 1] << 8), true); }
+      o += 4 * b.n;
+      for (const [t, at, len] of [[b.k, 0, nq * rb], [b.v, 0, nq * rb], [b.wk, wb, wl], [b.wv, wb, wl]] as const) {
         if (len > 0) out.set(t!.bytes().subarray(at, at + len), o);
         o += len;
       }

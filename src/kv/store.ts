@@ -28,6 +28,8 @@
 // attention's score layout index that joined order. Why: stories260K, 120 prompts, full cache vs
 // the f32 one: Q8_0 top-1 0.991, KL 5.2e-4; with the newest 16 rows in f16 0.998, 2.9e-5, for
 // 0.377 of the f32 cache's bytes instead of 0.358 (README, `kv.residual`).
+// Positions take 2 bytes a row (posBytes 2) where they stay below 65,536 (the controller's choice:
+// a context of at most 65,536 without context shift), else 4.
 import type { Runtime } from "../wasm/runtime.ts";
 import type { Tensor } from "../wasm/tensor.ts";
 import { copyBytes, copyStrided, gatherByteRows, gatherRows } from "../wasm/ops/copy.ts";
@@ -42,7 +44,8 @@ export const windowRows = (R: number) => R + Math.ceil(R / 4);
 export interface KVHead {
   k: Tensor;     // (cap, headDim) f32, or (cap, rowBytes) u8 of the store's KV type
   v: Tensor;     // as k
-  pos: Tensor;   // (cap) i32: original position of each row
+  pos: Tensor;   // (cap) i32, or (cap, 2) u8 (little-endian u16) in a store of 2-byte positions:
+                 // original position of each row
   n: number;     // valid rows: the Q8_0 block's n - nw, then the window's nw
   cap: number;
   // Q8_0 with a residual window only (otherwise nw = 0): the newest nw rows, f16 rows
@@ -77,13 +80,17 @@ export class KVStore {
 
   // Q8_0 only: the newest rows kept in f16 per head (0: none)
   readonly residual: number;
+  // bytes of a row's position: 4 (i32), or 2 (u16: positions below 65,536, a context without shift)
+  readonly posBytes: 2 | 4;
   // residual only: (residual, headDim) f32 scratch: centered keys on their way into a window,
   // window rows on their way into Q8_0
   private scratch?: Tensor;
 
   constructor(readonly rt: Runtime, readonly nLayers: number, readonly nKvHeads: number, readonly headDim: number, capacity: number, headroom = 0,
-              readonly type: KVType = "f32", residual = 0) {
+              readonly type: KVType = "f32", residual = 0, posBytes: 2 | 4 = 4) {
     if (!(Number.isInteger(residual) && residual >= 0)) throw new RangeError(`KVStore: residual = ${residual}, expected an integer >= 0`);
+    if (posBytes !== 2 && posBytes !== 4) throw new RangeError(`KVStore: posBytes = ${posBytes}, expected 2 or 4`);
+    this.posBytes = posBytes;
     this.residual = type === "q8_0" ? residual : 0;
     this.headroom = headroom;
     this.rowBytes = kvRowBytes(type, headDim);
@@ -119,8 +126,7 @@ export class KVStore {
         writeKVRows(b.k, this.type, hd, b.n, kSrc, h * hd, rowLen, m, this.keyMean, muOff);
         writeKVRows(b.v, this.type, hd, b.n, vSrc, h * hd, rowLen, m);
       }
-      const pos = b.pos.i32();
-      for (let t = 0; t < m; t++) pos[b.n + t] = pos0 + t;
+      this.writePositions(b, b.n, pos0, m);
       b.n += m;
     }
     if (layer === this.nLayers - 1) this.seen = Math.max(this.seen, pos0 + m);
@@ -224,7 +230,7 @@ export class KVStore {
           gatherByteRows(nb.k, old.k, rows, this.rowBytes, keep.length);
           gatherByteRows(nb.v, old.v, rows, this.rowBytes, keep.length);
         }
-        gatherRows(nb.pos, old.pos, rows, 1, keep.length);
+        this.gatherPositions(nb, old, rows, keep.length);
         nb.n = keep.length;
         this.free(old);
         this.layers[layer][h] = nb;
@@ -256,7 +262,7 @@ export class KVStore {
         gatherByteRows(nb.v, old.v, rows, this.rowBytes, kq);
         gatherByteRows(nb.wk!, old.wk!, wrows, 2 * hd, keep.length - kq);
         gatherByteRows(nb.wv!, old.wv!, wrows, 2 * hd, keep.length - kq);
-        gatherRows(nb.pos, old.pos, rows, 1, keep.length);
+        this.gatherPositions(nb, old, rows, keep.length);
         nb.n = keep.length;
         nb.nw = keep.length - kq;
         this.free(old);
@@ -270,10 +276,31 @@ export class KVStore {
     return released;
   }
 
-  // original positions of a head's valid rows (a view; valid until the next append or prune)
+  // original positions of a head's valid rows (4-byte positions: a view, valid until the next
+  // append or prune; 2-byte positions: a new array, at prune time only)
   positions(layer: number, head: number): Int32Array {
     const b = this.layers[layer][head];
-    return b.pos.i32().subarray(0, b.n);
+    if (this.posBytes === 4) return b.pos.i32().subarray(0, b.n);
+    const u = b.pos.bytes(), r = new Int32Array(b.n);
+    for (let i = 0; i < b.n; i++) r[i] = u[2 * i] | (u[2 * i + 1] << 8);
+    return r;
+  }
+
+  // positions pos0 .. pos0 + m - 1 into rows at .. at + m - 1 of b (no allocation)
+  private writePositions(b: KVHead, at: number, pos0: number, m: number): void {
+    if (this.posBytes === 4) {
+      const pos = b.pos.i32();
+      for (let t = 0; t < m; t++) pos[at + t] = pos0 + t;
+      return;
+    }
+    if (pos0 + m > 65536) throw new RangeError(`kv append: position ${pos0 + m - 1} does not fit this store's 2-byte positions (below 65,536)`);
+    const u = b.pos.bytes();
+    for (let t = 0; t < m; t++) { const p = pos0 + t; u[2 * (at + t)] = p & 255; u[2 * (at + t) + 1] = p >>> 8; }
+  }
+
+  private gatherPositions(nb: KVHead, old: KVHead, rows: Tensor, n: number): void {
+    if (this.posBytes === 4) gatherRows(nb.pos, old.pos, rows, 1, n);
+    else gatherByteRows(nb.pos, old.pos, rows, 2, n);
   }
 
   // The most rows any KV head holds (what the context size bounds).
@@ -318,10 +345,17 @@ export class KVStore {
     if (nw > n || k.length !== (n - nw) * rb || v.length !== (n - nw) * rb) {
       throw new RangeError(`kv setRows: ${n} positions but ${k.length / rb} key and ${v.length / rb} value rows of ${rb} bytes and ${nw} window rows`);
     }
+    if (this.posBytes === 2) {
+      for (let i = 0; i < n; i++) if (!(pos[i] >= 0 && pos[i] < 65536)) throw new RangeError(`kv setRows: position ${pos[i]} does not fit this store's 2-byte positions (below 65,536)`);
+    }
     const nb = this.block(Math.max(1, Math.min(this.maxCap, n + this.headroom)), n - nw);
     nb.k.bytes().set(k);
     nb.v.bytes().set(v);
-    nb.pos.i32().set(pos);
+    if (this.posBytes === 4) nb.pos.i32().set(pos);
+    else {
+      const u = nb.pos.bytes();
+      for (let i = 0; i < n; i++) { u[2 * i] = pos[i] & 255; u[2 * i + 1] = pos[i] >>> 8; }
+    }
     if (nw > 0) { nb.wk!.bytes().set(wk!); nb.wv!.bytes().set(wv!); }
     nb.n = n;
     nb.nw = nw;
@@ -363,7 +397,8 @@ export class KVStore {
       copyBytes(nb.k, 0, old.k, 0, (old.n - old.nw) * this.rowBytes);
       copyBytes(nb.v, 0, old.v, 0, (old.n - old.nw) * this.rowBytes);
     }
-    copyStrided(nb.pos, 0, 0, old.pos, 0, 0, 1, old.n);
+    if (this.posBytes === 4) copyStrided(nb.pos, 0, 0, old.pos, 0, 0, 1, old.n);
+    else copyBytes(nb.pos, 0, old.pos, 0, 2 * old.n);
     nb.n = old.n;
     if (old.nw > 0) {   // the window moves as it is (its buffers are the new block's)
       [nb.wk, old.wk, nb.wv, old.wv] = [old.wk, nb.wk, old.wv, nb.wv];
@@ -383,7 +418,7 @@ export class KVStore {
     const made: Tensor[] = [];
     try {
       const t = (dt: "f32" | "u8" | "i32", sh: number[]) => { const x = this.rt.tensor(dt, sh); made.push(x); return x; };
-      const k = t(dtype, shape), v = t(dtype, shape), pos = t("i32", [cap]);
+      const k = t(dtype, shape), v = t(dtype, shape), pos = this.posBytes === 4 ? t("i32", [cap]) : t("u8", [cap, 2]);
       const b: KVHead = { k, v, pos, n: 0, cap, nw: 0, w0: 0 };
       if (this.residual > 0) { b.wk = t("u8", [windowRows(this.residual), 2 * this.headDim]); b.wv = t("u8", [windowRows(this.residual), 2 * this.headDim]); }
       return b;
