@@ -9,6 +9,14 @@
 //       panel of 8 W rows is decoded straight into the packed layout of matmul.ts's outer-product
 //       gemm and multiplied by the X block packed once per k block (gemmPacked); m < 16: panels of
 //       GEMM_PANEL W rows decoded row-major into S and multiplied by the f32 dot-product gemm.
+//       Measured (gemmPacked against the decoded-panel dot-product path for every m, two dist builds
+//       in one process alternating rep by rep, SmolLM2-135M shape, prompt 512 in 64-row chunks,
+//       1 thread, prompt tokens per CPU second of the process (the machine was shared by 3-4
+//       helpers on 2 cores, so wall time swung 2x), medians of per-rep ratios, relaxed / simd):
+//       Q8_0 1.10x / 1.09x (92.7 -> 99.8, 71.8 -> 77.6 tok/s; 7 reps), Q4_K_M 1.02x / 0.99x
+//       (5 reps; its Q5_0 and k-quant panels). Kernel alone (m = 64, process CPU time, 9 alternating
+//       reps, relaxed): Q8_0 576x576 1.12x, 1536x576 0.97x, 576x1536 1.10x, 192x576 1.05x; Q5_0
+//       1.09x, 1.00x, 0.99x, 1.07x (wide spread per rep: 0.64-2.06x on one shape).
 //   dequant_rows_<t>(W, dst, n_in, r0, r1)   dst[r - r0] = deq(W[r])       dst (r1 - r0, n_in); r in [r0, r1)
 //       bit-exact with ggml's dequantize_row_* (products rounded before the min is subtracted).
 // With integer activations (the activation row quantized once per matmul by qact.ts, as
