@@ -12,7 +12,7 @@ import { add, addRows, addStrided } from "../wasm/ops/elementwise.ts";
 import { rmsnorm } from "../wasm/ops/norm.ts";
 import { rope, ropeTable } from "../wasm/ops/rope.ts";
 import { siluMul } from "../wasm/ops/activation.ts";
-import { attnDecodeHeads, attnPrefill, type AttnDecodeHeadsOptions, type AttnPrefillOptions } from "../wasm/ops/attention.ts";
+import { attnDecodeHeads, attnPrefill, attnPrefillScoresFloats, type AttnDecodeHeadsOptions, type AttnPrefillOptions } from "../wasm/ops/attention.ts";
 import type { RopeOptions } from "../wasm/ops/rope.ts";
 import { Linear } from "./linear.ts";
 import { splitAttnDecode, splitAttnPrefill } from "../wasm/ops/parallel.ts";
@@ -71,7 +71,7 @@ export class Transformer {
   // with a pool: decode attention splits its query heads over the threads, prefill attention
   // each KV head's query rows
   private readonly pool?: ThreadPool;
-  private attnScratch: Tensor[] = [];  // per thread (contextSize) prefill scores; thread 0's is `scores`
+  private attnScratch: Tensor[] = [];  // per thread (2, contextSize) prefill scores; thread 0's is `scores` when as large
   private cuts: Int32Array;            // (threads + 1) row or head bounds of a split
 
   // NaN/Inf checks (finite.ts): "logits" (default) checks each step's logits, "layers" the
@@ -103,8 +103,11 @@ export class Transformer {
     this.lin = new Linear(rt, Math.max(dim, hiddenDim, qDim), opts.pool, this.maxChunk);
     this.pool = opts.pool;
     const threads = opts.pool?.threads ?? 1;
-    this.attnScratch = [this.scores];
-    for (let t = 1; t < threads; t++) this.attnScratch.push(rt.tensor("f32", [this.contextSize]));
+    // prefill scores scratch per thread: (2, contextSize) (f32 rows take two query heads at a time);
+    // thread 0 borrows the decode scores when they are as large
+    const pre = attnPrefillScoresFloats("f32", this.contextSize);
+    this.attnScratch = [this.scores.size >= pre ? this.scores : rt.tensor("f32", [pre])];
+    for (let t = 1; t < threads; t++) this.attnScratch.push(rt.tensor("f32", [pre]));
     this.cuts = new Int32Array(threads + 1);
     const ropeBase = { headDim, rotDim: cfg.ropeDim, style: cfg.ropeStyle, r0: 0, r1: 1 };
     this.ropeQ = { ...ropeBase, nHeads };
@@ -114,7 +117,7 @@ export class Transformer {
     this.pre = [];
     for (let h = 0; h < nKvHeads; h++) {
       const off = h * nGroup * headDim;
-      this.pre.push({ m: 1, nKv: 0, headDim, nGroup, qStride: qDim, scale, qOffset: off, outOffset: off, scores: this.scores, type: "f32" });
+      this.pre.push({ m: 1, nKv: 0, headDim, nGroup, qStride: qDim, scale, qOffset: off, outOffset: off, scores: this.attnScratch[0], type: "f32" });
     }
   }
 
@@ -257,7 +260,7 @@ export class Transformer {
   }
 
   dispose(): void {
-    for (const t of this.attnScratch.slice(1)) t.dispose();
+    for (const t of this.attnScratch) if (t !== this.scores) t.dispose();
     for (const t of [this.x, this.xb, this.xb2, this.q, this.k, this.v, this.att, this.hb, this.hb2, this.pos, this.scores, this.headTable, this.rope, this.logits, this.last]) t.dispose();
     this.lin.dispose();
   }
