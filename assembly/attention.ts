@@ -8,6 +8,7 @@
 // attn_decode_<t>   q, out (n_group, head_dim); scores (n_group, n_kv) scratch that holds w on return
 // attn_prefill_<t>  q, out (m, q_stride), this KV head's group at the pointer; causal: query i of
 //                   the chunk sees key rows [0, n_kv - m + i]; rows i in [i0, i1); scores (n_kv)
+//                   scratch, (2, n_kv) for f32 rows (two query heads at a time: attn_prefill_pairs_f32)
 // t = f32, f16, q8_0. f32 and f16 keys meet the f32 query (f16 converted to float in registers).
 // Q8_0 keys meet the query quantized to i16 once per call (attnq8.ts): per 32-block an exact
 // integer dot, times the block's scale and the query's, so the scores cost integer
@@ -318,10 +319,135 @@ const TILE_ROWS: i32 = 64;
 }
 
 
+// ---- f32 prefill, two query heads at a time ----------------------------------------------------
+// Prefill reads this KV head's K and V once per query head; a pair of query heads (the next two
+// of the chunk's (row, head) sequence) shares every K and V load: the scores take a 2 x 4 register
+// tile (8 accumulators + 2 query + 4 key loads), the weighted sum 2 heads x 16 outputs (8
+// accumulators + 4 value loads + 2 weight splats) held in registers over the value rows. Each
+// score and output is summed in the single-head order (a score: lane sums over c in steps of 4,
+// then dot4_f32's transpose-add, keys past the last multiple of 4 through dot_f32; an output: one
+// multiply-add chain over j = 0, 1, ...), so the pair gives the bits attn_one_head gives.
+// Measured (F32 SmolLM2-135M shape, prompt 512 in 64-row chunks, 1 thread; see the header of
+// src/model/transformer.ts): attention was 13 % of prefill time before.
+
+// sa[j] = scale * qa . k_j and sb[j] = scale * qb . k_j for j in [0, n4), n4 a multiple of 4;
+// d a multiple of 4
+function scores2_f32(qa: usize, qb: usize, k: usize, sa: usize, sb: usize, n4: i32, d: i32, scale: f32): void {
+  const row = <usize>d << 2, sv = f32x4.splat(scale), end = <usize>d << 2;
+  for (let j = 0; j < n4; j += 4) {
+    const k0 = k + <usize>j * row, k1 = k0 + row, k2 = k1 + row, k3 = k2 + row;
+    let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    for (let o: usize = 0; o < end; o += 16) {
+      const x = v128.load(qa + o), y = v128.load(qb + o);
+      const w0 = v128.load(k0 + o), w1 = v128.load(k1 + o), w2 = v128.load(k2 + o), w3 = v128.load(k3 + o);
+      a0 = fmadd(x, w0, a0); b0 = fmadd(y, w0, b0);
+      a1 = fmadd(x, w1, a1); b1 = fmadd(y, w1, b1);
+      a2 = fmadd(x, w2, a2); b2 = fmadd(y, w2, b2);
+      a3 = fmadd(x, w3, a3); b3 = fmadd(y, w3, b3);
+    }
+    const so = <usize>j << 2;
+    v128.store(sa + so, f32x4.mul(hsum4(a0, a1, a2, a3), sv));
+    v128.store(sb + so, f32x4.mul(hsum4(b0, b1, b2, b3), sv));
+  }
+}
+
+// oa (d) += sum_j wa[j] v_j and ob (d) += sum_j wb[j] v_j for j in [0, n); d a multiple of 4.
+// 16 outputs of each head per pass over the value rows (then 4 at a time), accumulated in registers.
+function weighted_sum2_f32(wa: usize, wb: usize, v: usize, oa: usize, ob: usize, n: i32, d: i32): void {
+  const row = <usize>d << 2, wend = wa + (<usize>n << 2);
+  let c = 0;
+  for (; c + 16 <= d; c += 16) {
+    const o = <usize>c << 2;
+    let a0 = v128.load(oa + o), a1 = v128.load(oa + o, 16), a2 = v128.load(oa + o, 32), a3 = v128.load(oa + o, 48);
+    let b0 = v128.load(ob + o), b1 = v128.load(ob + o, 16), b2 = v128.load(ob + o, 32), b3 = v128.load(ob + o, 48);
+    let pv = v + o, pb = wb;
+    for (let pa = wa; pa < wend; pa += 4, pb += 4, pv += row) {
+      const v0 = v128.load(pv), v1 = v128.load(pv, 16), v2 = v128.load(pv, 32), v3 = v128.load(pv, 48);
+      const x = v128.load32_splat(pa), y = v128.load32_splat(pb);
+      a0 = fmadd(x, v0, a0); b0 = fmadd(y, v0, b0);
+      a1 = fmadd(x, v1, a1); b1 = fmadd(y, v1, b1);
+      a2 = fmadd(x, v2, a2); b2 = fmadd(y, v2, b2);
+      a3 = fmadd(x, v3, a3); b3 = fmadd(y, v3, b3);
+    }
+    v128.store(oa + o, a0); v128.store(oa + o, a1, 16); v128.store(oa + o, a2, 32); v128.store(oa + o, a3, 48);
+    v128.store(ob + o, b0); v128.store(ob + o, b1, 16); v128.store(ob + o, b2, 32); v128.store(ob + o, b3, 48);
+  }
+  for (; c < d; c += 4) {
+    const o = <usize>c << 2;
+    let a0 = v128.load(oa + o), b0 = v128.load(ob + o);
+    let pv = v + o, pb = wb;
+    for (let pa = wa; pa < wend; pa += 4, pb += 4, pv += row) {
+      const v0 = v128.load(pv);
+      a0 = fmadd(v128.load32_splat(pa), v0, a0); b0 = fmadd(v128.load32_splat(pb), v0, b0);
+    }
+    v128.store(oa + o, a0); v128.store(ob + o, b0);
+  }
+}
+
+// Two f32 query heads qa, qb over the first na and nb (>= 1) cache rows: scores in sa, sb (n_kv
+// each), outputs oa, ob (d), as attn_one_head(KV_F32, ...) computes each (same bits). d % 4 == 0.
+function attn_two_heads_f32(qa: usize, qb: usize, k: usize, v: usize, oa: usize, ob: usize, sa: usize, sb: usize,
+                            na: i32, nb: i32, d: i32, scale: f32): void {
+  const row = <usize>d << 2;
+  // keys both heads see in whole fours, then each head's own rest as attn_scores_row takes it
+  const n4 = min(na & ~3, nb & ~3);
+  scores2_f32(qa, qb, k, sa, sb, n4, d, scale);
+  const ko = k + <usize>n4 * row, so = <usize>n4 << 2;
+  attn_scores_row(qa, ko, sa + so, na - n4, d, scale);
+  attn_scores_row(qb, ko, sb + so, nb - n4, d, scale);
+  softmax_row(sa, sa, na);
+  softmax_row(sb, sb, nb);
+  memory.fill(oa, 0, row);
+  memory.fill(ob, 0, row);
+  // rows both heads see together, then each head's own rest continues its chain from out
+  const n = min(na, nb), vo = v + <usize>n * row, wo = <usize>n << 2;
+  weighted_sum2_f32(sa, sb, v, oa, ob, n, d);
+  attn_weighted_sum(sa + wo, vo, oa, na - n, d);
+  attn_weighted_sum(sb + wo, vo, ob, nb - n, d);
+}
+
+// The chunk's query heads (row i, head g) in order u = (i - i0) * n_group + g, two at a time
+// (the last alone when their count is odd). scores (2, n_kv).
+// @ts-ignore: decorator
+@inline function attn_prefill_pairs_f32(q: usize, k: usize, v: usize, out: usize, scores: usize, m: i32,
+                                        n_kv: i32, head_dim: i32, n_group: i32, q_stride: i32, scale: f32,
+                                        i0: i32, i1: i32, acc: usize, acc_from: i32, acc_stride: i32): void {
+  const hrow = <usize>head_dim << 2, qrow = <usize>q_stride << 2;
+  const sb = scores + (<usize>n_kv << 2);
+  const total = (i1 - i0) * n_group;
+  for (let u = 0; u < total; u += 2) {
+    const ia = i0 + u / n_group, ga = u % n_group;
+    const oa = <usize>ia * qrow + <usize>ga * hrow, na = n_kv - m + ia + 1;
+    if (u + 1 == total) {
+      attn_one_head(KV_F32, q + oa, k, v, out + oa, scores, na, head_dim, scale);
+    } else {
+      const ib = i0 + (u + 1) / n_group, gb = (u + 1) % n_group;
+      const ob = <usize>ib * qrow + <usize>gb * hrow, nb = n_kv - m + ib + 1;
+      attn_two_heads_f32(q + oa, q + ob, k, v, out + oa, out + ob, scores, sb, na, nb, head_dim, scale);
+    }
+    // window sums in the single-head order (a then b: with n_group = 1 they add to the same cells)
+    if (acc != 0 && ia >= acc_from) {
+      const a = acc + ((<usize>ga * <usize>acc_stride) << 2);
+      add_f32(a, scores, a, 0, na);
+    }
+    if (acc != 0 && u + 1 < total) {
+      const ib = i0 + (u + 1) / n_group, gb = (u + 1) % n_group;
+      if (ib >= acc_from) {
+        const a = acc + ((<usize>gb * <usize>acc_stride) << 2);
+        add_f32(a, sb, a, 0, n_kv - m + ib + 1);
+      }
+    }
+  }
+}
+
 // @ts-ignore: decorator
 @inline function attn_prefill(t: i32, q: usize, k: usize, v: usize, out: usize, scores: usize, m: i32,
                               n_kv: i32, head_dim: i32, n_group: i32, q_stride: i32, scale: f32,
                               i0: i32, i1: i32, acc: usize, acc_from: i32, acc_stride: i32): void {
+  if (t == KV_F32 && (head_dim & 3) == 0) {
+    attn_prefill_pairs_f32(q, k, v, out, scores, m, n_kv, head_dim, n_group, q_stride, scale, i0, i1, acc, acc_from, acc_stride);
+    return;
+  }
   const hrow = <usize>head_dim << 2;
   const qrow = <usize>q_stride << 2;
   for (let i = i0; i < i1; i++) {
@@ -357,7 +483,7 @@ export function attn_decode_q8_0(q: usize, k: usize, v: usize, out: usize, score
 
 // attn_prefill_<t>: a causal chunk of m query tokens (the last m of the n_kv cache rows) over one
 // KV head. q, out (m, q_stride) with this KV head's group (n_group * head_dim) at the pointer;
-// k, v (>= n_kv) rows of type t; scores (n_kv) scratch; query rows i in
+// k, v (>= n_kv) rows of type t; scores (n_kv) scratch, (2, n_kv) for f32; query rows i in
 // [i0, i1); requires m <= n_kv.
 // acc (n_group, acc_stride), optional (0 = none): rows i >= acc_from add their softmax weights,
 // acc[g, j] += p_ig[j] for j < n_vis (the attention KV policies read from a window of queries).

@@ -276,11 +276,13 @@ export function gemm_f32_dot(X: usize, W: usize, Y: usize, m: i32, n_in: i32, n_
 // (across n_in blocks the accumulators reload from Y, which holds the exact running sum), so
 // the bits depend on neither m, the tile, nor [n0, n1): a split across workers gives the same bits.
 // This is another order than gemm_f32_dot's, so a call with m < GEMM_PACK_MIN_M rounds differently.
-const PMR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5; // X rows per register tile
-const PKC: i32 = 256; // n_in block: a packed W panel is PKC x 8 floats (8 KB, L1)
-const PMC: i32 = 516; // X rows per packed block, rounded down to whole tiles (<= 516 x 256 floats, L2)
+// (exported with packW, packX, packedKBlock and packedPanel to qmatmul.ts, whose gemm decodes
+// quantized W panels straight into this layout)
+export const PMR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5; // X rows per register tile
+export const PKC: i32 = 256; // n_in block: a packed W panel is PKC x 8 floats (8 KB, L1)
+export const PMC: i32 = 516; // X rows per packed block, rounded down to whole tiles (<= 516 x 256 floats, L2)
 // the one fixed m at which gemm_f32 switches to the packed form
-const GEMM_PACK_MIN_M: i32 = 16;
+export const GEMM_PACK_MIN_M: i32 = 16;
 // scratch gemm_f32 uses, in order: one packed W panel (PKC x 8 floats), one edge tile (8 x 8),
 // then the packed X block (min(m, PMC) rows rounded up to whole PMR-row tiles, x PKC floats),
 // so a caller whose m stays small needs
@@ -350,7 +352,7 @@ function ptileRows(xp: usize, wp: usize, kc: i32, y: usize, ys: usize, first: bo
 
 // packed W panel: W[j + c, k0 + k] -> wp[k * 8 + c] for k < kc, c < 8 (0 for c >= nc)
 //   W (n_out, n_in) row-major, rs = n_in * 4 bytes; wp (kc, 8)
-function packW(W: usize, rs: usize, wp: usize, j: i32, nc: i32, k0: i32, kc: i32): void {
+export function packW(W: usize, rs: usize, wp: usize, j: i32, nc: i32, k0: i32, kc: i32): void {
   const w = W + <usize>j * rs + (<usize>k0 << 2);
   let k = 0;
   if (nc == 8) {
@@ -368,7 +370,7 @@ function packW(W: usize, rs: usize, wp: usize, j: i32, nc: i32, k0: i32, kc: i32
 
 // packed X block: rows [i0, i1) as tiles of PMR rows, tile t at xp + t * kc * PMR floats,
 // X[i0 + t * PMR + r, k0 + k] -> tile[k * PMR + r] (0 for rows >= i1)
-function packX(X: usize, rs: usize, xp: usize, i0: i32, i1: i32, k0: i32, kc: i32): void {
+export function packX(X: usize, rs: usize, xp: usize, i0: i32, i1: i32, k0: i32, kc: i32): void {
   for (let t = i0; t < i1; t += PMR) {
     const o = xp + (<usize>((t - i0) * kc) << 2);
     for (let r = 0; r < PMR; r++) {
@@ -398,9 +400,7 @@ export function gemm_f32(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i
   const rs = <usize>n_in << 2, ys = <usize>n_out << 2;
   const mc = PMC - PMC % PMR;
   const SW = S, T = SW + (<usize>(PKC * 8) << 2), SX = T + (<usize>64 << 2);
-  // k blocks of equal size (a multiple of 4, <= PKC): 576 -> 3 x 192 rather than 256, 256, 64
-  const nb = (n_in + PKC - 1) / PKC;
-  const kb = min(PKC, ((n_in + nb - 1) / nb + 3) & ~3);
+  const kb = packedKBlock(n_in, 4);
   for (let k0 = 0; k0 < n_in; k0 += kb) {
     const kc = min(kb, n_in - k0), first = k0 == 0;
     for (let ib = 0; ib < m; ib += mc) {
@@ -409,26 +409,40 @@ export function gemm_f32(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i
       for (let j = n0; j < n1; j += 8) {
         const nc = min(8, n1 - j);
         packW(W, rs, SW, j, nc, k0, kc);
-        for (let t = ib; t < ie; t += PMR) {
-          const xp = SX + (<usize>((t - ib) * kc) << 2);
-          const y = Y + <usize>t * ys + (<usize>j << 2);
-          const rows = min(PMR, ie - t);
-          if (nc == 8) {
-            if (rows == PMR) ptileFull(xp, SW, kc, y, ys, first);
-            else ptileRows(xp, SW, kc, y, ys, first, rows);
-          } else {
-            // tile at the n edge: through T (PMR x 8), only the rows and columns in range go back to Y
-            if (!first) {
-              for (let r = 0; r < rows; r++) for (let c = 0; c < nc; c++) {
-                store<f32>(T + (<usize>(r * 8 + c) << 2), load<f32>(y + <usize>r * ys + (<usize>c << 2)));
-              }
-            }
-            ptileFull(xp, SW, kc, T, 32, first);
-            for (let r = 0; r < rows; r++) for (let c = 0; c < nc; c++) {
-              store<f32>(y + <usize>r * ys + (<usize>c << 2), load<f32>(T + (<usize>(r * 8 + c) << 2)));
-            }
-          }
+        packedPanel(SX, SW, T, Y, ys, ib, ie, j, nc, kc, first);
+      }
+    }
+  }
+}
+
+// k blocks of equal size, a multiple of align (4, or a quantized block), <= PKC:
+// 576 -> 3 x 192 rather than 256, 256, 64 (n_in > 0; the last block may be shorter)
+export function packedKBlock(n_in: i32, align: i32): i32 {
+  const nb = (n_in + PKC - 1) / PKC;
+  return min(PKC, ((n_in + nb - 1) / nb + align - 1) / align * align);
+}
+
+// Y[i, j + c] (+)= sum_k SX[.., i] * SW[k, c] for i in [ib, ie), c < nc: the tiles of one packed W
+// panel SW (kc, 8) against the packed X block SX of rows [ib, ie) (packX); first: start from 0,
+// else add to Y. T: 8 x 8 floats where a tile at the n edge (nc < 8) runs, only its rows and
+// columns in range going back to Y.
+export function packedPanel(SX: usize, SW: usize, T: usize, Y: usize, ys: usize, ib: i32, ie: i32, j: i32, nc: i32, kc: i32, first: bool): void {
+  for (let t = ib; t < ie; t += PMR) {
+    const xp = SX + (<usize>((t - ib) * kc) << 2);
+    const y = Y + <usize>t * ys + (<usize>j << 2);
+    const rows = min(PMR, ie - t);
+    if (nc == 8) {
+      if (rows == PMR) ptileFull(xp, SW, kc, y, ys, first);
+      else ptileRows(xp, SW, kc, y, ys, first, rows);
+    } else {
+      if (!first) {
+        for (let r = 0; r < rows; r++) for (let c = 0; c < nc; c++) {
+          store<f32>(T + (<usize>(r * 8 + c) << 2), load<f32>(y + <usize>r * ys + (<usize>c << 2)));
         }
+      }
+      ptileFull(xp, SW, kc, T, 32, first);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < nc; c++) {
+        store<f32>(y + <usize>r * ys + (<usize>c << 2), load<f32>(T + (<usize>(r * 8 + c) << 2)));
       }
     }
   }

@@ -21,13 +21,13 @@ export const QK6_K_BYTES: i32 = 210;
 
 // lanes k..k+3 of i8x16 q as f32x4 (k = 0, 4, 8, 12)
 // @ts-ignore: decorator
-@inline function lanes0(q: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(q))); }
+@inline export function lanes0(q: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(q))); }
 // @ts-ignore: decorator
-@inline function lanes4(q: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(i16x8.extend_low_i8x16_s(q))); }
+@inline export function lanes4(q: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(i16x8.extend_low_i8x16_s(q))); }
 // @ts-ignore: decorator
-@inline function lanes8(q: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_high_i8x16_s(q))); }
+@inline export function lanes8(q: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_high_i8x16_s(q))); }
 // @ts-ignore: decorator
-@inline function lanes12(q: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(i16x8.extend_high_i8x16_s(q))); }
+@inline export function lanes12(q: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(i16x8.extend_high_i8x16_s(q))); }
 
 // f32x4 partial sums of q[i] * x[i], i < 16: q signed i8x16, x 16 f32 at px
 // @ts-ignore: decorator

@@ -5,8 +5,18 @@
 //   gemv_<t>(W, x, y, n_in, r0, r1)          y[r] = dot(deq(W[r]), x)      x (n_in), y (n_out); r in [r0, r1)
 //   gemm_<t>(X, W, Y, S, m, n_in, n_out, n0, n1)
 //                                            Y[i, c] = dot(X[i], deq(W[c])) X (m, n_in), Y (m, n_out); c in [n0, n1)
-//       S: caller's f32 scratch of GEMM_PANEL * n_in floats; a panel of GEMM_PANEL W rows is
-//       decoded into it once and multiplied by all m rows of X with the f32 gemm (matmul.ts).
+//       S: caller's f32 scratch (src/wasm/ops/qmatmul.ts gemmScratchFloats(n_in, m)). m >= 16: each
+//       panel of 8 W rows is decoded straight into the packed layout of matmul.ts's outer-product
+//       gemm and multiplied by the X block packed once per k block (gemmPacked); m < 16: panels of
+//       GEMM_PANEL W rows decoded row-major into S and multiplied by the f32 dot-product gemm.
+//       Measured (gemmPacked against the decoded-panel dot-product path for every m, two dist builds
+//       in one process alternating rep by rep, SmolLM2-135M shape, prompt 512 in 64-row chunks,
+//       1 thread, prompt tokens per CPU second of the process (the machine was shared by 3-4
+//       helpers on 2 cores, so wall time swung 2x), medians of per-rep ratios, relaxed / simd):
+//       Q8_0 1.10x / 1.09x (92.7 -> 99.8, 71.8 -> 77.6 tok/s; 7 reps), Q4_K_M 1.02x / 0.99x
+//       (5 reps; its Q5_0 and k-quant panels). Kernel alone (m = 64, process CPU time, 9 alternating
+//       reps, relaxed): Q8_0 576x576 1.12x, 1536x576 0.97x, 576x1536 1.10x, 192x576 1.05x; Q5_0
+//       1.09x, 1.00x, 0.99x, 1.07x (wide spread per rep: 0.64-2.06x on one shape).
 //   dequant_rows_<t>(W, dst, n_in, r0, r1)   dst[r - r0] = deq(W[r])       dst (r1 - r0, n_in); r in [r0, r1)
 //       bit-exact with ggml's dequantize_row_* (products rounded before the min is subtracted).
 // With integer activations (the activation row quantized once per matmul by qact.ts, as
@@ -26,8 +36,8 @@
 //       block order (product rounded, then added). Both builds give the same bits (the relaxed
 //       build forms the same integers with i16x8.relaxed_dot_i8x16_i7x16_s).
 import { f16x4_to_f32x4, fmadd, hsum } from "./simd";
-import { QK4_0_BYTES, QK4_K_BYTES, QK5_0_BYTES, QK6_K_BYTES, QK8_0_BYTES, deq16, dot16, f16_to_f32, q4_0_hi, q4_0_lo, q4_k_scale_min, q5_0_hi, q5_0_hi_u, q5_0_lo, q5_0_lo_u, q6_k_run, q6_k_run_u, sum16 } from "./qblocks";
-import { gemm_f32_dot } from "./matmul";
+import { QK4_0_BYTES, QK4_K_BYTES, QK5_0_BYTES, QK6_K_BYTES, QK8_0_BYTES, deq16, lanes0, lanes4, lanes8, lanes12, dot16, f16_to_f32, q4_0_hi, q4_0_lo, q4_k_scale_min, q5_0_hi, q5_0_hi_u, q5_0_lo, q5_0_lo_u, q6_k_run, q6_k_run_u, sum16 } from "./qblocks";
+import { GEMM_PACK_MIN_M, PKC, PMC, PMR, gemm_f32_dot, packW, packX, packedKBlock, packedPanel } from "./matmul";
 
 const GEMM_PANEL: i32 = 32; // W rows per decoded panel (the f32 gemm's NC); src/wasm/ops/qmatmul.ts QGEMM_PANEL
 
@@ -430,14 +440,92 @@ const Q8_STREAMS: i32 = 4;
   for (let r = r0; r < r1; r++) store<f32>(y + (<usize>r << 2), row(t, DOT, W + <usize>r * rb, x, nb));
 }
 
-// gemm: Y[i, c] = dot(X[i], deq(W[c])), c in [n0, n1), a panel of GEMM_PANEL W rows at a time
+// gemm: Y[i, c] = dot(X[i], deq(W[c])), c in [n0, n1): m < GEMM_PACK_MIN_M (or n_in = 0) takes
+// gemmPanels, else gemmPacked
 // @ts-ignore: decorator
 @inline function gemm(t: i32, X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void {
+  if (m < GEMM_PACK_MIN_M || n_in == 0) gemmPanels(t, X, W, Y, S, m, n_in, n_out, n0, n1);
+  else gemmPacked(t, X, W, Y, S, m, n_in, n_out, n0, n1);
+}
+
+// a panel of GEMM_PANEL W rows at a time decoded row-major into S, then the f32 dot-product gemm
+// @ts-ignore: decorator
+@inline function gemmPanels(t: i32, X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void {
   const nb = n_in >> blockShift(t), rb = <usize>nb * blockBytes(t);
   for (let c = n0; c < n1; c += GEMM_PANEL) {
     const p = min(GEMM_PANEL, n1 - c);
     for (let k = 0; k < p; k++) row(t, DEQ, W + <usize>(c + k) * rb, S + <usize>k * (<usize>n_in << 2), nb);
     gemm_panel(X, S, Y, m, n_in, n_out, c, p);
+  }
+}
+
+// 4 rows a..d of 4 consecutive k (f32x4 each), row r scaled by lane r of D: k step i of
+// (a, b, c, d) * D at o + 32 i (4 columns of a packed panel); each value q * d rounded once, as deq16
+// @ts-ignore: decorator
+@inline function trScale4(a: v128, b: v128, c: v128, d: v128, D: v128, o: usize): void {
+  const t0 = i32x4.shuffle(a, b, 0, 4, 1, 5), t1 = i32x4.shuffle(a, b, 2, 6, 3, 7);
+  const t2 = i32x4.shuffle(c, d, 0, 4, 1, 5), t3 = i32x4.shuffle(c, d, 2, 6, 3, 7);
+  v128.store(o, f32x4.mul(i32x4.shuffle(t0, t2, 0, 1, 4, 5), D));
+  v128.store(o, f32x4.mul(i32x4.shuffle(t0, t2, 2, 3, 6, 7), D), 32);
+  v128.store(o, f32x4.mul(i32x4.shuffle(t1, t3, 0, 1, 4, 5), D), 64);
+  v128.store(o, f32x4.mul(i32x4.shuffle(t1, t3, 2, 3, 6, 7), D), 96);
+}
+
+// Q8_0, Q4_0, Q5_0: a full panel of 8 W rows (row c at pw + c rb), nbk blocks, decoded straight
+// into the packed panel SW (nbk * 32, 8): per block, 4 rows at a time, their 4 f16 scales widened
+// at once (f16x4_to_f32x4, exact as f16_to_f32) and each run of 16 quants transposed 4 k at a time.
+// The same values as row(t, DEQ, ...) then packW (deq16 rounds q * d once, adds -0).
+// @ts-ignore: decorator
+@inline function panel32(t: i32, pw: usize, rb: usize, nbk: i32, SW: usize): void {
+  for (let g = 0; g < 2; g++) {
+    let p = pw + <usize>(4 * g) * rb, o = SW + (<usize>g << 4);
+    for (let b = 0; b < nbk; b++) {
+      let h = i32x4.replace_lane(i32x4.splat(load<u16>(p)), 1, load<u16>(p + rb));
+      h = i32x4.replace_lane(h, 2, load<u16>(p + 2 * rb));
+      h = i32x4.replace_lane(h, 3, load<u16>(p + 3 * rb));
+      const D = f16x4_to_f32x4(h);
+      for (let half = 0; half < 2; half++) {
+        const q0 = run32(t, p, half), q1 = run32(t, p + rb, half), q2 = run32(t, p + 2 * rb, half), q3 = run32(t, p + 3 * rb, half);
+        const oh = o + (<usize>half << 9); // 16 k steps of 32 bytes
+        trScale4(lanes0(q0), lanes0(q1), lanes0(q2), lanes0(q3), D, oh);
+        trScale4(lanes4(q0), lanes4(q1), lanes4(q2), lanes4(q3), D, oh + 128);
+        trScale4(lanes8(q0), lanes8(q1), lanes8(q2), lanes8(q3), D, oh + 256);
+        trScale4(lanes12(q0), lanes12(q1), lanes12(q2), lanes12(q3), D, oh + 384);
+      }
+      p += blockBytes(t); o += 1024; // 32 k steps
+    }
+  }
+}
+
+// The packed outer-product gemm of matmul.ts (gemm_f32's loops, its tiles) with each W panel
+// decoded instead of copied: per k block of kc values (whole quant blocks, <= PKC), the X block
+// is packed once (packX) and each panel of 8 W rows is decoded into SD (8, kc) row-major, then
+// transposed into the packed panel SW (kc, 8) the tiles read (packW). Every output is one f32x4
+// lane summed over k in order (as gemm_f32), so [n0, n1) and the thread split do not change the bits.
+// S: SW (PKC x 8) | T (8 x 8) | SD (8 x PKC) | SX (min(m + PMR - 1, PMC) x PKC) floats
+// @ts-ignore: decorator
+@inline function gemmPacked(t: i32, X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void {
+  const sh = blockShift(t), rb = <usize>(n_in >> sh) * blockBytes(t);
+  const rs = <usize>n_in << 2, ys = <usize>n_out << 2;
+  const mc = PMC - PMC % PMR;
+  const SW = S, T = SW + (<usize>(PKC * 8) << 2), SD = T + (<usize>64 << 2), SX = SD + (<usize>(PKC * 8) << 2);
+  const kb = packedKBlock(n_in, 1 << sh);
+  for (let k0 = 0; k0 < n_in; k0 += kb) {
+    const kc = min(kb, n_in - k0), first = k0 == 0;
+    const wk = <usize>(k0 >> sh) * blockBytes(t), ds = <usize>kc << 2;
+    for (let ib = 0; ib < m; ib += mc) {
+      const ie = min(ib + mc, m);
+      packX(X, rs, SX, ib, ie, k0, kc);
+      for (let j = n0; j < n1; j += 8) {
+        const nc = min(8, n1 - j);
+        if (is32(t) && nc == 8) panel32(t, W + <usize>j * rb + wk, rb, kc >> sh, SW);
+        else {
+          for (let c = 0; c < nc; c++) row(t, DEQ, W + <usize>(j + c) * rb + wk, SD + <usize>c * ds, kc >> sh);
+          packW(SD, ds, SW, 0, nc, 0, kc);
+        }
+        packedPanel(SX, SW, T, Y, ys, ib, ie, j, nc, kc, first);
+      }
+    }
   }
 }
 

@@ -51,7 +51,7 @@ export interface LoadOptions {
   build?: BuildName | "auto";  // kernel build (default: BUDGETKV_BUILD in the environment, else auto)
   runtime?: Runtime;           // share a runtime between models
   tokenizer?: TokenizerSource; // llama2.c models: tokenizer.bin (path or bytes)
-  maxChunk?: number;           // prefill chunk size (default 64)
+  maxChunk?: number;           // prefill chunk size (default DEFAULT_MAX_CHUNK = 512, at most contextSize)
   // NaN/Inf checks: "logits" (default: each step's logits; a NonFiniteError names the first
   // non-finite layer), "layers" (every layer's output on every step, for debugging), "off"
   checkFinite?: FiniteChecks;

@@ -8,7 +8,7 @@ import { Rng } from "./helpers/rand.ts";
 import { WASM_BUILDS, skipReason } from "./helpers/runtimes.ts";
 import { createRuntime, canShareMemory } from "../src/wasm/runtime.ts";
 import { ThreadPool } from "../src/wasm/threads.ts";
-import { attnPrefill, type AttnPrefillOptions } from "../src/wasm/ops/attention.ts";
+import { attnPrefill, attnPrefillScoresFloats, type AttnPrefillOptions } from "../src/wasm/ops/attention.ts";
 import { KV_TYPES } from "../src/kv/kv-type.ts";
 import { randomKVRows } from "./helpers/kv-rows.ts";
 import { ATTN_SPLIT_MIN_WORK, POOL_KERNELS, causalCuts, splitAttnPrefill } from "../src/wasm/ops/parallel.ts";
@@ -49,7 +49,7 @@ describe("splitAttnPrefill", () => {
             const rows = () => randomKVRows(rt, r, type, ctx, headDim);
             const k = rows(), v = rows();
             const one = rt.tensor("f32", [m, qStride]), split = rt.tensor("f32", [m, qStride]);
-            const scratch = Array.from({ length: threads }, () => rt.tensor("f32", [ctx]));
+            const scratch = Array.from({ length: threads }, () => rt.tensor("f32", [attnPrefillScoresFloats(type, ctx)]));
             const cuts = new Int32Array(threads + 1);
             try {
               for (let h = 0; h < nHeadsKv; h++) {
@@ -76,10 +76,10 @@ describe("splitAttnPrefill", () => {
     const pool = await ThreadPool.create(rt, 2, POOL_KERNELS);
     const [m, headDim] = [128, 64];
     const q = rt.tensor("f32", [m, headDim]), k = rt.tensor("f32", [m, headDim]), v = rt.tensor("f32", [m, headDim]), out = rt.tensor("f32", [m, headDim]);
-    const small = rt.tensor("f32", [8]), big = rt.tensor("f32", [m]);
+    const small = rt.tensor("f32", [8]), big = rt.tensor("f32", [2 * m]);
     try {
       const o: AttnPrefillOptions = { m, nKv: m, headDim, nGroup: 1, qStride: headDim, scale: 0.125, scores: big };
-      assert.throws(() => splitAttnPrefill(pool!, out, q, k, v, o, [big, small], new Int32Array(3)), /scratch\[1\] holds 8 floats, needs nKv = 128/);
+      assert.throws(() => splitAttnPrefill(pool!, out, q, k, v, o, [big, small], new Int32Array(3)), /scratch\[1\] holds 8 floats, needs 256 \(nKv = 128, f32 rows\)/);
       assert.throws(() => splitAttnPrefill(pool!, out, q, k, v, { ...o, nKv: m - 1 }, [big, big], new Int32Array(3)), /m = 128 query tokens but only nKv = 127/);
     } finally {
       pool!.dispose();

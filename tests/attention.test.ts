@@ -4,7 +4,7 @@ import { Rng } from "./helpers/rand.ts";
 import { assertClose } from "./helpers/close.ts";
 import { WASM_BUILDS, runtimeFor, skipReason } from "./helpers/runtimes.ts";
 import * as ref from "../src/ref/attention.ts";
-import { attnDecode, attnPrefill } from "../src/wasm/ops/attention.ts";
+import { attnDecode, attnPrefill, attnPrefillScoresFloats } from "../src/wasm/ops/attention.ts";
 import { attnWindowScores } from "../src/wasm/ops/aggregate.ts";
 
 // Tolerances. The kernels sum dot products in f32 (SIMD lanes, FMA in the relaxed build) and use
@@ -61,7 +61,7 @@ for (const build of WASM_BUILDS) {
         const q = rng.array(m * qStride, peak), k = rng.array(nKv * headDim), v = rng.array(nKv * headDim);
         const out0 = rng.array(m * qStride, 9); // rows outside [i0, i1) and other groups must keep these
         const tq = rt.fromArray(q), tk = rt.fromArray(k), tv = rt.fromArray(v), tout = rt.fromArray(out0);
-        const ts = rt.zeros([Math.max(nKv, 1)]);
+        const ts = rt.zeros([Math.max(attnPrefillScoresFloats("f32", nKv), 1)]);
         attnPrefill(tout, tq, tk, tv, { m, nKv, headDim, nGroup, qStride, scale, scores: ts, qOffset, i0, i1 });
         const want = out0.slice();
         ref.attn_prefill_f32(q.subarray(qOffset), k, v, want.subarray(qOffset), new Float32Array(nKv),
@@ -82,7 +82,7 @@ for (const build of WASM_BUILDS) {
         const q = rng.array(m * qStride, peak), k = rng.array(nKv * headDim), v = rng.array(nKv * headDim);
         const acc0 = rng.array(nGroup * accStride, 0.5);
         const tq = rt.fromArray(q), tk = rt.fromArray(k), tv = rt.fromArray(v), tout = rt.zeros([m * qStride]);
-        const ts = rt.zeros([nKv]), tacc = rt.fromArray(acc0);
+        const ts = rt.zeros([attnPrefillScoresFloats("f32", nKv)]), tacc = rt.fromArray(acc0);
         attnPrefill(tout, tq, tk, tv, { m, nKv, headDim, nGroup, qStride, scale, scores: ts, acc: tacc, accFrom, accStride });
         const want = acc0.slice();
         ref.attn_prefill_f32(q, k, v, new Float32Array(m * qStride), new Float32Array(nKv), m, nKv, headDim, nGroup, qStride, scale, 0, m, want, accFrom, accStride);
@@ -117,6 +117,26 @@ for (const build of WASM_BUILDS) {
         assertClose(tout.f32().subarray(i * gd, (i + 1) * gd), tdec.f32(), 1e-7, 1e-6, `row ${i}`);
       }
       for (const x of [tq, tk, tv, tout, ts, tdec]) x.dispose();
+    });
+
+    // f32 prefill takes the chunk's (row, head) pairs two at a time (attention.ts
+    // attn_prefill_pairs_f32) and claims each head's bits equal the single-head order, which
+    // decode computes too: exact equality, pairs straddling rows (odd n_group, odd i0), key
+    // counts past and short of a multiple of 4, head_dim with and without a 16-float block
+    it("f32 prefill in pairs of query heads gives decode's bits row by row", async () => {
+      const rt = await runtimeFor(build);
+      const rng = new Rng(14);
+      for (const [headDim, nGroup, nKv, m, i0] of [[64, 3, 70, 13, 1], [12, 1, 9, 9, 0], [20, 2, 33, 6, 3], [4, 5, 5, 5, 2], [48, 3, 130, 64, 0], [64, 1, 6, 3, 1]]) {
+        const gd = nGroup * headDim, scale = 1 / Math.sqrt(headDim);
+        const tq = rt.fromArray(rng.array(m * gd, 2)), tk = rt.fromArray(rng.array(nKv * headDim)), tv = rt.fromArray(rng.array(nKv * headDim));
+        const tout = rt.zeros([m * gd]), ts = rt.zeros([Math.max(attnPrefillScoresFloats("f32", nKv), nGroup * nKv)]), tdec = rt.zeros([gd]);
+        attnPrefill(tout, tq, tk, tv, { m, nKv, headDim, nGroup, qStride: gd, scale, scores: ts, i0 });
+        for (let i = i0; i < m; i++) {
+          attnDecode(tdec, tq, tk, tv, { nKv: nKv - m + i + 1, headDim, nGroup, scale, scores: ts, qOffset: i * gd });
+          assert.deepEqual(tout.f32().subarray(i * gd, (i + 1) * gd), tdec.f32(), `headDim ${headDim} nGroup ${nGroup} nKv ${nKv} m ${m} row ${i}`);
+        }
+        for (const x of [tq, tk, tv, tout, ts, tdec]) x.dispose();
+      }
     });
 
     it("an empty cache gives out = 0; one row gives out = v_0 and weight 1", async () => {

@@ -9,7 +9,7 @@ import { assertClose } from "./helpers/close.ts";
 import { WASM_BUILDS, runtimeFor, skipReason } from "./helpers/runtimes.ts";
 import * as refkv from "../src/ref/kvrows.ts";
 import * as ref from "../src/ref/attention.ts";
-import { attnDecode, attnPrefill } from "../src/wasm/ops/attention.ts";
+import { attnDecode, attnPrefill, attnPrefillScoresFloats } from "../src/wasm/ops/attention.ts";
 import { readKVRows, writeKVRows } from "../src/wasm/ops/kvrows.ts";
 import { KVStore } from "../src/kv/store.ts";
 import { checkKVType, kvRowBytes, type KVType } from "../src/kv/kv-type.ts";
@@ -138,7 +138,7 @@ for (const build of WASM_BUILDS) {
           const out0 = rng.array(m * qStride, 9);
           const withAcc = t % 2 === 0, accFrom = rng.int(0, m), accStride = nKv + rng.int(0, 3);
           const acc0 = rng.array(nGroup * accStride);
-          const tq = rt.fromArray(q), tout = rt.fromArray(out0), ts = rt.zeros([nKv]), ta = rt.fromArray(acc0);
+          const tq = rt.fromArray(q), tout = rt.fromArray(out0), ts = rt.zeros([attnPrefillScoresFloats(type, nKv)]), ta = rt.fromArray(acc0);
           attnPrefill(tout, tq, k.t, v.t, { m, nKv, headDim: d, nGroup, qStride, scale, scores: ts, qOffset, i0, i1, type, ...(withAcc ? { acc: ta, accFrom, accStride } : {}) });
           const want = out0.slice(), wantAcc = acc0.slice();
           refkv.attn_prefill_kv(type, q.subarray(qOffset), k.bytes, v.bytes, want.subarray(qOffset), new Float32Array(nKv),
@@ -221,7 +221,7 @@ for (const build of WASM_BUILDS) {
           assert.ok([...tout.f32()].every(Number.isNaN), `decode ${what}: outputs ${[...tout.f32()].slice(0, 4)}`);
           assert.ok([...ts.f32()].every(Number.isNaN), `decode ${what}: weights ${[...ts.f32()].slice(0, 4)}`);
           // prefill: the last query row sees every key
-          const tsp = rt.zeros([nKv]);
+          const tsp = rt.zeros([attnPrefillScoresFloats(type, nKv)]);
           attnPrefill(tout, tq, k.t, v.t, { m: 1, nKv, headDim: d, nGroup, qStride: nGroup * d, scale: 0.1, scores: tsp, type });
           assert.ok([...tout.f32()].every(Number.isNaN), `prefill ${what}: outputs ${[...tout.f32()].slice(0, 4)}`);
           attnDecode(tout, tq, k.t, v.t, { nKv: 0, headDim: d, nGroup, scale: 0.1, scores: ts, type });

@@ -90,7 +90,7 @@ for (const build of WASM_BUILDS) {
           ref.gemm_q(t, X, c.W, want, m, n_in, n_out, n0, n1);
           const tw = qtensor(rt, t, c), tX = rt.fromArray(X, [mRows, n_in]);
           const tY = rt.fromArray(new Float32Array(mRows * n_out).fill(SENTINEL), [mRows, n_out]);
-          const scratch = rt.zeros([gemmScratchFloats(n_in)]);
+          const scratch = rt.zeros([gemmScratchFloats(n_in, mRows)]);
           gemmQ(tY, tX, tw, scratch, m, n0, n1);
           const Y = tY.f32();
           for (let r = 0; r < mRows; r++) {
@@ -102,6 +102,87 @@ for (const build of WASM_BUILDS) {
             }
           }
           tw.dispose(); tX.dispose(); tY.dispose(); scratch.dispose();
+        }
+      });
+
+      // m >= 16 takes the packed outer-product form: each output one f32 lane summed over all n_in
+      // in order, so its rounding bound grows with n_in: (n_in + 2) 2^-24 sum |w||x| (products
+      // rounded, then n_in additions); k blocks of whole quant blocks, several per call here
+      it(`gemm_${t} matches the reference at m = 1..17 and 64, odd block counts, n edges`, async () => {
+        const rt = await runtimeFor(build);
+        const rng = new Rng(400 + Q_KERNEL_DTYPES.indexOf(t));
+        const block = DTYPE_BLOCK[t][0];
+        const blocks = block === 32 ? [1, 3, 7, 19] : [1, 3]; // n_in 32 .. 608 (k blocks 224, 224, 160) or 256, 768
+        for (const m of [...Array(17).keys()].map((i) => i + 1).concat([64])) {
+          for (const nb of blocks) {
+            const n_in = nb * block, n_out = rng.int(1, 21);
+            const c = randomWeights(rng, t, n_out, n_in);
+            const X = rng.array(m * n_in, 2);
+            const n0 = m % 2 ? 0 : rng.int(0, n_out), n1 = m % 3 ? n_out : rng.int(n0, n_out);
+            const want = new Float32Array(m * n_out);
+            ref.gemm_q(t, X, c.W, want, m, n_in, n_out, n0, n1);
+            const tw = qtensor(rt, t, c), tX = rt.fromArray(X, [m, n_in]);
+            const tY = rt.fromArray(new Float32Array(m * n_out).fill(SENTINEL), [m, n_out]);
+            const scratch = rt.zeros([gemmScratchFloats(n_in, m)]);
+            gemmQ(tY, tX, tw, scratch, m, n0, n1);
+            const Y = tY.f32(), rtol = Math.max(RTOL, (n_in + 2) * 2 ** -24);
+            for (let r = 0; r < m; r++) {
+              for (let col = 0; col < n_out; col++) {
+                const got = Y[r * n_out + col];
+                if (col < n0 || col >= n1) { assert.equal(got, SENTINEL, `Y[${r}, ${col}] outside [${n0}, ${n1}) was written`); continue; }
+                const tol = rtol * sumAbs(c.Wf, col * n_in, X, r * n_in, n_in) + 1e-30;
+                if (!(Math.abs(got - want[r * n_out + col]) <= tol)) assert.fail(`${t} m=${m} ${n_out}x${n_in} Y[${r}, ${col}]: got ${got}, want ${want[r * n_out + col]}`);
+              }
+            }
+            tw.dispose(); tX.dispose(); tY.dispose(); scratch.dispose();
+          }
+        }
+      });
+
+      it(`gemm_${t}: column ranges split anywhere give the bits of one call (m 3, 16, 17, 23, 64)`, async () => {
+        const rt = await runtimeFor(build);
+        const rng = new Rng(500 + Q_KERNEL_DTYPES.indexOf(t));
+        const block = DTYPE_BLOCK[t][0];
+        for (const m of [3, 16, 17, 23, 64]) {
+          const n_in = block * (block === 32 ? 13 : 3), n_out = 37;
+          const c = randomWeights(rng, t, n_out, n_in);
+          const tw = qtensor(rt, t, c), tX = rt.fromArray(rng.array(m * n_in, 2), [m, n_in]);
+          const one = rt.zeros([m, n_out]), parts = rt.zeros([m, n_out]), scratch = rt.zeros([gemmScratchFloats(n_in, m)]);
+          gemmQ(one, tX, tw, scratch, m);
+          const cuts = [0, rng.int(1, 8), rng.int(9, 20), 21, rng.int(22, 36), n_out];
+          for (let i = 0; i + 1 < cuts.length; i++) gemmQ(parts, tX, tw, scratch, m, cuts[i], cuts[i + 1]);
+          assert.deepEqual(new Uint32Array(parts.f32().slice().buffer), new Uint32Array(one.f32().slice().buffer), `${t} m=${m} cuts ${cuts}`);
+          for (const u of [tw, tX, one, parts, scratch]) u.dispose();
+        }
+      });
+
+      it(`gemm_${t} writes nothing past gemmScratchFloats(n_in, m) of its scratch`, async () => {
+        const rt = await runtimeFor(build);
+        const rng = new Rng(600 + Q_KERNEL_DTYPES.indexOf(t));
+        // n_in 512: two full 256-value k blocks, so every packed X row is written in full; m = 17,
+        // 23, 29 and 64 end in a padded register tile (6 rows relaxed, 5 simd), m = 600 fills the
+        // packed X block (516 rows) and starts a second; m = 15 takes the row-major panel
+        const n_in = 512, n_out = 13;
+        for (const m of [15, 16, 17, 23, 29, 64, 600]) {
+          const need = gemmScratchFloats(n_in, m);
+          const c = randomWeights(rng, t, n_out, n_in);
+          const X = rng.array(m * n_in);
+          const tw = qtensor(rt, t, c), tX = rt.fromArray(X, [m, n_in]), tY = rt.zeros([m, n_out]);
+          const S = rt.fromArray(new Float32Array(need + 6 * 256).fill(7));
+          gemmQ(tY, tX, tw, S, m);
+          assert.ok(S.f32().subarray(need).every((v) => v === 7), `m=${m}: scratch written past its size ${need}`);
+          // the packed X block's padded last tile reaches into the last 6 rows of the figure: it is
+          // not loose by a whole tile (and a figure of min(m, 516) rows fails the check above at 17, 23, 29)
+          if (m >= 16 && m <= 516) assert.ok(S.f32().subarray(need - 6 * 256, need).some((v) => v !== 7), `m=${m}: the packed X block ends a tile or more before the figure`);
+          const want = new Float32Array(m * n_out);
+          ref.gemm_q(t, X, c.W, want, m, n_in, n_out, 0, n_out);
+          const Y = tY.f32();
+          for (let i = 0; i < m * n_out; i++) {
+            const r = Math.floor(i / n_out), col = i % n_out;
+            const tol = (n_in + 2) * 2 ** -24 * sumAbs(c.Wf, col * n_in, X, r * n_in, n_in) + 1e-30;
+            if (!(Math.abs(Y[i] - want[i]) <= tol)) assert.fail(`${t} m=${m} Y[${r}, ${col}]: got ${Y[i]}, want ${want[i]}`);
+          }
+          for (const u of [tw, tX, tY, S]) u.dispose();
         }
       });
 
@@ -136,27 +217,43 @@ for (const build of WASM_BUILDS) {
         assert.ok(ty.f32().every(Number.isNaN), `gemv: ${Array.from(ty.f32())}`);
         const X = rng.array(3 * n_in);
         X[n_in + 5] = NaN; // row 1 only
-        const tX = rt.fromArray(X, [3, n_in]), tY = rt.zeros([3, n_out]), s = rt.zeros([gemmScratchFloats(n_in)]);
+        const tX = rt.fromArray(X, [3, n_in]), tY = rt.zeros([3, n_out]), s = rt.zeros([gemmScratchFloats(n_in, 3)]);
         gemmQ(tY, tX, tw, s);
         const Y = tY.f32();
         for (let col = 0; col < n_out; col++) {
           assert.ok(Number.isNaN(Y[n_out + col]), `gemm row 1 col ${col}`);
           assert.ok(Number.isFinite(Y[col]) && Number.isFinite(Y[2 * n_out + col]), `gemm rows 0 and 2 col ${col}`);
         }
-        for (const u of [tw, tx, ty, tX, tY, s]) u.dispose();
+        // the packed form (m >= 16): NaN in row 1, +Inf in row 17 (in the last, padded register
+        // tile), n_out 5 (a tile at the n edge); the other rows stay finite
+        const m = 20, XP = rng.array(m * n_in);
+        XP[n_in + 5] = NaN;
+        XP[17 * n_in + 2] = Infinity;
+        const tXP = rt.fromArray(XP, [m, n_in]), tYP = rt.zeros([m, n_out]), sP = rt.zeros([gemmScratchFloats(n_in, m)]);
+        gemmQ(tYP, tXP, tw, sP);
+        const YP = tYP.f32();
+        for (let r = 0; r < m; r++) {
+          for (let col = 0; col < n_out; col++) {
+            const v = YP[r * n_out + col], w = c.Wf[col * n_in + 2];
+            if (r === 1) assert.ok(Number.isNaN(v), `packed row 1 col ${col}: ${v}`);
+            else if (r === 17) assert.ok(w === 0 ? Number.isFinite(v) : !Number.isFinite(v), `packed row 17 col ${col}: ${v} (w ${w})`);
+            else assert.ok(Number.isFinite(v), `packed row ${r} col ${col}: ${v}`);
+          }
+        }
+        for (const u of [tw, tx, ty, tX, tY, s, tXP, tYP, sP]) u.dispose();
       });
     }
 
     it("rejects unsupported dtypes, bad shapes and ranges with clear errors", async () => {
       const rt = await runtimeFor(build);
       const w41 = rt.tensor("q4_1", [2, 32]), wf = rt.zeros([2, 32]), w = rt.tensor("q8_0", [2, 32]);
-      const x = rt.zeros([32]), y = rt.zeros([2]), s = rt.zeros([gemmScratchFloats(32)]), X = rt.zeros([1, 32]), Y = rt.zeros([1, 2]);
+      const x = rt.zeros([32]), y = rt.zeros([2]), s = rt.zeros([gemmScratchFloats(32, 1)]), X = rt.zeros([1, 32]), Y = rt.zeros([1, 2]);
       assert.throws(() => gemvQ(y, w41, x), /no quantized kernel for W of dtype q4_1 \(have q8_0, q4_0, q4_k, q6_k, q5_0\)/);
       assert.throws(() => gemmQ(Y, X, wf, s), /dtype f32/);
       assert.throws(() => dequantRows(x, w41, 0), /dtype q4_1/);
       assert.throws(() => gemvQ(y, w, rt.zeros([31])), /x has 31 elements/);
       assert.throws(() => gemvQ(y, w, x, 1, 3), /row range \[1, 3\)/);
-      assert.throws(() => gemmQ(Y, X, w, rt.zeros([100])), /scratch has 100 floats, needs 1024/);
+      assert.throws(() => gemmQ(Y, X, w, rt.zeros([100])), /scratch has 100 floats, 1 rows of 32 need 1024 \(gemmScratchFloats\)/);
       assert.throws(() => gemmQ(Y, X, w, s, 2), /X row range/);
       assert.throws(() => dequantRows(rt.zeros([16]), w, 0), /dst has 16 elements/);
       assert.throws(() => dequantRows(rt.zeros([64]), w, 0, 1, 2), /dst has 64 elements/);

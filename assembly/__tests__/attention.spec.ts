@@ -20,7 +20,7 @@ describe("attention", () => {
   it("attn_prefill_f32: the first chunk row sees only the first key", () => {
     // m = 2 queries over n_kv = 2 keys: query 0 sees key 0 only, so its output is v_0
     const q = arr(8, (i) => <f32>(i + 1)), k = arr(8, (i) => <f32>(i - 3)), v = arr(8, (i) => <f32>(i * 2));
-    const out = arr(8, (i) => <f32>0), s = arr(2, (i) => <f32>0);
+    const out = arr(8, (i) => <f32>0), s = arr(4, (i) => <f32>0); // scores (2, n_kv): f32 takes two heads at a time
     attn_prefill_f32(ptr(q), ptr(k), ptr(v), ptr(out), ptr(s), 2, 2, 4, 1, 4, 0.5, 0, 2, 0, 0, 0);
     for (let c = 0; c < 4; c++) expect<f32>(out[c]).toBe(v[c]);
     for (let c = 0; c < 4; c++) expect<f32>(out[4 + c]).toBeGreaterThan(v[c]); // leans toward v_1 > v_0

@@ -8,14 +8,14 @@ import type { Runtime } from "../wasm/runtime.ts";
 import type { Tensor } from "../wasm/tensor.ts";
 import type { ThreadPool } from "../wasm/threads.ts";
 import { gemmF32ScratchFloats, gemm, gemv } from "../wasm/ops/matmul.ts";
-import { actScratchBytes, gemmQ, gemvQ, gemvQInt, gemmScratchFloats, intDotAct, quantizeRows } from "../wasm/ops/qmatmul.ts";
+import { actScratchBytes, gemmQ, gemvQ, gemvQInt, gemmScratchFloatsUpTo, intDotAct, quantizeRows } from "../wasm/ops/qmatmul.ts";
 import { splitLinear } from "../wasm/ops/parallel.ts";
 
 // f32 scratch a thread's gemm needs for weights up to maxIn wide and chunks of up to maxRows rows:
-// the f32 gemm's packed panels or the quantized gemm's decoded panel, whichever is larger (one
-// buffer serves both)
+// the f32 gemm's packed panels or the quantized gemm's (a decoded row-major panel below 16 rows,
+// packed panels and X block from 16 on), whichever is larger (one buffer serves both)
 export function linearScratchFloats(maxIn: number, maxRows = Infinity): number {
-  return Math.max(gemmF32ScratchFloats(maxRows), gemmScratchFloats(maxIn));
+  return Math.max(gemmF32ScratchFloats(maxRows), gemmScratchFloatsUpTo(maxIn, maxRows));
 }
 
 export class Linear {

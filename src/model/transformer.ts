@@ -2,6 +2,20 @@
 // Run state is allocated once for the largest chunk; the per-token path allocates nothing.
 // A chunk of m tokens at positions pos0 .. pos0+m-1 is appended to the KV store and attends
 // causally to everything the store holds; logits come back for the chunk's last token.
+//
+// Where prefill time goes (node --cpu-prof, WASM functions named from a --debug build; F32
+// SmolLM2-135M shape, prompt 512, 1 thread, relaxed, machine shared; self time):
+//                                     64-row chunks, before   64-row chunks, paired attention
+//   gemm register tiles (ptileFull)        60.3 %                  64.7 %
+//   gemm packing + call (gemm_f32 self)    16.9 %                  16.7 %
+//   gemm m-edge tiles (ptileRows)           4.2 %                   4.6 %
+//   attention scores / weighted sum        11.7 %                   7.1 %
+//   attention softmax                       1.6 %                   1.3 %
+//   silu * mul                              2.3 %                   2.2 %
+//   rmsnorm, residual adds, rope,           < 1 % together          < 1 %
+//   KV appends, JS glue
+// The gemm is ~86 % and packs every weight panel once per chunk: DEFAULT_MAX_CHUNK below is
+// chosen for it. Fusing the rmsnorm into the gemm's packing would save under 0.3 %.
 import type { Runtime } from "../wasm/runtime.ts";
 import type { Tensor } from "../wasm/tensor.ts";
 import type { ModelConfig } from "./config.ts";
@@ -12,7 +26,7 @@ import { add, addRows, addStrided } from "../wasm/ops/elementwise.ts";
 import { rmsnorm } from "../wasm/ops/norm.ts";
 import { rope, ropeTable } from "../wasm/ops/rope.ts";
 import { siluMul } from "../wasm/ops/activation.ts";
-import { attnDecodeHeads, attnPrefill, type AttnDecodeHeadsOptions, type AttnPrefillOptions } from "../wasm/ops/attention.ts";
+import { attnDecodeHeads, attnPrefill, attnPrefillScoresFloats, type AttnDecodeHeadsOptions, type AttnPrefillOptions } from "../wasm/ops/attention.ts";
 import type { RopeOptions } from "../wasm/ops/rope.ts";
 import { Linear } from "./linear.ts";
 import { splitAttnDecode, splitAttnPrefill } from "../wasm/ops/parallel.ts";
@@ -40,6 +54,16 @@ export interface ForwardOptions {
   window?: WindowRecord;  // record these rows' attention for a KV policy
   checkLayers?: boolean;  // check every layer's output is finite (default: the model's checkFinite is "layers")
 }
+
+// Prefill chunk size when none is given. The f32 gemm packs every weight panel once per chunk
+// and runs a short edge tile per chunk, so larger chunks spend less of prefill on packing; the run
+// state grows by about 25 KB per row on the SmolLM2-135M shape (activations (C, 6336) f32 and
+// the gemm's packed X block). Measured (F32 SmolLM2-135M shape, prompt 512, 64 / 128 / 256 / 512
+// alternating in one process, 4 reps, machine shared by 4 helpers; median per-rep ratio to 64):
+//   relaxed 1 thread 1 / 1.13 / 1.07 / 1.14     simd 1 thread 1 / 1.09 / 1.17 / 1.31
+//   relaxed 2 threads 1 / 1.03 / 1.15 / 1.14    simd 2 threads 1 / 1.09 / 1.15 / 1.18
+// heap peak 538.2 / 539.8 / 543.0 / 549.4 MiB (1 thread): 512 costs 11 MiB more than 64.
+export const DEFAULT_MAX_CHUNK = 512;
 
 export class Transformer {
   readonly maxChunk: number;
@@ -71,7 +95,7 @@ export class Transformer {
   // with a pool: decode attention splits its query heads over the threads, prefill attention
   // each KV head's query rows
   private readonly pool?: ThreadPool;
-  private attnScratch: Tensor[] = [];  // per thread (contextSize) prefill scores; thread 0's is `scores`
+  private attnScratch: Tensor[] = [];  // per thread (2, contextSize) prefill scores; thread 0's is `scores` when as large
   private cuts: Int32Array;            // (threads + 1) row or head bounds of a split
 
   // NaN/Inf checks (finite.ts): "logits" (default) checks each step's logits, "layers" the
@@ -79,9 +103,10 @@ export class Transformer {
   readonly checkFinite: FiniteChecks;
 
   constructor(readonly rt: Runtime, readonly cfg: ModelConfig, readonly w: Weights, opts: { maxChunk?: number; contextSize?: number; pool?: ThreadPool; checkFinite?: FiniteChecks } = {}) {
-    this.maxChunk = Math.max(1, opts.maxChunk ?? 64);
     this.checkFinite = opts.checkFinite ?? "logits";
     this.contextSize = opts.contextSize ?? cfg.contextLength;
+    // a chunk never holds more rows than the context, so the run state is never larger
+    this.maxChunk = Math.max(1, Math.min(opts.maxChunk ?? DEFAULT_MAX_CHUNK, this.contextSize));
     const C = this.maxChunk, { dim, hiddenDim, nHeads, nKvHeads, headDim } = cfg;
     const qDim = nHeads * headDim, kvDim = nKvHeads * headDim;
     this.x = rt.tensor("f32", [C, dim]);
@@ -103,8 +128,11 @@ export class Transformer {
     this.lin = new Linear(rt, Math.max(dim, hiddenDim, qDim), opts.pool, this.maxChunk);
     this.pool = opts.pool;
     const threads = opts.pool?.threads ?? 1;
-    this.attnScratch = [this.scores];
-    for (let t = 1; t < threads; t++) this.attnScratch.push(rt.tensor("f32", [this.contextSize]));
+    // prefill scores scratch per thread: (2, contextSize) (f32 rows take two query heads at a time);
+    // thread 0 borrows the decode scores when they are as large
+    const pre = attnPrefillScoresFloats("f32", this.contextSize);
+    this.attnScratch = [this.scores.size >= pre ? this.scores : rt.tensor("f32", [pre])];
+    for (let t = 1; t < threads; t++) this.attnScratch.push(rt.tensor("f32", [pre]));
     this.cuts = new Int32Array(threads + 1);
     const ropeBase = { headDim, rotDim: cfg.ropeDim, style: cfg.ropeStyle, r0: 0, r1: 1 };
     this.ropeQ = { ...ropeBase, nHeads };
@@ -114,7 +142,7 @@ export class Transformer {
     this.pre = [];
     for (let h = 0; h < nKvHeads; h++) {
       const off = h * nGroup * headDim;
-      this.pre.push({ m: 1, nKv: 0, headDim, nGroup, qStride: qDim, scale, qOffset: off, outOffset: off, scores: this.scores, type: "f32" });
+      this.pre.push({ m: 1, nKv: 0, headDim, nGroup, qStride: qDim, scale, qOffset: off, outOffset: off, scores: this.attnScratch[0], type: "f32" });
     }
   }
 
@@ -180,7 +208,7 @@ export class Transformer {
           p.m = m;
           p.nKv = b.n;
           p.type = kv.type;
-          p.residual = b;   // a Q8_0 head's newest rows in f32 (kv/store.ts), if it keeps any
+          p.residual = b;   // a Q8_0 head's newest rows in f16 (kv/store.ts), if it keeps any
           p.acc = win?.acc[l];
           if (win) {
             p.accFrom = win.row0;
@@ -258,7 +286,7 @@ export class Transformer {
   }
 
   dispose(): void {
-    for (const t of this.attnScratch.slice(1)) t.dispose();
+    for (const t of this.attnScratch) if (t !== this.scores) t.dispose();
     for (const t of [this.x, this.xb, this.xb2, this.q, this.k, this.v, this.att, this.hb, this.hb2, this.pos, this.scores, this.headTable, this.rope, this.logits, this.last]) t.dispose();
     this.lin.dispose();
   }

@@ -144,7 +144,7 @@ export interface AttnPrefillOptions {
   nGroup: number;
   qStride: number;      // elements between query rows (n_heads * headDim)
   scale: number;
-  scores: Tensor;       // (nKv) scratch
+  scores: Tensor;       // scratch of attnPrefillScoresFloats(type, nKv): (nKv), (2, nKv) for f32 rows
   qOffset?: number;     // element offset of this KV head's group in q (and out, unless outOffset)
   outOffset?: number;
   kOffset?: number;     // element offsets of the K and V blocks (whole rows unless f32)
@@ -160,6 +160,12 @@ export interface AttnPrefillOptions {
   accFrom?: number;
   accStride?: number;
   accOffset?: number;
+}
+
+// floats of attnPrefill's scores scratch: f32 rows take the chunk's query heads two at a time
+// (attention.ts attn_prefill_pairs_f32), the other row types one at a time
+export function attnPrefillScoresFloats(type: KVType, nKv: number): number {
+  return type === "f32" ? 2 * nKv : nKv;
 }
 
 // out (m, qStride) group block = causal attention of q (m, qStride) group block over K, V (nKv, headDim)
@@ -180,7 +186,7 @@ export function attnPrefill(out: Tensor, q: Tensor, k: Tensor, v: Tensor, o: Att
   const r = o.residual, nw = residualRows(op, r, t, o.nKv);
   const pk = kvSpan(op, "k", k, t, o.headDim, o.kOffset ?? 0, o.nKv - nw);
   const pv = kvSpan(op, "v", v, t, o.headDim, o.vOffset ?? 0, o.nKv - nw);
-  const ps = f32Span(op, "scores", o.scores, 0, o.nKv);
+  const ps = f32Span(op, "scores", o.scores, 0, attnPrefillScoresFloats(t, o.nKv));
   let pa = 0, accFrom = 0, accStride = 0;
   if (o.acc) {
     accFrom = o.accFrom ?? 0;

@@ -6,7 +6,7 @@ import type { Tensor } from "../tensor.ts";
 import type { ThreadPool } from "../threads.ts";
 import type { Kernels } from "../kernels.ts";
 import { gemm, gemv } from "./matmul.ts";
-import { DECODE_HEADS, attnPrefill, decodeHeadsName, decodeHeadsTable, kvSpan, type AttnDecodeHeadsOptions, type AttnPrefillOptions, type KVBlock } from "./attention.ts";
+import { DECODE_HEADS, attnPrefill, attnPrefillScoresFloats, decodeHeadsName, decodeHeadsTable, kvSpan, type AttnDecodeHeadsOptions, type AttnPrefillOptions, type KVBlock } from "./attention.ts";
 import { INT_DOT_GEMV, QGEMM_PANEL, gemmQ, gemvQ, gemvQInt, intDotAct, quantizeRows, type IntDotDType, type QKernelDType } from "./qmatmul.ts";
 
 // kernels a pool must be able to run for splitLinear
@@ -90,7 +90,7 @@ export function splitLinear(pool: ThreadPool, y: Tensor, W: Tensor, x: Tensor, m
 
 // attn_prefill_<t>(q, k, v, out, scores, m, n_kv, head_dim, n_group, q_stride, scale, i0, i1, acc,
 // acc_from, acc_stride), t = f32, f16, q8_0: query rows [i0, i1) of one KV head's group; scores is
-// each thread's (n_kv) buffer of its own (the only scratch: the query stays f32 for every KV type)
+// each thread's (n_kv) buffer of its own ((2, n_kv) for f32) (the only scratch: the query stays f32 for every KV type)
 const ATTN_PREFILL = splitTable(["q", "k", "v", "out", "scores", "m", "n_kv", "head_dim", "n_group", "q_stride", "scale", "i0", "i1", "acc", "acc_from", "acc_stride"], "i0", 1, "scores");
 
 // attn_prefill_q8_0_res (assembly/attnres.ts): the same rows over a Q8_0 head with a residual window
@@ -121,7 +121,7 @@ export function causalCuts(cuts: Int32Array, threads: number, m: number, nKv: nu
 }
 
 // attnPrefill (one KV head's group, all m query rows) with the rows split over the pool in parts
-// of equal work; scratch[t] is thread t's scores buffer (>= nKv floats; scratch[0] may be
+// of equal work; scratch[t] is thread t's scores buffer (>= attnPrefillScoresFloats(type, nKv) floats; scratch[0] may be
 // o.scores), cuts a (threads + 1) buffer. Rows are computed as attnPrefill computes them, so the
 // result has the same bits. With an accumulator (o.acc: a policy's query window adds its softmax
 // weights to shared rows) the rows are not split: threads would add to the same cells.
@@ -132,9 +132,9 @@ export function splitAttnPrefill(pool: ThreadPool, out: Tensor, q: Tensor, k: Te
   // checks every argument (an empty row range computes nothing)
   o.i0 = 0; o.i1 = 0;
   try { attnPrefill(out, q, k, v, o); } finally { o.i0 = undefined; o.i1 = undefined; }
-  for (let t = 0; t < pool.threads; t++) if (scratch[t].size < o.nKv) throw new RangeError(`splitAttnPrefill: scratch[${t}] holds ${scratch[t].size} floats, needs nKv = ${o.nKv}`);
-  const qOff = o.qOffset ?? 0;
-  const type = o.type ?? "f32", nw = o.residual?.nw ?? 0;
+  const type = o.type ?? "f32", need = attnPrefillScoresFloats(type, o.nKv);
+  for (let t = 0; t < pool.threads; t++) if (scratch[t].size < need) throw new RangeError(`splitAttnPrefill: scratch[${t}] holds ${scratch[t].size} floats, needs ${need} (nKv = ${o.nKv}, ${type} rows)`);
+  const qOff = o.qOffset ?? 0, nw = o.residual?.nw ?? 0;
   causalCuts(cuts, pool.threads, m, o.nKv);
   if (nw > 0) {
     // a residual window (checked by attnPrefill above): Q8_0 rows, then the window's f16 rows

@@ -37,15 +37,26 @@ export function actScratchBytes(maxIn: number): number {
   return Math.max(q8aRowBytes(Math.ceil(maxIn / 32) * 32), q8kaRowBytes(Math.ceil(maxIn / 256) * 256));
 }
 
-// W rows the gemm kernels decode at a time; their scratch holds QGEMM_PANEL * n_in floats.
+// W rows the gemm kernels decode at a time below QGEMM_PACK_MIN_M rows (row-major, QGEMM_PANEL *
+// n_in floats of scratch); from QGEMM_PACK_MIN_M rows on, panels of 8 rows decoded straight into
+// the packed layout of the f32 outer-product gemm (assembly/matmul.ts).
 export const QGEMM_PANEL = 32;
-export function gemmScratchFloats(n_in: number): number {
-  return QGEMM_PANEL * n_in;
+export const QGEMM_PACK_MIN_M = 16;
+// Scratch floats gemm_<t> needs for m rows of n_in (assembly/qmatmul.ts): m < 16, one decoded
+// panel, QGEMM_PANEL * n_in; m >= 16, the packed W panel (PKC x 8 = 256 x 8), an 8 x 8 edge tile,
+// the decoded panel (8 x 256), then the packed X block of PKC = 256 floats per row, its rows
+// min(m, 516) rounded up to whole register tiles of PMR <= 6 rows, so at most min(m + 5, 516).
+// A caller that sees every m up to some maxRows needs gemmScratchFloatsUpTo(n_in, maxRows).
+export function gemmScratchFloats(n_in: number, m: number): number {
+  return m < QGEMM_PACK_MIN_M ? QGEMM_PANEL * n_in : 256 * 8 + 8 * 8 + 8 * 256 + Math.min(m + 5, 516) * 256;
+}
+export function gemmScratchFloatsUpTo(n_in: number, maxRows = Infinity): number {
+  return Math.max(gemmScratchFloats(n_in, Math.min(maxRows, QGEMM_PACK_MIN_M - 1)), gemmScratchFloats(n_in, maxRows));
 }
 
 // y[r] = dot(deq(W[r]), x), r in [r0, r1)
 type Gemv = (W: number, x: number, y: number, n_in: number, r0: number, r1: number) => void;
-// Y[i, c] = dot(X[i], deq(W[c])), i < m, c in [n0, n1); S: scratch of QGEMM_PANEL * n_in f32
+// Y[i, c] = dot(X[i], deq(W[c])), i < m, c in [n0, n1); S: scratch of gemmScratchFloats(n_in, m) f32
 type Gemm = (X: number, W: number, Y: number, S: number, m: number, n_in: number, n_out: number, n0: number, n1: number) => void;
 // dst[r - r0] = deq(W[r]), r in [r0, r1)
 type DequantRows = (W: number, dst: number, n_in: number, r0: number, r1: number) => void;
@@ -112,7 +123,7 @@ export function gemvQ(y: Tensor, W: Tensor, x: Tensor, r0 = 0, r1 = W.shape[0]):
 }
 
 // Y[i, c] = dot(X[i], deq(W[c])) for i < m, c in [n0, n1)   X (>= m, n_in), Y (>= m, n_out), W (n_out, n_in)
-// scratch: f32 with at least gemmScratchFloats(n_in) elements, overwritten.
+// scratch: f32 with at least gemmScratchFloats(n_in, m) elements, overwritten.
 export function gemmQ(Y: Tensor, X: Tensor, W: Tensor, scratch: Tensor, m = X.shape[0], n0 = 0, n1 = W.shape[0]): void {
   const [t, n_out, n_in] = quantized("gemmQ", W);
   expectDtype("gemmQ", "X", X, "f32");
@@ -122,7 +133,8 @@ export function gemmQ(Y: Tensor, X: Tensor, W: Tensor, scratch: Tensor, m = X.sh
   if (Y.shape.length !== 2 || Y.shape[1] !== n_out) throw new RangeError(`gemmQ: Y has shape [${Y.shape.join(", ")}], expected (m, ${n_out})`);
   range("gemmQ", "X row", 0, m, Math.min(X.shape[0], Y.shape[0]));
   range("gemmQ", "column", n0, n1, n_out);
-  if (scratch.size < gemmScratchFloats(n_in)) throw new RangeError(`gemmQ: scratch has ${scratch.size} floats, needs ${gemmScratchFloats(n_in)} (QGEMM_PANEL * n_in)`);
+  const need = gemmScratchFloats(n_in, m);
+  if (scratch.size < need) throw new RangeError(`gemmQ: scratch has ${scratch.size} floats, ${m} rows of ${n_in} need ${need} (gemmScratchFloats)`);
   (Y.rt.k[`gemm_${t}`] as Gemm)(X.ptr, W.ptr, Y.ptr, scratch.ptr, m, n_in, n_out, n0, n1);
 }
 
