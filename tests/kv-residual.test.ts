@@ -23,6 +23,8 @@ import { kvRowBytes, type KVType } from "../src/kv/kv-type.ts";
 import { f16ToF32, f32ToF16 } from "../src/quant/half.ts";
 import { decodeSnapshot, encodeKeyMeans, encodeSnapshot } from "../src/kv/snapshot.ts";
 import { crc32 } from "../src/util/crc32.ts";
+import { LLM } from "../src/llm.ts";
+import { needFiles, sharedPath } from "./helpers/shared.ts";
 
 // tolerances against the reference (f64 sums): as tests/kv-quant.test.ts
 const W_ATOL = 1e-8, W_RTOL = 2e-5;
@@ -365,6 +367,24 @@ describe("a store of 2-byte positions", () => {
       k.dispose(); kv.dispose(); four.dispose();
     }
     assert.equal(rt.heap.stats.bytesInUse, 0);
+  });
+});
+
+describe("the controller's choice of position bytes (stories260K)", { skip: needFiles("models/stories260K.bin") }, () => {
+  it("2 bytes a row without context shift, 4 with it: the same cache measures more bytes with contextShift on", async () => {
+    const llm = await LLM.load(sharedPath("models", "stories260K.bin"));
+    try {
+      const prompt = { tokens: [1, ...Array.from({ length: 60 }, (_, i) => 300 + i)] };
+      const run = async (kv: Record<string, unknown>) => (await llm.complete(prompt, { temperature: 0, maxTokens: 4, kv: { policy: "streaming", budget: 40, ...kv } })).kv!;
+      for (const type of ["f32", "q8_0"]) {
+        const two = await run({ type }), four = await run({ type, contextShift: true });
+        assert.deepEqual(two.keptPerLayer, four.keptPerLayer);
+        // 5 layers x 4 KV heads, 61 + 4 rows each (the prompt and the decode headroom): 2 bytes a row more with shift, allocator rounding aside
+        assert.ok(four.bytesFull - two.bytesFull >= 5 * 4 * 2 * 60, `${type}: ${four.bytesFull} vs ${two.bytesFull} bytes`);
+      }
+    } finally {
+      llm.dispose();
+    }
   });
 });
 
