@@ -26,8 +26,8 @@
 // head's rows in order are the Q8_0 rows [0, n - nw) then the window's [n - nw, n) (oldest first:
 // the Q8_0 rows are older), one position array covering both, so positions(), keep() and the
 // attention's score layout index that joined order. Why: stories260K, 120 prompts, full cache vs
-// the f32 one: Q8_0 top-1 0.991, KL 5.2e-4; with the newest 16 rows in f16 0.998, 2.9e-5, for
-// 0.377 of the f32 cache's bytes instead of 0.358 (README, `kv.residual`).
+// the f32 one: Q8_0 top-1 0.991, KL 2.9e-4; with the newest 16 rows in f16 0.998, 1.9e-5, for
+// 0.358 of the f32 cache's bytes instead of 0.339 (README, `kv.residual`).
 // Positions take 2 bytes a row (posBytes 2) where they stay below 65,536 (the controller's choice:
 // a context of at most 65,536 without context shift), else 4.
 import type { Runtime } from "../wasm/runtime.ts";
