@@ -11,7 +11,7 @@
 //                         tokens are the last m of the nq + nw rows: query i sees joined rows
 //                         [0, nq + nw - m + i]; rows i in [i0, i1); scores (nq + nw) scratch; acc
 //                         as attn_prefill_<t> (attention.ts)
-// attn_decode_heads_q8_0_res   attn_decode_heads_<t> (attnheads.ts) over heads (n_kv_heads, 6)
+// attn_decode_heads_q8_0_res   (attnheads.ts) attn_decode_heads_<t> over heads (n_kv_heads, 6)
 //                         i32: per KV head K, V block addresses, nq, window K, V addresses, nw;
 //                         KV head h's weights (n_group, nq + nw) at h * n_group * score_stride
 // nq + nw = 0 gives out = 0. Non-finite inputs as attention.ts: a NaN in any visible score row
@@ -80,22 +80,5 @@ export function attn_prefill_q8_0_res(q: usize, k: usize, v: usize, wk: usize, w
         add_f32(a, scores, a, 0, n_vis);
       }
     }
-  }
-}
-
-export function attn_decode_heads_q8_0_res(q: usize, out: usize, heads: usize, scores: usize, score_stride: i32,
-                                           u0: i32, u1: i32, head_dim: i32, n_group: i32, scale: f32): void {
-  const hrow = <usize>head_dim << 2;
-  let u = u0;
-  while (u < u1) {
-    const h = u / n_group, first = h * n_group;
-    const g0 = u - first, g1 = min(n_group, u1 - first);
-    const e = heads + <usize>h * 24;
-    const k = <usize>load<u32>(e), v = <usize>load<u32>(e, 4), nq = load<i32>(e, 8);
-    const wk = <usize>load<u32>(e, 12), wv = <usize>load<u32>(e, 16), nw = load<i32>(e, 20);
-    const s = scores + ((<usize>first * <usize>score_stride + <usize>g0 * <usize>(nq + nw)) << 2);
-    const o = <usize>u * hrow;
-    attn_decode_q8_0_res(q + o, k, v, nq, wk, wv, nw, out + o, s, head_dim, g1 - g0, scale);
-    u = first + g1;
   }
 }
