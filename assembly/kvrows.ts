@@ -8,8 +8,8 @@
 //            ragged d ends in a short block, so stories260K's head_dim 8 costs 10 bytes a row)
 // Rows of a block of cache lie back to back, rowBytes apart (kv_row_bytes).
 //
-// kv_quantize_rows_f16(x, x_stride, y, d, m)  row i of x (floats at x + 4 i x_stride) -> row i at
-//                                             y + i * rowBytes, i < m
+// kv_quantize_rows_f16(x, x_stride, y, d, m, mu)  row i of x (floats at x + 4 i x_stride), minus
+//                                             mu as below (0 = none) -> row i at y + i * rowBytes, i < m
 // kv_quantize_rows_q8_0(x, x_stride, y, d, m, mu)  the same for Q8_0, of the rows x - mu: mu (d) f32
 //                                             subtracted from every row first (0 = none; the KV
 //                                             store's key centering, kv/store.ts)
@@ -117,10 +117,13 @@ export const Q8_SCALES: i32 = 21;
   }
 }
 
-export function kv_quantize_rows_f16(x: usize, x_stride: i32, y: usize, d: i32, m: i32): void {
+export function kv_quantize_rows_f16(x: usize, x_stride: i32, y: usize, d: i32, m: i32, mu: usize): void {
   for (let i = 0; i < m; i++) {
     const px = x + ((<usize>i * <usize>x_stride) << 2), py = y + <usize>i * kv_row_bytes(KV_F16, d);
-    for (let c = 0; c < d; c++) store<u16>(py + (<usize>c << 1), <u16>f32_to_f16(load<f32>(px + (<usize>c << 2))));
+    for (let c = 0; c < d; c++) {
+      const o = <usize>c << 2, v = load<f32>(px + o);
+      store<u16>(py + (<usize>c << 1), <u16>f32_to_f16(mu != 0 ? v - load<f32>(mu + o) : v));
+    }
   }
 }
 

@@ -53,6 +53,17 @@ for (const build of WASM_BUILDS) {
           const want = new Uint8Array(m * kvRowBytes(type, d));
           refkv.kv_quantize_rows(type, x, stride, want, d, m);
           assert.deepEqual(dst.bytes(), want, `${type} d=${d} m=${m}`);
+          // centered rows (the store's keys, in Q8_0 and in a residual window's f16): x - mu, mu at an offset
+          const mu = rng.array(d + 3, scale), muT = rt.fromArray(mu), cdst = rt.tensor("u8", [m, kvRowBytes(type, d)]);
+          writeKVRows(cdst, type, d, 0, src, 0, stride, m, muT, 3);
+          const cwant = new Uint8Array(m * kvRowBytes(type, d)), xc = new Float32Array(m * stride);
+          for (let i = 0; i < m; i++) for (let c = 0; c < d; c++) xc[i * stride + c] = Math.fround(x[i * stride + c] - mu[3 + c]);
+          refkv.kv_quantize_rows(type, xc, stride, cwant, d, m);
+          assert.deepEqual(cdst.bytes(), cwant, `${type} d=${d} m=${m} centered`);
+          muT.dispose(); cdst.dispose();
+          const cref = new Uint8Array(m * kvRowBytes(type, d));
+          refkv.kv_quantize_rows(type, x, stride, cref, d, m, mu.subarray(3));
+          assert.deepEqual(cref, cwant, `${type} d=${d} m=${m} centered reference`);
           const back = rt.tensor("f32", [m, d]);
           readKVRows(back, dst, type, d, m);
           const wantBack = new Float32Array(m * d);

@@ -82,8 +82,7 @@ export class KVStore {
   readonly residual: number;
   // bytes of a row's position: 4 (i32), or 2 (u16: positions below 65,536, a context without shift)
   readonly posBytes: 2 | 4;
-  // residual only: (residual, headDim) f32 scratch: centered keys on their way into a window,
-  // window rows on their way into Q8_0
+  // residual only: (residual, headDim) f32 scratch: window rows on their way into Q8_0
   private scratch?: Tensor;
 
   constructor(readonly rt: Runtime, readonly nLayers: number, readonly nKvHeads: number, readonly headDim: number, capacity: number, headroom = 0,
@@ -161,11 +160,7 @@ export class KVStore {
     }
     const src0 = off + spillNew * rowLen;
     writeKVRows(wv, "f16", hd, b.w0 + b.nw, vSrc, src0, rowLen, r);
-    const x = kSrc.f32(), y = sc.f32(), mu = this.keyMean!.f32();
-    for (let t = 0; t < r; t++) {
-      for (let c = 0; c < hd; c++) y[t * hd + c] = x[src0 + t * rowLen + c] - mu[muOff + c];
-    }
-    writeKVRows(wk, "f16", hd, b.w0 + b.nw, sc, 0, hd, r);
+    writeKVRows(wk, "f16", hd, b.w0 + b.nw, kSrc, src0, rowLen, r, this.keyMean, muOff);
     b.nw += r;
   }
 

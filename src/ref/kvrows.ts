@@ -56,13 +56,13 @@ export function quantizeRowQ8_0(x: Float32Array, xo: number, y: Uint8Array, yo: 
   }
 }
 
-// row i of x (stride xStride floats) -> row i of y, i < m; q8_0: of x - mu when mu is given
+// row i of x (stride xStride floats) -> row i of y, i < m; of x - mu when mu is given
 export function kv_quantize_rows(t: "f16" | "q8_0", x: Float32Array, xStride: number, y: Uint8Array, d: number, m: number, mu?: Float32Array): void {
   const rb = kvRowBytes(t, d);
   for (let i = 0; i < m; i++) {
     if (t === "q8_0") { quantizeRowQ8_0(x, i * xStride, y, i * rb, d, mu); continue; }
     for (let c = 0; c < d; c++) {
-      const h = f32ToF16(x[i * xStride + c]);
+      const h = f32ToF16(mu ? Math.fround(x[i * xStride + c] - mu[c]) : x[i * xStride + c]);
       y[i * rb + 2 * c] = h & 255; y[i * rb + 2 * c + 1] = h >> 8;
     }
   }

@@ -12,12 +12,13 @@ type Quantize = (x: number, x_stride: number, y: number, d: number, m: number) =
 // mu: pointer to d f32 subtracted from every row first, 0 = none
 type QuantizeCentered = (x: number, x_stride: number, y: number, d: number, m: number, mu: number) => void;
 type Dequantize = (y: number, x: number, d: number, m: number) => void;
-export type KVRowKernels = { kv_quantize_rows_f16: Quantize; kv_quantize_rows_q8_0: QuantizeCentered } & { [K in `kv_dequantize_rows_${"f16" | "q8_0"}`]: Dequantize };
+export type KVRowKernels = { kv_quantize_rows_f16: QuantizeCentered; kv_quantize_rows_q8_0: QuantizeCentered } & { [K in `kv_dequantize_rows_${"f16" | "q8_0"}`]: Dequantize };
 
 export function kvRowsFallback(h: Heap): KVRowKernels {
   const k: Partial<KVRowKernels> = {};
-  k.kv_quantize_rows_f16 = (x, xs, y, d, m) => ref.kv_quantize_rows("f16", f32At(h, x), xs, u8At(h, y), d, m);
-  k.kv_quantize_rows_q8_0 = (x, xs, y, d, m, mu) => ref.kv_quantize_rows("q8_0", f32At(h, x), xs, u8At(h, y), d, m, mu ? f32At(h, mu).subarray(0, d) : undefined);
+  for (const t of ["f16", "q8_0"] as const) {
+    k[`kv_quantize_rows_${t}`] = (x, xs, y, d, m, mu) => ref.kv_quantize_rows(t, f32At(h, x), xs, u8At(h, y), d, m, mu ? f32At(h, mu).subarray(0, d) : undefined);
+  }
   for (const t of ["f16", "q8_0"] as const) {
     k[`kv_dequantize_rows_${t}`] = (y, x, d, m) => ref.kv_dequantize_rows(t, u8At(h, y), f32At(h, x), d, m);
   }
@@ -35,7 +36,7 @@ function rowsIn(op: string, t: Tensor, type: KVType, headDim: number, row0: numb
 
 // rows dstRow .. dstRow+m-1 of dst (KV rows of `type`) = the f32 rows src[srcOff + i*srcStride ..
 // + headDim), i < m, rounded to the type. src: f32; dst: f32 (rows, headDim) or u8 (rows, rowBytes).
-// mu (q8_0 only): the f32 values at mu.ptr + 4 * muOff .. + headDim are subtracted from every row
+// mu (f16 and q8_0 rows): the f32 values at mu.ptr + 4 * muOff .. + headDim are subtracted from every row
 // before it is quantized (the store's key centering).
 export function writeKVRows(dst: Tensor, type: KVType, headDim: number, dstRow: number, src: Tensor, srcOff: number, srcStride: number, m: number,
                             mu?: Tensor, muOff = 0): void {
@@ -46,12 +47,11 @@ export function writeKVRows(dst: Tensor, type: KVType, headDim: number, dstRow: 
   expectDtype(op, "src", src, "f32");
   if (srcOff < 0 || srcOff + (m - 1) * srcStride + headDim > src.size) throw new RangeError(`${op}: src rows outside its ${src.size} elements`);
   const y = dst.ptr + dstRow * kvRowBytes(type, headDim);
-  if (type === "f16") { if (mu) throw new RangeError(`${op}: mu is for q8_0 rows only`); dst.rt.k.kv_quantize_rows_f16(src.ptr + 4 * srcOff, srcStride, y, headDim, m); return; }
   if (mu) {
     expectDtype(op, "mu", mu, "f32");
     if (!Number.isInteger(muOff) || muOff < 0 || muOff + headDim > mu.size) throw new RangeError(`${op}: mu [${muOff}, ${muOff + headDim}) outside its ${mu.size} elements`);
   }
-  dst.rt.k.kv_quantize_rows_q8_0(src.ptr + 4 * srcOff, srcStride, y, headDim, m, mu ? mu.ptr + 4 * muOff : 0);
+  dst.rt.k[type === "f16" ? "kv_quantize_rows_f16" : "kv_quantize_rows_q8_0"](src.ptr + 4 * srcOff, srcStride, y, headDim, m, mu ? mu.ptr + 4 * muOff : 0);
 }
 
 // dst (n, headDim) f32 = rows srcRow .. srcRow+n-1 of src (KV rows of `type`) as f32
