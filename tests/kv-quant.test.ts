@@ -310,7 +310,7 @@ describe("quantized KV blocks in the store", () => {
     const rng = new Rng(47);
     const [L, H, D] = [2, 2, 40];
     for (const type of ["f16", "q8_0"] as const) {
-      const kv = new KVStore(rt, L, H, D, 4, 2, type), f32 = new KVStore(rt, L, H, D, 4, 2, "f32");
+      const kv = new KVStore(rt, L, H, D, { capacity: 4, headroom: 2, type }), f32 = new KVStore(rt, L, H, D, { capacity: 4, headroom: 2, type: "f32" });
       const rows: Float32Array[] = [];
       for (let step = 0; step < 5; step++) {
         const m = rng.int(1, 4);
@@ -360,7 +360,7 @@ describe("quantized KV blocks in the store", () => {
       const n = 300, nGroup = 2, scale = 1 / Math.sqrt(d), offset = rng.array(d, 20);
       const kf = rng.array(n * d), vf = rng.array(n * d), q = rng.array(nGroup * d, 2);
       for (let i = 0; i < n * d; i++) kf[i] += offset[i % d];
-      const kv = new KVStore(rt, 1, 1, d, n, 0, "q8_0");
+      const kv = new KVStore(rt, 1, 1, d, { capacity: n, type: "q8_0" });
       const tk = rt.fromArray(kf, [n, d]), tv = rt.fromArray(vf, [n, d]);
       kv.append(0, tk, tv, 200, 0);        // the first append sets mu; the next rows use it too
       const tk2 = rt.fromArray(kf.subarray(200 * d), [n - 200, d]), tv2 = rt.fromArray(vf.subarray(200 * d), [n - 200, d]);
@@ -387,11 +387,11 @@ describe("quantized KV blocks in the store", () => {
 
   it("key means: only q8_0 stores keep them, set at the first append or by setKeyMeans (restore), checked", async () => {
     const rt = await runtimeFor("simd");
-    const f = new KVStore(rt, 2, 1, 8, 4, 0, "f16");
+    const f = new KVStore(rt, 2, 1, 8, { capacity: 4, type: "f16" });
     assert.equal(f.keyMeans(), undefined);
     assert.throws(() => f.setKeyMeans(undefined), /a f16 store keeps no key means/);
     f.dispose();
-    const kv = new KVStore(rt, 2, 1, 8, 4, 0, "q8_0");
+    const kv = new KVStore(rt, 2, 1, 8, { capacity: 4, type: "q8_0" });
     assert.equal(kv.keyMeans(), undefined, "nothing appended yet");
     assert.throws(() => kv.setKeyMeans([1, 2]), /2 values for 16/);
     assert.throws(() => kv.setKeyMeans(new Float32Array(16).fill(NaN)), /value 0 is NaN, not finite/);
@@ -404,7 +404,7 @@ describe("quantized KV blocks in the store", () => {
     refkv.kv_quantize_rows("q8_0", new Float32Array(8).fill(3), 8, want, 8, 1, mu.subarray(8));
     assert.deepEqual(kv.layers[1][0].k.bytes().subarray(0, 10), want);
     // a NaN in the first keys gives a mean of 0 in that channel
-    const nk = new KVStore(rt, 1, 1, 8, 4, 0, "q8_0");
+    const nk = new KVStore(rt, 1, 1, 8, { capacity: 4, type: "q8_0" });
     const bad = rt.fromArray(Float32Array.from({ length: 16 }, (_, i) => (i === 9 ? NaN : 1)), [2, 8]);
     nk.append(0, bad, bad, 2, 0);
     assert.deepEqual(Array.from(nk.keyMeans()!), [1, 0, 1, 1, 1, 1, 1, 1]);

@@ -263,7 +263,7 @@ describe("a q8_0 store with a residual window", () => {
     const rng = new Rng(76);
     for (const [R, D, posBytes] of [[4, 8, 4], [16, 40, 2], [1, 33, 2]] as [number, number, 2 | 4][]) {
       const L = 2, H = 2;
-      const kv = new KVStore(rt, L, H, D, 4, 2, "q8_0", R, posBytes);
+      const kv = new KVStore(rt, L, H, D, { capacity: 4, headroom: 2, type: "q8_0", residual: R, posBytes });
       assert.equal(kv.layers[0][0].pos.heapBytes >= 4 * posBytes, true);
       assert.equal(kv.residual, R);
       const model: ModelRow[][][] = [...Array(L)].map(() => [...Array(H)].map(() => []));
@@ -340,7 +340,7 @@ describe("a q8_0 store with a residual window", () => {
     assert.throws(() => KVController.check({ type: "q8_0", residual: -1 }), /invalid KV option residual = -1: expected an integer in \[0, 4096\]/);
     assert.throws(() => KVController.check({ type: "q8_0", residual: 2.5 }), /invalid KV option residual = 2.5/);
     assert.throws(() => KVController.check({ type: "q8_0", residual: "16" as unknown as number }), /invalid KV option residual = "16"/);
-    assert.throws(() => new KVStore(undefined as unknown as Runtime, 1, 1, 8, 1, 0, "q8_0", -2), /residual = -2/);
+    assert.throws(() => new KVStore(undefined as unknown as Runtime, 1, 1, 8, { capacity: 1, type: "q8_0", residual: -2 }), /residual = -2/);
     // budgetkv eval --kv-types: a type may carry residual=N (its label says so)
     const runs = withKVTypes([{ label: "full", family: "full", adaptive: false, kv: { policy: "full" } }], "q8_0,q8_0/residual=16");
     assert.deepEqual(runs.map((r) => [r.label, r.kv.type, r.kv.residual]), [["full@q8_0", "q8_0", undefined], ["full@q8_0/residual=16", "q8_0", 16]]);
@@ -353,7 +353,7 @@ describe("a store of 2-byte positions", () => {
   it("holds positions below 65,536 in 2 bytes a row (half the heap of 4); one past is one clear error", async () => {
     const rt = await runtimeFor("simd"), D = 8;
     for (const type of ["f32", "q8_0"] as const) {
-      const kv = new KVStore(rt, 1, 1, D, 200, 0, type, 0, 2), four = new KVStore(rt, 1, 1, D, 200, 0, type, 0, 4);
+      const kv = new KVStore(rt, 1, 1, D, { capacity: 200, type, posBytes: 2 }), four = new KVStore(rt, 1, 1, D, { capacity: 200, type, posBytes: 4 });
       const k = rt.fromArray(new Float32Array(3 * D).fill(1), [3, D]);
       kv.append(0, k, k, 3, 65533); four.append(0, k, k, 3, 65533);
       assert.deepEqual([...kv.positions(0, 0)], [65533, 65534, 65535]);
@@ -363,7 +363,7 @@ describe("a store of 2-byte positions", () => {
       kv.keep(0, [0, 2]);
       assert.deepEqual([...kv.positions(0, 0)], [65533, 65535]);
       assert.throws(() => kv.setRows(0, 0, new Uint8Array(type === "f32" ? 4 * D : kvRowBytes(type, D)), new Uint8Array(type === "f32" ? 4 * D : kvRowBytes(type, D)), Int32Array.of(70000)), /position 70000 does not fit/);
-      assert.throws(() => new KVStore(rt, 1, 1, D, 2, 0, type, 0, 3 as 2), /posBytes = 3, expected 2 or 4/);
+      assert.throws(() => new KVStore(rt, 1, 1, D, { capacity: 2, type, posBytes: 3 as 2 }), /posBytes = 3, expected 2 or 4/);
       k.dispose(); kv.dispose(); four.dispose();
     }
     assert.equal(rt.heap.stats.bytesInUse, 0);
@@ -394,7 +394,7 @@ describe("snapshots of a residual store (version 4)", () => {
   // a store of 2 layers x 2 KV heads, head_dim 8, residual R, after appends of these sizes and a prune
   async function filled(R: number, seed: number, posBytes: 2 | 4 = 4): Promise<KVStore> {
     const rt = await runtimeFor("simd"), rng = new Rng(seed), D = 8;
-    const kv = new KVStore(rt, 2, 2, D, 4, 2, "q8_0", R, posBytes);
+    const kv = new KVStore(rt, 2, 2, D, { capacity: 4, headroom: 2, type: "q8_0", residual: R, posBytes });
     for (const m of [5, 1, 2, 1]) {
       const k = rt.fromArray(rng.array(m * 2 * D, 3), [m, 2 * D]), v = rt.fromArray(rng.array(m * 2 * D), [m, 2 * D]);
       for (let l = 0; l < 2; l++) kv.append(l, k, v, m, kv.seen);
@@ -410,7 +410,7 @@ describe("snapshots of a residual store (version 4)", () => {
       const header = { model, kvType: "q8_0" as KVType, seen: kv.seen, tokens: [], session: {}, keyMeans: encodeKeyMeans(kv.keyMeans()) };
       const bytes = encodeSnapshot(header, kv.layers);
       const d = decodeSnapshot(bytes, model);
-      const back = new KVStore(kv.rt, 2, 2, 8, 1, 0, "q8_0", R, posBytes === 2 ? 4 : 2);   // the file holds i32 positions either way
+      const back = new KVStore(kv.rt, 2, 2, 8, { capacity: 1, type: "q8_0", residual: R, posBytes: posBytes === 2 ? 4 : 2 });   // the file holds i32 positions either way
       d.rows.forEach((heads, l) => heads.forEach((r, h) => back.setRows(l, h, r.k, r.v, r.pos, r.wk, r.wv)));
       back.setKeyMeans(d.keyMeans);
       for (let l = 0; l < 2; l++) for (let h = 0; h < 2; h++) {
@@ -448,7 +448,7 @@ describe("snapshots of a residual store (version 4)", () => {
       assert.deepEqual(r.k, kv.layers[l][h].k.bytes().slice(0, kv.layers[l][h].n * rb));
     }));
     // a residual store restores version 3 rows as Q8_0 rows with an empty window
-    const back = new KVStore(kv.rt, 2, 2, 8, 1, 0, "q8_0", 4);
+    const back = new KVStore(kv.rt, 2, 2, 8, { capacity: 1, type: "q8_0", residual: 4 });
     d.rows.forEach((heads, l) => heads.forEach((r, h) => back.setRows(l, h, r.k, r.v, r.pos, r.wk, r.wv)));
     back.setKeyMeans(d.keyMeans);
     assert.deepEqual(back.rowsF32(1, 1, "k"), kv.rowsF32(1, 1, "k"));
@@ -462,7 +462,7 @@ describe("snapshots of a residual store (version 4)", () => {
     assert.throws(() => decodeSnapshot(v4, model), /layer 0 head 0: \d+ residual window rows of \d+ in a q8_0 cache/);
     // more window rows than the store keeps, or rows not whole: setRows refuses
     const r0 = decodeSnapshot(encodeSnapshot({ ...header, seen: kw.seen, keyMeans: encodeKeyMeans(kw.keyMeans()) }, kw.layers), model).rows[0][0];
-    const small = new KVStore(kv.rt, 2, 2, 8, 1, 0, "q8_0", 1);
+    const small = new KVStore(kv.rt, 2, 2, 8, { capacity: 1, type: "q8_0", residual: 1 });
     assert.throws(() => small.setRows(0, 0, r0.k, r0.v, r0.pos, r0.wk, r0.wv), /3 residual window rows for a store that keeps 1/);
     assert.throws(() => back.setRows(0, 0, r0.k, r0.v, r0.pos, r0.wk.subarray(1), r0.wv.subarray(1)), /not whole f16 rows of 16/);
     for (const x of [kv, back, kw, small]) x.dispose();

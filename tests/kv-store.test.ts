@@ -9,7 +9,7 @@ describe("KV store", () => {
     const rt = await createRuntime({ build: "simd" });
     const rng = new Rng(3);
     const [L, H, D] = [2, 3, 5];
-    const kv = new KVStore(rt, L, H, D, 4, 2);
+    const kv = new KVStore(rt, L, H, D, { capacity: 4, headroom: 2 });
     const all: Float32Array[] = [];
     for (let step = 0; step < 4; step++) {
       const m = rng.int(1, 3);
@@ -46,7 +46,7 @@ describe("KV store", () => {
 
   it("grows a full block on append without losing rows", async () => {
     const rt = await createRuntime({ build: "simd" });
-    const kv = new KVStore(rt, 1, 1, 2, 2, 0);
+    const kv = new KVStore(rt, 1, 1, 2, { capacity: 2 });
     for (let t = 0; t < 10; t++) {
       const k = rt.fromArray([t, -t], [1, 2]);
       kv.append(0, k, k, 1, t);

@@ -73,7 +73,7 @@ export class KVController {
     const room = decoding ? Math.min(reserve, this.interval) : reserve;
     // positions stay below the context size unless a context shift runs past it: 2 bytes a row then suffice
     const posBytes = !this.shiftOn && model.contextSize <= 65536 ? 2 : 4;
-    this.store = new KVStore(rt, cfg.nLayers, cfg.nKvHeads, cfg.headDim, Math.min(nPrompt + room, model.contextSize), room, c.type, c.residual, posBytes);
+    this.store = new KVStore(rt, cfg.nLayers, cfg.nKvHeads, cfg.headDim, { capacity: Math.min(nPrompt + room, model.contextSize), headroom: room, type: c.type, residual: c.residual, posBytes });
     this.store.maxCap = model.contextSize;
     this.fwd = { start: 0, m: 1, pos0: 0, kv: this.store, logits: true };
     try {

@@ -56,10 +56,23 @@ export interface KVHead {
   wv?: Tensor;
 }
 
+// row i's position in a (cap, 2) u8 block of 2-byte positions (little-endian u16)
+function getPos16(u: Uint8Array, i: number): number { return u[2 * i] | (u[2 * i + 1] << 8); }
+function setPos16(u: Uint8Array, i: number, p: number): void { u[2 * i] = p & 255; u[2 * i + 1] = p >>> 8; }
+
 export interface KVLayerStats {
   kept: number;        // mean rows kept over the layer's KV heads
   full: number;        // positions seen (what a full cache would hold)
   bytes: number;       // heap bytes held by the layer's blocks (measured)
+}
+
+// how a store is laid out: every option but capacity has the default shown
+export interface KVStoreOptions {
+  capacity: number;     // rows each head's first block holds
+  headroom?: number;    // rows kept free after the valid rows when a block is (re)allocated (0)
+  type?: KVType;        // row type ("f32")
+  residual?: number;    // Q8_0: newest rows kept in f16 per head (0; other types ignore it)
+  posBytes?: 2 | 4;     // bytes of a row's position (4)
 }
 
 export class KVStore {
@@ -85,8 +98,11 @@ export class KVStore {
   // residual only: (residual, headDim) f32 scratch: window rows on their way into Q8_0
   private scratch?: Tensor;
 
-  constructor(readonly rt: Runtime, readonly nLayers: number, readonly nKvHeads: number, readonly headDim: number, capacity: number, headroom = 0,
-              readonly type: KVType = "f32", residual = 0, posBytes: 2 | 4 = 4) {
+  readonly type: KVType;
+
+  constructor(readonly rt: Runtime, readonly nLayers: number, readonly nKvHeads: number, readonly headDim: number, o: KVStoreOptions) {
+    const { capacity, headroom = 0, type = "f32", residual = 0, posBytes = 4 } = o;
+    this.type = type;
     if (!(Number.isInteger(residual) && residual >= 0)) throw new RangeError(`KVStore: residual = ${residual}, expected an integer >= 0`);
     if (posBytes !== 2 && posBytes !== 4) throw new RangeError(`KVStore: posBytes = ${posBytes}, expected 2 or 4`);
     this.posBytes = posBytes;
@@ -277,7 +293,7 @@ export class KVStore {
     const b = this.layers[layer][head];
     if (this.posBytes === 4) return b.pos.i32().subarray(0, b.n);
     const u = b.pos.bytes(), r = new Int32Array(b.n);
-    for (let i = 0; i < b.n; i++) r[i] = u[2 * i] | (u[2 * i + 1] << 8);
+    for (let i = 0; i < b.n; i++) r[i] = getPos16(u, i);
     return r;
   }
 
@@ -290,7 +306,7 @@ export class KVStore {
     }
     if (pos0 + m > 65536) throw new RangeError(`kv append: position ${pos0 + m - 1} does not fit this store's 2-byte positions (below 65,536)`);
     const u = b.pos.bytes();
-    for (let t = 0; t < m; t++) { const p = pos0 + t; u[2 * (at + t)] = p & 255; u[2 * (at + t) + 1] = p >>> 8; }
+    for (let t = 0; t < m; t++) setPos16(u, at + t, pos0 + t);
   }
 
   private gatherPositions(nb: KVHead, old: KVHead, rows: Tensor, n: number): void {
@@ -349,7 +365,7 @@ export class KVStore {
     if (this.posBytes === 4) nb.pos.i32().set(pos);
     else {
       const u = nb.pos.bytes();
-      for (let i = 0; i < n; i++) { u[2 * i] = pos[i] & 255; u[2 * i + 1] = pos[i] >>> 8; }
+      for (let i = 0; i < n; i++) setPos16(u, i, pos[i]);
     }
     if (nw > 0) { nb.wk!.bytes().set(wk!); nb.wv!.bytes().set(wv!); }
     nb.n = n;

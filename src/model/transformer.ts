@@ -256,7 +256,7 @@ export class Transformer {
     const head = `non-finite logits (${bad}) at position ${pos}`;
     if (first < 0) return new NonFiniteError(`${head}; load with checkFinite: "layers" to find the layer`, pos, undefined);
     const { nLayers, nKvHeads, headDim } = this.cfg;
-    const kv = new KVStore(this.rt, nLayers, nKvHeads, headDim, pos0 + m, 0, kvType);
+    const kv = new KVStore(this.rt, nLayers, nKvHeads, headDim, { capacity: pos0 + m, type: kvType });
     try {
       for (let i = 0; i < pos0 + m; i += this.maxChunk) {
         this.forward(tokens, { start: first + i, m: Math.min(this.maxChunk, pos0 + m - i), pos0: i, kv, logits: false, checkLayers: true });

@@ -14,7 +14,7 @@ const text = readFileSync(`${process.env.BUDGETKV_SHARED ?? "../shared"}/data/ti
 const prompts = textPrompts(text, llm.tokenizer, Number(nArg), 96, 436, 40, "sentence");
 // (nLayers) of (nHeads, S) attention sums of queries [from, from + w) over rows, full cache
 function attn(seq: Int32Array, L: number, from: number, w: number): Float32Array[] {
-  const st = new KVStore(rt, cfg.nLayers, cfg.nKvHeads, cfg.headDim, seq.length + 1, 0);
+  const st = new KVStore(rt, cfg.nLayers, cfg.nKvHeads, cfg.headDim, { capacity: seq.length + 1 });
   const win = new QueryWindow(rt, cfg.nLayers, cfg.nHeads, S, from, w);
   try {
     const bounds = [0, from, from + w, seq.length].filter((x, i, a) => a.indexOf(x) === i).sort((a, b) => a - b);

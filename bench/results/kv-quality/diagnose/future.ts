@@ -18,7 +18,7 @@ const prompts = textPrompts(text, llm.tokenizer, Number(nArg), lo, hi, 40, "sent
 // (nLayers)(nHeads, L) the continuation queries' summed attention on the prompt's positions
 function future(toks: number[], cont: number[]): Float32Array[][] {
   const L = toks.length, C = cont.length, seq = Int32Array.from([...toks, ...cont]);
-  const st = new KVStore(rt, cfg.nLayers, cfg.nKvHeads, cfg.headDim, L + C + 1, 0);
+  const st = new KVStore(rt, cfg.nLayers, cfg.nKvHeads, cfg.headDim, { capacity: L + C + 1 });
   const win = new QueryWindow(rt, cfg.nLayers, cfg.nHeads, model.contextSize, L, C);
   try {
     for (let p = 0; p < L + C;) {
