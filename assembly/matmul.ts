@@ -27,9 +27,23 @@
 //            relaxed, 0.90-1.74x plain. Quiet machine (npm run bench): m = 512 2048x2048 38.3 /
 //            31.1 GFLOP/s against a peak probe of 50.2 / 40.7 (76 % / 76 %; v3 had 59 %); end
 //            to end (F32 135M shape, prompt 512 in 64-row chunks, 1 thread) 1.03x / 1.01x v3.
-//   gemv: see GEMV_STREAMS below. An earlier version read consecutive rows side by side; timed
-//   on a saturated machine (probe 6.9 GB/s) it looked at ~93 % of the probe, but on a quiet one
-//   it reaches only ~55 % of it, which far-apart streams recover.
+//   v4 variants that did not win (A/B in one process, /work/ext/ab/gemm-ab.mjs, m = 512
+//            2048x2048, medians of 15 alternating runs, new / v4, relaxed / plain; machine
+//            shared by 3 helpers, load average 2-6, so differences under ~5 % are noise; all
+//            bit-equal): k loop of ptile unrolled x2 0.60-0.66 / 0.69-0.73 (V8 hoists the
+//            second step's loads and spills); PKC 128 0.86 / 0.90; PMC 258 0.97 / 0.95; PKC 512
+//            1.02 / 1.03; PKC 512 with PMC 258 0.98 / 0.99. The relaxed inner loop as V8 (Node
+//            20) emits it: 12 vfmadd231ps, 2 W loads, 6 vbroadcastss, 4 lea (it does not fold a
+//            load32_splat's offset), 2 index moves, 2 adds, the stack check and the loop branch.
+//            Against the register-only probe in interleaved pairs (npm run bench, "% peak
+//            paired") v4 measured 66-70 % on the loaded machine; the same calls gave 24-25 %
+//            as median over the probe's fastest sample, the bench's earlier figure.
+//   gemv: see GEMV_STREAMS below. The plain build with relaxed's 4 streams x 1 accumulator
+//   instead of 3 x 2 (2048x8192, 41 interleaved rounds with the read probe): within the
+//   A/A noise of that measurement (the same build against itself: 0.86-1.10x), so kept.
+//   An earlier version read consecutive rows side by side; timed on a saturated machine (probe
+//   6.9 GB/s) it looked at ~93 % of the probe, but on a quiet one it reaches only ~55 % of it,
+//   which far-apart streams recover.
 import { fmadd, hsum } from "./simd";
 
 // dot(a[k0..k1), b[k0..k1)) for a few k (the scalar tail after a vector loop)

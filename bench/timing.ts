@@ -38,3 +38,25 @@ export async function timeIt(name: string, fn: () => unknown, opts: TimingOption
   if (r.state !== "completed" || !("latency" in r)) throw new Error(`benchmark "${name}" did not complete (${r.state})`);
   return { median_ms: medianMs(task), min_ms: r.latency.min, samples: r.latency.samplesCount };
 }
+
+// Interleaved pairs for a kernel / ceiling ratio (see pairedRatio in stats.ts): after `warm`
+// untimed calls of each, n pairs of one call of a and one of b, back to back, the first of
+// the two alternating (a b, b a, a b, ...) so neither always runs right after the other.
+// Returns each call's milliseconds (a_ms[i] and b_ms[i] are pair i). Timed with
+// performance.now around each call (an async call is awaited inside its time); `now` is the
+// clock, replaceable for tests.
+export async function timePairs(a: () => unknown, b: () => unknown, n: number, warm = 2, now: () => number = () => performance.now()): Promise<{ a_ms: number[]; b_ms: number[] }> {
+  if (!(Number.isInteger(n) && n >= 1)) throw new Error(`timePairs: n must be a positive integer, got ${n}`);
+  for (let i = 0; i < warm; i++) { await a(); await b(); }
+  const a_ms: number[] = [], b_ms: number[] = [];
+  const one = async (fn: () => unknown, into: number[]) => {
+    const t0 = now();
+    await fn();
+    into.push(now() - t0);
+  };
+  for (let i = 0; i < n; i++) {
+    if (i % 2 === 0) { await one(a, a_ms); await one(b, b_ms); }
+    else { await one(b, b_ms); await one(a, a_ms); }
+  }
+  return { a_ms, b_ms };
+}
