@@ -4,18 +4,26 @@
 import { existsSync, statSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 
-export interface LlamaRep { prefill_tok_s?: number; decode_tok_s?: number; error?: string }
+export interface LlamaRep { prefill_tok_s?: number; decode_tok_s?: number; decode_after_prompt_tok_s?: number; error?: string }
 
 // One repetition of llama-bench on a GGUF: prompt of nPrompt tokens (pp), then nGen generated
 // tokens (tg, from an empty context), on `threads` threads, weights read through mmap (mmap = 1)
 // or copied into memory first (mmap = 0, as our engine holds them). llama-bench warms up first.
-export function llamaBenchRep(bin: string, gguf: string, threads: number, nPrompt: number, nGen: number, mmap: 0 | 1): LlamaRep {
-  const argv = ["-m", gguf, "-t", String(threads), "-p", String(nPrompt), "-n", String(nGen), "-r", "1", "-mmp", String(mmap), "-o", "json"];
+// afterPrompt adds its pg test (the prompt, then nGen tokens after it, timed together) and
+// derives the decode rate after the prompt, as ours is timed: nGen / (t_pg - nPrompt / pp), where
+// t_pg = (nPrompt + nGen) / pg's rate (llama-bench prints none such itself; the subtraction
+// carries pp's noise, so read it as a median over repetitions).
+export function llamaBenchRep(bin: string, gguf: string, threads: number, nPrompt: number, nGen: number, mmap: 0 | 1, afterPrompt = false): LlamaRep {
+  const argv = ["-m", gguf, "-t", String(threads), "-p", String(nPrompt), "-n", String(nGen), ...(afterPrompt ? ["-pg", `${nPrompt},${nGen}`] : []),
+    "-r", "1", "-mmp", String(mmap), "-o", "json"];
   const out = spawnSync(bin, argv, { encoding: "utf8", maxBuffer: 1 << 24 });
   if (out.status !== 0) return { error: `llama-bench ${argv.join(" ")} failed: ${(out.stderr || out.error?.message || "").trim().split("\n").pop()}` };
   try {
     const res = JSON.parse(out.stdout) as { n_prompt: number; n_gen: number; avg_ts: number }[];
-    return { prefill_tok_s: res.find((x) => x.n_prompt > 0)?.avg_ts, decode_tok_s: res.find((x) => x.n_gen > 0)?.avg_ts };
+    const pp = res.find((x) => x.n_prompt > 0 && x.n_gen === 0)?.avg_ts, tg = res.find((x) => x.n_gen > 0 && x.n_prompt === 0)?.avg_ts;
+    const pg = res.find((x) => x.n_prompt > 0 && x.n_gen > 0)?.avg_ts;
+    const tDecode = pg && pp ? (nPrompt + nGen) / pg - nPrompt / pp : undefined;
+    return { prefill_tok_s: pp, decode_tok_s: tg, decode_after_prompt_tok_s: tDecode && tDecode > 0 ? nGen / tDecode : undefined };
   } catch {
     return { error: `llama-bench printed no JSON: ${out.stdout.slice(0, 200)}` };
   }
