@@ -412,7 +412,8 @@ const RELAXED_IDOT: bool = ASC_FEATURE_RELAXED_SIMD;
 // 4.4 of 7.1 / 4.5 of 7.8; Q6_K 2.3 of 9.1 / 1.6 of 10.0; Q4_K 3.6 of 11.8 / 1.3 of 8.6.
 // Q4_K's mins in SIMD (msum_q4_k) measured 1.12x / 1.15x wall (1.19x / 1.12x CPU time) on the Q4_K
 // matrices alone (--passes 20, 11 rounds, same bits); splatting Q4_K's sub-block scales by shuffles of
-// one widened vector instead of from scalars measured 0.98x / 0.73x of that, not kept.
+// one widened vector instead of from scalars measured 0.98x / 0.73x of that, and reducing isum with
+// msum in one hsum with d, dmin widened together 0.82x / 1.03x of it (--passes 20): neither kept.
 const Q8_STREAMS: i32 = 4;
 
 // gemv with Q8A x: y[r] = W[r] . x, r in [r0, r1)
