@@ -321,12 +321,11 @@ const RELAXED_IDOT: bool = ASC_FEATURE_RELAXED_SIMD;
 @inline function msum_q4_k(pw: usize, ps: usize): i32 {
   const u1 = load<u32>(pw, 8), u2 = load<u32>(pw, 12);
   const mn03 = u1 & 0x3f3f3f3f, mn47 = ((u2 >> 4) & 0x0f0f0f0f) | (((u1 >> 6) & 0x03030303) << 4);
-  let msum: i32 = 0;
-  for (let c = 0; c < 4; c++) {
-    const mn = (c < 2 ? mn03 : mn47) >> (<u32>(c & 1) << 4);
-    msum += <i32>(mn & 255) * load<i32>(ps + 8 * c) + <i32>((mn >> 8) & 255) * load<i32>(ps + 8 * c + 4);
-  }
-  return msum;
+  // the 8 mins widened to i32 lanes (0-3, 4-7) times the 8 sums in SIMD; exact in i32, so the
+  // order does not matter (measured, kernel alone: 1.12x / 1.15x on Q4_K, relaxed / simd build)
+  const m8 = i16x8.extend_low_i8x16_u(i32x4.replace_lane(i32x4.splat(mn03), 1, mn47));
+  const v = i32x4.add(i32x4.mul(i32x4.extend_low_i16x8_u(m8), v128.load(ps)), i32x4.mul(i32x4.extend_high_i16x8_u(m8), v128.load(ps, 16)));
+  return hsum_i32(v);
 }
 
 // Q6_K block at pw . Q8KA x block (quants at pq): isum over sub-blocks of 16 with i8 scales, exact in i32
@@ -400,6 +399,21 @@ const RELAXED_IDOT: bool = ASC_FEATURE_RELAXED_SIMD;
 //        S 2: 1.23 / 1.11, 3: 1.31 / 1.18, 4: 1.35 / 1.19
 //   Q4_K, Q6_K (8 and 10 MB, rows of 1536): S 1 to 4 all within 0.95-1.06 of one row at a time:
 //        compute-bound (1.2-2.9 GB/s against a read probe of 8-12), so they stay one row at a time.
+// Where a decode token goes (session of 2026-11-30, node --cpu-prof over 200 tokens decoded after a
+// 512-token prompt, 1 thread, relaxed build, loaded machine; shares of the decode-only functions):
+//   Q4_K_M model (103.5 MB: Q5_0 53.7, output head Q8_0 31.7, Q6_K 10.2, Q4_K 8.0): gemv_q5_0_q8_0
+//   43 %, attn_decode_f32 (512 f32 cached rows) 19 %, the Q8_0 head 14 %, gemv_q6_k_q8_k 10 %,
+//   gemv_q4_k_q8_k 7 %, the rest (norms, rope, silu, activation quantization, KV writes, sampling) ~7 %.
+//   Q8_0 model (142.9 MB): gemv_q8_0_q8_0 ~75 %, attn_decode_f32 ~20 %.
+// Each gemv alone (bench/qdecode-stream.ts --passes 10, 9 rounds, GB/s of weights against the read
+// probe probe_sum_f32 in the same rounds; relaxed / simd build): Q5_0 3.0 of 8.4 / 1.9 of 6.6 (the
+// fifth-bit unpack is the cost: the shuffle/and/eq form measured 0.82x / 0.91x the table, byte-indexed
+// table loads 0.97x / 1.02x, neither kept); Q8_0 head 3.8-4.1 of 4.4 / 3.5-4.2 of 9.1; Q8_0 model
+// 4.4 of 7.1 / 4.5 of 7.8; Q6_K 2.3 of 9.1 / 1.6 of 10.0; Q4_K 3.6 of 11.8 / 1.3 of 8.6.
+// Q4_K's mins in SIMD (msum_q4_k) measured 1.12x / 1.15x wall (1.19x / 1.12x CPU time) on the Q4_K
+// matrices alone (--passes 20, 11 rounds, same bits); splatting Q4_K's sub-block scales by shuffles of
+// one widened vector instead of from scalars measured 0.98x / 0.73x of that, and reducing isum with
+// msum in one hsum with d, dmin widened together 0.82x / 1.03x of it (--passes 20): neither kept.
 const Q8_STREAMS: i32 = 4;
 
 // gemv with Q8A x: y[r] = W[r] . x, r in [r0, r1)

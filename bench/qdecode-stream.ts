@@ -12,7 +12,7 @@
 // --also DIR (repeatable) adds more modules (kernel variants built elsewhere) to the rotation.
 // This machine's speed drifts between runs: only the ratios of one run mean anything.
 //   node scripts/run-ts.mjs bench/qdecode-stream.ts --base DIR [--also DIR ...] [--build simd|relaxed]
-//        [--rounds 9] [--only DTYPE] [--f32-act] [--json] MODEL.gguf ...
+//        [--rounds 9] [--passes 1] [--only DTYPE] [--f32-act] [--json] MODEL.gguf ...
 import { readFileSync, openSync, readSync, fstatSync, closeSync } from "node:fs";
 import { join } from "node:path";
 import { KERNELS_RELAXED_BASE64, KERNELS_SIMD_BASE64 } from "../src/wasm/generated/kernels-wasm.ts";
@@ -25,10 +25,13 @@ const args = process.argv.slice(2);
 const flag = (name: string, def?: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def; };
 const build = flag("--build", "relaxed")!, rounds = Number(flag("--rounds", "9")), base = flag("--base"), json = args.includes("--json");
 const only = flag("--only"); // one weight dtype only (e.g. q5_0)
+// --passes N: each round times N passes over the matrices (a small dtype's pass alone is a few ms,
+// which the other processes of a shared machine swamp)
+const passes = Number(flag("--passes", "1"));
 // --f32-act: the f32-activation gemv_<t> (x as f32, no quantized row) instead of the integer dot
 const f32Act = args.includes("--f32-act");
 const also = args.flatMap((a, i) => args[i - 1] === "--also" ? [a] : []);
-const models = args.filter((a, i) => a.endsWith(".gguf") && !["--base", "--build", "--rounds", "--also", "--only"].includes(args[i - 1]));
+const models = args.filter((a, i) => a.endsWith(".gguf") && !["--base", "--build", "--rounds", "--also", "--only", "--passes"].includes(args[i - 1]));
 if (!base || models.length === 0) throw new Error("usage: qdecode-stream.ts --base DIR [--build simd|relaxed] [--rounds 9] [--json] MODEL.gguf ...");
 
 // the process's CPU time (user + system), which a loaded machine disturbs less than the wall clock
@@ -106,10 +109,10 @@ for (const file of models) {
     const ms = insts.map(() => 0), cpu = insts.map(() => 0);
     for (const j of r % 2 === 0 ? order : order.slice().reverse()) {
       const t0 = performance.now(), c0 = cpuMs();
-      pass(j);
+      for (let k = 0; k < passes; k++) pass(j);
       cpu[j] = cpuMs() - c0;
       ms[j] = performance.now() - t0;
-      gbs[j].push(bytes / ms[j] / 1e6);
+      gbs[j].push(passes * bytes / ms[j] / 1e6);
     }
     for (let j = 1; j < insts.length; j++) { ratios[j].push(ms[0] / ms[j]); cpuRatios[j].push(cpu[0] / cpu[j]); }
     const t0 = performance.now();

@@ -29,6 +29,9 @@ export function intDotAct(dtype: DType): ActQuant | undefined {
 export const q8aRowBytes = refAct.q8aRowBytes;
 export const q8kaRowBytes = refAct.q8kaRowBytes;
 const ACT_BLOCK: Record<ActQuant, number> = { q8_0: 32, q8_k: 256 };
+// the kernel and the error-message name of each activation quantization, spelled once (not built per call)
+const ACT_KERNEL = { q8_0: "quantize_rows_q8_0", q8_k: "quantize_rows_q8_k" } as const;
+const ACT_OP = { q8_0: "quantizeRows(q8_0)", q8_k: "quantizeRows(q8_k)" } as const;
 export function actRowBytes(a: ActQuant, n_in: number): number {
   return a === "q8_0" ? q8aRowBytes(n_in) : q8kaRowBytes(n_in);
 }
@@ -149,15 +152,15 @@ export function dequantRows(dst: Tensor, W: Tensor, r0: number, r1 = r0 + 1, dst
 
 // Xq = X (m, n_in) quantized to m activation rows of kind a     Xq: u8, at least m * actRowBytes(a, n_in) bytes
 export function quantizeRows(a: ActQuant, Xq: Tensor, X: Tensor, n_in: number, m = 1): void {
-  const op = `quantizeRows(${a})`, block = ACT_BLOCK[a];
-  if (block === undefined) throw new TypeError(`quantizeRows: unknown activation quantization ${a} (have q8_0, q8_k)`);
+  const op = ACT_OP[a], block = ACT_BLOCK[a];
+  if (block === undefined || op === undefined) throw new TypeError(`quantizeRows: unknown activation quantization ${a} (have q8_0, q8_k)`);
   expectDtype(op, "Xq", Xq, "u8");
   if (!Number.isInteger(n_in) || n_in <= 0 || n_in % block !== 0) throw new RangeError(`${op}: n_in ${n_in} must be a positive multiple of ${block}`);
   if (!Number.isInteger(m) || m < 0) throw new RangeError(`${op}: m ${m} must be an integer >= 0`);
   sized(op, "X", X, m * n_in);
   const need = m * actRowBytes(a, n_in);
   if (Xq.size < need) throw new RangeError(`${op}: Xq has ${Xq.size} bytes, needs ${need}`);
-  (Xq.rt.k[`quantize_rows_${a}`] as QuantizeRows)(X.ptr, Xq.ptr, n_in, m);
+  (Xq.rt.k[ACT_KERNEL[a]] as QuantizeRows)(X.ptr, Xq.ptr, n_in, m);
 }
 
 // y[r] = W[r] . xq for rows [r0, r1), integer dot products   W (n_out, n_in) of an INT_DOT_DTYPES type,
