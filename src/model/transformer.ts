@@ -29,7 +29,7 @@ import { siluMul } from "../wasm/ops/activation.ts";
 import { attnDecodeHeads, attnPrefill, attnPrefillScoresFloats, type AttnDecodeHeadsOptions, type AttnPrefillOptions } from "../wasm/ops/attention.ts";
 import type { RopeOptions } from "../wasm/ops/rope.ts";
 import { Linear } from "./linear.ts";
-import { splitAttnDecode, splitAttnPrefill } from "../wasm/ops/parallel.ts";
+import { splitAttnDecode, splitAttnPrefill, splitSiluMul } from "../wasm/ops/parallel.ts";
 import type { ThreadPool } from "../wasm/threads.ts";
 import { embedRows } from "./embed.ts";
 import { copyStrided } from "../wasm/ops/copy.ts";
@@ -170,8 +170,8 @@ export class Transformer {
       rmsnorm(this.xb, this.x, L.attnNorm, normEps, m);
       // qkv projections: q (m, nHeads*headDim), k and v (m, nKvHeads*headDim), plus biases (qwen2)
       this.lin.apply(this.q, L.wq, this.xb, m);
-      this.lin.apply(this.k, L.wk, this.xb, m);
-      this.lin.apply(this.v, L.wv, this.xb, m);
+      this.lin.apply(this.k, L.wk, this.xb, m, true); // xb unchanged: its packed copy serves k and v
+      this.lin.apply(this.v, L.wv, this.xb, m, true);
       if (L.bq) { addRows(this.q, L.bq, 0, m); addRows(this.k, L.bk!, 0, m); addRows(this.v, L.bv!, 0, m); }
       // per-head q/k rmsnorm (qwen3)
       if (L.qNorm) {
@@ -227,8 +227,9 @@ export class Transformer {
       rmsnorm(this.xb, this.x, L.ffnNorm, normEps, m);
       // SwiGLU: hb = silu(xb @ w_gate) * (xb @ w_up) (m, hiddenDim)
       this.lin.apply(this.hb, L.wGate, this.xb, m);
-      this.lin.apply(this.hb2, L.wUp, this.xb, m);
-      siluMul(this.hb, this.hb, this.hb2, 0, m * cfg.hiddenDim);
+      this.lin.apply(this.hb2, L.wUp, this.xb, m, true);
+      if (this.pool) splitSiluMul(this.pool, this.hb, this.hb, this.hb2, m * cfg.hiddenDim);
+      else siluMul(this.hb, this.hb, this.hb2, 0, m * cfg.hiddenDim);
       // down projection and residual: x += hb @ w_down (m, dim)
       this.lin.apply(this.xb2, L.wDown, this.hb, m);
       add(this.x, this.x, this.xb2, 0, m * dim);

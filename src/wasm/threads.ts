@@ -24,7 +24,9 @@ const port = typeof self !== "undefined" && typeof self.postMessage === "functio
 // f(a[0], ..., a[n-1]) without building an argument array (nothing allocated per dispatch)
 const run = (f, a, n) => {
   switch (n) {
+    case 5: return f(a[0], a[1], a[2], a[3], a[4]);
     case 6: return f(a[0], a[1], a[2], a[3], a[4], a[5]);
+    case 7: return f(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
     case 8: return f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
     case 9: return f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]);
     case 10: return f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
@@ -56,7 +58,9 @@ type Kernel = (...a: number[]) => void;
 // f(a[0], ..., a[n-1]) without building an argument array
 function call(f: Kernel, a: number[], n: number): void {
   switch (n) {
+    case 5: f(a[0], a[1], a[2], a[3], a[4]); return;
     case 6: f(a[0], a[1], a[2], a[3], a[4], a[5]); return;
+    case 7: f(a[0], a[1], a[2], a[3], a[4], a[5], a[6]); return;
     case 8: f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]); return;
     case 9: f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]); return;
     case 10: f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]); return;
