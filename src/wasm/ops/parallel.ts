@@ -106,15 +106,20 @@ export function splitPackX(pool: ThreadPool, PX: Tensor, X: Tensor, m: number, a
 }
 
 // Y (m, n_out) = X @ W^T over the pool's threads from X packed whole in PX (splitPackX with
-// packAlign(W.dtype)), output columns split in whole panels; scratch[t]: thread t's W-panel buffer
+// packAlign(W.dtype)), output columns in parts of whole panels taken dynamically; scratch[t]: thread t's W-panel buffer
 // (GEMM_PX_SCRATCH_FLOATS). Every thread reads the one packed X, so none packs it again.
 export function splitGemmPX(pool: ThreadPool, y: Tensor, PX: Tensor, W: Tensor, m: number, scratch: readonly Tensor[]): void {
   gemmPX(y, PX, W, scratch[0], m, 0, 0); // checks every argument (an empty column range computes nothing)
   const [n_out, n_in] = W.shape;
   const a = pool.argv, g = GEMM_PX.at;
   a[g.PX] = PX.ptr; a[g.W] = W.ptr; a[g.Y] = y.ptr; a[g.m] = m; a[g.n_in] = n_in; a[g.n_out] = n_out;
-  run(pool, gemmPXName(W.dtype), GEMM_PX, n_out, scratch);
+  // parts of whole panels, about GEMM_PARTS_PER_THREAD per thread, taken in turn (a thread whose
+  // core is busy with other work takes fewer); the bits do not depend on the parts
+  const grain = Math.max(8, Math.ceil(n_out / (pool.threads * GEMM_PARTS_PER_THREAD) / 8) * 8);
+  pool.splitDynamic(gemmPXName(W.dtype), GEMM_PX.nargs, GEMM_PX.rangeAt, n_out, grain, GEMM_PX.scratchAt, scratch);
 }
+// column parts per thread of a prefill gemm (8: 16 parts of 96 columns for 1536 outputs on 2 threads)
+export const GEMM_PARTS_PER_THREAD = 8;
 
 // silu_mul_f32(a, b, y, i0, i1): elements [i0, i1), parts starting at multiples of 4, so every
 // element takes the vector or scalar path it takes in one call (the same bits)
