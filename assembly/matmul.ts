@@ -3,6 +3,9 @@
 //   gemv_f32: W (n_out, n_in) @ x (n_in) -> y (n_out), rows r in [r0, r1)
 //   gemm_f32: X (m, n_in) @ W (n_out, n_in)^T -> Y (m, n_out), output columns j in [n0, n1)
 //             (S: scratch for its packed panels; m < 16 takes gemm_f32_dot, which needs none)
+//   pack_x, gemm_f32_px: X (m, n_in) packed whole once, rows [r0, r1), then gemm_f32 (m >= 16)
+//             reading that packed X, so the threads of a prefill split and the projections that
+//             share an input (q, k, v; gate, up) pack it once (qmatmul.ts: gemm_<t>_px)
 // Pointers are byte offsets into linear memory. Outputs must not alias inputs. Each output is
 // summed in an order fixed per build, whatever the range: a split across workers gives the
 // same bits as one call.

@@ -1,6 +1,7 @@
 // Worker threads over the kernel module's shared memory. Each worker instantiates the same
 // module on the same WebAssembly.Memory and waits on a control block; a split kernel call runs
-// one row range on the calling thread and the others on the workers, then waits for them.
+// one row range on the calling thread and the others on the workers, then waits for them
+// (split: fixed parts; splitDynamic: parts every thread takes in turn from a shared counter).
 // Kernels give the same bits whatever the row split, so results do not depend on the thread count.
 // Needs shared memory and a thread that may block (Node, Deno, browser workers; not a page's
 // main thread, where create() returns undefined).

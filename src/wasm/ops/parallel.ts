@@ -1,5 +1,7 @@
 // Linear layers split across worker threads by output rows, prefill attention by query rows and
-// decode attention by query heads.
+// decode attention by query heads. A prefill chunk's gemm packs its X once (splitPackX, rows
+// split) into a buffer every thread reads, then takes the output columns in parts of whole
+// 8-row panels from a shared counter (splitGemmPX); silu * mul splits by elements.
 // The single-thread wrappers check the arguments (called on an empty range), then the pool runs
 // the row ranges.
 import type { Tensor } from "../tensor.ts";
