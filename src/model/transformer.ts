@@ -16,6 +16,17 @@
 //   KV appends, JS glue
 // The gemm is ~86 % and packs every weight panel once per chunk: DEFAULT_MAX_CHUNK below is
 // chosen for it. Fusing the rmsnorm into the gemm's packing would save under 0.3 %.
+// With a pool (2 threads): each projection's X is packed once, its rows split over the threads,
+// into a buffer every thread reads (q, k, v share one packing, as do gate and up); the output
+// columns go in parts of whole 8-row panels taken from a shared counter, so a thread whose core
+// is busy takes fewer; attention splits each KV head's query rows in parts of equal causal work;
+// silu * mul splits by elements; rmsnorm, rope, the residual adds and the KV appends (< 1 %
+// together) stay on the calling thread. Before this, each thread packed the whole X itself
+// (pack_x is 2.4 / 18 / 0.8 / 2.1 % of the q-o / k-v / gate-up / down gemm at m = 512, 1 thread)
+// and silu * mul (2.5 %) ran on one thread. Measured (F32, prompt 512, base and new builds at 1
+// and 2 threads alternating in one process, 8 reps, relaxed; machine saturated by other work,
+// load average 5-7 on 2 cores, so 2 threads could not beat 1 in this run): 2t/1t median 0.80
+// before, 0.97 after; new/base 1.07 at 1 thread, 1.22 at 2 threads (/work/ext/mt2/ab4.mjs).
 import type { Runtime } from "../wasm/runtime.ts";
 import type { Tensor } from "../wasm/tensor.ts";
 import type { ModelConfig } from "./config.ts";
