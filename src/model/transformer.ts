@@ -23,10 +23,13 @@
 // silu * mul splits by elements; rmsnorm, rope, the residual adds and the KV appends (< 1 %
 // together) stay on the calling thread. Before this, each thread packed the whole X itself
 // (pack_x is 2.4 / 18 / 0.8 / 2.1 % of the q-o / k-v / gate-up / down gemm at m = 512, 1 thread)
-// and silu * mul (2.5 %) ran on one thread. Measured (F32, prompt 512, base and new builds at 1
-// and 2 threads alternating in one process, 8 reps, relaxed; machine saturated by other work,
-// load average 5-7 on 2 cores, so 2 threads could not beat 1 in this run): 2t/1t median 0.80
-// before, 0.97 after; new/base 1.07 at 1 thread, 1.22 at 2 threads (/work/ext/mt2/ab4.mjs).
+// and silu * mul (2.5 %) ran on one thread. Measured (prompt 512, builds before / after at 1 and
+// 2 threads, all four alternating in one process, 6 reps, relaxed, /work/ext/mt2/ab4.mjs; the
+// machine went quiet during the run, load average 2.3 -> 0.3; medians of per-rep ratios):
+//   F32     2t/1t 1.47 before, 1.69 after; after/before 0.97 at 1 thread, 1.16 at 2 threads
+//   Q4_K_M  2t/1t 1.39 before, 1.67 after; after/before 1.07 at 1 thread, 1.25 at 2 threads
+// (loaded runs, load average 5-7, where 2 threads barely beat 1: F32 2t/1t 0.80 -> 0.97 relaxed,
+// 0.99 -> 1.04 simd; Q8_0 1.29 -> 1.37.)
 import type { Runtime } from "../wasm/runtime.ts";
 import type { Tensor } from "../wasm/tensor.ts";
 import type { ModelConfig } from "./config.ts";
