@@ -19,7 +19,7 @@ export * from "./qmatmul";
 // qact.ts also exports its row-size and f16-rounding helpers; only its kernel is a module export
 export { quantize_rows_q8_0, quantize_rows_q8_k } from "./qact";
 // matmul.ts also exports gemm_f32_dot and its packed-gemm pieces to qmatmul.ts; only its kernels are module exports
-export { gemv_f32, gemm_f32 } from "./matmul";
+export { gemv_f32, gemm_f32, gemm_f32_px, pack_x } from "./matmul";
 export * from "./probe";
 export * from "./copy";
 

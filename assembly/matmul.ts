@@ -3,6 +3,9 @@
 //   gemv_f32: W (n_out, n_in) @ x (n_in) -> y (n_out), rows r in [r0, r1)
 //   gemm_f32: X (m, n_in) @ W (n_out, n_in)^T -> Y (m, n_out), output columns j in [n0, n1)
 //             (S: scratch for its packed panels; m < 16 takes gemm_f32_dot, which needs none)
+//   pack_x, gemm_f32_px: X (m, n_in) packed whole once, rows [r0, r1), then gemm_f32 (m >= 16)
+//             reading that packed X, so the threads of a prefill split and the projections that
+//             share an input (q, k, v; gate, up) pack it once (qmatmul.ts: gemm_<t>_px)
 // Pointers are byte offsets into linear memory. Outputs must not alias inputs. Each output is
 // summed in an order fixed per build, whatever the range: a split across workers gives the
 // same bits as one call.
@@ -438,21 +441,60 @@ export function gemm_f32(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i
     gemm_f32_dot(X, W, Y, m, n_in, n_out, n0, n1);
     return;
   }
+  gemmPackedF32(X, 0, W, Y, S, m, n_in, n_out, n0, n1);
+}
+
+// gemm_f32_px: gemm_f32 (m >= GEMM_PACK_MIN_M) with X already packed whole in PX by pack_x
+// (align 4): PX is read, not written, so the threads of a split share one packed copy.
+//   S: PKC * 8 + 64 floats (the W panel and the edge tile). Same bits as gemm_f32.
+export function gemm_f32_px(PX: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void {
+  gemmPackedF32(0, PX, W, Y, S, m, n_in, n_out, n0, n1);
+}
+
+// the packed gemm over X (packed here, block by block, into S) or PX (X packed whole by
+// pack_x, X = 0): the tiles and their order are the same, so the bits are too
+// @ts-ignore: decorator
+@inline function gemmPackedF32(X: usize, PX: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void {
   const rs = <usize>n_in << 2, ys = <usize>n_out << 2;
-  const mc = PMC - PMC % PMR;
+  const mc = PX ? m : PMC - PMC % PMR;
   const SW = S, T = SW + (<usize>(PKC * 8) << 2), SX = T + (<usize>64 << 2);
   const kb = packedKBlock(n_in, 4);
   for (let k0 = 0; k0 < n_in; k0 += kb) {
     const kc = min(kb, n_in - k0), first = k0 == 0;
     for (let ib = 0; ib < m; ib += mc) {
       const ie = min(ib + mc, m);
-      packX(X, rs, SX, ib, ie, k0, kc);
+      const xb = PX ? packedXBlock(PX, m, k0) : SX;
+      if (!PX) packX(X, rs, SX, ib, ie, k0, kc);
       for (let j = n0; j < n1; j += 8) {
         const nc = min(8, n1 - j);
         packW(W, rs, SW, j, nc, k0, kc);
-        packedPanel(SX, SW, T, Y, ys, ib, ie, j, nc, kc, first);
+        packedPanel(xb, SW, T, Y, ys, ib, ie, j, nc, kc, first);
       }
     }
+  }
+}
+
+// X packed whole, for gemms that share it (pack_x below): the k block at k0 (packedKBlock(n_in,
+// align) wide) holds all m rows as packX lays out one block, PACKED_ROWS_ALIGN-row groups of
+// whole tiles; block k0 starts at PX + k0 * packedRows(m) floats.
+// Rows are rounded to a multiple of every build's PMR (5 and 6), so the layout's size and a
+// part's start do not depend on the build: packedRows(m) * n_in floats in all.
+export const PACKED_ROWS_ALIGN: i32 = 30;
+// @ts-ignore: decorator
+@inline export function packedRows(m: i32): i32 { return (m + PACKED_ROWS_ALIGN - 1) / PACKED_ROWS_ALIGN * PACKED_ROWS_ALIGN; }
+// @ts-ignore: decorator
+@inline export function packedXBlock(PX: usize, m: i32, k0: i32): usize { return PX + (<usize>k0 * <usize>packedRows(m) << 2); }
+
+// pack_x: rows [r0, r1) of X (m, n_in) row-major into PX, every k block of packedKBlock(n_in, align)
+// (align: 4 for gemm_f32_px, the quant block, 32 or 256, for gemm_<t>_px), r0 a multiple of
+// PACKED_ROWS_ALIGN (r1 too unless r1 = m). PX: packedRows(m) * n_in floats. Parts of the rows
+// may run on different threads; the result does not depend on the split.
+export function pack_x(X: usize, PX: usize, m: i32, n_in: i32, align: i32, r0: i32, r1: i32): void {
+  if (r0 >= r1 || n_in <= 0) return;
+  const rs = <usize>n_in << 2, kb = packedKBlock(n_in, align);
+  for (let k0 = 0; k0 < n_in; k0 += kb) {
+    const kc = min(kb, n_in - k0);
+    packX(X, rs, packedXBlock(PX, m, k0) + (<usize>(r0 * kc) << 2), r0, r1, k0, kc);
   }
 }
 

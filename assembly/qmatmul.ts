@@ -37,7 +37,7 @@
 //       build forms the same integers with i16x8.relaxed_dot_i8x16_i7x16_s).
 import { f16x4_to_f32x4, fmadd, hsum } from "./simd";
 import { QK4_0_BYTES, QK4_K_BYTES, QK5_0_BYTES, QK6_K_BYTES, QK8_0_BYTES, deq16, lanes0, lanes4, lanes8, lanes12, dot16, f16_to_f32, q4_0_hi, q4_0_lo, q4_k_scale_min, q5_0_hi, q5_0_hi_u, q5_0_lo, q5_0_lo_u, q6_k_run, q6_k_run_u, sum16 } from "./qblocks";
-import { GEMM_PACK_MIN_M, PKC, PMC, PMR, gemm_f32_dot, packW, packX, packedKBlock, packedPanel } from "./matmul";
+import { GEMM_PACK_MIN_M, PKC, PMC, PMR, gemm_f32_dot, packW, packX, packedKBlock, packedPanel, packedXBlock } from "./matmul";
 
 const GEMM_PANEL: i32 = 32; // W rows per decoded panel (the f32 gemm's NC); src/wasm/ops/qmatmul.ts QGEMM_PANEL
 
@@ -459,7 +459,7 @@ const Q8_STREAMS: i32 = 4;
 // @ts-ignore: decorator
 @inline function gemm(t: i32, X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void {
   if (m < GEMM_PACK_MIN_M || n_in == 0) gemmPanels(t, X, W, Y, S, m, n_in, n_out, n0, n1);
-  else gemmPacked(t, X, W, Y, S, m, n_in, n_out, n0, n1);
+  else gemmPacked(t, X, 0, W, Y, S, m, n_in, n_out, n0, n1);
 }
 
 // a panel of GEMM_PANEL W rows at a time decoded row-major into S, then the f32 dot-product gemm
@@ -517,11 +517,12 @@ const Q8_STREAMS: i32 = 4;
 // transposed into the packed panel SW (kc, 8) the tiles read (packW). Every output is one f32x4
 // lane summed over k in order (as gemm_f32), so [n0, n1) and the thread split do not change the bits.
 // S: SW (PKC x 8) | T (8 x 8) | SD (8 x PKC) | SX (min(m + PMR - 1, PMC) x PKC) floats
+// PX: 0, or X packed whole by pack_x (align: the quant block), read instead of packing X (X = 0)
 // @ts-ignore: decorator
-@inline function gemmPacked(t: i32, X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void {
+@inline function gemmPacked(t: i32, X: usize, PX: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void {
   const sh = blockShift(t), rb = <usize>(n_in >> sh) * blockBytes(t);
   const rs = <usize>n_in << 2, ys = <usize>n_out << 2;
-  const mc = PMC - PMC % PMR;
+  const mc = PX ? m : PMC - PMC % PMR;
   const SW = S, T = SW + (<usize>(PKC * 8) << 2), SD = T + (<usize>64 << 2), SX = SD + (<usize>(PKC * 8) << 2);
   const kb = packedKBlock(n_in, 1 << sh);
   for (let k0 = 0; k0 < n_in; k0 += kb) {
@@ -529,7 +530,8 @@ const Q8_STREAMS: i32 = 4;
     const wk = <usize>(k0 >> sh) * blockBytes(t), ds = <usize>kc << 2;
     for (let ib = 0; ib < m; ib += mc) {
       const ie = min(ib + mc, m);
-      packX(X, rs, SX, ib, ie, k0, kc);
+      const xb = PX ? packedXBlock(PX, m, k0) : SX;
+      if (!PX) packX(X, rs, SX, ib, ie, k0, kc);
       for (let j = n0; j < n1; j += 8) {
         const nc = min(8, n1 - j);
         if (is32(t) && nc == 8) panel32(t, W + <usize>j * rb + wk, rb, kc >> sh, SW);
@@ -537,7 +539,7 @@ const Q8_STREAMS: i32 = 4;
           for (let c = 0; c < nc; c++) row(t, DEQ, W + <usize>(j + c) * rb + wk, SD + <usize>c * ds, kc >> sh);
           packW(SD, ds, SW, 0, nc, 0, kc);
         }
-        packedPanel(SX, SW, T, Y, ys, ib, ie, j, nc, kc, first);
+        packedPanel(xb, SW, T, Y, ys, ib, ie, j, nc, kc, first);
       }
     }
   }
@@ -570,6 +572,14 @@ export function gemm_q4_0(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: 
 export function gemm_q4_k(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void { gemm(Q4_K, X, W, Y, S, m, n_in, n_out, n0, n1); }
 export function gemm_q6_k(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void { gemm(Q6_K, X, W, Y, S, m, n_in, n_out, n0, n1); }
 export function gemm_q5_0(X: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void { gemm(Q5_0, X, W, Y, S, m, n_in, n_out, n0, n1); }
+
+// gemm_<t>_px: gemm_<t> for m >= GEMM_PACK_MIN_M with X already packed whole in PX by pack_x
+// (align: the quant block, 32 or 256); PX is only read, so the threads of a split share it. Same bits.
+export function gemm_q8_0_px(PX: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void { gemmPacked(Q8_0, 0, PX, W, Y, S, m, n_in, n_out, n0, n1); }
+export function gemm_q4_0_px(PX: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void { gemmPacked(Q4_0, 0, PX, W, Y, S, m, n_in, n_out, n0, n1); }
+export function gemm_q4_k_px(PX: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void { gemmPacked(Q4_K, 0, PX, W, Y, S, m, n_in, n_out, n0, n1); }
+export function gemm_q6_k_px(PX: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void { gemmPacked(Q6_K, 0, PX, W, Y, S, m, n_in, n_out, n0, n1); }
+export function gemm_q5_0_px(PX: usize, W: usize, Y: usize, S: usize, m: i32, n_in: i32, n_out: i32, n0: i32, n1: i32): void { gemmPacked(Q5_0, 0, PX, W, Y, S, m, n_in, n_out, n0, n1); }
 
 export function dequant_rows_q8_0(W: usize, dst: usize, n_in: i32, r0: i32, r1: i32): void { dequantRows(Q8_0, W, dst, n_in, r0, r1); }
 export function dequant_rows_q4_0(W: usize, dst: usize, n_in: i32, r0: i32, r1: i32): void { dequantRows(Q4_0, W, dst, n_in, r0, r1); }

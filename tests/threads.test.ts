@@ -124,3 +124,31 @@ describe('threads: "auto"', () => {
     }
   });
 });
+
+describe("threads: dynamic parts", () => {
+  it("splitDynamic covers the range once in parts taken from a shared counter: the bits of one call", async () => {
+    const { createRuntime } = await import("../src/wasm/runtime.ts");
+    const { ThreadPool } = await import("../src/wasm/threads.ts");
+    const rt = await createRuntime({ build: "simd", shared: true });
+    const pool = await ThreadPool.create(rt, 2, ["silu_mul_f32"]);
+    assert.ok(pool, "this runtime could not start a worker thread");
+    try {
+      for (const [n, grain] of [[1001, 4], [4096, 64], [7, 8], [0, 4]]) {
+        const a = rt.fromArray(Float32Array.from({ length: Math.max(n, 1) }, (_, i) => Math.sin(i) * 9), [Math.max(n, 1)]);
+        const b = rt.fromArray(Float32Array.from({ length: Math.max(n, 1) }, (_, i) => Math.cos(i * 3)), [Math.max(n, 1)]);
+        const one = rt.zeros([Math.max(n, 1)]), parts = rt.fromArray(new Float32Array(Math.max(n, 1)).fill(NaN), [Math.max(n, 1)]);
+        rt.k.silu_mul_f32(a.ptr, b.ptr, one.ptr, 0, n);
+        const v = pool!.argv;
+        v[0] = a.ptr; v[1] = b.ptr; v[2] = parts.ptr;
+        pool!.splitDynamic("silu_mul_f32", 5, 3, n, grain);
+        // every element written once (none left NaN) with the bits of one call
+        assert.deepEqual(new Uint32Array(parts.f32().slice(0, n).buffer), new Uint32Array(one.f32().slice(0, n).buffer), `n=${n} grain=${grain}`);
+        for (const t of [a, b, one, parts]) t.dispose();
+      }
+      assert.throws(() => pool!.splitDynamic("silu_mul_f32", 5, 3, 10, 0), /grain 0 must be a positive integer/);
+      assert.throws(() => pool!.splitDynamic("gemm_f32", 9, 7, 10, 8), /kernel gemm_f32 is not registered/);
+    } finally {
+      pool!.dispose();
+    }
+  });
+});

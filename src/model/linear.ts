@@ -7,9 +7,9 @@
 import type { Runtime } from "../wasm/runtime.ts";
 import type { Tensor } from "../wasm/tensor.ts";
 import type { ThreadPool } from "../wasm/threads.ts";
-import { gemmF32ScratchFloats, gemm, gemv } from "../wasm/ops/matmul.ts";
+import { GEMM_PACK_MIN_M, gemmF32ScratchFloats, gemm, gemmPX, gemv, packAlign, packX, packedXFloats } from "../wasm/ops/matmul.ts";
 import { actScratchBytes, gemmQ, gemvQ, gemvQInt, gemmScratchFloatsUpTo, intDotAct, quantizeRows } from "../wasm/ops/qmatmul.ts";
-import { splitLinear } from "../wasm/ops/parallel.ts";
+import { splitGemmPX, splitLinear, splitPackX } from "../wasm/ops/parallel.ts";
 
 // f32 scratch a thread's gemm needs for weights up to maxIn wide and chunks of up to maxRows rows:
 // the f32 gemm's packed panels or the quantized gemm's (a decoded row-major panel below 16 rows,
@@ -21,6 +21,14 @@ export function linearScratchFloats(maxIn: number, maxRows = Infinity): number {
 export class Linear {
   private scratch: Tensor[];  // per thread: the gemm's panel buffer (linearScratchFloats(maxIn, maxRows) f32)
   private xq: Tensor;         // (actScratchBytes(maxIn)) u8: one activation row quantized for the integer gemv
+  // (packedXFloats(maxRows, maxIn)) f32: a chunk's X packed whole once, read by every thread's
+  // gemm and by the next apply() on the same input (q, k, v; gate, up); only with a finite maxRows
+  private px?: Tensor;
+  // what px holds: X's pointer, rows, width and packing block (ptr -1: nothing)
+  private packedPtr = -1;
+  private packedM = 0;
+  private packedIn = 0;
+  private packedAlign = 0;
 
   // maxIn: the widest n_in of any weight (the quantized gemm's panel scratch is sized by it);
   // maxRows: the most rows one apply() gets (the f32 gemm's packed X block is sized by it)
@@ -28,10 +36,28 @@ export class Linear {
     this.scratch = [];
     for (let t = 0; t < (pool?.threads ?? 1); t++) this.scratch.push(rt.tensor("f32", [linearScratchFloats(maxIn, maxRows)]));
     this.xq = rt.tensor("u8", [actScratchBytes(maxIn)]);
+    if (Number.isFinite(maxRows) && maxRows >= GEMM_PACK_MIN_M) this.px = rt.tensor("f32", [packedXFloats(maxRows, maxIn)]);
   }
 
-  // Y (m, n_out) = X (m, n_in) @ W (n_out, n_in)^T, rows of X and Y contiguous
-  apply(y: Tensor, W: Tensor, x: Tensor, m: number): void {
+  // Y (m, n_out) = X (m, n_in) @ W (n_out, n_in)^T, rows of X and Y contiguous.
+  // xUnchanged: x is the previous apply()'s input and has not been written since, so a chunk's
+  // packed copy of it is reused when the shape and packing block match (the q, k, v projections
+  // read one x, as do gate and up); the result has the same bits either way.
+  apply(y: Tensor, W: Tensor, x: Tensor, m: number, xUnchanged = false): void {
+    const px = this.px;
+    if (px && m >= GEMM_PACK_MIN_M && m <= x.shape[0] && packedXFloats(m, W.shape[1]) <= px.size && W.shape[1] === x.shape[1]) {
+      const align = packAlign(W.dtype);
+      if (!(xUnchanged && this.packedPtr === x.ptr && this.packedM === m && this.packedIn === x.shape[1] && this.packedAlign === align)) {
+        this.packedPtr = -1;
+        if (this.pool) splitPackX(this.pool, px, x, m, align);
+        else packX(px, x, m, align);
+        this.packedPtr = x.ptr; this.packedM = m; this.packedIn = x.shape[1]; this.packedAlign = align;
+      }
+      if (this.pool) splitGemmPX(this.pool, y, px, W, m, this.scratch);
+      else gemmPX(y, px, W, this.scratch[0], m);
+      return;
+    }
+    this.packedPtr = -1;
     if (this.pool) splitLinear(this.pool, y, W, x, m, this.scratch, this.xq);
     else if (W.dtype === "f32") {
       if (m === 1) gemv(y, W, x);
@@ -49,5 +75,6 @@ export class Linear {
   dispose(): void {
     for (const t of this.scratch) t.dispose();
     this.xq.dispose();
+    this.px?.dispose();
   }
 }

@@ -16,6 +16,20 @@
 //   KV appends, JS glue
 // The gemm is ~86 % and packs every weight panel once per chunk: DEFAULT_MAX_CHUNK below is
 // chosen for it. Fusing the rmsnorm into the gemm's packing would save under 0.3 %.
+// With a pool (2 threads): each projection's X is packed once, its rows split over the threads,
+// into a buffer every thread reads (q, k, v share one packing, as do gate and up); the output
+// columns go in parts of whole 8-row panels taken from a shared counter, so a thread whose core
+// is busy takes fewer; attention splits each KV head's query rows in parts of equal causal work;
+// silu * mul splits by elements; rmsnorm, rope, the residual adds and the KV appends (< 1 %
+// together) stay on the calling thread. Before this, each thread packed the whole X itself
+// (pack_x is 2.4 / 18 / 0.8 / 2.1 % of the q-o / k-v / gate-up / down gemm at m = 512, 1 thread)
+// and silu * mul (2.5 %) ran on one thread. Measured (prompt 512, builds before / after at 1 and
+// 2 threads, all four alternating in one process, 6 reps, relaxed, /work/ext/mt2/ab4.mjs; the
+// machine went quiet during the run, load average 2.3 -> 0.3; medians of per-rep ratios):
+//   F32     2t/1t 1.47 before, 1.69 after; after/before 0.97 at 1 thread, 1.16 at 2 threads
+//   Q4_K_M  2t/1t 1.39 before, 1.67 after; after/before 1.07 at 1 thread, 1.25 at 2 threads
+// (loaded runs, load average 5-7, where 2 threads barely beat 1: F32 2t/1t 0.80 -> 0.97 relaxed,
+// 0.99 -> 1.04 simd; Q8_0 1.29 -> 1.37.)
 import type { Runtime } from "../wasm/runtime.ts";
 import type { Tensor } from "../wasm/tensor.ts";
 import type { ModelConfig } from "./config.ts";
@@ -29,7 +43,7 @@ import { siluMul } from "../wasm/ops/activation.ts";
 import { attnDecodeHeads, attnPrefill, attnPrefillScoresFloats, type AttnDecodeHeadsOptions, type AttnPrefillOptions } from "../wasm/ops/attention.ts";
 import type { RopeOptions } from "../wasm/ops/rope.ts";
 import { Linear } from "./linear.ts";
-import { splitAttnDecode, splitAttnPrefill } from "../wasm/ops/parallel.ts";
+import { splitAttnDecode, splitAttnPrefill, splitSiluMul } from "../wasm/ops/parallel.ts";
 import type { ThreadPool } from "../wasm/threads.ts";
 import { embedRows } from "./embed.ts";
 import { copyStrided } from "../wasm/ops/copy.ts";
@@ -170,8 +184,8 @@ export class Transformer {
       rmsnorm(this.xb, this.x, L.attnNorm, normEps, m);
       // qkv projections: q (m, nHeads*headDim), k and v (m, nKvHeads*headDim), plus biases (qwen2)
       this.lin.apply(this.q, L.wq, this.xb, m);
-      this.lin.apply(this.k, L.wk, this.xb, m);
-      this.lin.apply(this.v, L.wv, this.xb, m);
+      this.lin.apply(this.k, L.wk, this.xb, m, true); // xb unchanged: its packed copy serves k and v
+      this.lin.apply(this.v, L.wv, this.xb, m, true);
       if (L.bq) { addRows(this.q, L.bq, 0, m); addRows(this.k, L.bk!, 0, m); addRows(this.v, L.bv!, 0, m); }
       // per-head q/k rmsnorm (qwen3)
       if (L.qNorm) {
@@ -227,8 +241,9 @@ export class Transformer {
       rmsnorm(this.xb, this.x, L.ffnNorm, normEps, m);
       // SwiGLU: hb = silu(xb @ w_gate) * (xb @ w_up) (m, hiddenDim)
       this.lin.apply(this.hb, L.wGate, this.xb, m);
-      this.lin.apply(this.hb2, L.wUp, this.xb, m);
-      siluMul(this.hb, this.hb, this.hb2, 0, m * cfg.hiddenDim);
+      this.lin.apply(this.hb2, L.wUp, this.xb, m, true);
+      if (this.pool) splitSiluMul(this.pool, this.hb, this.hb, this.hb2, m * cfg.hiddenDim);
+      else siluMul(this.hb, this.hb, this.hb2, 0, m * cfg.hiddenDim);
       // down projection and residual: x += hb @ w_down (m, dim)
       this.lin.apply(this.xb2, L.wDown, this.hb, m);
       add(this.x, this.x, this.xb2, 0, m * dim);

@@ -1,6 +1,7 @@
 // Worker threads over the kernel module's shared memory. Each worker instantiates the same
 // module on the same WebAssembly.Memory and waits on a control block; a split kernel call runs
-// one row range on the calling thread and the others on the workers, then waits for them.
+// one row range on the calling thread and the others on the workers, then waits for them
+// (split: fixed parts; splitDynamic: parts every thread takes in turn from a shared counter).
 // Kernels give the same bits whatever the row split, so results do not depend on the thread count.
 // Needs shared memory and a thread that may block (Node, Deno, browser workers; not a page's
 // main thread, where create() returns undefined).
@@ -9,10 +10,12 @@ import type { Kernels } from "./kernels.ts";
 import type { Tensor } from "./tensor.ts";
 
 // control block per worker: Int32 words [0] job sequence (-1: exit), [1] done sequence,
-// [2] kernel index, [3] argument count; then, from byte ARGS_BYTE, up to MAX_ARGS arguments as
-// Float64 (pointers and counts exactly, and f32 arguments such as a softmax scale)
-const SEQ = 0, DONE = 1, KERNEL = 2, NARGS = 3;
-const ARGS_BYTE = 16, MAX_ARGS = 24;
+// [2] kernel index, [3] argument count, [4] grain (0: run the range in args; > 0: take parts of
+// the range [0, [6]) grain at a time from the pool's shared counter), [5] the range's argument
+// position, [6] its total; then, from byte ARGS_BYTE, up to MAX_ARGS arguments as Float64
+// (pointers and counts exactly, and f32 arguments such as a softmax scale)
+const SEQ = 0, DONE = 1, KERNEL = 2, NARGS = 3, GRAIN = 4, RANGE_AT = 5, TOTAL = 6;
+const ARGS_BYTE = 32, MAX_ARGS = 24;
 const CTL_BYTES = ARGS_BYTE + 8 * MAX_ARGS;
 // polls of a control word before a thread blocks on it (about 50-100 microseconds)
 const SPIN = 20000;
@@ -24,7 +27,9 @@ const port = typeof self !== "undefined" && typeof self.postMessage === "functio
 // f(a[0], ..., a[n-1]) without building an argument array (nothing allocated per dispatch)
 const run = (f, a, n) => {
   switch (n) {
+    case 5: return f(a[0], a[1], a[2], a[3], a[4]);
     case 6: return f(a[0], a[1], a[2], a[3], a[4], a[5]);
+    case 7: return f(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
     case 8: return f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
     case 9: return f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]);
     case 10: return f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
@@ -36,6 +41,7 @@ const on = (f) => port.addEventListener ? port.addEventListener("message", (e) =
 on(async (d) => {
   const { instance } = await WebAssembly.instantiate(d.bytes, { env: { memory: d.memory } });
   const ex = instance.exports, names = d.names, ctl = new Int32Array(d.ctl), args = new Float64Array(d.ctl, ${ARGS_BYTE}, ${MAX_ARGS});
+  const next = new Int32Array(d.next);
   port.postMessage("ready");
   let seq = 0;
   for (;;) {
@@ -44,7 +50,17 @@ on(async (d) => {
     Atomics.wait(ctl, ${SEQ}, seq);
     seq = Atomics.load(ctl, ${SEQ});
     if (seq < 0) return;
-    run(ex[names[ctl[${KERNEL}]]], args, ctl[${NARGS}]);
+    const f = ex[names[ctl[${KERNEL}]]], n = ctl[${NARGS}], grain = ctl[${GRAIN}];
+    if (grain === 0) run(f, args, n);
+    else {
+      // parts taken in turn with the calling thread until the range is done
+      const at = ctl[${RANGE_AT}], total = ctl[${TOTAL}];
+      for (let lo = Atomics.add(next, 0, grain); lo < total; lo = Atomics.add(next, 0, grain)) {
+        args[at] = lo;
+        args[at + 1] = Math.min(total, lo + grain);
+        run(f, args, n);
+      }
+    }
     Atomics.store(ctl, ${DONE}, seq);
     Atomics.notify(ctl, ${DONE});
   }
@@ -56,7 +72,9 @@ type Kernel = (...a: number[]) => void;
 // f(a[0], ..., a[n-1]) without building an argument array
 function call(f: Kernel, a: number[], n: number): void {
   switch (n) {
+    case 5: f(a[0], a[1], a[2], a[3], a[4]); return;
     case 6: f(a[0], a[1], a[2], a[3], a[4], a[5]); return;
+    case 7: f(a[0], a[1], a[2], a[3], a[4], a[5], a[6]); return;
     case 8: f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]); return;
     case 9: f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]); return;
     case 10: f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]); return;
@@ -71,7 +89,8 @@ export class ThreadPool {
   private seq = 0;
   private readonly index = new Map<string, number>();
 
-  private constructor(readonly rt: Runtime, private readonly workers: WorkerLike[], private readonly ctl: Int32Array[], private readonly args: Float64Array[], readonly names: string[]) {
+  private constructor(readonly rt: Runtime, private readonly workers: WorkerLike[], private readonly ctl: Int32Array[], private readonly args: Float64Array[], readonly names: string[],
+                      private readonly next: Int32Array) {
     names.forEach((n, i) => this.index.set(n, i));
     this.dispatched = new Uint8Array(workers.length + 1);
   }
@@ -87,6 +106,8 @@ export class ThreadPool {
     const makeWorker = await workerFactory();
     if (!makeWorker) return undefined;
     const workers: WorkerLike[] = [], ctl: Int32Array[] = [], args: Float64Array[] = [];
+    // the counter a dynamic split's threads take their parts from
+    const next = new Int32Array(new SharedArrayBuffer(4));
     try {
       // started together, so a large pool starts in about the time of one worker
       const ready: Promise<void>[] = [];
@@ -96,7 +117,7 @@ export class ThreadPool {
         workers.push(w.worker);
         ctl.push(c);
         args.push(new Float64Array(c.buffer, ARGS_BYTE, MAX_ARGS));
-        w.worker.postMessage({ bytes: rt.moduleBytes, memory: rt.memory, names, ctl: c.buffer });
+        w.worker.postMessage({ bytes: rt.moduleBytes, memory: rt.memory, names, ctl: c.buffer, next: next.buffer });
         ready.push(w.ready);
       }
       await Promise.all(ready);
@@ -105,7 +126,7 @@ export class ThreadPool {
       for (const w of workers) w.terminate();
       throw e;
     }
-    return new ThreadPool(rt, workers, ctl, args, names as string[]);
+    return new ThreadPool(rt, workers, ctl, args, names as string[], next);
   }
 
   // Arguments of the next split(), filled in by the caller (reused: a split allocates nothing).
@@ -133,6 +154,7 @@ export class ThreadPool {
       const c = this.ctl[t - 1], args = this.args[t - 1];
       c[KERNEL] = k;
       c[NARGS] = nargs;
+      c[GRAIN] = 0;
       for (let i = 0; i < nargs; i++) args[i] = a[i];
       args[rangeAt] = lo;
       args[rangeAt + 1] = hi;
@@ -145,8 +167,49 @@ export class ThreadPool {
     a[rangeAt + 1] = cuts ? cuts[1] : Math.min(total, step);
     if (scratchAt >= 0) a[scratchAt] = scratch![0].ptr;
     call(this.rt.k[name] as unknown as Kernel, a, nargs);
+    this.join(name, seq);
+  }
+
+  // Runs kernel `name` as split() does, but over parts of `grain` (a multiple of the kernel's
+  // alignment) that every thread, this one included, takes in turn from a shared counter until
+  // [0, total) is done: a thread slowed by other work on its core takes fewer parts, where equal
+  // parts would make the call wait for it. For kernels whose result does not depend on the
+  // parts (the same bits); scratch as in split().
+  splitDynamic(name: keyof Kernels, nargs: number, rangeAt: number, total: number, grain: number, scratchAt = -1, scratch?: readonly Tensor[]): void {
+    const n = this.threads, a = this.argv;
+    const k = this.index.get(name);
+    if (k === undefined) throw new Error(`thread pool: kernel ${name} is not registered`);
+    if (nargs > MAX_ARGS) throw new Error(`thread pool: kernel ${name} takes ${nargs} arguments, more than ${MAX_ARGS}`);
+    if (!(Number.isInteger(grain) && grain > 0)) throw new RangeError(`thread pool: grain ${grain} must be a positive integer`);
+    const seq = ++this.seq, next = this.next;
+    Atomics.store(next, 0, 0);
     for (let t = 1; t < n; t++) {
-      if (!dispatched[t]) continue;
+      const c = this.ctl[t - 1], args = this.args[t - 1];
+      c[KERNEL] = k;
+      c[NARGS] = nargs;
+      c[GRAIN] = grain;
+      c[RANGE_AT] = rangeAt;
+      c[TOTAL] = total;
+      for (let i = 0; i < nargs; i++) args[i] = a[i];
+      if (scratchAt >= 0) args[scratchAt] = scratch![t].ptr;
+      Atomics.store(c, SEQ, seq);
+      Atomics.notify(c, SEQ);
+      this.dispatched[t] = 1;
+    }
+    if (scratchAt >= 0) a[scratchAt] = scratch![0].ptr;
+    const f = this.rt.k[name] as unknown as Kernel;
+    for (let lo = Atomics.add(next, 0, grain); lo < total; lo = Atomics.add(next, 0, grain)) {
+      a[rangeAt] = lo;
+      a[rangeAt + 1] = Math.min(total, lo + grain);
+      call(f, a, nargs);
+    }
+    this.join(name, seq);
+  }
+
+  // waits for every worker given a part of job seq
+  private join(name: string, seq: number): void {
+    for (let t = 1; t < this.threads; t++) {
+      if (!this.dispatched[t]) continue;
       const c = this.ctl[t - 1];
       for (let i = 0; i < SPIN && Atomics.load(c, DONE) !== seq; i++);
       const t0 = Date.now();

@@ -1,11 +1,14 @@
 // Linear layers split across worker threads by output rows, prefill attention by query rows and
-// decode attention by query heads.
+// decode attention by query heads. A prefill chunk's gemm packs its X once (splitPackX, rows
+// split) into a buffer every thread reads, then takes the output columns in parts of whole
+// 8-row panels from a shared counter (splitGemmPX); silu * mul splits by elements.
 // The single-thread wrappers check the arguments (called on an empty range), then the pool runs
 // the row ranges.
 import type { Tensor } from "../tensor.ts";
 import type { ThreadPool } from "../threads.ts";
 import type { Kernels } from "../kernels.ts";
-import { gemm, gemv } from "./matmul.ts";
+import { GEMM_PX_KERNELS, PACKED_ROWS_ALIGN, gemm, gemmPX, gemmPXName, gemv, packX } from "./matmul.ts";
+import { siluMul } from "./activation.ts";
 import { DECODE_HEADS, attnPrefill, attnPrefillScoresFloats, decodeHeadsName, decodeHeadsTable, kvSpan, type AttnDecodeHeadsOptions, type AttnPrefillOptions, type KVBlock } from "./attention.ts";
 import { INT_DOT_GEMV, QGEMM_PANEL, gemmQ, gemvQ, gemvQInt, intDotAct, quantizeRows, type IntDotDType, type QKernelDType } from "./qmatmul.ts";
 
@@ -15,6 +18,7 @@ export const LINEAR_KERNELS: (keyof Kernels)[] = [
   "gemv_q8_0", "gemv_q4_0", "gemv_q4_k", "gemv_q6_k", "gemv_q5_0",
   "gemm_q8_0", "gemm_q4_0", "gemm_q4_k", "gemm_q6_k", "gemm_q5_0",
   ...Object.values(INT_DOT_GEMV),
+  "pack_x", ...GEMM_PX_KERNELS, "silu_mul_f32",
 ];
 
 // How a kernel's arguments split across threads, by name: `at` gives each argument's position
@@ -47,6 +51,13 @@ const GEMM_F32 = splitTable(["X", "W", "Y", "S", "m", "n_in", "n_out", "n0", "n1
 // gemm_<q>(X, W, Y, S, m, n_in, n_out, n0, n1): output columns [n0, n1) of Y, whole decoded
 // panels per part; S is each thread's panel scratch
 const GEMM_Q = splitTable(["X", "W", "Y", "S", "m", "n_in", "n_out", "n0", "n1"], "n0", QGEMM_PANEL, "S");
+
+// pack_x(X, PX, m, n_in, align, r0, r1): rows [r0, r1) of X packed into the shared PX, parts of
+// whole 30-row groups (PACKED_ROWS_ALIGN)
+const PACK_X = splitTable(["X", "PX", "m", "n_in", "align", "r0", "r1"], "r0", PACKED_ROWS_ALIGN);
+// gemm_f32_px, gemm_<q>_px(PX, W, Y, S, m, n_in, n_out, n0, n1): output columns [n0, n1) of Y over
+// the shared packed X, in whole panels of 8 W rows; S is each thread's W-panel scratch
+const GEMM_PX = splitTable(["PX", "W", "Y", "S", "m", "n_in", "n_out", "n0", "n1"], "n0", 8, "S");
 
 const GEMV_Q = { q8_0: "gemv_q8_0", q4_0: "gemv_q4_0", q4_k: "gemv_q4_k", q6_k: "gemv_q6_k", q5_0: "gemv_q5_0" } as const satisfies Record<QKernelDType, keyof Kernels>;
 const GEMM_Q_NAME = { q8_0: "gemm_q8_0", q4_0: "gemm_q4_0", q4_k: "gemm_q4_k", q6_k: "gemm_q6_k", q5_0: "gemm_q5_0" } as const satisfies Record<QKernelDType, keyof Kernels>;
@@ -86,6 +97,45 @@ export function splitLinear(pool: ThreadPool, y: Tensor, W: Tensor, x: Tensor, m
     a[g.X] = x.ptr; a[g.W] = W.ptr; a[g.Y] = y.ptr; a[g.m] = m; a[g.n_in] = n_in; a[g.n_out] = n_out;
     run(pool, GEMM_Q_NAME[W.dtype as QKernelDType], GEMM_Q, n_out, scratch);
   }
+}
+
+// PX = X (m, n_in) packed whole (packX), its rows split over the pool's threads
+export function splitPackX(pool: ThreadPool, PX: Tensor, X: Tensor, m: number, align: number): void {
+  packX(PX, X, m, align, 0, 0); // checks every argument (an empty part packs nothing)
+  const a = pool.argv, g = PACK_X.at;
+  a[g.X] = X.ptr; a[g.PX] = PX.ptr; a[g.m] = m; a[g.n_in] = X.shape[1]; a[g.align] = align;
+  run(pool, "pack_x", PACK_X, m);
+}
+
+// Y (m, n_out) = X @ W^T over the pool's threads from X packed whole in PX (splitPackX with
+// packAlign(W.dtype)), output columns in parts of whole panels taken dynamically; scratch[t]: thread t's W-panel buffer
+// (GEMM_PX_SCRATCH_FLOATS). Every thread reads the one packed X, so none packs it again.
+export function splitGemmPX(pool: ThreadPool, y: Tensor, PX: Tensor, W: Tensor, m: number, scratch: readonly Tensor[]): void {
+  gemmPX(y, PX, W, scratch[0], m, 0, 0); // checks every argument (an empty column range computes nothing)
+  const [n_out, n_in] = W.shape;
+  const a = pool.argv, g = GEMM_PX.at;
+  a[g.PX] = PX.ptr; a[g.W] = W.ptr; a[g.Y] = y.ptr; a[g.m] = m; a[g.n_in] = n_in; a[g.n_out] = n_out;
+  // parts of whole panels, about GEMM_PARTS_PER_THREAD per thread, taken in turn (a thread whose
+  // core is busy with other work takes fewer); the bits do not depend on the parts
+  const grain = Math.max(8, Math.ceil(n_out / (pool.threads * GEMM_PARTS_PER_THREAD) / 8) * 8);
+  pool.splitDynamic(gemmPXName(W.dtype), GEMM_PX.nargs, GEMM_PX.rangeAt, n_out, grain, GEMM_PX.scratchAt, scratch);
+}
+// column parts per thread of a prefill gemm (8: 16 parts of 96 columns for 1536 outputs on 2 threads)
+export const GEMM_PARTS_PER_THREAD = 8;
+
+// silu_mul_f32(a, b, y, i0, i1): elements [i0, i1), parts starting at multiples of 4, so every
+// element takes the vector or scalar path it takes in one call (the same bits)
+const SILU_MUL = splitTable(["a", "b", "y", "i0", "i1"], "i0", 4);
+// elements below which siluMul stays on the calling thread (a decode row: 1536 on the 135M shape)
+export const SILU_SPLIT_MIN = 1 << 14;
+
+// y = silu(a) * b over elements [0, n) (siluMul), split over the pool's threads from SILU_SPLIT_MIN
+export function splitSiluMul(pool: ThreadPool, y: Tensor, a: Tensor, b: Tensor, n: number): void {
+  siluMul(y, a, b, n < SILU_SPLIT_MIN ? 0 : n, n); // checks every argument (an empty range [n, n) computes nothing)
+  if (n < SILU_SPLIT_MIN) return;
+  const v = pool.argv, g = SILU_MUL.at;
+  v[g.a] = a.ptr; v[g.b] = b.ptr; v[g.y] = y.ptr;
+  run(pool, "silu_mul_f32", SILU_MUL, n);
 }
 
 // attn_prefill_<t>(q, k, v, out, scores, m, n_kv, head_dim, n_group, q_stride, scale, i0, i1, acc,

@@ -66,7 +66,11 @@ type DequantRows = (W: number, dst: number, n_in: number, r0: number, r1: number
 // row i of X (m, n_in) f32 -> Q8A / Q8KA row i at Xq + i * actRowBytes(n_in)
 type QuantizeRows = (X: number, Xq: number, n_in: number, m: number) => void;
 
+// gemm_<t> (m >= 16) over X packed whole by pack_x (matmul.ts packX, align: the quant block)
+type GemmPX = Gemm;
+
 export interface QmatmulKernels {
+  gemm_q8_0_px: GemmPX; gemm_q4_0_px: GemmPX; gemm_q5_0_px: GemmPX; gemm_q4_k_px: GemmPX; gemm_q6_k_px: GemmPX;
   gemv_q8_0: Gemv; gemm_q8_0: Gemm; dequant_rows_q8_0: DequantRows;
   gemv_q4_0: Gemv; gemm_q4_0: Gemm; dequant_rows_q4_0: DequantRows;
   gemv_q5_0: Gemv; gemm_q5_0: Gemm; dequant_rows_q5_0: DequantRows;
@@ -80,6 +84,8 @@ function fallbackFor(h: Heap, t: QKernelDType) {
   return {
     [`gemv_${t}`]: ((W, x, y, n_in, r0, r1) => ref.gemv_q(t, u8At(h, W), f32At(h, x), f32At(h, y), n_in, r0, r1)) as Gemv,
     [`gemm_${t}`]: ((X, W, Y, _S, m, n_in, n_out, n0, n1) => ref.gemm_q(t, f32At(h, X), u8At(h, W), f32At(h, Y), m, n_in, n_out, n0, n1)) as Gemm,
+    // the TypeScript build's packed X is a row-major copy (matmulFallback's pack_x)
+    [`gemm_${t}_px`]: ((PX, W, Y, _S, m, n_in, n_out, n0, n1) => ref.gemm_q(t, f32At(h, PX), u8At(h, W), f32At(h, Y), m, n_in, n_out, n0, n1)) as Gemm,
     [`dequant_rows_${t}`]: ((W, dst, n_in, r0, r1) => ref.dequant_rows_q(t, u8At(h, W), f32At(h, dst), n_in, r0, r1)) as DequantRows,
   };
 }
