@@ -7,7 +7,7 @@
 import type { Runtime } from "../wasm/runtime.ts";
 import type { Tensor } from "../wasm/tensor.ts";
 import type { ThreadPool } from "../wasm/threads.ts";
-import { GEMM_PACK_MIN_M, gemmF32ScratchFloats, gemm, gemmPX, gemv, packAlign, packX, packedXFloats } from "../wasm/ops/matmul.ts";
+import { GEMM_PACK_MIN_M, GEMM_PX_SCRATCH_FLOATS, gemmF32ScratchFloats, gemm, gemmPX, gemv, packAlign, packX, packedXFloats } from "../wasm/ops/matmul.ts";
 import { actScratchBytes, gemmQ, gemvQ, gemvQInt, gemmScratchFloatsUpTo, intDotAct, quantizeRows } from "../wasm/ops/qmatmul.ts";
 import { splitGemmPX, splitLinear, splitPackX } from "../wasm/ops/parallel.ts";
 
@@ -19,7 +19,7 @@ export function linearScratchFloats(maxIn: number, maxRows = Infinity): number {
 }
 
 export class Linear {
-  private scratch: Tensor[];  // per thread: the gemm's panel buffer (linearScratchFloats(maxIn, maxRows) f32)
+  private scratch: Tensor[];  // per thread: the gemm's panel buffer (f32; sized below)
   private xq: Tensor;         // (actScratchBytes(maxIn)) u8: one activation row quantized for the integer gemv
   // (packedXFloats(maxRows, maxIn)) f32: a chunk's X packed whole once, read by every thread's
   // gemm and by the next apply() on the same input (q, k, v; gate, up); only with a finite maxRows
@@ -34,9 +34,12 @@ export class Linear {
   // maxRows: the most rows one apply() gets (the f32 gemm's packed X block is sized by it)
   constructor(rt: Runtime, maxIn: number, private readonly pool?: ThreadPool, maxRows = Infinity) {
     this.scratch = [];
-    for (let t = 0; t < (pool?.threads ?? 1); t++) this.scratch.push(rt.tensor("f32", [linearScratchFloats(maxIn, maxRows)]));
-    this.xq = rt.tensor("u8", [actScratchBytes(maxIn)]);
     if (Number.isFinite(maxRows) && maxRows >= GEMM_PACK_MIN_M) this.px = rt.tensor("f32", [packedXFloats(maxRows, maxIn)]);
+    // with px, every gemm of GEMM_PACK_MIN_M rows or more reads it, so a thread's buffer holds only
+    // the panels (GEMM_PX_SCRATCH_FLOATS) or a small chunk's decoded panel, not a packed X block
+    const floats = this.px ? Math.max(GEMM_PX_SCRATCH_FLOATS, linearScratchFloats(maxIn, GEMM_PACK_MIN_M - 1)) : linearScratchFloats(maxIn, maxRows);
+    for (let t = 0; t < (pool?.threads ?? 1); t++) this.scratch.push(rt.tensor("f32", [floats]));
+    this.xq = rt.tensor("u8", [actScratchBytes(maxIn)]);
   }
 
   // Y (m, n_out) = X (m, n_in) @ W (n_out, n_in)^T, rows of X and Y contiguous.
@@ -45,7 +48,9 @@ export class Linear {
   // read one x, as do gate and up); the result has the same bits either way.
   apply(y: Tensor, W: Tensor, x: Tensor, m: number, xUnchanged = false): void {
     const px = this.px;
-    if (px && m >= GEMM_PACK_MIN_M && m <= x.shape[0] && packedXFloats(m, W.shape[1]) <= px.size && W.shape[1] === x.shape[1]) {
+    if (px && m >= GEMM_PACK_MIN_M) {
+      // packX and gemmPX check the rest (rows, px's size, Y's shape) with errors that name it
+      if (W.shape[1] !== x.shape[1]) throw new RangeError(`Linear: x has ${x.shape[1]} columns, W has n_in = ${W.shape[1]}`);
       const align = packAlign(W.dtype);
       if (!(xUnchanged && this.packedPtr === x.ptr && this.packedM === m && this.packedIn === x.shape[1] && this.packedAlign === align)) {
         this.packedPtr = -1;

@@ -4,6 +4,7 @@ import type { Heap } from "../heap.ts";
 import type { Tensor } from "../tensor.ts";
 import * as ref from "../../ref/matmul.ts";
 import { expectDtype, f32At } from "./check.ts";
+import { DTYPE_BLOCK, type DType } from "../dtype.ts";
 
 export interface MatmulKernels {
   gemv_f32(W: number, x: number, y: number, n_in: number, r0: number, r1: number): void;
@@ -21,7 +22,16 @@ export interface MatmulKernels {
 // nothing below GEMM_PACK_MIN_M = 16 rows). Whatever n_in: a thread's buffer is allocated once for
 // the largest m it will see (a 64-row prefill chunk: 79 KB; any m: GEMM_F32_SCRATCH_FLOATS, 536 KB).
 export function gemmF32ScratchFloats(m: number): number {
-  return m < 16 ? 0 : 256 * 8 + 8 * 8 + Math.min(m + 5, 516) * 256;
+  return m < GEMM_PACK_MIN_M ? 0 : PACKED_PANEL_FLOATS + packedXBlockFloats(m);
+}
+// the one fixed m at which the gemms switch to the packed form (assembly/matmul.ts GEMM_PACK_MIN_M)
+export const GEMM_PACK_MIN_M = 16;
+// the packed gemms' scratch, in order: one packed W panel (PKC x 8 = 256 x 8) and an 8 x 8 edge tile
+export const PACKED_PANEL_FLOATS = 256 * 8 + 8 * 8;
+// then, when the kernel packs X itself, one block of it: PKC = 256 floats per row, its rows
+// min(m, PMC = 516) rounded up to whole register tiles of PMR <= 6 rows
+export function packedXBlockFloats(m: number): number {
+  return Math.min(m + 5, 516) * 256;
 }
 export const GEMM_F32_SCRATCH_FLOATS = gemmF32ScratchFloats(516);
 
@@ -29,12 +39,12 @@ export const GEMM_F32_SCRATCH_FLOATS = gemmF32ScratchFloats(516);
 // rounded up to a multiple of 30 (whole register tiles of either build's PMR, 5 or 6), of n_in floats.
 // A part of the rows a thread packs starts at a multiple of PACKED_ROWS_ALIGN.
 export const PACKED_ROWS_ALIGN = 30;
-export const GEMM_PACK_MIN_M = 16;
 export function packedXFloats(m: number, n_in: number): number {
   return Math.ceil(m / PACKED_ROWS_ALIGN) * PACKED_ROWS_ALIGN * n_in;
 }
-// scratch floats of gemm_f32_px / gemm_<t>_px: the W panel, the edge tile, the decoded panel
-export const GEMM_PX_SCRATCH_FLOATS = 256 * 8 + 8 * 8 + 8 * 256;
+// scratch floats of gemm_f32_px / gemm_<t>_px: the W panel, the edge tile, and a quantized
+// gemm's panel of 8 W rows decoded (8 x PKC)
+export const GEMM_PX_SCRATCH_FLOATS = PACKED_PANEL_FLOATS + 8 * 256;
 
 export function matmulFallback(h: Heap): MatmulKernels {
   // the TypeScript build's "packed" X is a row-major copy (its gemm has no tiles)
@@ -107,10 +117,8 @@ export function packX(PX: Tensor, X: Tensor, m: number, align: number, r0 = 0, r
 
 // the packing block of a weight dtype (the k blocks of its packed gemm are whole multiples of it)
 export function packAlign(dtype: string): number {
-  if (dtype === "f32") return 4;
-  if (dtype === "q4_k" || dtype === "q6_k") return 256;
-  if (dtype === "q8_0" || dtype === "q4_0" || dtype === "q5_0") return 32;
-  throw new TypeError(`packAlign: no packed gemm for W of dtype ${dtype}`);
+  if (!(dtype in GEMM_PX)) throw new TypeError(`packAlign: no packed gemm for W of dtype ${dtype}`);
+  return dtype === "f32" ? 4 : DTYPE_BLOCK[dtype as DType][0];
 }
 
 // Y[i, j] = X[i, :] . W[j, :] for i in [0, m), j in [n0, n1), X given packed (packX with

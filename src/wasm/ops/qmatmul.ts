@@ -7,6 +7,7 @@ import type { DType } from "../dtype.ts";
 import * as ref from "../../ref/qmatmul.ts";
 import * as refAct from "../../ref/qact.ts";
 import { expectDtype, f32At, u8At } from "./check.ts";
+import { GEMM_PACK_MIN_M, GEMM_PX_SCRATCH_FLOATS, packedXBlockFloats } from "./matmul.ts";
 
 // The dtypes with WASM kernels.
 export const Q_KERNEL_DTYPES = ["q8_0", "q4_0", "q4_k", "q6_k", "q5_0"] as const;
@@ -44,14 +45,14 @@ export function actScratchBytes(maxIn: number): number {
 // n_in floats of scratch); from QGEMM_PACK_MIN_M rows on, panels of 8 rows decoded straight into
 // the packed layout of the f32 outer-product gemm (assembly/matmul.ts).
 export const QGEMM_PANEL = 32;
-export const QGEMM_PACK_MIN_M = 16;
+export const QGEMM_PACK_MIN_M = GEMM_PACK_MIN_M;
 // Scratch floats gemm_<t> needs for m rows of n_in (assembly/qmatmul.ts): m < 16, one decoded
 // panel, QGEMM_PANEL * n_in; m >= 16, the packed W panel (PKC x 8 = 256 x 8), an 8 x 8 edge tile,
 // the decoded panel (8 x 256), then the packed X block of PKC = 256 floats per row, its rows
 // min(m, 516) rounded up to whole register tiles of PMR <= 6 rows, so at most min(m + 5, 516).
 // A caller that sees every m up to some maxRows needs gemmScratchFloatsUpTo(n_in, maxRows).
 export function gemmScratchFloats(n_in: number, m: number): number {
-  return m < QGEMM_PACK_MIN_M ? QGEMM_PANEL * n_in : 256 * 8 + 8 * 8 + 8 * 256 + Math.min(m + 5, 516) * 256;
+  return m < QGEMM_PACK_MIN_M ? QGEMM_PANEL * n_in : GEMM_PX_SCRATCH_FLOATS + packedXBlockFloats(m);
 }
 export function gemmScratchFloatsUpTo(n_in: number, maxRows = Infinity): number {
   return Math.max(gemmScratchFloats(n_in, Math.min(maxRows, QGEMM_PACK_MIN_M - 1)), gemmScratchFloats(n_in, maxRows));
