@@ -141,27 +141,17 @@ export class ThreadPool {
   // instead of equal parts (for work that grows along the range, as causal attention's rows do).
   split(name: keyof Kernels, nargs: number, rangeAt: number, total: number, align = 1, scratchAt = -1, scratch?: readonly Tensor[], cuts?: Int32Array): void {
     const n = this.threads, a = this.argv;
-    const k = this.index.get(name);
-    if (k === undefined) throw new Error(`thread pool: kernel ${name} is not registered`);
-    if (nargs > MAX_ARGS) throw new Error(`thread pool: kernel ${name} takes ${nargs} arguments, more than ${MAX_ARGS}`);
+    const k = this.kernel(name, nargs);
     const step = Math.ceil(total / n / align) * align;
     const seq = ++this.seq;
-    const dispatched = this.dispatched;
     for (let t = 1; t < n; t++) {
-      dispatched[t] = 0;
+      this.dispatched[t] = 0;
       const lo = cuts ? cuts[t] : Math.min(total, t * step), hi = cuts ? cuts[t + 1] : Math.min(total, (t + 1) * step);
       if (lo >= hi) continue;
-      const c = this.ctl[t - 1], args = this.args[t - 1];
-      c[KERNEL] = k;
-      c[NARGS] = nargs;
-      c[GRAIN] = 0;
-      for (let i = 0; i < nargs; i++) args[i] = a[i];
+      const args = this.load(t, k, nargs, 0, 0, 0, scratchAt, scratch);
       args[rangeAt] = lo;
       args[rangeAt + 1] = hi;
-      if (scratchAt >= 0) args[scratchAt] = scratch![t].ptr;
-      Atomics.store(c, SEQ, seq);
-      Atomics.notify(c, SEQ);
-      dispatched[t] = 1;
+      this.wake(t, seq);
     }
     a[rangeAt] = 0;
     a[rangeAt + 1] = cuts ? cuts[1] : Math.min(total, step);
@@ -177,24 +167,13 @@ export class ThreadPool {
   // parts (the same bits); scratch as in split().
   splitDynamic(name: keyof Kernels, nargs: number, rangeAt: number, total: number, grain: number, scratchAt = -1, scratch?: readonly Tensor[]): void {
     const n = this.threads, a = this.argv;
-    const k = this.index.get(name);
-    if (k === undefined) throw new Error(`thread pool: kernel ${name} is not registered`);
-    if (nargs > MAX_ARGS) throw new Error(`thread pool: kernel ${name} takes ${nargs} arguments, more than ${MAX_ARGS}`);
+    const k = this.kernel(name, nargs);
     if (!(Number.isInteger(grain) && grain > 0)) throw new RangeError(`thread pool: grain ${grain} must be a positive integer`);
     const seq = ++this.seq, next = this.next;
     Atomics.store(next, 0, 0);
     for (let t = 1; t < n; t++) {
-      const c = this.ctl[t - 1], args = this.args[t - 1];
-      c[KERNEL] = k;
-      c[NARGS] = nargs;
-      c[GRAIN] = grain;
-      c[RANGE_AT] = rangeAt;
-      c[TOTAL] = total;
-      for (let i = 0; i < nargs; i++) args[i] = a[i];
-      if (scratchAt >= 0) args[scratchAt] = scratch![t].ptr;
-      Atomics.store(c, SEQ, seq);
-      Atomics.notify(c, SEQ);
-      this.dispatched[t] = 1;
+      this.load(t, k, nargs, grain, rangeAt, total, scratchAt, scratch);
+      this.wake(t, seq);
     }
     if (scratchAt >= 0) a[scratchAt] = scratch![0].ptr;
     const f = this.rt.k[name] as unknown as Kernel;
@@ -204,6 +183,37 @@ export class ThreadPool {
       call(f, a, nargs);
     }
     this.join(name, seq);
+  }
+
+  // the registered index of kernel `name`, which takes nargs arguments
+  private kernel(name: keyof Kernels, nargs: number): number {
+    const k = this.index.get(name);
+    if (k === undefined) throw new Error(`thread pool: kernel ${name} is not registered`);
+    if (nargs > MAX_ARGS) throw new Error(`thread pool: kernel ${name} takes ${nargs} arguments, more than ${MAX_ARGS}`);
+    return k;
+  }
+
+  // worker t's control block set for kernel k with the caller's nargs arguments (argv) and its own
+  // scratch; grain 0: one fixed range, which the caller writes into the returned arguments; else
+  // parts of [0, total) taken from the shared counter, the range at argument rangeAt
+  private load(t: number, k: number, nargs: number, grain: number, rangeAt: number, total: number, scratchAt: number, scratch?: readonly Tensor[]): Float64Array {
+    const c = this.ctl[t - 1], args = this.args[t - 1], a = this.argv;
+    c[KERNEL] = k;
+    c[NARGS] = nargs;
+    c[GRAIN] = grain;
+    c[RANGE_AT] = rangeAt;
+    c[TOTAL] = total;
+    for (let i = 0; i < nargs; i++) args[i] = a[i];
+    if (scratchAt >= 0) args[scratchAt] = scratch![t].ptr;
+    return args;
+  }
+
+  // starts worker t on job seq (its control block loaded)
+  private wake(t: number, seq: number): void {
+    const c = this.ctl[t - 1];
+    Atomics.store(c, SEQ, seq);
+    Atomics.notify(c, SEQ);
+    this.dispatched[t] = 1;
   }
 
   // waits for every worker given a part of job seq
